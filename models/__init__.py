@@ -1,0 +1,12 @@
+"""Tortoise models and database set-up; no policy, no GraphQL."""
+
+from models.access import AdminGrant, AppToken, RevokedToken
+from models.chain import ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, Invitation
+from models.directory import Corp, FieldSetting, Member, OrgUnit, Person, Placement
+from models.ops import AuditEvent, ImportJob, Notification
+
+__all__ = [
+    "AdminGrant", "AppToken", "AuditEvent", "ChainContact", "ChainCorp", "ChainGroup", "ChainRule",
+    "ChainSpace", "Corp", "FieldSetting", "ImportJob", "Invitation", "Member", "Notification",
+    "OrgUnit", "Person", "Placement", "RevokedToken",
+]

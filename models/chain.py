@@ -1,0 +1,113 @@
+"""Chain spaces (上下游): groups, the corps and contacts in them, rules and invitations."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+from models.enums import ChainCorpStatus, ContactRole, ContactStatus
+
+
+class ChainSpace(Model):
+    id = fields.IntField(primary_key=True)
+    owner_corp = fields.ForeignKeyField("models.Corp", related_name="owned_chains", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=64)
+    import_only = fields.BooleanField(default=False)
+    # The chain-wide switch "corps may see each other": every group behaves as peersVisible.
+    corps_see_each_other = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "chain_space"
+
+
+class ChainGroup(Model):
+    # A node of a chain's group tree: its path is materialised like OrgUnit.path.
+
+    id = fields.IntField(primary_key=True)
+    chain = fields.ForeignKeyField("models.ChainSpace", related_name="groups", on_delete=fields.CASCADE)
+    parent = fields.ForeignKeyField(
+        "models.ChainGroup", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    path = fields.CharField(max_length=255)
+    name = fields.CharField(max_length=64)
+    order = fields.IntField(default=0)
+    peers_visible = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "chain_group"
+        indexes = (Index(fields=("chain_id", "path")),)
+
+
+class ChainCorp(Model):
+    # A corp's place in a chain: it exists from the import row on, before the corp joins.
+
+    id = fields.IntField(primary_key=True)
+    chain = fields.ForeignKeyField("models.ChainSpace", related_name="chain_corps", on_delete=fields.CASCADE)
+    group = fields.ForeignKeyField("models.ChainGroup", related_name="chain_corps", on_delete=fields.RESTRICT)
+    corp = fields.ForeignKeyField("models.Corp", related_name="chain_places", null=True, on_delete=fields.SET_NULL)
+    custom_corp_id = fields.CharField(max_length=64, null=True)
+    imported_name = fields.CharField(max_length=64)
+    name_key = fields.CharField(max_length=64)
+    status = fields.CharEnumField(ChainCorpStatus, max_length=16, default=ChainCorpStatus.IMPORTED)
+    invited_by = fields.ForeignKeyField(
+        "models.Member", related_name="invited_chain_corps", null=True, on_delete=fields.SET_NULL
+    )
+    joined_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "chain_corp"
+        unique_together = (("chain", "custom_corp_id"), ("chain", "corp"))
+        indexes = (
+            Index(fields=("chain_id", "status", "group_id")),
+            Index(fields=("chain_id", "name_key")),
+        )
+
+
+class ChainContact(Model):
+    id = fields.IntField(primary_key=True)
+    chain = fields.ForeignKeyField("models.ChainSpace", related_name="contacts", on_delete=fields.CASCADE)
+    chain_corp = fields.ForeignKeyField("models.ChainCorp", related_name="contacts", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=64)
+    mobile = fields.CharField(max_length=32)
+    role = fields.CharEnumField(ContactRole, max_length=8, default=ContactRole.MEMBER)
+    status = fields.CharEnumField(ContactStatus, max_length=16, default=ContactStatus.IMPORTED)
+    member = fields.ForeignKeyField(
+        "models.Member", related_name="chain_contacts", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "chain_contact"
+        unique_together = (("chain", "mobile"),)
+        indexes = (Index(fields=("chain_corp_id", "status")), Index(fields=("member_id",)))
+
+
+class ChainRule(Model):
+    """对接规则: owner-side subject (a unit subtree or a member) × object (a group subtree or a corp)."""
+
+    id = fields.IntField(primary_key=True)
+    chain = fields.ForeignKeyField("models.ChainSpace", related_name="rules", on_delete=fields.CASCADE)
+    subject_unit = fields.ForeignKeyField("models.OrgUnit", related_name="chain_rules", null=True, on_delete=fields.CASCADE)
+    subject_member = fields.ForeignKeyField("models.Member", related_name="chain_rules", null=True, on_delete=fields.CASCADE)
+    object_group = fields.ForeignKeyField("models.ChainGroup", related_name="rules", null=True, on_delete=fields.CASCADE)
+    object_chain_corp = fields.ForeignKeyField("models.ChainCorp", related_name="rules", null=True, on_delete=fields.CASCADE)
+
+    class Meta:
+        table = "chain_rule"
+        indexes = (Index(fields=("chain_id",)),)
+
+
+class Invitation(Model):
+    id = fields.IntField(primary_key=True)
+    chain = fields.ForeignKeyField("models.ChainSpace", related_name="invitations", on_delete=fields.CASCADE)
+    group = fields.ForeignKeyField("models.ChainGroup", related_name="invitations", null=True, on_delete=fields.CASCADE)
+    code = fields.CharField(max_length=64, unique=True)
+    created_by = fields.ForeignKeyField("models.Member", related_name="invitations", on_delete=fields.CASCADE)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "invitation"

@@ -1,0 +1,49 @@
+"""Database set-up: the Tortoise config, start-up and migrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise
+
+from models.settings import get_settings, tortoise_db_url
+
+MODEL_MODULES = ["models.directory", "models.chain", "models.access", "models.ops"]
+
+
+def tortoise_config(database_url: str | None = None) -> dict[str, Any]:
+    url = tortoise_db_url(database_url or get_settings().database_url)
+    return {
+        "connections": {"default": url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "models.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# For the `tortoise` command line (makemigrations): `tortoise -c models.db.TORTOISE_ORM ...`
+TORTOISE_ORM = tortoise_config()
+
+
+async def migrate(database_url: str | None = None) -> None:
+    """Apply every committed migration (Tortoise's built-in migration engine)."""
+    from tortoise.migrations.api import migrate as run_migrations
+
+    await run_migrations(config=tortoise_config(database_url))
+
+
+async def init_db(database_url: str | None = None, *, run_migrations: bool = True) -> None:
+    if run_migrations:
+        await migrate(database_url)
+        await Tortoise.close_connections()
+    await Tortoise.init(config=tortoise_config(database_url))
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()

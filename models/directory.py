@@ -1,0 +1,131 @@
+"""A corp's own directory: corps, persons, members, the unit tree and field settings."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+from models.enums import Gender, MemberStatus, Scope
+
+
+class Corp(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=128)
+    short_name = fields.CharField(max_length=64, null=True)
+    # Normalised full and short names, used by the chain join matching rules.
+    name_key = fields.CharField(max_length=128, db_index=True)
+    verified = fields.BooleanField(default=False)
+    search_by_mobile = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "corp"
+
+
+class Person(Model):
+    """A natural person, identified by a verified mobile number (E.164)."""
+
+    id = fields.IntField(primary_key=True)
+    mobile = fields.CharField(max_length=32, unique=True)
+    name = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "person"
+
+
+class OrgUnit(Model):
+    """A node of the department tree of a corp.
+
+    path is the materialised path of ids, e.g. /1/5/9/, so a subtree is one indexed
+    prefix match and the ancestors are read off the path itself.
+    """
+
+    id = fields.IntField(primary_key=True)
+    corp = fields.ForeignKeyField("models.Corp", related_name="units", on_delete=fields.CASCADE)
+    parent = fields.ForeignKeyField(
+        "models.OrgUnit", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    path = fields.CharField(max_length=255)
+    depth = fields.SmallIntField(default=0)
+    name = fields.CharField(max_length=64)
+    order = fields.IntField(default=0)
+    scope = fields.CharEnumField(Scope, max_length=16, default=Scope.INHERIT)
+    # Extra unit subtrees visible to / withheld from the members this scope setting governs.
+    scope_whitelist = fields.JSONField(default=list)
+    scope_exclude = fields.JSONField(default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "org_unit"
+        indexes = (Index(fields=("corp_id", "path")),)
+
+
+class Member(Model):
+    id = fields.IntField(primary_key=True)
+    corp = fields.ForeignKeyField("models.Corp", related_name="members", on_delete=fields.CASCADE)
+    person = fields.ForeignKeyField(
+        "models.Person", related_name="members", null=True, on_delete=fields.SET_NULL
+    )
+    account = fields.CharField(max_length=64)
+    # Lower-cased account: accounts are unique per corp ignoring case.
+    account_key = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=64)
+    alias = fields.CharField(max_length=64, null=True)
+    mobile = fields.CharField(max_length=32, null=True)
+    email = fields.CharField(max_length=128, null=True)
+    wechat_id = fields.CharField(max_length=64, null=True)
+    telephone = fields.CharField(max_length=32, null=True)
+    gender = fields.CharEnumField(Gender, max_length=8, default=Gender.UNKNOWN)
+    position = fields.CharField(max_length=128, null=True)
+    address = fields.CharField(max_length=255, null=True)
+    birthday = fields.DateField(null=True)
+    hire_date = fields.DateField(null=True)
+    status = fields.CharEnumField(MemberStatus, max_length=16, default=MemberStatus.ACTIVE)
+    hidden_from_directory = fields.BooleanField(default=False)
+    # Search keys, written with the name: full pinyin and initials (surname readings).
+    pinyin_full = fields.CharField(max_length=255, default="")
+    pinyin_initials = fields.CharField(max_length=64, default="")
+    surname_initial = fields.CharField(max_length=1, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "member"
+        unique_together = (("corp", "account_key"),)
+        indexes = (
+            Index(fields=("corp_id", "status")),
+            Index(fields=("corp_id", "mobile")),
+            Index(fields=("person_id",)),
+        )
+
+
+class Placement(Model):
+    # A member's seat in a unit: exactly one of a member's seats is the main one.
+
+    id = fields.IntField(primary_key=True)
+    member = fields.ForeignKeyField("models.Member", related_name="placements", on_delete=fields.CASCADE)
+    unit = fields.ForeignKeyField("models.OrgUnit", related_name="placements", on_delete=fields.CASCADE)
+    is_main = fields.BooleanField(default=False)
+    is_leader = fields.BooleanField(default=False)
+    order = fields.IntField(default=0)
+
+    class Meta:
+        table = "placement"
+        unique_together = (("member", "unit"),)
+        indexes = (Index(fields=("unit_id", "member_id")),)
+
+
+class FieldSetting(Model):
+    """Per corp, per profile field: shown to members (显示) and editable by self."""
+
+    id = fields.IntField(primary_key=True)
+    corp = fields.ForeignKeyField("models.Corp", related_name="field_settings", on_delete=fields.CASCADE)
+    field = fields.CharField(max_length=32)
+    visible_to_members = fields.BooleanField()
+    self_editable = fields.BooleanField()
+
+    class Meta:
+        table = "field_setting"
+        unique_together = (("corp", "field"),)

@@ -1,0 +1,70 @@
+"""Operational records: import jobs, the audit trail, the notification outbox."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+from models.enums import ImportJobStatus, ImportKind
+
+
+class ImportJob(Model):
+    id = fields.IntField(primary_key=True)
+    corp = fields.ForeignKeyField("models.Corp", related_name="import_jobs", on_delete=fields.CASCADE)
+    chain = fields.ForeignKeyField("models.ChainSpace", related_name="import_jobs", null=True, on_delete=fields.CASCADE)
+    kind = fields.CharEnumField(ImportKind, max_length=16)
+    mode = fields.CharField(max_length=16, null=True)
+    status = fields.CharEnumField(ImportJobStatus, max_length=16, default=ImportJobStatus.QUEUED)
+    file_name = fields.CharField(max_length=255, null=True)
+    total_rows = fields.IntField(default=0)
+    processed_rows = fields.IntField(default=0)
+    counts = fields.JSONField(default=dict)
+    errors = fields.JSONField(default=list)
+    created_by = fields.ForeignKeyField("models.Member", related_name="import_jobs", null=True, on_delete=fields.SET_NULL)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "import_job"
+        indexes = (Index(fields=("corp_id", "created_at")),)
+
+
+class AuditEvent(Model):
+    id = fields.BigIntField(primary_key=True)
+    corp = fields.ForeignKeyField("models.Corp", related_name="audit_events", null=True, on_delete=fields.SET_NULL)
+    actor_kind = fields.CharField(max_length=16)
+    actor_id = fields.IntField(null=True)
+    # A tombstone label that survives the actor's erasure.
+    actor_label = fields.CharField(max_length=128, default="")
+    action = fields.CharField(max_length=64)
+    target_type = fields.CharField(max_length=32)
+    target_id = fields.IntField(null=True)
+    before = fields.JSONField(null=True)
+    after = fields.JSONField(null=True)
+    request_id = fields.CharField(max_length=64, null=True)
+    ip = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "audit_event"
+        indexes = (Index(fields=("corp_id", "created_at")), Index(fields=("target_type", "target_id")))
+
+
+class Notification(Model):
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharField(max_length=32)
+    recipient_mobile = fields.CharField(max_length=32, null=True)
+    recipient_member = fields.ForeignKeyField(
+        "models.Member", related_name="notifications", null=True, on_delete=fields.SET_NULL
+    )
+    payload = fields.JSONField(default=dict)
+    due_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+    attempts = fields.IntField(default=0)
+    last_error = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "notification"
+        indexes = (Index(fields=("sent_at", "due_at")),)
