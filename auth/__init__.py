@@ -1,0 +1,1 @@
+"""Authentication: bearer tokens in, a Viewer out (an anonymous stand-in, never None)."""

@@ -1,0 +1,51 @@
+"""Writing the audit trail: who did what to which object, from where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from models import AuditEvent
+from permissions.viewer import Viewer
+
+# Values never written to the audit trail verbatim.
+REDACTED_KEYS = frozenset({"mobile", "email", "telephone", "address", "birthday", "secret", "token"})
+
+
+@dataclass(frozen=True)
+class Origin:
+    request_id: str | None = None
+    ip: str | None = None
+
+
+def redact(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    return {k: ("***" if k in REDACTED_KEYS and v not in (None, "") else v) for k, v in data.items()}
+
+
+async def record(
+    viewer: Viewer,
+    action: str,
+    target_type: str,
+    target_id: int | None,
+    *,
+    corp_id: int | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    origin: Origin | None = None,
+) -> AuditEvent:
+    actor_id = viewer.member_id or viewer.app_token_id or viewer.person_id
+    return await AuditEvent.create(
+        corp_id=corp_id,
+        actor_kind=viewer.kind.value,
+        actor_id=actor_id,
+        actor_label=f"{viewer.kind.value.lower()}:{actor_id}",
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        before=redact(before),
+        after=redact(after),
+        request_id=origin.request_id if origin else None,
+        ip=origin.ip if origin else None,
+    )

@@ -1,0 +1,45 @@
+"""Name normalisation and search keys (pinyin with surname readings)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from pypinyin import Style, lazy_pinyin
+
+# Surnames whose reading differs from the character's common reading (姓氏读音).
+# Compound surnames first so that they win over their first character.
+SURNAME_READINGS: dict[str, list[str]] = {
+    "尉迟": ["yu", "chi"], "万俟": ["mo", "qi"], "长孙": ["zhang", "sun"], "单于": ["chan", "yu"],
+    "澹台": ["tan", "tai"], "宇文": ["yu", "wen"], "令狐": ["ling", "hu"],
+    "单": ["shan"], "曾": ["zeng"], "解": ["xie"], "仇": ["qiu"], "朴": ["piao"], "查": ["zha"],
+    "区": ["ou"], "盖": ["ge"], "缪": ["miao"], "覃": ["qin"], "翟": ["zhai"], "乐": ["yue"],
+    "沈": ["shen"], "秘": ["bi"], "种": ["chong"], "员": ["yun"], "繁": ["po"], "折": ["she"],
+    "尉": ["yu"], "召": ["shao"], "都": ["du"], "隗": ["wei"], "阚": ["kan"], "华": ["hua"],
+    "任": ["ren"], "纪": ["ji"], "过": ["guo"], "薄": ["bo"], "黑": ["he"], "句": ["gou"],
+    "逄": ["pang"], "叶": ["ye"], "贾": ["jia"], "宓": ["fu"], "莘": ["shen"], "藏": ["zang"],
+}
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_corp_name(name: str) -> str:
+    """Full-width to half-width, case and spaces folded: the key corp names are matched on."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return _SPACES.sub("", folded).replace("（", "(").replace("）", ")")
+
+
+def _syllables(name: str) -> list[str]:
+    for surname in sorted(SURNAME_READINGS, key=len, reverse=True):
+        if name.startswith(surname) and len(name) > len(surname):
+            return SURNAME_READINGS[surname] + lazy_pinyin(name[len(surname):], style=Style.NORMAL)
+    return lazy_pinyin(name, style=Style.NORMAL)
+
+
+def search_keys(name: str) -> tuple[str, str, str]:
+    """(full pinyin, initials, surname initial) for a person's name, lower-case ASCII where possible."""
+    syllables = [s.lower() for s in _syllables(name.strip()) if s.strip()]
+    full = "".join(syllables).replace(" ", "")
+    initials = "".join(s[0] for s in syllables if s)
+    first = initials[:1] if initials[:1].isascii() and initials[:1].isalpha() else "#"
+    return full, initials, first

@@ -1,0 +1,167 @@
+"""Chain visibility between corps (SPEC §2.3).
+
+A viewer's standing in a chain (ChainAccess) is turned into a few *selectors*; a chain
+corp is visible when a selector matches it, a contact when a selector matches its corp
+and admits its status. Both evaluators read the same selectors, so they cannot drift.
+Nothing of chain S is reachable through chain S': every selector is pinned to one chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.expressions import Q, Subquery
+
+from models.enums import ChainCorpStatus, ContactStatus, MemberStatus
+from permissions.facts import ChainCorpFacts, ContactFacts, GroupFacts, MemberFacts
+from permissions.paths import ancestor_ids, under_any
+from permissions.sql import NOTHING, any_of, groups_under, members_placed_under, path_under_any
+from permissions.viewer import ChainAccess, Viewer
+
+ALL_BUT_REMOVED = frozenset(ContactStatus) - {ContactStatus.REMOVED}
+JOINED_ONLY = frozenset({ContactStatus.JOINED})
+
+
+@dataclass(frozen=True)
+class CorpSelector:
+    chain_id: int
+    contact_statuses: frozenset[ContactStatus]
+    joined_only: bool = True
+    group_paths: tuple[str, ...] | None = None
+    group_id: int | None = None
+    chain_corp_ids: frozenset[int] | None = None
+
+    def matches(self, c: ChainCorpFacts) -> bool:
+        return (
+            c.chain_id == self.chain_id
+            and (not self.joined_only or c.status is ChainCorpStatus.JOINED)
+            and (self.group_paths is None or under_any(c.group_path, self.group_paths))
+            and (self.group_id is None or c.group_id == self.group_id)
+            and (self.chain_corp_ids is None or c.id in self.chain_corp_ids)
+        )
+
+    def q(self) -> Q:
+        q = Q(chain_id=self.chain_id)
+        if self.joined_only:
+            q &= Q(status=ChainCorpStatus.JOINED.value)
+        if self.group_paths is not None:
+            q &= Q(group_id__in=groups_under(self.chain_id, self.group_paths))
+        if self.group_id is not None:
+            q &= Q(group_id=self.group_id)
+        if self.chain_corp_ids is not None:
+            q &= Q(id__in=sorted(self.chain_corp_ids))
+        return q
+
+
+def selectors(a: ChainAccess) -> list[CorpSelector]:
+    every_status = frozenset(ContactStatus)
+    if a.admin_all:
+        # Owner super admins and whole-chain admins: everything, imported and removed too.
+        return [CorpSelector(a.chain_id, every_status, joined_only=False)]
+    out: list[CorpSelector] = []
+    if a.admin_group_paths:
+        out.append(CorpSelector(a.chain_id, every_status, joined_only=False, group_paths=a.admin_group_paths))
+    if a.rule_group_paths:
+        out.append(CorpSelector(a.chain_id, JOINED_ONLY, group_paths=a.rule_group_paths))
+    if a.rule_chain_corp_ids:
+        out.append(CorpSelector(a.chain_id, JOINED_ONLY, chain_corp_ids=a.rule_chain_corp_ids))
+    if a.own_chain_corp_id is not None:
+        # A downstream corp sees its own people in the chain, whatever their join status.
+        out.append(CorpSelector(a.chain_id, ALL_BUT_REMOVED, chain_corp_ids=frozenset({a.own_chain_corp_id})))
+        if a.peers_visible and a.own_group_id is not None:
+            # Same-group peers only, never another group (suppliers never see suppliers by default).
+            out.append(CorpSelector(a.chain_id, JOINED_ONLY, group_id=a.own_group_id))
+    return out
+
+
+def _all_selectors(viewer: Viewer) -> list[CorpSelector]:
+    return [s for a in viewer.chains for s in selectors(a)]
+
+
+# --- chain spaces --------------------------------------------------------------------
+
+def chain_ids(viewer: Viewer) -> list[int]:
+    return sorted({a.chain_id for a in viewer.chains})
+
+
+def can_see_chain(viewer: Viewer, chain_id: int) -> bool:
+    return viewer.chain(chain_id) is not None
+
+
+def chains_q(viewer: Viewer) -> Q:
+    return Q(id__in=chain_ids(viewer))
+
+
+# --- chain corps and contacts --------------------------------------------------------
+
+def can_see_chain_corp(viewer: Viewer, c: ChainCorpFacts) -> bool:
+    return any(s.matches(c) for s in _all_selectors(viewer))
+
+
+def chain_corps_q(viewer: Viewer) -> Q:
+    return any_of(s.q() for s in _all_selectors(viewer))
+
+
+def can_see_contact(viewer: Viewer, c: ContactFacts) -> bool:
+    return any(s.matches(c.corp) and c.status in s.contact_statuses for s in _all_selectors(viewer))
+
+
+def _contact_q(s: CorpSelector) -> Q:
+    from models import ChainCorp
+
+    corp_ids = Subquery(ChainCorp.filter(s.q()).values("id"))
+    return Q(chain_corp_id__in=corp_ids, status__in=sorted(x.value for x in s.contact_statuses))
+
+
+def contacts_q(viewer: Viewer) -> Q:
+    return any_of(_contact_q(s) for s in _all_selectors(viewer))
+
+
+# --- groups --------------------------------------------------------------------------
+
+def _group_roots(a: ChainAccess) -> tuple[str, ...]:
+    return (*a.admin_group_paths, *a.rule_group_paths)
+
+
+def _group_ancestors(a: ChainAccess) -> frozenset[int]:
+    own = (a.own_group_path,) if a.own_group_path else ()
+    return ancestor_ids([*_group_roots(a), *a.rule_corp_group_paths, *own])
+
+
+def can_see_group(viewer: Viewer, g: GroupFacts) -> bool:
+    a = viewer.chain(g.chain_id)
+    if a is None:
+        return False
+    return a.admin_all or under_any(g.path, _group_roots(a)) or g.id in _group_ancestors(a)
+
+
+def groups_q(viewer: Viewer) -> Q:
+    parts = []
+    for a in viewer.chains:
+        if a.admin_all:
+            parts.append(Q(chain_id=a.chain_id))
+            continue
+        q = Q(id__in=sorted(_group_ancestors(a)))
+        if _group_roots(a):
+            q |= path_under_any(_group_roots(a))
+        parts.append(Q(chain_id=a.chain_id) & q)
+    return any_of(parts)
+
+
+# --- connectors: the owner's members a downstream corp deals with ---------------------
+
+def is_connector(a: ChainAccess, t: MemberFacts) -> bool:
+    if a.own_chain_corp_id is None or t.corp_id != a.owner_corp_id:
+        return False
+    if t.status is not MemberStatus.ACTIVE or t.hidden:
+        return False
+    return t.id in a.connector_member_ids or any(under_any(p, a.connector_unit_paths) for p in t.unit_paths)
+
+
+def connectors_q(a: ChainAccess) -> Q:
+    if a.own_chain_corp_id is None:
+        return NOTHING
+    who = Q(id__in=sorted(a.connector_member_ids))
+    if a.connector_unit_paths:
+        who |= Q(id__in=members_placed_under(a.connector_unit_paths))
+    return Q(corp_id=a.owner_corp_id, status=MemberStatus.ACTIVE.value, hidden_from_directory=False) & who

@@ -1,0 +1,49 @@
+"""Facts about one loaded object, as the in-memory evaluators need them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.enums import ChainCorpStatus, ContactStatus, MemberStatus
+
+
+@dataclass(frozen=True)
+class ChainCorpFacts:
+    id: int
+    chain_id: int
+    status: ChainCorpStatus
+    group_id: int
+    group_path: str
+
+
+@dataclass(frozen=True)
+class ContactFacts:
+    id: int
+    status: ContactStatus
+    member_id: int | None
+    corp: ChainCorpFacts
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    id: int
+    corp_id: int
+    status: MemberStatus
+    hidden: bool
+    unit_paths: tuple[str, ...]
+    # The chain contacts this member is linked to (for cross-corp visibility).
+    contacts: tuple[ContactFacts, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    id: int
+    corp_id: int
+    path: str
+
+
+@dataclass(frozen=True)
+class GroupFacts:
+    id: int
+    chain_id: int
+    path: str

@@ -1,0 +1,316 @@
+"""Reading the database into Viewers and facts. The only place that does; rules stay pure."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from models import (
+    AdminGrant,
+    AppToken,
+    ChainContact,
+    ChainCorp,
+    ChainGroup,
+    ChainRule,
+    ChainSpace,
+    FieldSetting,
+    Member,
+    OrgUnit,
+    Placement,
+)
+from models.enums import AdminKind, AdminRight, AppScope, ChainCorpStatus, MemberStatus, Scope
+from permissions.facts import ChainCorpFacts, ContactFacts, MemberFacts
+from permissions.fields import FieldSettings
+from permissions.paths import path_ids, root_path
+from permissions.viewer import ChainAccess, DirectoryAccess, ScopeView, Viewer, ViewerKind
+
+
+async def _paths_of(model: Any, ids: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await model.filter(id__in=wanted).values_list("id", "path")
+    return {i: p for i, p in rows}
+
+
+def _effective_view(unit: OrgUnit, by_id: dict[int, OrgUnit]) -> tuple[Scope, OrgUnit | None]:
+    """The nearest explicit scope on the unit or its ancestors (A in SPEC §2.1); the root defaults to ALL."""
+    for ancestor_id in reversed(path_ids(unit.path)):
+        a = by_id.get(ancestor_id)
+        if a is not None and a.scope is not Scope.INHERIT:
+            return a.scope, a
+    return Scope.ALL, None
+
+
+async def directory_access(
+    corp_id: int, own_units: list[OrgUnit], grants: list[AdminGrant], *, reads_all: bool, manages_all: bool
+) -> DirectoryAccess:
+    chain_ids = {i for u in own_units for i in path_ids(u.path)}
+    by_id = {u.id: u for u in await OrgUnit.filter(id__in=sorted(chain_ids))} if chain_ids else {}
+    settings: list[tuple[OrgUnit, Scope, OrgUnit | None]] = [(u, *_effective_view(u, by_id)) for u in own_units]
+    listed_ids = {i for _, _, a in settings if a is not None for i in (*a.scope_whitelist, *a.scope_exclude)}
+    range_ids = {i for g in grants if g.kind is AdminKind.DIRECTORY_ADMIN for i in g.unit_ids}
+    paths = await _paths_of(OrgUnit, listed_ids | range_ids)
+
+    views = []
+    for unit, mode, anchor in settings:
+        if mode is Scope.ALL:
+            roots = [root_path(unit.path)]
+        elif mode is Scope.DEPARTMENT:
+            roots = [anchor.path if anchor else unit.path]
+        else:  # SUBDEPARTMENT: the member's own unit, not the anchor's
+            roots = [unit.path]
+        whitelist = anchor.scope_whitelist if anchor else []
+        exclude = anchor.scope_exclude if anchor else []
+        roots += [paths[i] for i in whitelist if i in paths]
+        views.append(ScopeView(tuple(roots), tuple(paths[i] for i in exclude if i in paths)))
+
+    ranges = tuple(
+        (paths[i], frozenset(AdminRight(r) for r in g.rights) | {AdminRight.READ})
+        for g in grants
+        if g.kind is AdminKind.DIRECTORY_ADMIN
+        for i in g.unit_ids
+        if i in paths
+    )
+    return DirectoryAccess(
+        corp_id=corp_id,
+        reads_all=reads_all,
+        manages_all=manages_all,
+        admin_ranges=ranges,
+        views=tuple(views),
+        own_unit_paths=tuple(u.path for u in own_units),
+    )
+
+
+_RULE_FIELDS = (
+    "chain_id",
+    "subject_unit__path",
+    "subject_member_id",
+    "object_group__path",
+    "object_chain_corp_id",
+    "object_chain_corp__group__path",
+)
+
+
+async def _owner_side(
+    corp_id: int,
+    member_id: int | None,
+    unit_paths: list[str],
+    grants: list[AdminGrant],
+    *,
+    admin_all_chains: bool,
+    only_chain: int | None,
+) -> list[ChainAccess]:
+    owned_q = ChainSpace.filter(owner_corp_id=corp_id)
+    if only_chain is not None:
+        owned_q = owned_q.filter(id=only_chain)
+    owned = await owned_q.values_list("id", flat=True)
+    if not owned:
+        return []
+    chain_grants = {g.chain_id: g for g in grants if g.kind is AdminKind.CHAIN_ADMIN and g.chain_id}
+    group_paths = await _paths_of(ChainGroup, [i for g in chain_grants.values() for i in g.group_ids])
+    rules: list[dict[str, Any]] = []
+    if member_id is not None and not admin_all_chains:
+        rules = await ChainRule.filter(chain_id__in=list(owned)).values(*_RULE_FIELDS)
+
+    out = []
+    for chain_id in owned:
+        grant = chain_grants.get(chain_id)
+        if admin_all_chains or (grant is not None and not grant.group_ids):
+            out.append(ChainAccess(chain_id, corp_id, admin_all=True))
+            continue
+        mine = [
+            r
+            for r in rules
+            if r["chain_id"] == chain_id
+            and (
+                r["subject_member_id"] == member_id
+                or (r["subject_unit__path"] and any(p.startswith(r["subject_unit__path"]) for p in unit_paths))
+            )
+        ]
+        admin_paths = tuple(group_paths[i] for i in (grant.group_ids if grant else []) if i in group_paths)
+        access = ChainAccess(
+            chain_id,
+            corp_id,
+            admin_group_paths=admin_paths,
+            rule_group_paths=tuple(r["object_group__path"] for r in mine if r["object_group__path"]),
+            rule_chain_corp_ids=frozenset(r["object_chain_corp_id"] for r in mine if r["object_chain_corp_id"]),
+            rule_corp_group_paths=tuple(
+                r["object_chain_corp__group__path"] for r in mine if r["object_chain_corp__group__path"]
+            ),
+        )
+        if admin_paths or access.rule_group_paths or access.rule_chain_corp_ids:
+            out.append(access)
+    return out
+
+
+async def _downstream_side(corp_id: int, only_chain: int | None) -> list[ChainAccess]:
+    q = ChainCorp.filter(corp_id=corp_id, status=ChainCorpStatus.JOINED.value)
+    if only_chain is not None:
+        q = q.filter(chain_id=only_chain)
+    places = await q.values(
+        "id",
+        "chain_id",
+        "group_id",
+        "group__path",
+        "group__peers_visible",
+        "chain__corps_see_each_other",
+        "chain__owner_corp_id",
+        "invited_by_id",
+    )
+    if not places:
+        return []
+    rules = await ChainRule.filter(chain_id__in=[p["chain_id"] for p in places]).values(*_RULE_FIELDS)
+    out = []
+    for p in places:
+        covering = [
+            r
+            for r in rules
+            if r["chain_id"] == p["chain_id"]
+            and (
+                (r["object_group__path"] and p["group__path"].startswith(r["object_group__path"]))
+                or r["object_chain_corp_id"] == p["id"]
+            )
+        ]
+        member_ids = {r["subject_member_id"] for r in covering if r["subject_member_id"]}
+        if p["invited_by_id"]:
+            member_ids.add(p["invited_by_id"])
+        out.append(
+            ChainAccess(
+                p["chain_id"],
+                p["chain__owner_corp_id"],
+                own_chain_corp_id=p["id"],
+                own_group_id=p["group_id"],
+                own_group_path=p["group__path"],
+                peers_visible=bool(p["group__peers_visible"] or p["chain__corps_see_each_other"]),
+                connector_unit_paths=tuple(r["subject_unit__path"] for r in covering if r["subject_unit__path"]),
+                connector_member_ids=frozenset(member_ids),
+            )
+        )
+    return out
+
+
+async def member_viewer(member_id: int, *, token_id: str | None = None) -> Viewer | None:
+    """The Viewer for a member token; None when the member may not act (not ACTIVE, gone)."""
+    member = await Member.get_or_none(id=member_id)
+    if member is None or member.status is not MemberStatus.ACTIVE:
+        return None
+    grants = await AdminGrant.filter(member_id=member_id)
+    units = await OrgUnit.filter(placements__member_id=member_id)
+    super_admin = any(g.kind is AdminKind.SUPER_ADMIN for g in grants)
+    directory = await directory_access(
+        member.corp_id, units, grants, reads_all=super_admin, manages_all=super_admin
+    )
+    paths = [u.path for u in units]
+    chains = await _owner_side(
+        member.corp_id, member_id, paths, grants, admin_all_chains=super_admin, only_chain=None
+    )
+    chains += await _downstream_side(member.corp_id, None)
+    return Viewer(
+        kind=ViewerKind.MEMBER,
+        person_id=member.person_id,
+        member_id=member.id,
+        corp_id=member.corp_id,
+        is_super_admin=super_admin,
+        directory=directory,
+        chains=tuple(chains),
+        token_id=token_id,
+    )
+
+
+async def app_viewer(token: AppToken) -> Viewer:
+    """An app acts for its corp, cut to its scopes and to its bound chain if any (SPEC §2.4)."""
+    scopes = frozenset(token.scopes)
+    directory = None
+    if AppScope.DIRECTORY_READ.value in scopes:
+        directory = DirectoryAccess(corp_id=token.corp_id, reads_all=True)
+    chains: list[ChainAccess] = []
+    if AppScope.CHAIN_READ.value in scopes:
+        chains = await _owner_side(
+            token.corp_id, None, [], [], admin_all_chains=True, only_chain=token.chain_id
+        )
+        chains += await _downstream_side(token.corp_id, token.chain_id)
+    return Viewer(
+        kind=ViewerKind.APP,
+        corp_id=token.corp_id,
+        app_token_id=token.id,
+        scopes=scopes,
+        bound_chain_id=token.chain_id,
+        directory=directory,
+        chains=tuple(chains),
+    )
+
+
+# --- facts for the in-memory evaluators ---------------------------------------------
+
+async def member_facts(members: list[Member]) -> dict[int, MemberFacts]:
+    ids = [m.id for m in members]
+    if not ids:
+        return {}
+    unit_paths: dict[int, list[str]] = defaultdict(list)
+    for member_id, path in await Placement.filter(member_id__in=ids).values_list("member_id", "unit__path"):
+        unit_paths[member_id].append(path)
+    contacts: dict[int, list[ContactFacts]] = defaultdict(list)
+    for c in await contact_facts(ChainContact.filter(member_id__in=ids)):
+        if c.member_id is not None:
+            contacts[c.member_id].append(c)
+    return {
+        m.id: MemberFacts(
+            id=m.id,
+            corp_id=m.corp_id,
+            status=m.status,
+            hidden=m.hidden_from_directory,
+            unit_paths=tuple(sorted(unit_paths[m.id])),
+            contacts=tuple(contacts[m.id]),
+        )
+        for m in members
+    }
+
+
+async def contact_facts(query: Any) -> list[ContactFacts]:
+    rows = await query.values(
+        "id",
+        "status",
+        "member_id",
+        "chain_corp_id",
+        "chain_corp__chain_id",
+        "chain_corp__status",
+        "chain_corp__group_id",
+        "chain_corp__group__path",
+    )
+    from models.enums import ContactStatus
+
+    return [
+        ContactFacts(
+            id=r["id"],
+            status=ContactStatus(r["status"]),
+            member_id=r["member_id"],
+            corp=ChainCorpFacts(
+                id=r["chain_corp_id"],
+                chain_id=r["chain_corp__chain_id"],
+                status=ChainCorpStatus(r["chain_corp__status"]),
+                group_id=r["chain_corp__group_id"],
+                group_path=r["chain_corp__group__path"],
+            ),
+        )
+        for r in rows
+    ]
+
+
+async def chain_corp_facts(query: Any) -> list[ChainCorpFacts]:
+    rows = await query.values("id", "chain_id", "status", "group_id", "group__path")
+    return [
+        ChainCorpFacts(r["id"], r["chain_id"], ChainCorpStatus(r["status"]), r["group_id"], r["group__path"])
+        for r in rows
+    ]
+
+
+async def field_settings(corp_ids: Iterable[int]) -> dict[int, FieldSettings]:
+    rows: dict[int, dict[str, tuple[bool, bool]]] = defaultdict(dict)
+    wanted = sorted(set(corp_ids))
+    for corp_id, name, visible, editable in await FieldSetting.filter(corp_id__in=wanted).values_list(
+        "corp_id", "field", "visible_to_members", "self_editable"
+    ):
+        rows[corp_id][name] = (visible, editable)
+    return {c: FieldSettings.from_rows(rows.get(c, {})) for c in wanted}

@@ -1,0 +1,111 @@
+"""The Viewer: who is asking, resolved once per request into plain, frozen facts.
+
+Everything the policy needs about the asker is pre-resolved here (effective department
+scopes as subtree paths, admin ranges, chain relationships), so every rule below is a
+pure function of (Viewer, target facts) and has a SQL twin built from the same data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from models.enums import AdminRight, AppScope
+
+
+class ViewerKind(str, Enum):
+    ANONYMOUS = "ANONYMOUS"
+    PERSON = "PERSON"
+    MEMBER = "MEMBER"
+    APP = "APP"
+
+
+@dataclass(frozen=True)
+class ScopeView:
+    """What one of the viewer's own units lets it see: subtree roots minus excluded subtrees."""
+
+    roots: tuple[str, ...]
+    excluded: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DirectoryAccess:
+    """The viewer's standing inside its own corp's directory."""
+
+    corp_id: int
+    # Super admins, and apps with directory:read, read the whole corp (resigned and hidden too).
+    reads_all: bool = False
+    manages_all: bool = False
+    # DIRECTORY_ADMIN ranges: unit subtrees with the rights granted over them.
+    admin_ranges: tuple[tuple[str, frozenset[AdminRight]], ...] = ()
+    views: tuple[ScopeView, ...] = ()
+    own_unit_paths: tuple[str, ...] = ()
+
+    def range_paths(self, right: AdminRight | None = None) -> tuple[str, ...]:
+        return tuple(p for p, rights in self.admin_ranges if right is None or right in rights)
+
+
+@dataclass(frozen=True)
+class ChainAccess:
+    """The viewer's standing in one chain space (SPEC §2.3)."""
+
+    chain_id: int
+    owner_corp_id: int
+    # Owner side.
+    admin_all: bool = False
+    admin_group_paths: tuple[str, ...] = ()
+    rule_group_paths: tuple[str, ...] = ()
+    rule_chain_corp_ids: frozenset[int] = frozenset()
+    rule_corp_group_paths: tuple[str, ...] = ()
+    # Downstream side: the viewer's corp is JOINED in this chain.
+    own_chain_corp_id: int | None = None
+    own_group_id: int | None = None
+    own_group_path: str | None = None
+    peers_visible: bool = False
+    connector_unit_paths: tuple[str, ...] = ()
+    connector_member_ids: frozenset[int] = frozenset()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.admin_all or bool(self.admin_group_paths)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    kind: ViewerKind = ViewerKind.ANONYMOUS
+    person_id: int | None = None
+    member_id: int | None = None
+    corp_id: int | None = None
+    app_token_id: int | None = None
+    # App scopes; None for members, whose rights come from their grants alone.
+    scopes: frozenset[str] | None = None
+    bound_chain_id: int | None = None
+    is_super_admin: bool = False
+    directory: DirectoryAccess | None = None
+    chains: tuple[ChainAccess, ...] = field(default_factory=tuple)
+    token_id: str | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.kind is not ViewerKind.ANONYMOUS
+
+    def has_scope(self, scope: AppScope) -> bool:
+        """Members hold every scope their grants allow; apps only the scopes they were given."""
+        return self.scopes is None or scope.value in self.scopes
+
+    def chain(self, chain_id: int) -> ChainAccess | None:
+        for access in self.chains:
+            if access.chain_id == chain_id:
+                return access
+        return None
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins of some kind (for introspection and error detail decisions)."""
+        d = self.directory
+        return self.kind is ViewerKind.MEMBER and (
+            self.is_super_admin or (d is not None and bool(d.admin_ranges)) or any(c.is_admin for c in self.chains)
+        )
+
+
+ANONYMOUS = Viewer()
