@@ -165,3 +165,18 @@ def connectors_q(a: ChainAccess) -> Q:
     if a.connector_unit_paths:
         who |= Q(id__in=members_placed_under(a.connector_unit_paths))
     return Q(corp_id=a.owner_corp_id, status=MemberStatus.ACTIVE.value, hidden_from_directory=False) & who
+
+
+def can_query_status(viewer: Viewer, chain_id: int, owner_corp_id: int) -> bool:
+    """The partner-app status lookups: the owner's apps with chain:status, and the chain's admins."""
+    from models.enums import AppScope
+    from permissions.viewer import ViewerKind
+
+    if viewer.kind is ViewerKind.APP:
+        return (
+            viewer.corp_id == owner_corp_id
+            and viewer.has_scope(AppScope.CHAIN_STATUS)
+            and viewer.bound_chain_id in (None, chain_id)
+        )
+    access = viewer.chain(chain_id)
+    return access is not None and access.is_admin

@@ -49,3 +49,12 @@ def visible_fields(viewer: Viewer, t: MemberFacts, settings: FieldSettings) -> f
 def hidden_fields(viewer: Viewer, t: MemberFacts, settings: FieldSettings) -> list[str]:
     shown = visible_fields(viewer, t, settings)
     return [f for f in PROFILE_FIELDS if f not in shown]
+
+
+def contact_shows_mobile(viewer: Viewer, chain_id: int, member_fields: frozenset[str] | None) -> bool:
+    """A chain contact's mobile: chain admins see it (imported data they manage); anyone else
+    only through the joined member's own field policy (the target corp's settings)."""
+    access = viewer.chain(chain_id)
+    if access is not None and access.is_admin:
+        return viewer.kind is not ViewerKind.APP or viewer.has_scope(AppScope.FIELDS_SENSITIVE)
+    return member_fields is not None and "mobile" in member_fields

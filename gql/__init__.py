@@ -1,0 +1,1 @@
+"""The Strawberry schema, one package per domain; resolvers hand off to permissions/ and flows/."""

@@ -1,0 +1,70 @@
+"""Who am I: the viewer, and for a person, the corp identities it can act as."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from gql.context import Info
+from gql.directory.types import CorpNode, MemberNode, member_node
+from gql.directory.queries import corp_node
+from models import Corp, Member, Person
+from models.enums import MemberStatus
+
+
+@strawberry.type
+class CorpIdentity:
+    corp_id: relay.GlobalID
+    corp_name: str
+    member_name: str
+
+
+@strawberry.type
+class ViewerInfo:
+    kind: str
+    is_super_admin: bool
+    scopes: list[str] | None
+    _member_id: strawberry.Private[int | None]
+    _corp_id: strawberry.Private[int | None]
+    _person_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def member(self, info: Info) -> MemberNode | None:
+        return await member_node(info, self._member_id) if self._member_id else None
+
+    @strawberry.field
+    async def corp(self, info: Info) -> CorpNode | None:
+        return await corp_node(info, self._corp_id) if self._corp_id else None
+
+    @strawberry.field
+    async def mobile(self) -> str | None:
+        if self._person_id is None:
+            return None
+        return await Person.filter(id=self._person_id).first().values_list("mobile", flat=True)
+
+    @strawberry.field(description="For a person: the corps where it has an active member, for actAs.")
+    async def identities(self) -> list[CorpIdentity]:
+        if self._person_id is None:
+            return []
+        person = await Person.get(id=self._person_id)
+        rows = await Member.filter(mobile=person.mobile, status=MemberStatus.ACTIVE.value).order_by("corp_id")
+        names = dict(await Corp.filter(id__in=[m.corp_id for m in rows]).values_list("id", "name"))
+        return [
+            CorpIdentity(corp_id=relay.GlobalID("Corp", str(m.corp_id)), corp_name=names[m.corp_id], member_name=m.name)
+            for m in rows
+        ]
+
+
+@strawberry.type
+class AuthQuery:
+    @strawberry.field
+    def viewer(self, info: Info) -> ViewerInfo:
+        v = info.context.viewer
+        return ViewerInfo(
+            kind=v.kind.value,
+            is_super_admin=v.is_super_admin,
+            scopes=sorted(v.scopes) if v.scopes is not None else None,
+            _member_id=v.member_id,
+            _corp_id=v.corp_id,
+            _person_id=v.person_id,
+        )

@@ -1,0 +1,224 @@
+"""Chain types: ChainSpace, ChainGroup, ChainCorp, ChainContact."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import strawberry
+from strawberry import relay
+
+from gql.context import Info
+from gql.directory.types import CorpNode, MemberNode, member_node, member_nodes
+from gql.enums import ChainCorpStatus, ContactRole, ContactStatus
+from gql.relay import Connection, paginate
+from models import ChainContact, ChainCorp, ChainGroup, ChainSpace, Member
+from models.enums import ChainCorpStatus as ChainCorpStatusValue
+from models.enums import ContactStatus as ContactStatusValue
+from permissions import chain
+from permissions.fields import contact_shows_mobile
+
+
+async def contact_nodes(info: Info, rows: Sequence[ChainContact]) -> list[ChainContactNode]:
+    loaders = info.context.directory
+    linked = [c.member_id for c in rows if c.member_id is not None]
+    members = dict(zip(linked, await loaders.visible_member.load_many(linked)))
+    nodes = await member_nodes(info, [m for m in members.values() if m is not None])
+    shown = {n.pk: n for n in nodes}
+    return [
+        ChainContactNode(
+            pk=c.id,
+            _c=c,
+            _member=shown.get(c.member_id) if c.member_id else None,
+            _shows_mobile=contact_shows_mobile(
+                info.context.viewer, c.chain_id, shown[c.member_id]._shown if c.member_id in shown else None
+            ),
+        )
+        for c in rows
+    ]
+
+
+@strawberry.type(name="ChainGroup")
+class ChainGroupNode(relay.Node):
+    pk: relay.NodeID[int]
+    _g: strawberry.Private[ChainGroup]
+
+    @strawberry.field
+    def name(self) -> str:
+        return self._g.name
+
+    @strawberry.field
+    def peers_visible(self) -> bool:
+        return self._g.peers_visible
+
+    @strawberry.field
+    async def parent(self, info: Info) -> ChainGroupNode | None:
+        if self._g.parent_id is None:
+            return None
+        g = await info.context.chain.visible_group.load(self._g.parent_id)
+        return ChainGroupNode(pk=g.id, _g=g) if g is not None else None
+
+
+@strawberry.type(name="ChainContact")
+class ChainContactNode(relay.Node):
+    pk: relay.NodeID[int]
+    _c: strawberry.Private[ChainContact]
+    _member: strawberry.Private[MemberNode | None]
+    _shows_mobile: strawberry.Private[bool]
+
+    @strawberry.field
+    def name(self) -> str:
+        return self._c.name
+
+    @strawberry.field
+    def role(self) -> ContactRole:
+        return self._c.role
+
+    @strawberry.field
+    def status(self) -> ContactStatus:
+        return self._c.status
+
+    @strawberry.field
+    def mobile(self) -> str | None:
+        return self._c.mobile if self._shows_mobile else None
+
+    @strawberry.field
+    def hidden_fields(self) -> list[str]:
+        return [] if self._shows_mobile else ["mobile"]
+
+    @strawberry.field(description="Global id of the member behind a joined contact (what partner apps key on).")
+    def member_id(self) -> relay.GlobalID | None:
+        joined = self._c.status is ContactStatusValue.JOINED and self._c.member_id is not None
+        return relay.GlobalID("Member", str(self._c.member_id)) if joined else None
+
+    @strawberry.field(description="The member behind the contact once joined, when this viewer may see it.")
+    def member(self) -> MemberNode | None:
+        return self._member
+
+    @strawberry.field
+    async def chain_corp(self, info: Info) -> ChainCorpNode | None:
+        c = await info.context.chain.visible_chain_corp.load(self._c.chain_corp_id)
+        return ChainCorpNode(pk=c.id, _c=c) if c is not None else None
+
+
+@strawberry.type(name="ChainCorp")
+class ChainCorpNode(relay.Node):
+    pk: relay.NodeID[int]
+    _c: strawberry.Private[ChainCorp]
+
+    @strawberry.field
+    def status(self) -> ChainCorpStatus:
+        return self._c.status
+
+    @strawberry.field
+    def custom_corp_id(self) -> str | None:
+        return self._c.custom_corp_id
+
+    @strawberry.field
+    def imported_name(self) -> str:
+        return self._c.imported_name
+
+    @strawberry.field
+    async def corp(self, info: Info) -> CorpNode | None:
+        if self._c.corp_id is None:
+            return None
+        c = await info.context.directory.visible_corp.load(self._c.corp_id)
+        return CorpNode(pk=c.id, _c=c) if c is not None else None
+
+    @strawberry.field
+    async def group(self, info: Info) -> ChainGroupNode | None:
+        g = await info.context.chain.visible_group.load(self._c.group_id)
+        return ChainGroupNode(pk=g.id, _g=g) if g is not None else None
+
+    @strawberry.field
+    async def contacts(self, info: Info) -> list[ChainContactNode]:
+        rows = await ChainContact.filter(chain.contacts_q(info.context.viewer), chain_corp_id=self._c.id).order_by("id")
+        return await contact_nodes(info, rows)
+
+
+@strawberry.type(name="ChainSpace")
+class ChainSpaceNode(relay.Node):
+    pk: relay.NodeID[int]
+    _c: strawberry.Private[ChainSpace]
+
+    @strawberry.field
+    def name(self) -> str:
+        return self._c.name
+
+    @strawberry.field
+    def import_only(self) -> bool:
+        return self._c.import_only
+
+    @strawberry.field(description='The chain-wide switch "corps may see each other".')
+    def corps_see_each_other(self) -> bool:
+        return self._c.corps_see_each_other
+
+    @strawberry.field
+    async def owner(self, info: Info) -> CorpNode | None:
+        c = await info.context.directory.visible_corp.load(self._c.owner_corp_id)
+        return CorpNode(pk=c.id, _c=c) if c is not None else None
+
+    @strawberry.field
+    async def groups(self, info: Info) -> list[ChainGroupNode]:
+        rows = await ChainGroup.filter(chain.groups_q(info.context.viewer), chain_id=self._c.id).order_by("path")
+        return [ChainGroupNode(pk=g.id, _g=g) for g in rows]
+
+    @strawberry.field
+    async def corps(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: ChainCorpStatus | None = None,
+    ) -> Connection[ChainCorpNode]:
+        query = ChainCorp.filter(chain.chain_corps_q(info.context.viewer), chain_id=self._c.id)
+        if status is not None:
+            query = query.filter(status=ChainCorpStatusValue(status.value).value)
+
+        async def build(rows: Sequence[ChainCorp]) -> list[ChainCorpNode]:
+            return [ChainCorpNode(pk=c.id, _c=c) for c in rows]
+
+        return await paginate(query.order_by("id"), first, after, build)
+
+    @strawberry.field
+    async def contacts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: ContactStatus | None = None,
+    ) -> Connection[ChainContactNode]:
+        query = ChainContact.filter(chain.contacts_q(info.context.viewer), chain_id=self._c.id)
+        if status is not None:
+            query = query.filter(status=ContactStatusValue(status.value).value)
+        return await paginate(query.order_by("id"), first, after, lambda rows: contact_nodes(info, rows))
+
+    @strawberry.field(description="The owner's members this viewer's corp deals with in this chain (对接人).")
+    async def connectors(self, info: Info) -> list[MemberNode]:
+        access = info.context.viewer.chain(self._c.id)
+        if access is None:
+            return []
+        rows = await Member.filter(chain.connectors_q(access)).order_by("pinyin_full", "id")
+        return await member_nodes(info, rows)
+
+
+async def chain_space_node(info: Info, chain_id: int) -> ChainSpaceNode | None:
+    c = await info.context.chain.visible_chain.load(chain_id)
+    return ChainSpaceNode(pk=c.id, _c=c) if c is not None else None
+
+
+async def chain_corp_node(info: Info, chain_corp_id: int) -> ChainCorpNode | None:
+    c = await info.context.chain.visible_chain_corp.load(chain_corp_id)
+    return ChainCorpNode(pk=c.id, _c=c) if c is not None else None
+
+
+async def contact_node(info: Info, contact_id: int) -> ChainContactNode | None:
+    c = await info.context.chain.visible_contact.load(contact_id)
+    return (await contact_nodes(info, [c]))[0] if c is not None else None
+
+
+async def group_node(info: Info, group_id: int) -> ChainGroupNode | None:
+    g = await info.context.chain.visible_group.load(group_id)
+    return ChainGroupNode(pk=g.id, _g=g) if g is not None else None
+
+
+__all__ = ["ChainContactNode", "ChainCorpNode", "ChainGroupNode", "ChainSpaceNode", "member_node"]

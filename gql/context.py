@@ -1,0 +1,42 @@
+"""The typed per-request context: the Viewer, fresh loaders, and where the request came from."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.types import Info as StrawberryInfo
+
+from flows.audit import Origin
+from gql.chain.loaders import ChainLoaders
+from gql.directory.loaders import DirectoryLoaders
+from permissions.viewer import Viewer
+
+
+@dataclass
+class Context:
+    viewer: Viewer
+    request: Any = None
+    response: Any = None
+    origin: Origin = field(default_factory=Origin)
+    directory: DirectoryLoaders = field(init=False)
+    chain: ChainLoaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.refresh(self.viewer)
+
+    def refresh(self, viewer: Viewer) -> None:
+        """After a write that changes what the viewer may see: a new Viewer means new, empty loaders."""
+        self.viewer = viewer
+        self.directory = DirectoryLoaders(viewer)
+        self.chain = ChainLoaders(viewer)
+
+
+def make_context(viewer: Viewer, request: Any = None, response: Any = None) -> Context:
+    ip = request.client.host if request is not None and request.client else None
+    request_id = request.headers.get("x-request-id") if request is not None else None
+    return Context(viewer, request, response, Origin(request_id or uuid.uuid4().hex, ip))
+
+
+Info = StrawberryInfo[Context, None]

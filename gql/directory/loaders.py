@@ -1,0 +1,90 @@
+"""Per-request loaders for the directory. Built with the request's Viewer, never shared:
+a loader cache outliving its request would hand one viewer's rows to another."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from aiodataloader import DataLoader
+
+from models import ChainCorp, Corp, Member, OrgUnit, Placement
+from permissions import scope
+from permissions.corps import can_see_corp
+from permissions.facts import ChainCorpFacts, MemberFacts, UnitFacts
+from permissions.fields import FieldSettings
+from permissions.loading import chain_corp_facts, field_settings, member_facts
+from permissions.members import can_see_member
+from permissions.viewer import Viewer
+
+
+def by_id_loader(model: Any) -> DataLoader:
+    async def batch(ids: Sequence[int]) -> list[Any]:
+        rows = {r.id: r for r in await model.filter(id__in=list(ids))}
+        return [rows.get(i) for i in ids]
+
+    return DataLoader(batch)
+
+
+class DirectoryLoaders:
+    def __init__(self, viewer: Viewer) -> None:
+        self.viewer = viewer
+        self.corp_raw = by_id_loader(Corp)
+        self.member_raw = by_id_loader(Member)
+        self.unit_raw = by_id_loader(OrgUnit)
+        self.member_facts = DataLoader(self._member_facts)
+        self.settings = DataLoader(self._settings)
+        self.placements = DataLoader(self._placements)
+        self.children = DataLoader(self._children)
+        self.visible_member = DataLoader(self._visible_member)
+        self.visible_unit = DataLoader(self._visible_unit)
+        self.visible_corp = DataLoader(self._visible_corp)
+
+    def prime_members(self, rows: Sequence[Member]) -> None:
+        for m in rows:
+            self.member_raw.prime(m.id, m)
+
+    async def _member_facts(self, ids: Sequence[int]) -> list[MemberFacts | None]:
+        rows = [m for m in await self.member_raw.load_many(list(ids)) if m is not None]
+        facts = await member_facts(rows)
+        return [facts.get(i) for i in ids]
+
+    async def _settings(self, corp_ids: Sequence[int]) -> list[FieldSettings]:
+        found = await field_settings(corp_ids)
+        return [found[c] for c in corp_ids]
+
+    async def _placements(self, member_ids: Sequence[int]) -> list[list[Placement]]:
+        out: dict[int, list[Placement]] = defaultdict(list)
+        for p in await Placement.filter(member_id__in=list(member_ids)).order_by("-is_main", "order", "id"):
+            out[p.member_id].append(p)
+        return [out[i] for i in member_ids]
+
+    async def _children(self, parent_ids: Sequence[int]) -> list[list[OrgUnit]]:
+        out: dict[int, list[OrgUnit]] = defaultdict(list)
+        query = OrgUnit.filter(scope.units_q(self.viewer), parent_id__in=list(parent_ids))
+        for u in await query.order_by("order", "id"):
+            out[u.parent_id].append(u)
+        return [out[i] for i in parent_ids]
+
+    async def _visible_member(self, ids: Sequence[int]) -> list[Member | None]:
+        facts = await self.member_facts.load_many(list(ids))
+        rows = await self.member_raw.load_many(list(ids))
+        return [m if f is not None and can_see_member(self.viewer, f) else None for m, f in zip(rows, facts)]
+
+    async def _visible_unit(self, ids: Sequence[int]) -> list[OrgUnit | None]:
+        rows = await self.unit_raw.load_many(list(ids))
+        return [
+            u if u is not None and scope.can_see_unit(self.viewer, UnitFacts(u.id, u.corp_id, u.path)) else None
+            for u in rows
+        ]
+
+    async def _visible_corp(self, ids: Sequence[int]) -> list[Corp | None]:
+        rows = await self.corp_raw.load_many(list(ids))
+        places: dict[int, list[ChainCorpFacts]] = defaultdict(list)
+        if self.viewer.chains:
+            query = ChainCorp.filter(corp_id__in=list(ids))
+            corp_of = dict(await query.values_list("id", "corp_id"))
+            for f in await chain_corp_facts(query):
+                places[corp_of[f.id]].append(f)
+        return [c if c is not None and can_see_corp(self.viewer, c.id, places[c.id]) else None for c in rows]

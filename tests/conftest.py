@@ -1,0 +1,106 @@
+"""Test set-up: one migrated throw-away database per run (SQLite file, or PostgreSQL when
+DATABASE_URL points at one), the ASGI app over httpx, and GraphQL helpers."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, settings
+
+from models.db import close_db, init_db
+from models.settings import tortoise_db_url
+
+settings.register_profile(
+    "ci", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+settings.register_profile(
+    "dev", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _postgres_admin_url(url: str) -> tuple[str, str]:
+    base, _, _db = url.rpartition("/")
+    return base, f"chaingate_test_{uuid.uuid4().hex[:10]}"
+
+
+async def _create_postgres_db(url: str) -> str:
+    import asyncpg
+
+    base, name = _postgres_admin_url(url)
+    try:
+        conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1), timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        reason = f"PostgreSQL at {url} is not reachable ({exc.__class__.__name__}: {exc})"
+        if IN_CI:
+            pytest.fail(f"{reason}; CI must run the PostgreSQL suite.")
+        pytest.skip(f"{reason}; start PostgreSQL or unset DATABASE_URL to test on SQLite.")
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return f"{base}/{name}"
+
+
+async def _drop_postgres_db(url: str, test_url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1), timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{test_url.rpartition("/")[2]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def database() -> AsyncIterator[str]:
+    configured = os.environ.get("DATABASE_URL")
+    if configured and tortoise_db_url(configured).startswith("postgres://"):
+        admin_url = tortoise_db_url(configured)
+        url = await _create_postgres_db(admin_url)
+        await init_db(url)
+        yield "postgres"
+        await close_db()
+        await _drop_postgres_db(admin_url, url)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        await init_db(f"sqlite://{tmp}/chaingate-test.sqlite3")
+        yield "sqlite"
+        await close_db()
+
+
+@pytest.fixture(scope="session")
+async def client(database: str) -> AsyncIterator[httpx.AsyncClient]:
+    from gql.app import create_app
+
+    app = create_app(manage_db=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        yield c
+
+
+class GQL:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        return response.json()
+
+    async def ok(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+        body = await self(query, variables, token)
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+
+@pytest.fixture
+async def gql(client: httpx.AsyncClient) -> GQL:
+    return GQL(client)
