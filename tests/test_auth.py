@@ -47,7 +47,7 @@ async def test_expired_tampered_and_alg_none_tokens_are_unauthenticated(gql):
     secret = get_settings().secret
     now = int(time.time())
     expired = jwt.encode({"typ": "member", "mid": m.id, "exp": now - 10, "jti": "x"}, secret, algorithm="HS256")
-    wrong_key = jwt.encode({"typ": "member", "mid": m.id, "exp": now + 60, "jti": "y"}, "another-secret-0123456789abcdef", algorithm="HS256")
+    wrong_key = jwt.encode({"typ": "member", "mid": m.id, "exp": now + 60, "jti": "y"}, "another-secret-0123456789abcdef-0123456789", algorithm="HS256")
     none_alg = jwt.encode({"typ": "member", "mid": m.id, "exp": now + 60, "jti": "z"}, None, algorithm="none")
     good = f.token(m)
     tampered = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
