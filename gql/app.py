@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from tortoise import Tortoise
+from tortoise.connection import get_connection
 
 from auth.backend import AuthenticationFailed, authenticate
 from gql.context import Context, make_context
@@ -63,7 +63,7 @@ async def healthz(_: Request) -> Response:
 
 async def readyz(_: Request) -> Response:
     try:
-        await Tortoise.get_connection("default").execute_query("SELECT 1")
+        await get_connection("default").execute_query("SELECT 1")
     except Exception as exc:  # readiness reports any database failure, whatever its type
         return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
     return JSONResponse({"status": "ready"})

@@ -42,7 +42,8 @@ async def init_db(database_url: str | None = None, *, run_migrations: bool = Tru
     if run_migrations:
         await migrate(database_url)
         await Tortoise.close_connections()
-    await Tortoise.init(config=tortoise_config(database_url))
+    # The global fallback lets request tasks see the context set up in the ASGI lifespan task.
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
 
 
 async def close_db() -> None:

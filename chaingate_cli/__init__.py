@@ -1,0 +1,1 @@
+"""The `chaingate` command line: migrate, serve, seed the demo, issue dev tokens, export the schema."""
