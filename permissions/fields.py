@@ -58,3 +58,9 @@ def contact_shows_mobile(viewer: Viewer, chain_id: int, member_fields: frozenset
     if access is not None and access.is_admin:
         return viewer.kind is not ViewerKind.APP or viewer.has_scope(AppScope.FIELDS_SENSITIVE)
     return member_fields is not None and "mobile" in member_fields
+
+
+def can_read_field_settings(viewer: Viewer, corp_id: int) -> bool:
+    """A corp's field switches are its own business: readable from inside the corp only."""
+    d = viewer.directory
+    return d is not None and d.corp_id == corp_id

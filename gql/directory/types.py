@@ -17,7 +17,7 @@ from models import ChainCorp, ChainSpace, Corp, Member, OrgUnit, Placement
 from models.enums import PROFILE_FIELDS, ChainCorpStatus
 from models.enums import MemberStatus as MemberStatusValue
 from permissions import chain, scope
-from permissions.fields import visible_fields
+from permissions.fields import can_read_field_settings, visible_fields
 from permissions.members import visible_members_q
 from permissions.sql import members_placed_under
 
@@ -221,10 +221,6 @@ class CorpNode(relay.Node):
     def verified(self) -> bool:
         return self._c.verified
 
-    def _inside(self, info: Info) -> bool:
-        d = info.context.viewer.directory
-        return d is not None and d.corp_id == self._c.id
-
     @strawberry.field
     async def members(
         self,
@@ -268,7 +264,7 @@ class CorpNode(relay.Node):
 
     @strawberry.field(description="The corp's field settings; empty for viewers outside the corp.")
     async def field_settings(self, info: Info) -> list[FieldSetting]:
-        if not self._inside(info):
+        if not can_read_field_settings(info.context.viewer, self._c.id):
             return []
         s = await info.context.directory.settings.load(self._c.id)
         return [
