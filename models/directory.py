@@ -84,6 +84,7 @@ class Member(Model):
     hire_date = fields.DateField(null=True)
     status = fields.CharEnumField(MemberStatus, max_length=16, default=MemberStatus.ACTIVE)
     hidden_from_directory = fields.BooleanField(default=False)
+    resigned_at = fields.DatetimeField(null=True)
     # Search keys, written with the name: full pinyin and initials (surname readings).
     pinyin_full = fields.CharField(max_length=255, default="")
     pinyin_initials = fields.CharField(max_length=64, default="")

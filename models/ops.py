@@ -22,12 +22,32 @@ class ImportJob(Model):
     counts = fields.JSONField(default=dict)
     errors = fields.JSONField(default=list)
     created_by = fields.ForeignKeyField("models.Member", related_name="import_jobs", null=True, on_delete=fields.SET_NULL)
+    # Who runs it (MEMBER or APP and its id): the job re-resolves this Viewer whenever it runs.
+    actor_kind = fields.CharField(max_length=16, default="MEMBER")
+    actor_id = fields.IntField(null=True)
+    # Mode flags (confirm, force) and the header row as read from the file.
+    options = fields.JSONField(default=dict)
+    columns = fields.JSONField(default=list)
+    # Why the whole job stopped (a file-level error or a crash); rows already committed stay.
+    failure = fields.TextField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "import_job"
         indexes = (Index(fields=("corp_id", "created_at")),)
+
+
+class ImportSource(Model):
+    # The submitted file, kept with its job so a job can resume and an error report can quote it.
+
+    job = fields.OneToOneField("models.ImportJob", related_name="source", on_delete=fields.CASCADE, primary_key=True)
+    file_name = fields.CharField(max_length=255)
+    content = fields.BinaryField()
+
+    class Meta:
+        table = "import_source"
 
 
 class AuditEvent(Model):
