@@ -1,4 +1,4 @@
-"""Directory writes: corps, units, members, field settings, admin grants.
+"""Directory writes: corps, units, field settings, admin grants (members: flows/members.py).
 
 Each flow runs one fixed sequence: load -> check (policy engine) -> validate -> apply -> audit.
 Business failures raise FlowError inside the transaction, so nothing is half-applied.
@@ -6,26 +6,21 @@ Business failures raise FlowError inside the transaction, so nothing is half-app
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from dataclasses import dataclass, field
-from datetime import date
 
 from tortoise.transactions import in_transaction
 
 from flows.audit import Origin, record
 from flows.errors import FlowError, Forbidden, NotFound
 from flows.names import normalise_corp_name, search_keys
-from flows.phones import normalise_mobile
 from models import AdminGrant, Corp, FieldSetting, Member, OrgUnit, Person, Placement
-from models.enums import PROFILE_FIELDS, AdminKind, AdminRight, Gender, MemberStatus, Scope
+from models.enums import PROFILE_FIELDS, AdminKind, AdminRight, MemberStatus, Scope
 from permissions import actions
 from permissions.paths import make_path
 from permissions.viewer import Viewer, ViewerKind
 
 MAX_UNIT_DEPTH = 15
 UNIT_NAME_FORBIDDEN = set('\\:*?"<>|')
-ACCOUNT_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
 
 def display_width(text: str) -> int:
@@ -118,87 +113,6 @@ async def create_org_unit(
     return unit
 
 
-@dataclass
-class MemberInput:
-    account: str
-    name: str
-    unit_ids: list[int]
-    main_unit_id: int | None = None
-    alias: str | None = None
-    mobile: str | None = None
-    email: str | None = None
-    wechat_id: str | None = None
-    telephone: str | None = None
-    gender: Gender = Gender.UNKNOWN
-    position: str | None = None
-    address: str | None = None
-    birthday: date | None = None
-    hire_date: date | None = None
-    hidden_from_directory: bool = False
-    leader_of: list[int] = field(default_factory=list)
-
-
-async def create_member(viewer: Viewer, corp_id: int, data: MemberInput, *, origin: Origin | None = None) -> Member:
-    if not data.unit_ids:
-        raise FlowError("UNIT_REQUIRED", "A member sits in at least one unit.", "unitIds")
-    units = await OrgUnit.filter(id__in=sorted(set(data.unit_ids)), corp_id=corp_id)
-    if len(units) != len(set(data.unit_ids)) or not all(
-        actions.can_manage_directory_at(viewer, corp_id, u.path) for u in units
-    ):
-        raise NotFound("unitIds")
-    if not ACCOUNT_RE.match(data.account):
-        raise FlowError("INVALID_ACCOUNT", "An account is 1-64 of A-Z a-z 0-9 _ . @ -.", "account")
-    name = data.name.strip()
-    if not 1 <= len(name) <= 64:
-        raise FlowError("INVALID_NAME", "A name has 1 to 64 characters.", "name")
-    if not (data.mobile or data.email or data.wechat_id):
-        raise FlowError("CONTACT_REQUIRED", "Give at least one of mobile, email, wechatId.", "mobile")
-    mobile = None
-    if data.mobile:
-        mobile = normalise_mobile(data.mobile)
-        if mobile is None:
-            raise FlowError("INVALID_MOBILE", "Not a valid mobile number.", "mobile")
-    if data.wechat_id and data.wechat_id.isdigit():
-        raise FlowError("INVALID_WECHAT_ID", "A wechatId may not be all digits.", "wechatId")
-    main = data.main_unit_id if data.main_unit_id in data.unit_ids else data.unit_ids[0]
-    full, initials, first = search_keys(name)
-    async with in_transaction():
-        if await Member.filter(corp_id=corp_id, account_key=data.account.lower()).exists():
-            raise FlowError("DUPLICATE_ACCOUNT", "This account is taken in this corp (accounts ignore case).", "account")
-        member = await Member.create(
-            corp_id=corp_id,
-            account=data.account,
-            account_key=data.account.lower(),
-            name=name,
-            alias=data.alias,
-            mobile=mobile,
-            email=data.email,
-            wechat_id=data.wechat_id,
-            telephone=data.telephone,
-            gender=data.gender,
-            position=data.position,
-            address=data.address,
-            birthday=data.birthday,
-            hire_date=data.hire_date,
-            hidden_from_directory=data.hidden_from_directory,
-            status=MemberStatus.ACTIVE,
-            pinyin_full=full,
-            pinyin_initials=initials,
-            surname_initial=first,
-        )
-        await Placement.bulk_create(
-            [
-                Placement(member=member, unit_id=u, is_main=(u == main), is_leader=(u in data.leader_of))
-                for u in dict.fromkeys(data.unit_ids)
-            ]
-        )
-        await record(
-            viewer, "member.create", "Member", member.id, corp_id=corp_id,
-            after={"account": data.account, "name": name, "units": data.unit_ids, "mobile": mobile}, origin=origin,
-        )
-    return member
-
-
 async def set_field_settings(
     viewer: Viewer, corp_id: int, settings: dict[str, tuple[bool, bool]], *, origin: Origin | None = None
 ) -> None:
@@ -269,3 +183,24 @@ async def grant_admin(
             origin=origin,
         )
     return grant
+
+
+async def revoke_admin(viewer: Viewer, grant_id: int, *, origin: Origin | None = None) -> int:
+    """Super admins revoke grants; the corp's last active super admin grant stays."""
+    grant = await AdminGrant.get_or_none(id=grant_id)
+    if grant is None or not actions.can_administer_corp(viewer, grant.corp_id):
+        raise NotFound("grantId")
+    async with in_transaction():
+        if grant.kind is AdminKind.SUPER_ADMIN:
+            others = AdminGrant.filter(
+                corp_id=grant.corp_id, kind=AdminKind.SUPER_ADMIN.value, member__status=MemberStatus.ACTIVE.value
+            ).exclude(id=grant.id)
+            if not await others.exists():
+                raise FlowError("LAST_SUPER_ADMIN", "A corp keeps at least one active super admin.", "grantId")
+        await grant.delete()
+        await record(
+            viewer, "admin.revoke", "Member", grant.member_id, corp_id=grant.corp_id,
+            before={"kind": grant.kind.value, "units": grant.unit_ids, "rights": grant.rights, "chain": grant.chain_id},
+            origin=origin,
+        )
+    return grant_id

@@ -5,8 +5,8 @@ from datetime import date
 import strawberry
 from strawberry import relay
 
-from flows.directory import MemberInput
-from flows.directory import create_member as create_member_flow
+from flows.members import MemberInput
+from flows.members import create_member as create_member_flow
 from gql.context import Info
 from gql.directory.types import MemberNode, member_node
 from gql.enums import Gender

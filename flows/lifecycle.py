@@ -1,0 +1,109 @@
+"""Resign, reinstate, delete (离职 / 复职 / 删除, SPEC §3.5).
+
+Resigning is one status change: every view filters on status and every request re-reads the
+member (auth/backend.py), so the member is gone from views and its tokens are refused on the
+very next request without any cache to purge.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from tortoise.transactions import in_transaction
+
+from flows.audit import Origin, record
+from flows.errors import FlowError
+from flows.members import managed_member
+from models import AdminGrant, AuditEvent, ChainCorp, ChainRule, Invitation, Member, OrgUnit, Placement
+from models.enums import AdminKind, MemberStatus
+from permissions.viewer import Viewer
+
+
+async def _refuse_self_and_last_admin(viewer: Viewer, member: Member, what: str) -> None:
+    if member.id == viewer.member_id:
+        raise FlowError("CANNOT_TARGET_SELF", f"You cannot {what} yourself.", "id")
+    is_super = await AdminGrant.filter(member_id=member.id, kind=AdminKind.SUPER_ADMIN.value).exists()
+    if is_super:
+        others = await AdminGrant.filter(
+            corp_id=member.corp_id, kind=AdminKind.SUPER_ADMIN.value, member__status=MemberStatus.ACTIVE.value
+        ).exclude(member_id=member.id).exists()
+        if not others:
+            raise FlowError("LAST_SUPER_ADMIN", "A corp keeps at least one active super admin.", "id")
+
+
+async def resign_member(
+    viewer: Viewer, member_id: int, *, handover_to: int | None = None, origin: Origin | None = None
+) -> Member:
+    member, _ = await managed_member(viewer, member_id)
+    if member.status is MemberStatus.RESIGNED:
+        raise FlowError("ALREADY_RESIGNED", "This member has already resigned.", "id")
+    await _refuse_self_and_last_admin(viewer, member, "resign")
+    heir: Member | None = None
+    if handover_to is not None:
+        heir, _ = await managed_member(viewer, handover_to, "handoverTo")
+        if heir.id == member.id or heir.corp_id != member.corp_id or heir.status is not MemberStatus.ACTIVE:
+            raise FlowError("INVALID_HANDOVER", "Hand over to another active member of the same corp.", "handoverTo")
+
+    async with in_transaction():
+        member.status = MemberStatus.RESIGNED
+        member.resigned_at = datetime.now(timezone.utc)
+        await member.save(update_fields=["status", "resigned_at", "updated_at"])
+        led = await Placement.filter(member_id=member.id, is_leader=True).values_list("unit_id", flat=True)
+        await Placement.filter(member_id=member.id).update(is_leader=False)
+        handed: dict[str, object] = {}
+        if heir is not None:
+            # 离职继承: leadership, chain-rule subjecthood, invitations and invited corps pass on.
+            for unit_id in led:
+                seat = await Placement.get_or_none(member_id=heir.id, unit_id=unit_id)
+                if seat is None:
+                    await Placement.create(member_id=heir.id, unit_id=unit_id, is_leader=True)
+                else:
+                    seat.is_leader = True
+                    await seat.save(update_fields=["is_leader"])
+            handed = {
+                "handoverTo": heir.id,
+                "units": list(led),
+                "chainRules": await ChainRule.filter(subject_member_id=member.id).update(subject_member_id=heir.id),
+                "invitations": await Invitation.filter(created_by_id=member.id, revoked_at=None).update(created_by_id=heir.id),
+                "invitedCorps": await ChainCorp.filter(invited_by_id=member.id).update(invited_by_id=heir.id),
+            }
+        await record(viewer, "member.resign", "Member", member.id, corp_id=member.corp_id,
+                     before={"status": "ACTIVE"}, after={"status": "RESIGNED", **handed}, origin=origin)
+    return member
+
+
+async def reinstate_member(viewer: Viewer, member_id: int, *, origin: Origin | None = None) -> Member:
+    """Back to ACTIVE in the units it had that still exist, else in the root unit."""
+    member, _ = await managed_member(viewer, member_id)
+    if member.status is not MemberStatus.RESIGNED:
+        raise FlowError("NOT_RESIGNED", "Only a resigned member can be reinstated.", "id")
+    async with in_transaction():
+        member.status = MemberStatus.ACTIVE
+        member.resigned_at = None
+        await member.save(update_fields=["status", "resigned_at", "updated_at"])
+        seats = await Placement.filter(member_id=member.id)
+        if not seats:
+            root = await OrgUnit.get(corp_id=member.corp_id, parent_id=None)
+            await Placement.create(member_id=member.id, unit_id=root.id, is_main=True)
+        elif not any(s.is_main for s in seats):
+            seats[0].is_main = True
+            await seats[0].save(update_fields=["is_main"])
+        await record(viewer, "member.reinstate", "Member", member.id, corp_id=member.corp_id,
+                     before={"status": "RESIGNED"},
+                     after={"status": "ACTIVE", "units": [s.unit_id for s in seats] or ["root"]}, origin=origin)
+    return member
+
+
+async def delete_member(viewer: Viewer, member_id: int, *, origin: Origin | None = None) -> int:
+    """Irreversible erasure: the member row and its seats go; audit rows about it keep only a
+    tombstone (ids, actions, times) with the personal values wiped."""
+    member, _ = await managed_member(viewer, member_id)
+    await _refuse_self_and_last_admin(viewer, member, "delete")
+    corp_id = member.corp_id
+    tombstone = f"member:{member.id} (erased)"
+    async with in_transaction():
+        await AuditEvent.filter(target_type="Member", target_id=member.id).update(before=None, after={"erased": True})
+        await AuditEvent.filter(actor_kind="MEMBER", actor_id=member.id).update(actor_label=tombstone)
+        await member.delete()
+        await record(viewer, "member.delete", "Member", member_id, corp_id=corp_id, after={"erased": True}, origin=origin)
+    return member_id

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from flows.units import delete_org_unit as delete_org_unit_flow
+from gql.context import Info
+from gql.errors import UserError, run_flow
+from gql.relay import decode_id
+
+
+@strawberry.type
+class DeleteOrgUnitPayload:
+    deleted_id: relay.GlobalID | None
+    user_errors: list[UserError]
+
+
+async def delete_org_unit(info: Info, id: relay.GlobalID) -> DeleteOrgUnitPayload:
+    """Only a unit without subunits and (non-resigned) members: else UNIT_NOT_EMPTY."""
+    deleted, errors = await run_flow(
+        delete_org_unit_flow(info.context.viewer, decode_id(id, "OrgUnit", "id"), origin=info.context.origin)
+    )
+    return DeleteOrgUnitPayload(deleted_id=id if deleted else None, user_errors=errors)

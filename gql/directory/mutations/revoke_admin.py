@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import strawberry
+
+from flows.directory import revoke_admin as revoke_admin_flow
+from flows.errors import NotFound
+from gql.context import Info
+from gql.errors import UserError, run_flow
+
+
+@strawberry.type
+class RevokeAdminPayload:
+    revoked_grant_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+
+async def revoke_admin(info: Info, grant_id: strawberry.ID) -> RevokeAdminPayload:
+    async def flow() -> int:
+        try:
+            pk = int(grant_id)
+        except ValueError as exc:
+            raise NotFound("grantId") from exc
+        return await revoke_admin_flow(info.context.viewer, pk, origin=info.context.origin)
+
+    revoked, errors = await run_flow(flow())
+    return RevokeAdminPayload(revoked_grant_id=grant_id if revoked else None, user_errors=errors)
