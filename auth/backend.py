@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from auth.tokens import APP_TOKEN_PREFIX, InvalidToken, decode, hash_app_secret
 from flows.errors import FlowError
@@ -51,10 +51,16 @@ async def authenticate(authorization: str | None) -> Viewer:
     return viewer
 
 
+# lastUsedAt is kept to this resolution: writing it on every request would make a busy
+# app's requests queue on one row lock.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
 async def _app(secret: str) -> Viewer:
     token = await AppToken.get_or_none(token_hash=hash_app_secret(secret))
     now = datetime.now(timezone.utc)
     if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
         raise AuthenticationFailed("Invalid, expired or revoked app token.")
-    await AppToken.filter(id=token.id).update(last_used_at=now)
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        await AppToken.filter(id=token.id).update(last_used_at=now)
     return await app_viewer(token)

@@ -20,6 +20,7 @@ from models import (
     Placement,
 )
 from models.enums import AdminKind, AdminRight, AppScope, ChainCorpStatus, MemberStatus, Scope
+from permissions.apps import effective_scopes
 from permissions.facts import ChainCorpFacts, ContactFacts, MemberFacts
 from permissions.fields import FieldSettings
 from permissions.paths import path_ids, root_path
@@ -221,7 +222,7 @@ async def member_viewer(member_id: int, *, token_id: str | None = None) -> Viewe
 
 async def app_viewer(token: AppToken) -> Viewer:
     """An app acts for its corp, cut to its scopes and to its bound chain if any (SPEC §2.4)."""
-    scopes = frozenset(token.scopes)
+    scopes = effective_scopes(token.scopes, token.chain_id)
     directory = None
     if AppScope.DIRECTORY_READ.value in scopes:
         directory = DirectoryAccess(corp_id=token.corp_id, reads_all=True)

@@ -1,0 +1,90 @@
+"""The AppToken type. Its secret is no field: it exists once, in createAppToken's payload."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from gql.context import Info
+from models import AppToken
+from models import enums
+from permissions.actions import can_manage_app_tokens
+
+if TYPE_CHECKING:
+    from gql.chain.types import ChainSpaceNode
+    from gql.directory.types import MemberNode
+
+AppScope = strawberry.enum(enums.AppScope, description="What a partner-app token may do (SPEC §2.4).")
+
+
+@strawberry.type(name="AppToken", description="A partner-app credential; visible to its corp's super admins only.")
+class AppTokenNode(relay.Node):
+    pk: relay.NodeID[int]
+    _t: strawberry.Private[AppToken]
+
+    @strawberry.field
+    def name(self) -> str:
+        return self._t.name
+
+    @strawberry.field(description="The first characters of the secret, to recognise it; never the secret.")
+    def prefix(self) -> str:
+        return self._t.prefix
+
+    @strawberry.field
+    def scopes(self) -> list[AppScope]:
+        known = enums.AppScope._value2member_map_
+        return [enums.AppScope(s) for s in self._t.scopes if s in known]
+
+    @strawberry.field(description="Neither revoked nor expired.")
+    def active(self) -> bool:
+        t = self._t
+        return t.revoked_at is None and (t.expires_at is None or t.expires_at > datetime.now(timezone.utc))
+
+    @strawberry.field
+    def expires_at(self) -> datetime | None:
+        return self._t.expires_at
+
+    @strawberry.field
+    def revoked_at(self) -> datetime | None:
+        return self._t.revoked_at
+
+    @strawberry.field(description="When a request last used the token (kept to the minute).")
+    def last_used_at(self) -> datetime | None:
+        return self._t.last_used_at
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self._t.created_at
+
+    @strawberry.field(description="The chain the token is bound to; null for a corp-wide token.")
+    async def chain(self, info: Info) -> Annotated[ChainSpaceNode, strawberry.lazy("gql.chain.types")] | None:
+        from gql.chain.types import chain_space_node
+
+        chain_id = self._t.chain_id  # type: ignore[attr-defined]
+        return await chain_space_node(info, chain_id) if chain_id is not None else None
+
+    @strawberry.field
+    async def created_by(self, info: Info) -> Annotated[MemberNode, strawberry.lazy("gql.directory.types")] | None:
+        from gql.directory.types import member_node
+
+        member_id = self._t.created_by_id  # type: ignore[attr-defined]
+        return await member_node(info, member_id) if member_id is not None else None
+
+
+async def app_token_node(info: Info, token_id: int) -> AppTokenNode | None:
+    """A token by id, for its corp's super admins; null alike for unknown and withheld tokens."""
+    t = await AppToken.get_or_none(id=token_id)
+    if t is None or not can_manage_app_tokens(info.context.viewer, t.corp_id):
+        return None
+    return AppTokenNode(pk=t.id, _t=t)
+
+
+async def corp_app_tokens(info: Info, corp_id: int) -> list[AppTokenNode]:
+    """Corp.appTokens: every token of the corp, newest first; empty for anyone but its super admins."""
+    if not can_manage_app_tokens(info.context.viewer, corp_id):
+        return []
+    rows = await AppToken.filter(corp_id=corp_id).order_by("-created_at", "-id")
+    return [AppTokenNode(pk=t.id, _t=t) for t in rows]
