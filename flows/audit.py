@@ -24,7 +24,7 @@ def redact(data: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: ("***" if k in REDACTED_KEYS and v not in (None, "") else v) for k, v in data.items()}
 
 
-async def record(
+def event(
     viewer: Viewer,
     action: str,
     target_type: str,
@@ -35,8 +35,9 @@ async def record(
     after: dict[str, Any] | None = None,
     origin: Origin | None = None,
 ) -> AuditEvent:
+    """An unsaved audit row (imports write theirs in bulk, one per changed member)."""
     actor_id = viewer.member_id or viewer.app_token_id or viewer.person_id
-    return await AuditEvent.create(
+    return AuditEvent(
         corp_id=corp_id,
         actor_kind=viewer.kind.value,
         actor_id=actor_id,
@@ -49,3 +50,19 @@ async def record(
         request_id=origin.request_id if origin else None,
         ip=origin.ip if origin else None,
     )
+
+
+async def record(
+    viewer: Viewer,
+    action: str,
+    target_type: str,
+    target_id: int | None,
+    *,
+    corp_id: int | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    origin: Origin | None = None,
+) -> AuditEvent:
+    row = event(viewer, action, target_type, target_id, corp_id=corp_id, before=before, after=after, origin=origin)
+    await row.save()
+    return row

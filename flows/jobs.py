@@ -17,9 +17,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from flows.errors import FlowError
+from flows.audit import Origin, record
+from flows.errors import FlowError, NotFound
 from models import ImportJob
 from models.enums import ImportJobStatus, ImportKind
+from permissions.jobs import JobFacts, can_see_import_job
+from permissions.viewer import Viewer
 
 log = logging.getLogger("chaingate.jobs")
 
@@ -121,3 +124,16 @@ async def resume_queued() -> None:
         task = asyncio.create_task(_drain(key), name=f"import-queue-{key}")
         _tasks.add(task)
         task.add_done_callback(_tasks.discard)
+
+
+async def retry(viewer: Viewer, job_id: int, *, origin: Origin | None = None) -> ImportJob:
+    """Resume a FAILED job after its last committed row (nothing is applied twice)."""
+    job = await ImportJob.get_or_none(id=job_id)
+    if job is None or not can_see_import_job(viewer, JobFacts(job.corp_id, job.chain_id, job.actor_kind, job.actor_id)):
+        raise NotFound("id")
+    if not await requeue(job.id):
+        raise FlowError("JOB_NOT_FAILED", "Only a failed job can be retried.", "id")
+    await record(viewer, "import.retry", "ImportJob", job.id, corp_id=job.corp_id,
+                 after={"resumeAfterRow": job.processed_rows}, origin=origin)
+    await submit(job.id)
+    return await ImportJob.get(id=job.id)

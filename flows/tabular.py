@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from python_calamine import CalamineWorkbook
 
@@ -38,6 +39,8 @@ class Table:
     headers: list[str]
     # (spreadsheet row number, cells padded to the header width); blank rows are skipped.
     rows: Iterator[tuple[int, list[Cell]]]
+    # Data rows to expect (blank rows included), for progress reporting before the end.
+    size_hint: int = 0
 
 
 def column_letter(index: int) -> str:
@@ -72,21 +75,23 @@ def _csv_rows(content: bytes) -> Iterator[list[Cell]]:
     yield from csv.reader(io.StringIO(_decode_csv(content), newline=""))
 
 
-def _xlsx_rows(content: bytes) -> Iterator[list[Cell]]:
+def _xlsx_sheet(content: bytes) -> Any:
     try:
-        sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0)
+        return CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0)
     except Exception as exc:  # calamine raises several unrelated types for a damaged workbook
         raise FlowError("BAD_FILE", f"This is not a readable .xlsx workbook ({exc}).", "file") from exc
-    yield from sheet.iter_rows()
 
 
 def read_table(file_name: str, content: bytes) -> Table:
     """Open an .xlsx (first sheet) or .csv upload. The first non-blank row is the header."""
     lower = file_name.lower()
     if lower.endswith(".xlsx"):
-        raw = _xlsx_rows(content)
+        sheet = _xlsx_sheet(content)
+        raw = iter(sheet.iter_rows())
+        lines = sheet.height
     elif lower.endswith(".csv"):
         raw = _csv_rows(content)
+        lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
     else:
         raise FlowError("UNSUPPORTED_FILE", "Upload an .xlsx or a .csv file.", "file")
     numbered = enumerate(raw, start=1)
@@ -95,7 +100,7 @@ def read_table(file_name: str, content: bytes) -> Table:
             headers = [str(c).strip() if c is not None else "" for c in cells]
             while headers and not headers[-1]:
                 headers.pop()
-            return Table(headers, _data_rows(numbered, len(headers)))
+            return Table(headers, _data_rows(numbered, len(headers)), max(lines - number, 0))
     raise FlowError("EMPTY_FILE", "The file has no header row.", "file")
 
 

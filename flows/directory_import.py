@@ -1,0 +1,500 @@
+"""Directory import (通讯录批量导入, SPEC §3.1): .xlsx/.csv or rows -> members and units.
+
+The file is streamed row by row and applied in batches; each batch commits together with
+the job's progress, so the job always tells exactly which rows are in the database. Rows
+are validated in Python against the corp's state before any write: an invalid row
+changes nothing and is reported with row, column, code and message; valid rows land.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from flows import jobs
+from flows.audit import Origin, event, record
+from flows.directory import MAX_UNIT_DEPTH, validate_unit_name
+from flows.errors import FlowError, NotFound
+from flows.members import _search_fields
+from flows.profile import ATTRIBUTES, clean_account, clean_profile, require_contact
+from flows.tabular import CellError, Cell, column_letter, date_cell, map_columns, mobile_cell, read_table, stray_cells, text_cell
+from models import AuditEvent, ImportJob, ImportSource, Member, OrgUnit, Placement
+from models.enums import ImportKind, ImportMode, MemberStatus
+from permissions import actions
+from permissions.facts import MemberFacts
+from permissions.loading import actor_viewer
+from permissions.paths import make_path
+from permissions.viewer import Viewer, ViewerKind
+
+BATCH_ROWS = 1000
+
+# Canonical field -> accepted headers (compared without case, spaces or `*`). The first
+# Chinese header is the template's, used by the export and the error report.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "name"),
+    "account": ("账号", "帐号", "account", "userid"),
+    "alias": ("别名", "alias"),
+    "wechatId": ("微信号", "wechatid", "wechat"),
+    "mobile": ("手机", "手机号", "mobile"),
+    "email": ("邮箱", "email"),
+    "telephone": ("电话", "座机", "telephone"),
+    "departments": ("部门", "departments"),
+    "position": ("职位", "职务", "position"),
+    "gender": ("性别", "gender"),
+    "address": ("地址", "address"),
+    "birthday": ("生日", "birthday"),
+    "hireDate": ("入职日期", "hiredate"),
+}
+ALIASES = {alias.lower(): key for key, names in COLUMNS.items() for alias in names}
+TEMPLATE_HEADERS = {key: names[0] for key, names in COLUMNS.items()}
+REQUIRED = {"name", "account"}
+PATH_SEPARATOR = "->"
+DEPARTMENT_SEPARATORS = re.compile(r"[;；]")
+
+# The mass-resignation guard of REPLACE (SPEC §3.1): refuse when both are exceeded.
+GUARD_SHARE = 0.20
+GUARD_COUNT = 50
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str | None
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
+
+
+@dataclass
+class Existing:
+    id: int
+    status: MemberStatus
+    values: dict[str, Any]
+    unit_ids: list[int]
+
+
+@dataclass
+class Plan:
+    """What one valid row does: create a member, or change an existing one."""
+
+    row: int
+    account: str
+    attrs: dict[str, Any]
+    departments: list[tuple[str, ...]] | None
+    existing: Existing | None = None
+
+
+@dataclass
+class CorpState:
+    corp_id: int
+    root: OrgUnit
+    # Unit name path below the root -> (id, materialised path, depth).
+    units: dict[tuple[str, ...], tuple[int, str, int]]
+    members: dict[str, Existing]
+    seen: set[str] = field(default_factory=set)
+
+    @classmethod
+    async def load(cls, corp_id: int) -> CorpState:
+        rows = await OrgUnit.filter(corp_id=corp_id).order_by("depth").values("id", "parent_id", "name", "path", "depth")
+        root_row = next(r for r in rows if r["parent_id"] is None)
+        names: dict[int, tuple[str, ...]] = {root_row["id"]: ()}
+        units: dict[tuple[str, ...], tuple[int, str, int]] = {(): (root_row["id"], root_row["path"], 0)}
+        for r in rows:
+            if r["parent_id"] is None or r["parent_id"] not in names:
+                continue
+            names[r["id"]] = (*names[r["parent_id"]], r["name"])
+            units[names[r["id"]]] = (r["id"], r["path"], r["depth"])
+        seats: dict[int, list[int]] = {}
+        for member_id, unit_id in await Placement.filter(member__corp_id=corp_id).order_by("-is_main", "id").values_list("member_id", "unit_id"):
+            seats.setdefault(member_id, []).append(unit_id)
+        attrs = list(ATTRIBUTES.values())
+        members = {
+            m["account_key"]: Existing(m["id"], MemberStatus(m["status"]), {a: m[a] for a in attrs}, seats.get(m["id"], []))
+            for m in await Member.filter(corp_id=corp_id).values("id", "account_key", "status", *attrs)
+        }
+        root = await OrgUnit.get(id=root_row["id"])
+        return cls(corp_id, root, units, members)
+
+    def unit_paths(self, unit_ids: list[int]) -> tuple[str, ...]:
+        by_id = {i: p for i, p, _ in self.units.values()}
+        return tuple(by_id[u] for u in unit_ids if u in by_id)
+
+
+def _department_paths(text: str, root_name: str) -> list[tuple[str, ...]]:
+    """`营销中心->大客户部;研发部` -> [("营销中心", "大客户部"), ("研发部",)], names checked."""
+    paths = []
+    for part in DEPARTMENT_SEPARATORS.split(text):
+        if not part.strip():
+            continue
+        names = tuple(validate_unit_name(n) for n in part.split(PATH_SEPARATOR))
+        if names and names[0] == root_name:
+            names = names[1:]  # a path written from the root down
+        if len(names) >= MAX_UNIT_DEPTH:
+            raise FlowError("UNIT_TOO_DEEP", f"Units nest at most {MAX_UNIT_DEPTH} levels deep.", "departments")
+        paths.append(names)
+    return paths
+
+
+def _cell_value(key: str, value: Cell) -> Any:
+    if key == "mobile":
+        return mobile_cell(value)
+    if key in ("birthday", "hireDate"):
+        return date_cell(value)
+    return text_cell(value)
+
+
+class Importer:
+    def __init__(self, job: ImportJob, viewer: Viewer, state: CorpState, mapping: dict[int, str], headers: list[str]):
+        self.job = job
+        self.viewer = viewer
+        self.state = state
+        self.mapping = mapping
+        self.headers = headers
+        self.mode = ImportMode(job.mode)
+        self.counts: dict[str, int] = {
+            "created": 0, "updated": 0, "unchanged": 0, "failed": 0, "resigned": 0, "unitsCreated": 0,
+            **job.counts,
+        }
+        self.errors: list[dict[str, Any]] = list(job.errors)
+
+    def _column(self, key: str) -> str:
+        index = next(i for i, k in self.mapping.items() if k == key)
+        return self.headers[index]
+
+    # --- validation -------------------------------------------------------------------
+
+    def plan(self, number: int, cells: list[Cell]) -> Plan | list[RowError]:
+        errors: list[RowError] = []
+
+        def fail(key: str | None, code: str, message: str) -> None:
+            errors.append(RowError(number, self._column(key) if key else None, code, message))
+
+        for index in stray_cells(cells, self.mapping):
+            errors.append(RowError(number, column_letter(index), "UNKNOWN_COLUMN", "A value in a column without a header."))
+        values = {key: cells[i] for i, key in self.mapping.items()}
+        account = text_cell(values.get("account"))
+        if account is None:
+            fail("account", "REQUIRED", "The account is required.")
+        else:
+            try:
+                account = clean_account(account)
+            except FlowError as exc:
+                fail("account", exc.code, exc.message)
+                account = None
+        if account is not None:
+            key = account.lower()
+            if key in self.state.seen:
+                fail("account", "DUPLICATE_IN_FILE", f"Account {account} appears on an earlier row of this file.")
+            self.state.seen.add(key)
+        existing = self.state.members.get(account.lower()) if account else None
+        if existing is not None and self.mode is ImportMode.CREATE:
+            fail("account", "DUPLICATE_ACCOUNT", f"Account {account} already exists (mode CREATE).")
+
+        profile: dict[str, Any] = {}
+        for key, raw in values.items():
+            if key in ("account", "departments"):
+                continue
+            try:
+                value = _cell_value(key, raw)
+                if value is None and (existing is not None or key != "name"):
+                    continue  # an empty cell leaves the field as it is (UPSERT)
+                profile.update(clean_profile({key: value}))
+            except (CellError, FlowError) as exc:
+                fail(key, exc.code, exc.message)
+
+        departments = None
+        dept_text = text_cell(values.get("departments"))
+        if dept_text:
+            try:
+                departments = _department_paths(dept_text, self.state.root.name)
+            except FlowError as exc:
+                fail("departments", exc.code, exc.message)
+        if errors:
+            return errors
+
+        if existing is None:
+            merged = {a: profile.get(a) for a in ("mobile", "email", "wechat_id")}
+        else:
+            merged = {a: profile.get(a, existing.values[a]) for a in ("mobile", "email", "wechat_id")}
+        try:
+            require_contact(merged["mobile"], merged["email"], merged["wechat_id"])
+        except FlowError as exc:
+            fail("mobile", exc.code, exc.message)
+        if not self._in_scope(existing, departments):
+            fail("departments" if "departments" in values else "account", "OUT_OF_SCOPE",
+                 "This row reaches outside the units you manage.")
+        if errors:
+            return errors
+        assert account is not None
+        return Plan(number, account, profile, departments, existing)
+
+    def _in_scope(self, existing: Existing | None, departments: list[tuple[str, ...]] | None) -> bool:
+        """A directory admin imports only into its MANAGE ranges (SPEC §3.1 OUT_OF_SCOPE)."""
+        corp = self.state.corp_id
+        targets = departments if departments is not None else ([] if existing else [()])
+        for names in targets:
+            # The deepest existing unit on the path: a missing unit is created below it.
+            known = max((names[:k] for k in range(len(names) + 1) if names[:k] in self.state.units), key=len)
+            if not actions.can_manage_directory_at(self.viewer, corp, self.state.units[known][1]):
+                return False
+        if existing is not None:
+            facts = MemberFacts(existing.id, corp, existing.status, False, self.state.unit_paths(existing.unit_ids))
+            return actions.can_manage_member(self.viewer, facts)
+        return True
+
+    # --- applying -----------------------------------------------------------------------
+
+    async def apply(self, plans: list[Plan]) -> dict[tuple[str, ...], tuple[int, str, int]]:
+        """One transaction for the batch; returns the units it created (merged on commit)."""
+        created_units: dict[tuple[str, ...], tuple[int, str, int]] = {}
+        audit = []
+        new_members: list[Member] = []
+        changed = 0
+        for plan in plans:
+            if plan.departments is not None:
+                for names in plan.departments:
+                    await self._ensure_unit(names, created_units)
+        for plan in plans:
+            if plan.existing is None:
+                new_members.append(Member(
+                    corp_id=self.state.corp_id, account=plan.account, account_key=plan.account.lower(),
+                    status=MemberStatus.ACTIVE, **plan.attrs, **_search_fields(plan.attrs["name"]),
+                ))
+        if new_members:
+            await Member.bulk_create(new_members)
+            ids = dict(await Member.filter(corp_id=self.state.corp_id, account_key__in=[m.account_key for m in new_members])
+                       .values_list("account_key", "id"))
+        seats: list[Placement] = []
+        for plan in plans:
+            unit_ids = self._unit_ids(plan.departments, created_units)
+            if plan.existing is None:
+                member_id = ids[plan.account.lower()]
+                seats += [Placement(member_id=member_id, unit_id=u, is_main=(i == 0)) for i, u in enumerate(unit_ids or [self.state.root.id])]
+                audit.append(event(self.viewer, "member.import", "Member", member_id, corp_id=self.state.corp_id,
+                                   after={"account": plan.account, **_jsonable(plan.attrs), "row": plan.row}))
+                continue
+            changes = {a: v for a, v in plan.attrs.items() if plan.existing.values.get(a) != v}
+            if "name" in changes:
+                changes.update(_search_fields(changes["name"]))
+            move = unit_ids is not None and unit_ids != plan.existing.unit_ids
+            if not changes and not move:
+                continue
+            changed += 1
+            if changes:
+                await Member.filter(id=plan.existing.id).update(**changes)
+            if move:
+                await Placement.filter(member_id=plan.existing.id).delete()
+                seats += [Placement(member_id=plan.existing.id, unit_id=u, is_main=(i == 0)) for i, u in enumerate(unit_ids)]
+            audit.append(event(
+                self.viewer, "member.import", "Member", plan.existing.id, corp_id=self.state.corp_id,
+                before={a: _jsonable_value(plan.existing.values.get(a)) for a in changes if a in plan.existing.values},
+                after={**_jsonable(changes), **({"units": unit_ids} if move else {}), "row": plan.row},
+            ))
+        if seats:
+            await Placement.bulk_create(seats)
+        if audit:
+            await AuditEvent.bulk_create(audit)
+        self.counts["created"] += len(new_members)
+        self.counts["updated"] += changed
+        self.counts["unchanged"] += len(plans) - len(new_members) - changed
+        self.counts["unitsCreated"] += len(created_units)
+        return created_units
+
+    def _unit_ids(self, departments: list[tuple[str, ...]] | None, created: dict[tuple[str, ...], tuple[int, str, int]]) -> list[int] | None:
+        if departments is None:
+            return None
+        out = [(created.get(n) or self.state.units[n])[0] for n in departments]
+        return list(dict.fromkeys(out))
+
+    async def _ensure_unit(self, names: tuple[str, ...], created: dict[tuple[str, ...], tuple[int, str, int]]) -> None:
+        for k in range(1, len(names) + 1):
+            prefix = names[:k]
+            if prefix in self.state.units or prefix in created:
+                continue
+            parent_id, parent_path, depth = created.get(prefix[:-1]) or self.state.units[prefix[:-1]]
+            unit = await OrgUnit.create(corp_id=self.state.corp_id, parent_id=parent_id, path="", depth=depth + 1, name=prefix[-1])
+            unit.path = make_path(parent_path, unit.id)
+            await unit.save(update_fields=["path"])
+            created[prefix] = (unit.id, unit.path, depth + 1)
+
+    def commit_state(self, plans: list[Plan], created_units: dict[tuple[str, ...], tuple[int, str, int]], new_ids: dict[str, int]) -> None:
+        self.state.units.update(created_units)
+        for plan in plans:
+            key = plan.account.lower()
+            if plan.existing is None:
+                self.state.members[key] = Existing(new_ids[key], MemberStatus.ACTIVE, dict(plan.attrs),
+                                                   self._unit_ids(plan.departments, {}) or [self.state.root.id])
+            else:
+                plan.existing.values.update(plan.attrs)
+                if plan.departments is not None:
+                    plan.existing.unit_ids = self._unit_ids(plan.departments, {}) or plan.existing.unit_ids
+
+    async def flush(self, plans: list[Plan], last_row: int, row_errors: list[RowError]) -> None:
+        """Apply a batch and move the job's progress in the same transaction."""
+        self.errors += [e.as_dict() for e in row_errors]
+        self.counts["failed"] += len({e.row for e in row_errors})
+        snapshot = (dict(self.counts), len(self.errors))
+        try:
+            async with in_transaction():
+                created = await self.apply(plans)
+                await self._save_progress(last_row)
+        except IntegrityError:
+            # A concurrent writer took an account between validation and commit: redo the
+            # batch row by row so only the clashing rows fail.
+            self.counts = dict(snapshot[0])
+            created = await self._apply_one_by_one(plans, last_row)
+        new_ids = dict(await Member.filter(corp_id=self.state.corp_id,
+                                            account_key__in=[p.account.lower() for p in plans if p.existing is None])
+                       .values_list("account_key", "id")) if plans else {}
+        self.commit_state(plans, created, new_ids)
+
+    async def _apply_one_by_one(self, plans: list[Plan], last_row: int) -> dict[tuple[str, ...], tuple[int, str, int]]:
+        created: dict[tuple[str, ...], tuple[int, str, int]] = {}
+        for plan in plans:
+            try:
+                async with in_transaction():
+                    created.update(await self.apply([plan]))
+            except IntegrityError:
+                self.errors.append(RowError(plan.row, self._column("account"), "DUPLICATE_ACCOUNT",
+                                            f"Account {plan.account} was created by someone else meanwhile.").as_dict())
+                self.counts["failed"] += 1
+        await self._save_progress(last_row)
+        return created
+
+    async def _save_progress(self, last_row: int) -> None:
+        await ImportJob.filter(id=self.job.id).update(processed_rows=last_row, counts=self.counts, errors=self.errors)
+
+    async def resign_absent(self) -> None:
+        """REPLACE: members absent from the file are resigned (after the guard has passed)."""
+        absent = self.absent()
+        if not absent:
+            return
+        ids = [e.id for e in absent]
+        async with in_transaction():
+            await Member.filter(id__in=ids).update(status=MemberStatus.RESIGNED.value, resigned_at=jobs.now())
+            await Placement.filter(member_id__in=ids).update(is_leader=False)
+            await AuditEvent.bulk_create([
+                event(self.viewer, "member.resign", "Member", i, corp_id=self.state.corp_id,
+                      before={"status": "ACTIVE"}, after={"status": "RESIGNED", "reason": f"import job {self.job.id} (REPLACE)"})
+                for i in ids
+            ])
+            self.counts["resigned"] += len(ids)
+            await ImportJob.filter(id=self.job.id).update(counts=self.counts)
+
+    def absent(self) -> list[Existing]:
+        manageable = [
+            e for key, e in self.state.members.items()
+            if key not in self.state.seen and e.status is not MemberStatus.RESIGNED
+            and actions.can_manage_member(self.viewer, MemberFacts(e.id, self.state.corp_id, e.status, False,
+                                                                    self.state.unit_paths(e.unit_ids)))
+        ]
+        return [e for e in manageable if e.id != self.viewer.member_id]
+
+
+def _jsonable_value(v: Any) -> Any:
+    if isinstance(v, date):
+        return v.isoformat()
+    return getattr(v, "value", v)
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: _jsonable_value(v) for k, v in d.items()}
+
+
+async def run_directory_import(job: ImportJob) -> None:
+    viewer = await actor_viewer(job.actor_kind, job.actor_id)
+    if viewer is None:
+        raise FlowError("ACTOR_GONE", "The member or app that started this import may no longer act.")
+    source = await ImportSource.get(job_id=job.id)
+    table = read_table(source.file_name, source.content)
+    mapping = map_columns(table.headers, ALIASES, REQUIRED)
+    await ImportJob.filter(id=job.id).update(columns=table.headers, total_rows=max(table.size_hint, job.total_rows))
+    state = await CorpState.load(job.corp_id)
+    importer = Importer(job, viewer, state, mapping, table.headers)
+    mode = ImportMode(job.mode)
+
+    if mode is ImportMode.REPLACE and job.processed_rows == 0:
+        # The guard needs the whole file's accounts before anything is applied.
+        account_col = next(i for i, k in mapping.items() if k == "account")
+        accounts = {str(text_cell(cells[account_col]) or "").lower() for _, cells in read_table(source.file_name, source.content).rows}
+        state.seen = set(accounts)
+        absent = importer.absent()
+        active = sum(1 for e in state.members.values() if e.status is not MemberStatus.RESIGNED)
+        if not job.options.get("force") and len(absent) > GUARD_COUNT and len(absent) > GUARD_SHARE * active:
+            raise FlowError(
+                "MASS_RESIGN",
+                f"This REPLACE would resign {len(absent)} of {active} members (over {GUARD_SHARE:.0%} and over "
+                f"{GUARD_COUNT}); nothing was changed. Re-run with force to do it anyway.",
+            )
+        state.seen = set()
+
+    plans: list[Plan] = []
+    row_errors: list[RowError] = []
+    last_row = job.processed_rows
+    total = 0
+    for number, cells in table.rows:
+        total += 1
+        if number <= job.processed_rows:
+            account = text_cell(cells[next(i for i, k in mapping.items() if k == "account")])
+            if account:
+                state.seen.add(account.lower())
+            continue
+        outcome = importer.plan(number, cells)
+        if isinstance(outcome, Plan):
+            plans.append(outcome)
+        else:
+            row_errors += outcome
+        last_row = number
+        if len(plans) + len({e.row for e in row_errors}) >= BATCH_ROWS:
+            await importer.flush(plans, last_row, row_errors)
+            plans, row_errors = [], []
+    await importer.flush(plans, last_row, row_errors)
+    await ImportJob.filter(id=job.id).update(total_rows=total)
+    if mode is ImportMode.REPLACE:
+        await importer.resign_absent()
+
+
+jobs.register(ImportKind.DIRECTORY, run_directory_import)
+
+
+async def submit_directory_import(
+    viewer: Viewer,
+    corp_id: int,
+    file_name: str,
+    content: bytes,
+    mode: ImportMode,
+    *,
+    confirm_replace: bool = False,
+    force: bool = False,
+    origin: Origin | None = None,
+) -> ImportJob:
+    """Queue an import; the file is kept with the job so it can resume and be reported on."""
+    if not actions.can_import_directory(viewer, corp_id):
+        raise NotFound("corpId")
+    if not content:
+        raise FlowError("EMPTY_FILE", "The file is empty.", "file")
+    if mode is ImportMode.REPLACE and not confirm_replace:
+        raise FlowError(
+            "CONFIRMATION_REQUIRED",
+            "REPLACE resigns every member absent from the file: set confirmReplace to go ahead.",
+            "confirmReplace",
+        )
+    actor_id = viewer.member_id if viewer.kind is ViewerKind.MEMBER else viewer.app_token_id
+    async with in_transaction():
+        job = await ImportJob.create(
+            corp_id=corp_id, kind=ImportKind.DIRECTORY, mode=mode.value, file_name=file_name,
+            created_by_id=viewer.member_id, actor_kind=viewer.kind.value, actor_id=actor_id,
+            options={"confirmReplace": confirm_replace, "force": force},
+        )
+        await ImportSource.create(job=job, file_name=file_name, content=content)
+        await record(viewer, "import.directory", "ImportJob", job.id, corp_id=corp_id,
+                     after={"file": file_name, "mode": mode.value, "bytes": len(content), "force": force}, origin=origin)
+    await jobs.submit(job.id)
+    return job

@@ -1,0 +1,127 @@
+"""Files handed back to users: an import's error report, and the directory export.
+
+The error report holds the original columns of every refused row plus a reason column, so
+the user fixes the rows in place and imports the report itself again. The export writes the
+import template's columns, so export -> edit -> re-import (UPSERT) round-trips.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from openpyxl import Workbook
+
+from flows.audit import Origin, record
+from flows.directory_import import COLUMNS, PATH_SEPARATOR, TEMPLATE_HEADERS
+from flows.errors import NotFound
+from flows.profile import GENDER_LABELS
+from flows.tabular import read_table
+from models import ImportJob, ImportSource, Member, OrgUnit, Placement
+from models.enums import PROFILE_FIELDS, MemberStatus
+from permissions import actions
+from permissions.facts import MemberFacts
+from permissions.fields import visible_fields
+from permissions.loading import field_settings
+from permissions.members import visible_members_q
+from permissions.sql import members_placed_under
+from permissions.viewer import Viewer
+
+REASON_HEADER = "错误原因 reason"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(rows: Any) -> bytes:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+async def error_report(job: ImportJob) -> bytes:
+    """Only call for a job the viewer may see (permissions.jobs.can_see_import_job)."""
+    by_row: dict[int | None, list[str]] = defaultdict(list)
+    for e in job.errors:
+        where = f"[{e['column']}] " if e.get("column") else ""
+        by_row[e.get("row")].append(f"{e['code']}: {where}{e['message']}")
+    source = await ImportSource.get_or_none(job_id=job.id)
+
+    def rows() -> Any:
+        if source is None:
+            yield [REASON_HEADER]
+            return
+        try:
+            table = read_table(source.file_name, source.content)
+        except Exception:  # the file itself was refused: the report carries that reason alone
+            yield [REASON_HEADER]
+            yield ["; ".join(by_row.get(None, []))]
+            return
+        yield [*table.headers, REASON_HEADER]
+        if None in by_row:
+            yield [*([""] * len(table.headers)), "; ".join(by_row[None])]
+        for number, cells in table.rows:
+            if number in by_row:
+                yield [*cells[: len(table.headers)], "; ".join(by_row[number])]
+
+    return _xlsx(rows())
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    return value if value is not None else ""
+
+
+async def export_directory(viewer: Viewer, corp_id: int, *, origin: Origin | None = None) -> bytes:
+    """The members this viewer sees and may export, in the template's columns, as text."""
+    if not actions.can_export_directory(viewer, corp_id):
+        raise NotFound("corpId")
+    query = Member.filter(visible_members_q(viewer), corp_id=corp_id).exclude(status=MemberStatus.RESIGNED.value)
+    limit = actions.export_range(viewer)
+    if limit is not None:
+        query = query.filter(id__in=members_placed_under(limit))
+    units = {u["id"]: u for u in await OrgUnit.filter(corp_id=corp_id).values("id", "parent_id", "name", "path")}
+
+    def unit_path(unit_id: int) -> str:
+        names = []
+        u = units.get(unit_id)
+        while u is not None and u["parent_id"] is not None:
+            names.append(u["name"])
+            u = units.get(u["parent_id"])
+        return PATH_SEPARATOR.join(reversed(names))
+
+    members = await query.order_by("id")
+    seats: dict[int, list[int]] = defaultdict(list)
+    ids = [m.id for m in members]
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start: start + 5000]
+        for member_id, unit_id in await Placement.filter(member_id__in=chunk).order_by("-is_main", "id").values_list("member_id", "unit_id"):
+            seats[member_id].append(unit_id)
+
+    keys = list(COLUMNS)
+    settings = (await field_settings([corp_id]))[corp_id]
+    shown: dict[int, frozenset[str]] = {
+        m.id: visible_fields(viewer, MemberFacts(m.id, corp_id, m.status, m.hidden_from_directory,
+                                                 tuple(units[u]["path"] for u in seats[m.id] if u in units)), settings)
+        for m in members
+    }
+
+    def value(m: Member, key: str) -> Any:
+        # A field withheld from the exporter stays blank, which a re-import leaves unchanged.
+        if key in PROFILE_FIELDS and key not in shown[m.id]:
+            return ""
+        if key == "departments":
+            return ";".join(p for p in (unit_path(u) for u in seats[m.id]) if p)
+        if key == "gender":
+            return GENDER_LABELS[m.gender]
+        attr = {"wechatId": "wechat_id", "hireDate": "hire_date"}.get(key, key)
+        return _cell(getattr(m, attr))
+
+    data = _xlsx([[TEMPLATE_HEADERS[k] for k in keys], *([value(m, k) for k in keys] for m in members)])
+    await record(viewer, "directory.export", "Corp", corp_id, corp_id=corp_id, after={"members": len(members)}, origin=origin)
+    return data

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from flows.jobs import retry
+from gql.context import Info
+from gql.errors import UserError, run_flow
+from gql.imports.types import ImportJobNode, import_job_node
+from gql.relay import decode_id
+
+
+@strawberry.type
+class RetryImportJobPayload:
+    job: ImportJobNode | None
+    user_errors: list[UserError]
+
+
+async def retry_import_job(info: Info, id: relay.GlobalID) -> RetryImportJobPayload:
+    """Resume a failed import after its last committed row: nothing lost, nothing twice."""
+    ctx = info.context
+
+    async def flow() -> int:
+        job = await retry(ctx.viewer, decode_id(id, "ImportJob", "id"), origin=ctx.origin)
+        return job.id
+
+    job_id, errors = await run_flow(flow())
+    return RetryImportJobPayload(job=await import_job_node(info, job_id) if job_id else None, user_errors=errors)
