@@ -1,60 +1,24 @@
-"""The ASGI app: /graphql (GraphiQL in dev mode), /healthz, /readyz."""
+"""The ASGI app: /graphql (behind the request gate; GraphiQL where introspection is allowed),
+/healthz, /readyz."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
-from strawberry.asgi import GraphQL
 from tortoise.connection import get_connection
 
-from auth.backend import AuthenticationFailed, authenticate
-from gql.context import Context, make_context
+from auth.ratelimit import RateLimiter, limiter_for
+from gql.imports.files import directory_export_file, error_report_file
+from gql.protection.gate import Budgets, RequestGate
+from gql.protection.view import ProtectedGraphQL
 from gql.schema import schema
 from models.db import close_db, init_db
 from models.settings import get_settings
-from permissions.viewer import ANONYMOUS
-
-
-class AuthGate:
-    """Authenticates once per HTTP request and hands the Viewer on in the ASGI scope.
-
-    Bad credentials get a 401 with a GraphQL-shaped UNAUTHENTICATED error; no credentials
-    get the anonymous Viewer, which sees nothing.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = dict(scope.get("headers") or [])
-            raw = headers.get(b"authorization")
-            try:
-                viewer = await authenticate(raw.decode("latin-1") if raw else None)
-            except AuthenticationFailed as exc:
-                body = {"data": None, "errors": [{"message": str(exc), "extensions": {"code": "UNAUTHENTICATED"}}]}
-                response = Response(
-                    json.dumps(body), status_code=401, media_type="application/json",
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-                await response(scope, receive, send)
-                return
-            scope.setdefault("state", {})["viewer"] = viewer
-        await self.app(scope, receive, send)
-
-
-class ChaingateGraphQL(GraphQL[Context, None]):
-    async def get_context(self, request: Any, response: Any) -> Context:
-        viewer = request.scope.get("state", {}).get("viewer", ANONYMOUS)
-        return make_context(viewer, request, response)
 
 
 async def healthz(_: Request) -> Response:
@@ -69,10 +33,23 @@ async def readyz(_: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
-def create_app(*, manage_db: bool = True) -> Starlette:
-    """`manage_db=False` when the caller (tests, CLI) has already initialised Tortoise."""
+def create_app(
+    *, manage_db: bool = True, limiter: RateLimiter | None = None, budgets: Budgets | None = None
+) -> Starlette:
+    """`manage_db=False` when the caller (tests, CLI) has already initialised Tortoise.
+
+    `limiter`: where request budgets are kept; by default Redis when REDIS_URL is set, else
+    this process. `budgets`: the per-caller rules; by default from the settings.
+    """
     settings = get_settings()
-    graphql = ChaingateGraphQL(schema, graphql_ide="graphiql" if settings.dev else None)
+    limiter = limiter if limiter is not None else limiter_for(settings.redis_url)
+    gate = RequestGate(
+        ProtectedGraphQL(schema),
+        limiter=limiter,
+        budgets=budgets or Budgets.from_settings(settings),
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -81,6 +58,7 @@ def create_app(*, manage_db: bool = True) -> Starlette:
         try:
             yield
         finally:
+            await limiter.close()
             if manage_db:
                 await close_db()
 
@@ -88,7 +66,9 @@ def create_app(*, manage_db: bool = True) -> Starlette:
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", AuthGate(graphql), methods=["GET", "POST"]),
+            Route("/graphql", gate, methods=["GET", "POST"]),
+            Route("/imports/{job_id}/errors.xlsx", error_report_file),
+            Route("/corps/{corp_id}/directory.xlsx", directory_export_file),
         ],
         lifespan=lifespan,
     )

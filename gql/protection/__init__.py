@@ -1,0 +1,6 @@
+"""Protection of the gateway against crafted requests: limits, budgets, error masking.
+
+`gate` (HTTP: body size, request budgets, authentication), `view` (the /graphql view with
+coded refusals), `extension` (per-request introspection, query limits, the error policy),
+`limits` (depth, aliases, cost of a document), `errors` (the stable codes).
+"""

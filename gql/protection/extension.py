@@ -1,0 +1,106 @@
+"""Per-request protection inside the schema: introspection by viewer, query limits before
+validation, and the error policy every error passes through."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+import strawberry
+from graphql import FieldNode, GraphQLError, ValidationRule
+from strawberry.extensions import MaxTokensLimiter, SchemaExtension
+from strawberry.types import ExecutionContext
+
+from gql.protection.errors import BAD_REQUEST, FORBIDDEN, apply_policy
+from gql.protection.limits import DEFAULT_LIMITS, QueryLimits, first_exceeded, measure
+from models.settings import get_settings
+from permissions.viewer import ANONYMOUS, Viewer
+
+
+def viewer_of(context: Any) -> Viewer:
+    """The request's Viewer; anonymous for a schema executed without one."""
+    viewer = getattr(context, "viewer", None)
+    return viewer if isinstance(viewer, Viewer) else ANONYMOUS
+
+
+def may_introspect(viewer: Viewer) -> bool:
+    """Introspection and GraphiQL: always in dev mode, otherwise for admins only. Asked per
+    request, so a token that loses its admin grant loses introspection with it."""
+    return get_settings().dev or viewer.is_admin
+
+
+def sees_suggestions(viewer: Viewer) -> bool:
+    """"Did you mean …" hints spell out the schema, so they go where introspection goes."""
+    return may_introspect(viewer)
+
+
+class NoIntrospectionRule(ValidationRule):
+    def enter_field(self, node: FieldNode, *_: Any) -> None:
+        if node.name.value in ("__schema", "__type"):
+            self.report_error(
+                GraphQLError("Introspection is not available to this viewer.", node, extensions={"code": FORBIDDEN})
+            )
+
+
+class RequestProtection(SchemaExtension):
+    """Instantiated per request (the schema is given the class), so its decisions are per request."""
+
+    limits: QueryLimits = DEFAULT_LIMITS
+
+    def on_operation(self) -> Iterator[None]:
+        ec = self.execution_context
+        if not may_introspect(viewer_of(ec.context)):
+            ec.validation_rules = (*ec.validation_rules, NoIntrospectionRule)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        ec = self.execution_context
+        if ec.graphql_document is not None and ec.pre_execution_errors is None:
+            refusal = self._over_limit(ec)
+            if refusal is not None:
+                # Set before graphql-core's validation runs: Strawberry then skips it and
+                # answers with this error alone, so an abusive document is never walked twice.
+                ec.pre_execution_errors = [refusal]
+        yield
+
+    def _over_limit(self, ec: ExecutionContext) -> GraphQLError | None:
+        assert ec.graphql_document is not None
+        variables = ec.variables if isinstance(ec.variables, dict) else {}
+        try:
+            shape = measure(ec.schema._schema, ec.graphql_document, variables)
+        except RecursionError:
+            return GraphQLError(
+                "The query is nested too deeply.",
+                extensions={"code": BAD_REQUEST, "limit": "depth", "allowed": self.limits.max_depth},
+            )
+        exceeded = first_exceeded(shape, self.limits)
+        if exceeded is None:
+            return None
+        return GraphQLError(
+            exceeded.message,
+            extensions={
+                "code": BAD_REQUEST, "limit": exceeded.limit, "allowed": exceeded.allowed, "actual": exceeded.actual,
+            },
+        )
+
+
+class ProtectedSchema(strawberry.Schema):
+    """The schema with the error policy in `process_errors`, the one hook every error passes
+    through (parse, validation, execution, and errors raised by extensions themselves)."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        context = execution_context.context if execution_context is not None else None
+        origin = getattr(context, "origin", None)
+        apply_policy(
+            errors,
+            dev=get_settings().dev,
+            suggestions=sees_suggestions(viewer_of(context)),
+            request_id=getattr(origin, "request_id", None),
+        )
+
+
+PROTECTION_EXTENSIONS = (
+    functools.partial(MaxTokensLimiter, max_token_count=DEFAULT_LIMITS.max_tokens),
+    RequestProtection,
+)

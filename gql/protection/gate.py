@@ -1,0 +1,206 @@
+"""The HTTP gate in front of /graphql: body size, request budgets and authentication, in
+the order that costs an abuser most and us least.
+
+1. A declared body over the limit is refused from the headers alone (413).
+2. The caller's budget is drawn before any database work: the member, person or app
+   behind a token (read from the token itself), else the client IP (429 when spent).
+3. Authentication turns the token into a Viewer; bad credentials get 401 and count against
+   the IP's failed-attempt budget, which is checked before an app token is looked up, so
+   guessing secrets cannot turn into a flood of database reads.
+4. The body is counted as the app reads it (also when no length was declared) and the
+   request is refused with 413 the moment it passes the limit: 1 MiB for JSON, more for
+   GraphQL multipart uploads (imports), which Starlette spools to disk as they stream.
+
+Every request also leaves with an `X-Request-Id`: the client's own when it is a short
+token, else a new one, so that a masked error can be found in the log under that id (and
+a client cannot push newlines into the log or overlong ids into the audit trail).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from auth.backend import AuthenticationFailed, authenticate, bearer
+from auth.ratelimit import Decision, RateLimiter, RateRule, budget_key
+from auth.tokens import APP_TOKEN_PREFIX
+from gql.protection.errors import BAD_REQUEST, RATE_LIMITED, UNAUTHENTICATED
+from gql.protection.responses import error_response
+from models.settings import Settings
+
+
+@dataclass(frozen=True)
+class Budgets:
+    caller: RateRule
+    anonymous: RateRule
+    # Failed authentications per IP: generous for humans mistyping, tight for scripts.
+    auth_failures: RateRule = RateRule(rate=0.5, burst=60)
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> Budgets:
+        return cls(
+            caller=RateRule(s.rate_limit_per_second, s.rate_limit_burst),
+            anonymous=RateRule(s.anonymous_rate_limit_per_second, s.anonymous_rate_limit_burst),
+        )
+
+
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
+
+
+def _with_request_id(scope: Scope) -> tuple[Scope, bytes]:
+    headers = [(k, v) for k, v in scope.get("headers") or () if k != b"x-request-id"]
+    given = next((v for k, v in scope.get("headers") or () if k == b"x-request-id"), b"")
+    request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex.encode()
+    return {**scope, "headers": [*headers, (b"x-request-id", request_id)]}, request_id
+
+
+def _echo_request_id(send: Send, request_id: bytes) -> Send:
+    async def echo(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id)]}
+        await send(message)
+
+    return echo
+
+
+def _client_ip(scope: Scope) -> str:
+    # The peer address; behind a proxy, run uvicorn with --proxy-headers and
+    # --forwarded-allow-ips so this is the real client and not a spoofable header.
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def _rate_limited(decision: Decision) -> Response:
+    seconds = decision.retry_after_seconds
+    return error_response(
+        429, f"Too many requests: retry in {seconds} s.", RATE_LIMITED,
+        headers={"Retry-After": str(seconds)}, retryAfter=seconds,
+    )
+
+
+def _unauthenticated(message: str) -> Response:
+    return error_response(401, message, UNAUTHENTICATED, headers={"WWW-Authenticate": "Bearer"})
+
+
+class RequestGate:
+    def __init__(
+        self, app: ASGIApp, limiter: RateLimiter, budgets: Budgets, max_body_bytes: int, max_upload_bytes: int
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.budgets = budgets
+        self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope, request_id = _with_request_id(scope)
+        send = _echo_request_id(send, request_id)
+        limit = self._limit_for(scope)
+        refusal = self._declared_size_refusal(scope, limit)
+        if refusal is None:
+            refusal = await self._admit(scope)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, _counting(receive, limit), tracking_send)
+        except BodyTooLarge:
+            if started:  # the app answered before reading its whole body: nothing left to say
+                raise
+            await self._too_large(limit)(scope, receive, send)
+
+    # --- 1. declared size ---------------------------------------------------------------
+
+    def _limit_for(self, scope: Scope) -> int:
+        content_type = next((v for k, v in scope.get("headers") or () if k == b"content-type"), b"")
+        if content_type.split(b";", 1)[0].strip().lower() == b"multipart/form-data":
+            return self.max_upload_bytes
+        return self.max_body_bytes
+
+    def _too_large(self, limit: int) -> Response:
+        return error_response(
+            413, f"The request body is larger than {limit} bytes.", BAD_REQUEST, limit="body", allowed=limit,
+        )
+
+    def _declared_size_refusal(self, scope: Scope, limit: int) -> Response | None:
+        for name, value in scope.get("headers") or ():
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    return error_response(400, "Content-Length is not a number.", BAD_REQUEST)
+                if declared > limit:
+                    return self._too_large(limit)
+        return None
+
+    # --- 2 and 3. budget and authentication ---------------------------------------------
+
+    async def _admit(self, scope: Scope) -> Response | None:
+        ip = _client_ip(scope)
+        header = next((v for k, v in scope.get("headers") or () if k == b"authorization"), None)
+        failures_key = f"authfail:{ip}"
+        try:
+            token = bearer(header.decode("latin-1") if header is not None else None)
+        except AuthenticationFailed as exc:
+            return await self._failed(failures_key, str(exc))
+        if token is None:
+            decision = await self.limiter.take(f"ip:{ip}", self.budgets.anonymous)
+            if not decision.allowed:
+                return _rate_limited(decision)
+            return None
+        key = budget_key(token)
+        if key is None:
+            return await self._failed(failures_key, "Invalid or expired token.")
+        if token.startswith(APP_TOKEN_PREFIX):
+            standing = await self.limiter.take(failures_key, self.budgets.auth_failures, cost=0)
+            if not standing.allowed:
+                return _rate_limited(standing)
+        decision = await self.limiter.take(key, self.budgets.caller)
+        if not decision.allowed:
+            return _rate_limited(decision)
+        try:
+            viewer = await authenticate(f"Bearer {token}")
+        except AuthenticationFailed as exc:
+            return await self._failed(failures_key, str(exc))
+        scope.setdefault("state", {})["viewer"] = viewer
+        return None
+
+    async def _failed(self, failures_key: str, message: str) -> Response:
+        decision = await self.limiter.take(failures_key, self.budgets.auth_failures)
+        if not decision.allowed:
+            return _rate_limited(decision)
+        return _unauthenticated(message)
+
+
+class BodyTooLarge(Exception):
+    """Raised into the app's body reading once the body passes the limit (not a ValueError,
+    so no parser mistakes it for a malformed body)."""
+
+
+def _counting(receive: Receive, limit: int) -> Receive:
+    size = 0
+
+    async def counted() -> Message:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise BodyTooLarge
+        return message
+
+    return counted

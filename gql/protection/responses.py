@@ -1,0 +1,16 @@
+"""GraphQL-shaped error responses for refusals made before any GraphQL runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.responses import Response
+
+
+def error_response(
+    status: int, message: str, code: str, *, headers: Mapping[str, str] | None = None, **extensions: Any
+) -> Response:
+    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    return Response(json.dumps(body), status_code=status, media_type="application/json", headers=dict(headers or {}))

@@ -1,0 +1,91 @@
+"""The /graphql view: Strawberry's ASGI view with every refusal GraphQL-shaped and coded.
+
+- No batching: a JSON array is refused (the schema has no batching config).
+- GET runs queries only; a mutation over GET is 405 with `Allow: POST`.
+- Only `application/json` bodies, GET query strings, and GraphQL multipart requests (file
+  uploads for imports). Form-encoded posts are refused. Cross-site form posts gain nothing:
+  credentials travel only in the Authorization header, which no form can set.
+- GraphiQL is rendered only where introspection is allowed, decided per request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL, StarletteRequestAdapter
+from strawberry.http import GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+
+from gql.context import Context, make_context
+from gql.protection.errors import BAD_REQUEST
+from gql.protection.extension import may_introspect
+from gql.protection.responses import error_response
+from permissions.viewer import ANONYMOUS, Viewer
+
+
+def scope_viewer(scope: Scope) -> Viewer:
+    """The Viewer the gate authenticated, anonymous when the request carried no token."""
+    viewer = (scope.get("state") or {}).get("viewer", ANONYMOUS)
+    return viewer if isinstance(viewer, Viewer) else ANONYMOUS
+
+
+class _ScopedRequestAdapter(StarletteRequestAdapter):
+    """Keeps the ASGI scope at hand: the gate left the Viewer there."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request)
+        self.scope = request.scope
+
+
+class ProtectedGraphQL(GraphQL[Context, None]):
+    request_adapter_class = _ScopedRequestAdapter
+
+    def __init__(self, schema: Any) -> None:
+        # The IDE is configured, but shown only to whoever may introspect (below).
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True, multipart_uploads_enabled=True)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            headers = {"Allow": "POST"} if exc.status_code == 405 else None
+            response = error_response(exc.status_code, exc.reason, BAD_REQUEST, headers=headers)
+        finally:
+            # Uploaded files are spooled to temporary files: close them whatever happened.
+            await request.close()
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return make_context(scope_viewer(request.scope), request, response)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # Without the right to introspect, a GET without a query is just a request without
+        # a query (400), the same answer as if no IDE existed.
+        scope = getattr(request, "scope", {})
+        return super().should_render_graphql_ide(request) and may_introspect(scope_viewer(scope))
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        try:
+            return await super().parse_http_body(request)
+        except HTTPException:
+            raise
+        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+            # JSON that is not an object (a number, a string, null), numbers too long to
+            # read, invalid UTF-8, nesting past the recursion limit: all the client's doing.
+            raise HTTPException(400, "The body must be a JSON object with a `query` string.") from exc
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            if isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, "Only queries may be sent with GET; send mutations with POST.") from exc
+            raise
