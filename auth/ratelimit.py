@@ -127,6 +127,9 @@ return {allowed, math.floor(tokens * 1000), retry_ms}
 """
 
 
+WARN_INTERVAL = 60.0
+
+
 class RedisRateLimiter:
     """Buckets shared by every worker through Redis.
 
@@ -141,6 +144,7 @@ class RedisRateLimiter:
         self.client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         self._script = self.client.register_script(TOKEN_BUCKET_LUA)
         self.fallback = InMemoryRateLimiter()
+        self._warned_at = -WARN_INTERVAL
 
     async def take(self, key: str, rule: RateRule, cost: int = 1) -> Decision:
         if rule.unlimited:
@@ -152,7 +156,10 @@ class RedisRateLimiter:
                 keys=[self.prefix + key], args=[rule.rate, rule.burst, cost]
             )
         except (RedisError, OSError) as exc:
-            log.warning("rate limiter: Redis unavailable (%s); using the in-process budget", type(exc).__name__)
+            now = time.monotonic()
+            if now - self._warned_at >= WARN_INTERVAL:  # one line a minute, not one per request
+                self._warned_at = now
+                log.warning("rate limiter: Redis unavailable (%s); using the in-process budget", type(exc).__name__)
             return self.fallback.take_now(key, rule, cost)
         return Decision(bool(allowed), int(retry_ms) / 1000, int(tokens_milli) // 1000)
 

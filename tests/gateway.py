@@ -21,12 +21,17 @@ from models import AppToken, ChainSpace, Corp
 
 @contextlib.asynccontextmanager
 async def api(
-    *, limiter: RateLimiter | None = None, budgets: Budgets | None = None, client_ip: str = "127.0.0.1"
+    *,
+    limiter: RateLimiter | None = None,
+    budgets: Budgets | None = None,
+    client_ip: str = "127.0.0.1",
+    app: Any = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A client on a new app instance: budgets are never shared with the suite's client."""
+    """A client on a new app instance (budgets never shared with the suite's client), or on
+    `app` when given (several clients, several IPs, one app)."""
     from gql.app import create_app
 
-    app = create_app(manage_db=False, limiter=limiter, budgets=budgets)
+    app = app or create_app(manage_db=False, limiter=limiter, budgets=budgets)
     transport = httpx.ASGITransport(app=app, client=(client_ip, 4321))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
