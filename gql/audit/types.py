@@ -1,0 +1,79 @@
+"""AuditEvent: who did what to which object, when and from where (redacted at write time)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from gql.context import Info
+from models import AuditEvent
+from permissions.actions import can_read_audit
+
+# How the audit trail names its actors, and the node types their ids belong to.
+ACTOR_NODE_TYPES = {"MEMBER": "Member", "APP": "AppToken"}
+
+
+@strawberry.type(name="AuditEvent", description="One audited change; before/after are already redacted.")
+class AuditEventNode(relay.Node):
+    pk: relay.NodeID[int]
+    _e: strawberry.Private[AuditEvent]
+
+    @strawberry.field(description='What was done, e.g. "member.create".')
+    def action(self) -> str:
+        return self._e.action
+
+    @strawberry.field
+    def target_type(self) -> str:
+        return self._e.target_type
+
+    @strawberry.field(description="Global id of the changed object (null when it is gone or had none).")
+    def target_id(self) -> relay.GlobalID | None:
+        if self._e.target_id is None:
+            return None
+        return relay.GlobalID(self._e.target_type, str(self._e.target_id))
+
+    @strawberry.field(description="MEMBER, APP or PERSON: the kind of credential that acted.")
+    def actor_kind(self) -> str:
+        return self._e.actor_kind
+
+    @strawberry.field(description="Global id of the acting member or app token.")
+    def actor_id(self) -> relay.GlobalID | None:
+        type_name = ACTOR_NODE_TYPES.get(self._e.actor_kind)
+        if type_name is None or self._e.actor_id is None:
+            return None
+        return relay.GlobalID(type_name, str(self._e.actor_id))
+
+    @strawberry.field(description="Who acted, as recorded: survives the actor's erasure.")
+    def actor_label(self) -> str:
+        return self._e.actor_label
+
+    @strawberry.field
+    def before(self) -> JSON | None:
+        return self._e.before
+
+    @strawberry.field
+    def after(self) -> JSON | None:
+        return self._e.after
+
+    @strawberry.field
+    def request_id(self) -> str | None:
+        return self._e.request_id
+
+    @strawberry.field
+    def ip(self) -> str | None:
+        return self._e.ip
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self._e.created_at
+
+
+async def audit_event_node(info: Info, event_id: int) -> AuditEventNode | None:
+    """By global id: null alike for unknown events and events of a trail the viewer may not read."""
+    event = await AuditEvent.get_or_none(id=event_id)
+    if event is None or event.corp_id is None or not can_read_audit(info.context.viewer, event.corp_id):
+        return None
+    return AuditEventNode(pk=event.id, _e=event)
