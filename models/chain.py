@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
 from models.enums import ChainCorpStatus, ContactRole, ContactStatus
+
+
+class JoinRequestKind(str, Enum):
+    # JOIN: a person asks to join a corp already chosen for its place in the chain.
+    JOIN = "JOIN"
+    # CONFIRM: the first leader, not a super admin, asks the corp's super admins to add a colleague.
+    CONFIRM = "CONFIRM"
+
+
+class JoinRequestStatus(str, Enum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    # The request no longer applies (the place was removed or went to another corp).
+    CANCELLED = "CANCELLED"
 
 
 class ChainSpace(Model):
@@ -55,6 +72,10 @@ class ChainCorp(Model):
         "models.Member", related_name="invited_chain_corps", null=True, on_delete=fields.SET_NULL
     )
     joined_at = fields.DatetimeField(null=True)
+    # The member of the chosen corp whose leader decision won (the first leader): it confirms colleagues.
+    decided_by = fields.ForeignKeyField(
+        "models.Member", related_name="decided_chain_corps", null=True, on_delete=fields.SET_NULL
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -77,6 +98,11 @@ class ChainContact(Model):
     member = fields.ForeignKeyField(
         "models.Member", related_name="chain_contacts", null=True, on_delete=fields.SET_NULL
     )
+    # The personal link of an import notification (a leader's invitation), and when it was sent.
+    join_code = fields.CharField(max_length=64, unique=True, null=True)
+    invited_at = fields.DatetimeField(null=True)
+    joined_at = fields.DatetimeField(null=True)
+    declined_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -111,3 +137,34 @@ class Invitation(Model):
 
     class Meta:
         table = "invitation"
+        indexes = (Index(fields=("chain_id", "created_at")),)
+
+
+class JoinRequest(Model):
+    # An approval request to a corp's super admins: a person joins the corp and, through it, the chain.
+
+    id = fields.IntField(primary_key=True)
+    chain = fields.ForeignKeyField("models.ChainSpace", related_name="join_requests", on_delete=fields.CASCADE)
+    chain_corp = fields.ForeignKeyField("models.ChainCorp", related_name="join_requests", on_delete=fields.CASCADE)
+    contact = fields.ForeignKeyField("models.ChainContact", related_name="join_requests", on_delete=fields.CASCADE)
+    corp = fields.ForeignKeyField("models.Corp", related_name="join_requests", on_delete=fields.CASCADE)
+    kind = fields.CharEnumField(JoinRequestKind, max_length=16)
+    status = fields.CharEnumField(JoinRequestStatus, max_length=16, default=JoinRequestStatus.PENDING)
+    requested_by_member = fields.ForeignKeyField(
+        "models.Member", related_name="join_requests_made", null=True, on_delete=fields.SET_NULL
+    )
+    requested_by_person = fields.ForeignKeyField(
+        "models.Person", related_name="join_requests", null=True, on_delete=fields.SET_NULL
+    )
+    decided_by = fields.ForeignKeyField(
+        "models.Member", related_name="join_requests_decided", null=True, on_delete=fields.SET_NULL
+    )
+    decided_at = fields.DatetimeField(null=True)
+    # The contact id while PENDING, NULL once decided: one open request per contact, enforced
+    # by the unique index even when the same person taps "join" twenty times at once.
+    open_key = fields.IntField(null=True, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "join_request"
+        indexes = (Index(fields=("corp_id", "status")),)

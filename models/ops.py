@@ -79,6 +79,10 @@ class Notification(Model):
         "models.Member", related_name="notifications", null=True, on_delete=fields.SET_NULL
     )
     payload = fields.JSONField(default=dict)
+    # The chain contact a chain invitation or reminder is about: joining or declining deletes its unsent rows.
+    chain_contact = fields.ForeignKeyField(
+        "models.ChainContact", related_name="notifications", null=True, on_delete=fields.CASCADE
+    )
     due_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
     attempts = fields.IntField(default=0)
