@@ -16,8 +16,7 @@ from tortoise.transactions import in_transaction
 from auth.tokens import issue_member_token, issue_person_token
 from flows import chain as chain_flows
 from flows import directory, identity
-from flows import members
-from flows.members import MemberInput
+from flows.members import MemberInput, create_member
 from flows.names import normalise_corp_name
 from models import ChainContact, ChainCorp, ChainGroup, ChainRule, Corp, Member, OrgUnit
 from models.enums import (
@@ -260,7 +259,7 @@ async def _seed_upstream() -> tuple[Member, dict[str, OrgUnit], dict[str, Member
     staff: dict[str, Member] = {}
     for i, s in enumerate(STAFF, start=2):
         unit_ids = [units[k].id for k in s.units]
-        staff[s.account] = member = await members.create_member(
+        staff[s.account] = member = await create_member(
             admin,
             owner.corp_id,
             MemberInput(
@@ -310,7 +309,7 @@ async def _seed_chain(owner: Member, units: dict[str, OrgUnit], staff: dict[str,
         members: dict[str, Member] = {}
         for c in (*others, *d.staff):
             assert c.account is not None
-            members[c.mobile] = await members.create_member(
+            members[c.mobile] = await create_member(
                 corp_admin, corp_owner.corp_id,
                 MemberInput(account=c.account, name=c.name, unit_ids=[root.id], mobile=c.mobile, position=c.position),
             )

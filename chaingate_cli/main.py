@@ -184,7 +184,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- token, export-schema, import ----------------------------------------------------
+# --- token, export-schema -----------------------------------------------------------
 
 def cmd_token_person(args: argparse.Namespace) -> int:
     from auth.tokens import PERSON_TOKEN_TTL, issue_person_token
@@ -210,14 +210,6 @@ def cmd_export_schema(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(sdl)
     return 0
-
-
-def cmd_import(args: argparse.Namespace) -> int:
-    err.print(
-        "[yellow]chaingate import is not available yet:[/yellow] directory import "
-        "(SPEC §3.1) arrives with the directory-flows work. Nothing was read or changed."
-    )
-    return 2
 
 
 # --- the parser ----------------------------------------------------------------------
@@ -268,10 +260,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", metavar="PATH")
     p.set_defaults(func=cmd_export_schema)
 
-    p = commands.add_parser("import", help="directory import (not available yet)")
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--corp", required=True, metavar="ID")
-    p.set_defaults(func=cmd_import)
+    from chaingate_cli.importer import add_parser as add_import_parser
+
+    add_import_parser(commands)
+
+    from chaingate_cli.notifications import add_parser as add_notifications_parser
+
+    add_notifications_parser(commands)
     return parser
 
 

@@ -251,9 +251,11 @@ class Importer:
 
     # --- applying -----------------------------------------------------------------------
 
-    async def apply(self, plans: list[Plan]) -> dict[tuple[str, ...], tuple[int, str, int]]:
-        """One transaction for the batch; returns the units it created (merged on commit)."""
+    async def apply(self, plans: list[Plan]) -> tuple[dict[tuple[str, ...], tuple[int, str, int]], dict[str, int]]:
+        """One transaction for the batch; returns the units and members it created (merged
+        into the in-memory state only once the transaction has committed)."""
         created_units: dict[tuple[str, ...], tuple[int, str, int]] = {}
+        ids: dict[str, int] = {}
         audit = []
         new_members: list[Member] = []
         changed = 0
@@ -268,9 +270,13 @@ class Importer:
                     status=MemberStatus.ACTIVE, **plan.attrs, **_search_fields(plan.attrs["name"]),
                 ))
         if new_members:
+            # Read the new ids back by primary-key range: an IN list of a thousand accounts
+            # makes PostgreSQL scan the member table once per batch.
+            last = await Member.all().order_by("-id").first().values_list("id", flat=True)
             await Member.bulk_create(new_members)
-            ids = dict(await Member.filter(corp_id=self.state.corp_id, account_key__in=[m.account_key for m in new_members])
-                       .values_list("account_key", "id"))
+            wanted = {m.account_key for m in new_members}
+            ids = {k: i for k, i in await Member.filter(corp_id=self.state.corp_id, id__gt=last or 0)
+                   .values_list("account_key", "id") if k in wanted}
         seats: list[Placement] = []
         for plan in plans:
             unit_ids = self._unit_ids(plan.departments, created_units)
@@ -305,7 +311,7 @@ class Importer:
         self.counts["updated"] += changed
         self.counts["unchanged"] += len(plans) - len(new_members) - changed
         self.counts["unitsCreated"] += len(created_units)
-        return created_units
+        return created_units, ids
 
     def _unit_ids(self, departments: list[tuple[str, ...]] | None, created: dict[tuple[str, ...], tuple[int, str, int]]) -> list[int] | None:
         if departments is None:
@@ -343,30 +349,36 @@ class Importer:
         snapshot = (dict(self.counts), len(self.errors))
         try:
             async with in_transaction():
-                created = await self.apply(plans)
+                created, new_ids = await self.apply(plans)
                 await self._save_progress(last_row)
         except IntegrityError:
             # A concurrent writer took an account between validation and commit: redo the
             # batch row by row so only the clashing rows fail.
             self.counts = dict(snapshot[0])
-            created = await self._apply_one_by_one(plans, last_row)
-        new_ids = dict(await Member.filter(corp_id=self.state.corp_id,
-                                            account_key__in=[p.account.lower() for p in plans if p.existing is None])
-                       .values_list("account_key", "id")) if plans else {}
+            plans, created, new_ids = await self._apply_one_by_one(plans, last_row)
         self.commit_state(plans, created, new_ids)
 
-    async def _apply_one_by_one(self, plans: list[Plan], last_row: int) -> dict[tuple[str, ...], tuple[int, str, int]]:
+    async def _apply_one_by_one(
+        self, plans: list[Plan], last_row: int
+    ) -> tuple[list[Plan], dict[tuple[str, ...], tuple[int, str, int]], dict[str, int]]:
+        landed: list[Plan] = []
         created: dict[tuple[str, ...], tuple[int, str, int]] = {}
+        new_ids: dict[str, int] = {}
         for plan in plans:
             try:
                 async with in_transaction():
-                    created.update(await self.apply([plan]))
+                    units, ids = await self.apply([plan])
             except IntegrityError:
                 self.errors.append(RowError(plan.row, self._column("account"), "DUPLICATE_ACCOUNT",
                                             f"Account {plan.account} was created by someone else meanwhile.").as_dict())
                 self.counts["failed"] += 1
+                continue
+            landed.append(plan)
+            self.state.units.update(units)  # committed: later rows must not create them again
+            created.update(units)
+            new_ids.update(ids)
         await self._save_progress(last_row)
-        return created
+        return landed, created, new_ids
 
     async def _save_progress(self, last_row: int) -> None:
         await ImportJob.filter(id=self.job.id).update(processed_rows=last_row, counts=self.counts, errors=self.errors)

@@ -1,0 +1,158 @@
+"""Directory import benchmark: a generated N-row .xlsx imported on SQLite and PostgreSQL.
+
+    python -m bench.import_directory                 # 100 000 rows, SQLite and PostgreSQL
+    python -m bench.import_directory --rows 20000 --db sqlite
+
+Each import runs in its own child process on a fresh database, so the peak memory
+printed (the child's max RSS) is the import's own: reading the file, validating,
+writing. PostgreSQL is taken from DATABASE_URL or 127.0.0.1:5432 (a throw-away database is
+created and dropped); it is skipped, saying why, when unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常汤康易乔赖文单"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲芬燕彬鹏辉"
+HEADERS = ["姓名", "账号", "手机", "邮箱", "部门", "职位", "性别", "生日"]
+
+
+def generate(rows: int, path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(HEADERS)
+    for i in range(rows):
+        name = SURNAMES[i % len(SURNAMES)] + GIVEN[(i // 7) % len(GIVEN)] + GIVEN[(i // 3) % len(GIVEN)]
+        sheet.append([
+            name, f"user{i:06d}", f"139{i:08d}", f"user{i}@example.com",
+            f"事业部{i % 10}->大区{i % 7}->办事处{i % 13}", ("工程师", "经理", "专员")[i % 3],
+            ("男", "女")[i % 2], f"19{70 + i % 30}-0{1 + i % 9}-1{i % 10}",
+        ])
+    book.save(path)
+
+
+async def child(url: str, file: Path) -> dict[str, object]:
+    from flows import jobs
+    from flows.directory import create_corp
+    from flows.directory_import import submit_directory_import
+    from flows.identity import ensure_person
+    from models import ImportJob
+    from models.db import close_db, init_db
+    from models.enums import ImportMode
+    from permissions.loading import member_viewer
+    from permissions.viewer import Viewer, ViewerKind
+
+    await init_db(url)
+    try:
+        person = await ensure_person("+8613700000000", "基准管理员")
+        admin = await create_corp(Viewer(kind=ViewerKind.PERSON, person_id=person.id), "基准企业")
+        viewer = await member_viewer(admin.id)
+        assert viewer is not None
+        content = file.read_bytes()
+        started = time.perf_counter()
+        job = await submit_directory_import(viewer, admin.corp_id, file.name, content, ImportMode.UPSERT)
+        await jobs.wait_idle()
+        seconds = time.perf_counter() - started
+        job = await ImportJob.get(id=job.id)
+        return {"seconds": seconds, "status": job.status.value, "counts": job.counts, "errors": len(job.errors)}
+    finally:
+        await close_db()
+
+
+def run_child(label: str, url: str, file: Path) -> dict[str, object] | str:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.import_directory", "--child", url, "--file", str(file)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    output = proc.stdout.read() if proc.stdout else ""
+    if status != 0:
+        return f"{label}: child failed with status {status}"
+    result: dict[str, object] = json.loads(output.strip().splitlines()[-1])
+    result["peak_mb"] = usage.ru_maxrss / 1024  # Linux reports KiB
+    return result
+
+
+async def postgres_url() -> tuple[str, str] | str:
+    import asyncpg
+
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+    if not base.startswith("postgres"):
+        base = "postgres://postgres@127.0.0.1:5432/test"
+    name = f"chaingate_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        conn = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1), timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        return f"PostgreSQL skipped: {base} unreachable ({exc.__class__.__name__})"
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return base, f"{base.rpartition('/')[0]}/{name}"
+
+
+async def drop_postgres(base: str, url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1), timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--child", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(child(args.child, Path(args.file)))))
+        return
+
+    file = Path(tempfile.gettempdir()) / f"chaingate-bench-{args.rows}.xlsx"
+    if not file.exists():
+        started = time.perf_counter()
+        generate(args.rows, file)
+        print(f"generated {file} ({file.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s")
+    results: list[tuple[str, dict[str, object] | str]] = []
+    if args.db in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            results.append(("sqlite", run_child("sqlite", f"sqlite://{tmp}/bench.sqlite3", file)))
+    if args.db in ("postgres", "both"):
+        pg = asyncio.run(postgres_url())
+        if isinstance(pg, str):
+            results.append(("postgres", pg))
+        else:
+            try:
+                results.append(("postgres", run_child("postgres", pg[1], file)))
+            finally:
+                asyncio.run(drop_postgres(*pg))
+    print(f"\ndirectory import of {args.rows} rows (.xlsx, UPSERT into an empty corp)")
+    print(f"{'database':<10} {'seconds':>8} {'rows/s':>8} {'peak MB':>8}  outcome")
+    for label, r in results:
+        if isinstance(r, str):
+            print(f"{label:<10} {r}")
+            continue
+        seconds = float(r["seconds"])  # type: ignore[arg-type]
+        print(f"{label:<10} {seconds:>8.1f} {args.rows / seconds:>8.0f} {float(r['peak_mb']):>8.0f}  "  # type: ignore[arg-type]
+              f"{r['status']} {r['counts']} errors={r['errors']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""`chaingate import FILE --corp ID [--mode M] [--as MEMBER_ID] [--report PATH]`: a directory
+import run in this process, with a progress bar, acting as a super admin of the corp."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+out = Console()
+err = Console(stderr=True)
+
+
+async def _importer_id(corp_id: int, member_id: int | None) -> int | None:
+    from models import AdminGrant, Member
+    from models.enums import AdminKind, MemberStatus
+
+    if member_id is not None:
+        return member_id if await Member.filter(id=member_id, corp_id=corp_id).exists() else None
+    grant = await AdminGrant.filter(
+        corp_id=corp_id, kind=AdminKind.SUPER_ADMIN.value, member__status=MemberStatus.ACTIVE.value
+    ).order_by("id").first()
+    return grant.member_id if grant else None
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from flows import jobs
+    from flows.directory_import import submit_directory_import
+    from flows.errors import FlowError
+    from flows.reports import error_report
+    from models import ImportJob
+    from models.db import close_db, init_db
+    from models.enums import ImportJobStatus, ImportMode
+    from permissions.loading import member_viewer
+
+    path = Path(args.file)
+    content = path.read_bytes()
+    await init_db()
+    try:
+        member_id = await _importer_id(args.corp, args.as_member)
+        viewer = await member_viewer(member_id) if member_id is not None else None
+        if viewer is None:
+            err.print(f"[red]No active member to import as in corp {args.corp}[/red] (give --as MEMBER_ID).")
+            return 2
+        try:
+            job = await submit_directory_import(
+                viewer, args.corp, path.name, content, ImportMode(args.mode),
+                confirm_replace=args.confirm_replace, force=args.force,
+            )
+        except FlowError as exc:
+            err.print(f"[red]{exc.code}[/red]: {escape(exc.message)}")
+            return 2
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=err, transient=False) as progress:
+            task = progress.add_task(f"import {path.name}", total=None)
+            while True:
+                current = await ImportJob.get(id=job.id)
+                done = sum(current.counts.get(k, 0) for k in ("created", "updated", "unchanged", "failed"))
+                progress.update(task, completed=done, total=current.total_rows or None)
+                if current.status in (ImportJobStatus.SUCCEEDED, ImportJobStatus.FAILED):
+                    break
+                await asyncio.sleep(0.2)
+        await jobs.wait_idle()
+        job = await ImportJob.get(id=job.id)
+        summary = Table(title=f"import job {job.id}: {job.status.value}")
+        for key in ("created", "updated", "unchanged", "failed", "resigned", "unitsCreated"):
+            summary.add_column(key, justify="right")
+        summary.add_row(*(str(job.counts.get(k, 0)) for k in ("created", "updated", "unchanged", "failed", "resigned", "unitsCreated")))
+        out.print(summary)
+        for e in job.errors[:20]:
+            where = f"row {e['row']}" if e.get("row") else "file"
+            out.print(f"  {where} [{escape(str(e.get('column') or ''))}] {e['code']}: {escape(e['message'])}")
+        if len(job.errors) > 20:
+            out.print(f"  … and {len(job.errors) - 20} more")
+        if job.errors and args.report:
+            Path(args.report).write_bytes(await error_report(job))
+            out.print(f"error report written to {escape(args.report)}")
+        return 0 if job.status is ImportJobStatus.SUCCEEDED else 1
+    finally:
+        await close_db()
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    return asyncio.run(_run(args))
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = commands.add_parser("import", help="import a directory file (.xlsx/.csv) into a corp, with progress")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--corp", required=True, type=int, metavar="ID", help="the corp's numeric id")
+    p.add_argument("--mode", choices=["CREATE", "UPSERT", "REPLACE"], default="UPSERT")
+    p.add_argument("--as", dest="as_member", type=int, metavar="MEMBER_ID",
+                   help="act as this member (default: the corp's first active super admin)")
+    p.add_argument("--confirm-replace", action="store_true", help="required with --mode REPLACE")
+    p.add_argument("--force", action="store_true", help="REPLACE past the mass-resignation guard")
+    p.add_argument("--report", metavar="PATH", help="write the error report (.xlsx) here when rows fail")
+    p.set_defaults(func=cmd_import)
