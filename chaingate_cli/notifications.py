@@ -22,6 +22,14 @@ def _report(result: DispatchResult) -> None:
     out.print(line, markup=False, highlight=False)
 
 
+async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
 async def _run(loop_forever: bool, interval: float, limit: int) -> int:
     from flows.notifications import SenderConfigError, dispatch_due, outbox_counts, sender_from_settings
     from models.db import close_db, init_db
@@ -42,18 +50,20 @@ async def _run(loop_forever: bool, interval: float, limit: int) -> int:
         async with sender:
             err.print(f"[dim]delivering through the {sender.name} sender[/dim]")
             while True:
-                result = await dispatch_due(sender, limit=limit)
-                if result.claimed or not loop_forever:
+                try:
+                    result = await dispatch_due(sender, limit=limit)
+                except Exception as exc:  # a long-running worker outlives a database hiccup
+                    if not loop_forever:
+                        raise
+                    err.print(f"[red]dispatch failed:[/red] {escape(type(exc).__name__)}: {escape(str(exc))}")
+                    result = None
+                if result is not None and (result.claimed or not loop_forever):
                     _report(result)
                 if not loop_forever or stop.is_set():
                     break
-                if result.claimed < limit:  # a full batch means more may be due right away
-                    try:
-                        await asyncio.wait_for(stop.wait(), timeout=interval)
-                    except TimeoutError:
-                        pass
-                    if stop.is_set():
-                        break
+                # A full batch means more may be due right away; otherwise wait (or stop).
+                if (result is None or result.claimed < limit) and await _stopped_within(stop, interval):
+                    break
             counts = await outbox_counts()
             err.print(
                 f"[dim]outbox: {counts['due']} due, {counts['waiting']} waiting, "

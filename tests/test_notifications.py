@@ -232,18 +232,16 @@ async def test_a_lower_max_attempts_gives_up_sooner(receiver, clock):
 
 
 async def test_outbox_counts_tell_due_waiting_sent_and_given_up(receiver, clock):
-    receiver.status = lambda n: 500
-    failing = await outbox_row(clock)
-    async with webhook(receiver) as sender:
-        await dispatch_due(sender, now=clock, max_attempts=1)
-    await failing.refresh_from_db()
-    assert failing.last_error.startswith("gave up after 1 attempts")
-    # Counts over the whole shared outbox: compare before and after one more row.
+    receiver.status = lambda n: 500 if n == 1 else 200
     before = await outbox_counts(clock, max_attempts=1)
-    await outbox_row(clock)
+    failing, delivered = await outbox_row(clock), await outbox_row(clock)
+    await outbox_row(clock + timedelta(days=1))
+    assert await outbox_counts(clock, max_attempts=1) == {**before, "due": before["due"] + 2, "waiting": before["waiting"] + 1}
+    async with webhook(receiver) as sender:
+        result = await dispatch_due(sender, now=clock, max_attempts=1, concurrency=1)
+    assert result.gave_up == [failing.id] and result.sent == [delivered.id]
     after = await outbox_counts(clock, max_attempts=1)
-    assert after["due"] == before["due"] + 1
-    assert before["given_up"] >= 1
+    assert after == {**before, "waiting": before["waiting"] + 1, "sent": before["sent"] + 1, "given_up": before["given_up"] + 1}
 
 
 async def test_a_network_error_is_a_failed_attempt_with_backoff(clock):
@@ -339,6 +337,10 @@ def test_cli_dispatches_once_and_in_a_loop_until_terminated(receiver):
             conn.close()
 
         insert("invitation")
+        unsigned = {k: v for k, v in env.items() if k != "CHAINGATE_WEBHOOK_SECRET"}
+        refused = subprocess.run([*cli, "notifications", "dispatch"], env=unsigned, capture_output=True, text=True, timeout=120)
+        assert refused.returncode == 2 and "CHAINGATE_WEBHOOK_SECRET" in refused.stderr and receiver.requests == []
+
         once = subprocess.run([*cli, "notifications", "dispatch"], env=env, capture_output=True, text=True, timeout=120)
         assert once.returncode == 0, once.stderr
         assert [r.json["kind"] for r in receiver.requests] == ["invitation"]

@@ -103,15 +103,19 @@ async def claim_due(
             r.attempts += 1
         return list(rows)
     claimed = []
-    for r in await candidates:
-        # Compare-and-set on the attempt count read above: of two dispatchers that read the
-        # same row, exactly one UPDATE matches.
-        won = await Notification.filter(due_q(now, max_attempts), id=r.id, attempts=r.attempts).update(
-            attempts=r.attempts + 1, due_at=leased_until
-        )
-        if won:
-            r.attempts += 1
-            claimed.append(r)
+    # One transaction for the batch: one commit (one fsync on SQLite) instead of one per row.
+    async with in_transaction() as conn:
+        for r in await candidates.using_db(conn):
+            # Compare-and-set on the attempt count read above: of two dispatchers that read
+            # the same row, exactly one UPDATE matches.
+            won = await (
+                Notification.filter(due_q(now, max_attempts), id=r.id, attempts=r.attempts)
+                .using_db(conn)
+                .update(attempts=r.attempts + 1, due_at=leased_until)
+            )
+            if won:
+                r.attempts += 1
+                claimed.append(r)
     return claimed
 
 
@@ -146,7 +150,6 @@ async def _deliver(row: Notification, sender: Sender, now: datetime, max_attempt
             logger.warning("notification %s: attempt %s failed (%s); retry at %s", row.id, row.attempts, error, retry_at)
             result.retrying.append(row.id)
         return
-    await Notification.filter(id=row.id, sent_at=None).update(sent_at=now, last_error=None)
     result.sent.append(row.id)
 
 
@@ -170,6 +173,10 @@ async def dispatch_due(
             await _deliver(row, sender, now, max_attempts, result)
 
     await asyncio.gather(*(one(r) for r in rows))
+    if result.sent:
+        # Marked together after the batch: a crash before this line re-sends after the lease,
+        # which at-least-once delivery allows; one UPDATE instead of one per message.
+        await Notification.filter(id__in=result.sent, sent_at=None).update(sent_at=now, last_error=None)
     return result
 
 
