@@ -334,3 +334,12 @@ async def test_revoke_admin_keeps_the_last_super_admin(gql):
     data = await gql.ok(REVOKE, {"id": str(own.id)}, w["t"])
     assert errors(data, "revokeAdmin") == ["LAST_SUPER_ADMIN"]
     assert await AuditEvent.filter(action="admin.revoke", target_id=m.id).exists()
+
+
+async def test_move_members_and_profile_length_codes(gql):
+    w = await world()
+    data = await gql.ok(MOVE, {"input": {"memberIds": [], "toUnitId": f.gid("OrgUnit", w["east"].id)}}, w["t"])
+    assert errors(data, "moveMembers") == ["MEMBERS_REQUIRED"]
+    m = await f.member([w["sales"]])
+    data = await gql.ok(UPDATE_MEMBER, {"input": {"id": f.gid("Member", m.id), "position": "职" * 129}}, w["t"])
+    assert errors(data, "updateMember") == ["TOO_LONG"]

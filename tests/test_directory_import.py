@@ -324,3 +324,40 @@ async def test_subscription_follows_a_job_to_its_end(gql):
 async def _drain_jobs():
     yield
     await jobs.wait_idle()
+
+
+async def test_remaining_file_and_row_codes(client, gql):
+    w = await world()
+    cases = [("empty.csv", b"", "EMPTY_FILE"), ("blank.csv", b"\n\n", "EMPTY_FILE"), ("broken.xlsx", b"PK\x03\x04 not a zip", "BAD_FILE")]
+    for name, content, code in cases:
+        if not content:
+            data = await upload(client, w["t"], w["corp"].id, name, content)
+            assert [e["code"] for e in data["userErrors"]] == [code]
+            continue
+        data = await upload(client, w["t"], w["corp"].id, name, content)
+        job = await finished(gql, w["t"], data["job"]["id"])
+        assert codes(job) == {None: [code]}, name
+    stray = xlsx([["甲", "stray_a", "13500135000", None, None, None, None, None, None, "extra"]])
+    data = await upload(client, w["t"], w["corp"].id, "stray.xlsx", stray)
+    job = await finished(gql, w["t"], data["job"]["id"])
+    assert codes(job) == {2: ["UNKNOWN_COLUMN"]} and job["errors"][0]["column"] == "J"
+    long_position = [{"name": "长", "account": "long_a", "email": "l@x.cn", "position": "职" * 129}]
+    data = await gql.ok(IMPORT, {"input": {"corpId": f.gid("Corp", w["corp"].id), "rows": long_position}}, w["t"])
+    assert codes(await finished(gql, w["t"], data["importDirectory"]["job"]["id"])) == {2: ["TOO_LONG"]}
+
+
+async def test_a_job_whose_importer_resigned_does_not_run(gql):
+    w = await world()
+    second = await f.super_admin(w["root"])
+    rows = [{"name": "甲", "account": "gone_a", "email": "g@x.cn"}]
+    job = await ImportJob.create(corp_id=w["corp"].id, kind="DIRECTORY", mode="UPSERT", file_name="rows.csv",
+                                 actor_kind="MEMBER", actor_id=second.id)
+    from gql.imports.mutations.import_directory import DirectoryRowInput, rows_as_csv
+    from models import ImportSource
+
+    await ImportSource.create(job=job, file_name="rows.csv", content=rows_as_csv([DirectoryRowInput(**r) for r in rows]))
+    await Member.filter(id=second.id).update(status=MemberStatus.RESIGNED.value)
+    await jobs.submit(job.id)
+    result = await finished(gql, w["t"], f.gid("ImportJob", job.id))
+    assert result["status"] == "FAILED" and codes(result) == {None: ["ACTOR_GONE"]}
+    assert not await Member.filter(account="gone_a").exists()
