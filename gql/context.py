@@ -20,6 +20,8 @@ class Context:
     request: Any = None
     response: Any = None
     origin: Origin = field(default_factory=Origin)
+    # graphql-transport-ws: the `connection_init` payload, where a socket carries its token.
+    connection_params: dict[str, Any] | None = None
     directory: DirectoryLoaders = field(init=False)
     chain: ChainLoaders = field(init=False)
 
