@@ -16,7 +16,7 @@ from models.enums import ChainCorpStatus, ContactStatus, MemberStatus
 from permissions.facts import ChainCorpFacts, ContactFacts, GroupFacts, MemberFacts
 from permissions.paths import ancestor_ids, under_any
 from permissions.sql import NOTHING, any_of, groups_under, members_placed_under, path_under_any
-from permissions.viewer import ChainAccess, Viewer
+from permissions.viewer import ChainAccess, Viewer, ViewerKind
 
 ALL_BUT_REMOVED = frozenset(ContactStatus) - {ContactStatus.REMOVED}
 JOINED_ONLY = frozenset({ContactStatus.JOINED})
@@ -165,6 +165,53 @@ def connectors_q(a: ChainAccess) -> Q:
     if a.connector_unit_paths:
         who |= Q(id__in=members_placed_under(a.connector_unit_paths))
     return Q(corp_id=a.owner_corp_id, status=MemberStatus.ACTIVE.value, hidden_from_directory=False) & who
+
+
+# --- invitations: chain admins see those in their range, a member the ones it created --
+
+@dataclass(frozen=True)
+class InvitationFacts:
+    id: int
+    chain_id: int
+    # None: an invitation into the chain as a whole (new corps land in the root group).
+    group_path: str | None
+    created_by_id: int
+
+
+def can_see_invitation(viewer: Viewer, inv: InvitationFacts) -> bool:
+    # An invitation's code is a key into the chain: only people, never apps, list them.
+    a = viewer.chain(inv.chain_id)
+    if a is None or viewer.kind is not ViewerKind.MEMBER:
+        return False
+    if a.admin_all or (inv.group_path is not None and under_any(inv.group_path, a.admin_group_paths)):
+        return True
+    return inv.created_by_id == viewer.member_id
+
+
+def invitations_q(viewer: Viewer) -> Q:
+    if viewer.kind is not ViewerKind.MEMBER:
+        return NOTHING
+    parts = []
+    for a in viewer.chains:
+        if a.admin_all:
+            parts.append(Q(chain_id=a.chain_id))
+            continue
+        if a.admin_group_paths:
+            parts.append(Q(chain_id=a.chain_id, group_id__in=groups_under(a.chain_id, a.admin_group_paths)))
+        parts.append(Q(chain_id=a.chain_id, created_by_id=viewer.member_id))
+    return any_of(parts)
+
+
+# --- join requests: a corp's super admins decide who enters their corp -----------------
+
+def can_see_join_request(viewer: Viewer, corp_id: int) -> bool:
+    return viewer.kind is ViewerKind.MEMBER and viewer.is_super_admin and viewer.corp_id == corp_id
+
+
+def join_requests_q(viewer: Viewer) -> Q:
+    if viewer.kind is not ViewerKind.MEMBER or not viewer.is_super_admin or viewer.corp_id is None:
+        return NOTHING
+    return Q(corp_id=viewer.corp_id)
 
 
 def can_query_status(viewer: Viewer, chain_id: int, owner_corp_id: int) -> bool:

@@ -5,11 +5,19 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
+from collections.abc import Sequence
+
+from flows.joining import plan_join
 from flows.phones import normalise_mobile
+from gql.chain.enums import JoinRequestStatus
+from gql.chain.joining_types import JoinPreview, JoinRequestNode, join_preview, join_request_nodes
 from gql.chain.types import ChainContactNode, ChainCorpNode, ChainSpaceNode, chain_space_node, contact_nodes
 from gql.context import Info
-from gql.relay import parse_id
+from gql.errors import UserError, run_flow
+from gql.relay import Connection, paginate, parse_id
 from models import ChainContact, ChainCorp, ChainSpace
+from models.chain import JoinRequest
+from models.chain import JoinRequestStatus as JoinRequestStatusValue
 from models.enums import ContactStatus
 from permissions import chain
 
@@ -25,7 +33,35 @@ async def _status_chain(info: Info, chain_id: relay.GlobalID) -> int | None:
 
 
 @strawberry.type
+class PreviewJoinPayload:
+    preview: JoinPreview | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
 class ChainQuery:
+    @strawberry.field(description="With a person token: which corp identity this invitation or notification code lets you join as.")
+    async def preview_join(self, info: Info, code: str) -> PreviewJoinPayload:
+        plan, errors = await run_flow(plan_join(info.context.viewer, code))
+        return PreviewJoinPayload(preview=await join_preview(plan) if plan else None, user_errors=errors)
+
+    @strawberry.field(description="Approval requests to join the viewer's corp (super admins only; empty otherwise).")
+    async def join_requests(
+        self,
+        info: Info,
+        status: JoinRequestStatus | None = JoinRequestStatusValue.PENDING,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[JoinRequestNode]:
+        query = JoinRequest.filter(chain.join_requests_q(info.context.viewer))
+        if status is not None:
+            query = query.filter(status=JoinRequestStatusValue(status.value).value)
+
+        async def build(rows: Sequence[JoinRequest]) -> list[JoinRequestNode]:
+            return await join_request_nodes(rows)
+
+        return await paginate(query.order_by("id"), first, after, build)
+
     @strawberry.field
     async def chain_space(self, info: Info, id: relay.GlobalID) -> ChainSpaceNode | None:
         pk = parse_id(id, "ChainSpace")

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import strawberry
 from strawberry import relay
+from tortoise.functions import Count
 
+from flows import chain_notices
+from flows.invitations import expires_at, invitation_state
+from gql.chain.enums import InvitationState
 from gql.context import Info
-from gql.directory.types import CorpNode, MemberNode, member_node, member_nodes
+from gql.directory.types import CorpNode, MemberNode, OrgUnitNode, member_node, member_nodes
 from gql.enums import ChainCorpStatus, ContactRole, ContactStatus
 from gql.relay import Connection, paginate
-from models import ChainContact, ChainCorp, ChainGroup, ChainSpace, Member
+from models import ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, Invitation, Member
 from models.enums import ChainCorpStatus as ChainCorpStatusValue
 from models.enums import ContactStatus as ContactStatusValue
+from models.enums import MemberStatus as MemberStatusValue
 from permissions import chain
 from permissions.fields import contact_shows_mobile
 
@@ -134,6 +140,10 @@ class ChainCorpNode(relay.Node):
         rows = await ChainContact.filter(chain.contacts_q(info.context.viewer), chain_corp_id=self._c.id).order_by("id")
         return await contact_nodes(info, rows)
 
+    @strawberry.field(description="The member whose leader decision chose this corp (the first leader).")
+    async def first_leader(self, info: Info) -> MemberNode | None:
+        return await member_node(info, self._c.decided_by_id) if self._c.decided_by_id else None
+
 
 @strawberry.type(name="ChainSpace")
 class ChainSpaceNode(relay.Node):
@@ -173,6 +183,9 @@ class ChainSpaceNode(relay.Node):
         query = ChainCorp.filter(chain.chain_corps_q(info.context.viewer), chain_id=self._c.id)
         if status is not None:
             query = query.filter(status=ChainCorpStatusValue(status.value).value)
+        else:
+            # Removed corps have left the chain: only an admin asking for status REMOVED lists them.
+            query = query.exclude(status=ChainCorpStatusValue.REMOVED.value)
 
         async def build(rows: Sequence[ChainCorp]) -> list[ChainCorpNode]:
             return [ChainCorpNode(pk=c.id, _c=c) for c in rows]
@@ -190,7 +203,46 @@ class ChainSpaceNode(relay.Node):
         query = ChainContact.filter(chain.contacts_q(info.context.viewer), chain_id=self._c.id)
         if status is not None:
             query = query.filter(status=ContactStatusValue(status.value).value)
+        else:
+            query = query.exclude(status=ContactStatusValue.REMOVED.value)
         return await paginate(query.order_by("id"), first, after, lambda rows: contact_nodes(info, rows))
+
+    @strawberry.field(description="Invitation links into this chain: chain admins see those in their range, members their own.")
+    async def invitations(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[InvitationNode]:
+        query = Invitation.filter(chain.invitations_q(info.context.viewer), chain_id=self._c.id).order_by("-id")
+        chain_row = self._c
+
+        async def build(rows: Sequence[Invitation]) -> list[InvitationNode]:
+            return await invitation_nodes(rows, chain_row)
+
+        return await paginate(query, first, after, build)
+
+    @strawberry.field(description="对接规则, for those who manage the chain; empty for everyone else.")
+    async def rules(self, info: Info) -> list[ChainRuleNode]:
+        access = info.context.viewer.chain(self._c.id)
+        if access is None or not access.admin_all:
+            return []
+        return [ChainRuleNode(pk=r.id, _r=r) for r in await ChainRule.filter(chain_id=self._c.id).order_by("id")]
+
+    @strawberry.field(description="Invitation progress: corps and contacts by status, for the chain's admins (null otherwise).")
+    async def import_progress(self, info: Info) -> ImportProgress | None:
+        viewer = info.context.viewer
+        access = viewer.chain(self._c.id)
+        if access is None or not access.is_admin:
+            return None
+        corps = await ChainCorp.filter(chain.chain_corps_q(viewer), chain_id=self._c.id).annotate(
+            n=Count("id")
+        ).group_by("status").values_list("status", "n")
+        contacts = await ChainContact.filter(chain.contacts_q(viewer), chain_id=self._c.id).annotate(
+            n=Count("id")
+        ).group_by("status").values_list("status", "n")
+        corp_counts, contact_counts = dict(corps), dict(contacts)
+        return ImportProgress(
+            corps=[ChainCorpStatusCount(status=s, count=corp_counts.get(s.value, 0)) for s in ChainCorpStatusValue],
+            contacts=[ContactStatusCount(status=s, count=contact_counts.get(s.value, 0)) for s in ContactStatusValue],
+        )
 
     @strawberry.field(description="The owner's members this viewer's corp deals with in this chain (对接人).")
     async def connectors(self, info: Info) -> list[MemberNode]:
@@ -199,6 +251,124 @@ class ChainSpaceNode(relay.Node):
             return []
         rows = await Member.filter(chain.connectors_q(access)).order_by("pinyin_full", "id")
         return await member_nodes(info, rows)
+
+
+@strawberry.type
+class ChainCorpStatusCount:
+    status: ChainCorpStatus
+    count: int
+
+
+@strawberry.type
+class ContactStatusCount:
+    status: ContactStatus
+    count: int
+
+
+@strawberry.type
+class ImportProgress:
+    corps: list[ChainCorpStatusCount]
+    contacts: list[ContactStatusCount]
+
+    @strawberry.field
+    def corps_total(self) -> int:
+        return sum(c.count for c in self.corps if c.status is not ChainCorpStatusValue.REMOVED)
+
+    @strawberry.field
+    def corps_joined(self) -> int:
+        return sum(c.count for c in self.corps if c.status is ChainCorpStatusValue.JOINED)
+
+
+@strawberry.type(name="ChainRule")
+class ChainRuleNode:
+    pk: strawberry.Private[int]
+    _r: strawberry.Private[ChainRule]
+
+    @strawberry.field
+    async def subject_unit(self, info: Info) -> OrgUnitNode | None:
+        if self._r.subject_unit_id is None:
+            return None
+        u = await info.context.directory.visible_unit.load(self._r.subject_unit_id)
+        return OrgUnitNode(pk=u.id, _u=u) if u is not None else None
+
+    @strawberry.field
+    async def subject_member(self, info: Info) -> MemberNode | None:
+        return await member_node(info, self._r.subject_member_id) if self._r.subject_member_id else None
+
+    @strawberry.field
+    async def object_group(self, info: Info) -> ChainGroupNode | None:
+        return await group_node(info, self._r.object_group_id) if self._r.object_group_id else None
+
+    @strawberry.field
+    async def object_chain_corp(self, info: Info) -> ChainCorpNode | None:
+        return await chain_corp_node(info, self._r.object_chain_corp_id) if self._r.object_chain_corp_id else None
+
+
+@strawberry.type(name="Invitation")
+class InvitationNode(relay.Node):
+    pk: relay.NodeID[int]
+    _i: strawberry.Private[Invitation]
+    _chain: strawberry.Private[ChainSpace]
+    _creator_status: strawberry.Private[MemberStatusValue]
+
+    @strawberry.field(description="The secret the link and QR code carry.")
+    def code(self) -> str:
+        return self._i.code
+
+    @strawberry.field
+    def url(self) -> str:
+        return chain_notices.join_url(self._i.code)
+
+    @strawberry.field(description="PNG of the QR code for the link.")
+    def qr_code_url(self) -> str:
+        return chain_notices.qr_url(self._i.code)
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self._i.created_at
+
+    @strawberry.field(description="7 days after creation; 90 while the chain is importOnly (follows the current setting).")
+    def expires_at(self) -> datetime:
+        return expires_at(self._i.created_at, self._chain)
+
+    @strawberry.field
+    def revoked_at(self) -> datetime | None:
+        return self._i.revoked_at
+
+    @strawberry.field
+    def state(self) -> InvitationState:
+        return invitation_state(self._i, self._chain, self._creator_status, chain_notices.now())
+
+    @strawberry.field(description="The group new corps land in; null for the chain as a whole.")
+    async def group(self, info: Info) -> ChainGroupNode | None:
+        return await group_node(info, self._i.group_id) if self._i.group_id else None
+
+    @strawberry.field
+    async def created_by(self, info: Info) -> MemberNode | None:
+        return await member_node(info, self._i.created_by_id)
+
+
+async def invitation_nodes(rows: Sequence[Invitation], chain_row: ChainSpace | None = None) -> list[InvitationNode]:
+    creators = dict(
+        await Member.filter(id__in=sorted({r.created_by_id for r in rows})).values_list("id", "status")
+    ) if rows else {}
+    chains = {chain_row.id: chain_row} if chain_row is not None else {
+        c.id: c for c in await ChainSpace.filter(id__in=sorted({r.chain_id for r in rows}))
+    }
+    return [
+        InvitationNode(pk=r.id, _i=r, _chain=chains[r.chain_id], _creator_status=MemberStatusValue(creators[r.created_by_id]))
+        for r in rows
+    ]
+
+
+async def invitation_node(info: Info, invitation_id: int) -> InvitationNode | None:
+    inv = await Invitation.get_or_none(id=invitation_id).prefetch_related("group")
+    if inv is None:
+        return None
+    facts = chain.InvitationFacts(inv.id, inv.chain_id, inv.group.path if inv.group else None, inv.created_by_id)
+    if not chain.can_see_invitation(info.context.viewer, facts):
+        return None
+    return (await invitation_nodes([inv]))[0]
 
 
 async def chain_space_node(info: Info, chain_id: int) -> ChainSpaceNode | None:
@@ -221,4 +391,7 @@ async def group_node(info: Info, group_id: int) -> ChainGroupNode | None:
     return ChainGroupNode(pk=g.id, _g=g) if g is not None else None
 
 
-__all__ = ["ChainContactNode", "ChainCorpNode", "ChainGroupNode", "ChainSpaceNode", "member_node"]
+__all__ = [
+    "ChainContactNode", "ChainCorpNode", "ChainGroupNode", "ChainRuleNode", "ChainSpaceNode", "InvitationNode",
+    "member_node",
+]

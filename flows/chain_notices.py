@@ -1,0 +1,123 @@
+"""Outbox rows the chain flows write: invitations and daily reminders to imported leaders,
+approval requests to a corp's super admins. A dispatcher sends them; this module only
+decides what is due when, and what a message needs to say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+
+from strawberry import relay
+
+from models import ChainContact, ChainSpace, Corp, Member, Notification
+from models.chain import JoinRequest
+from models.directory import Person
+from models.enums import AdminKind, MemberStatus
+from models.settings import get_settings
+
+INVITATION = "CHAIN_INVITATION"
+REMINDER = "CHAIN_REMINDER"
+APPROVAL_REQUEST = "JOIN_APPROVAL_REQUEST"
+
+# SPEC §3.2: a reminder every day for 7 days until the leader joins or declines.
+REMINDER_DAYS = 7
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def join_url(code: str) -> str:
+    """Where a person opens an invitation or an import notification (the front end's join page)."""
+    return f"{get_settings().public_url.rstrip('/')}/join/{code}"
+
+
+def qr_url(code: str) -> str:
+    return f"{get_settings().public_url.rstrip('/')}/invitations/{code}/qr.png"
+
+
+def _gid(type_name: str, pk: int) -> str:
+    return str(relay.GlobalID(type_name, str(pk)))
+
+
+async def invite_leader(contact: ChainContact, chain: ChainSpace, owner_name: str, corp_name: str) -> None:
+    """The invitation now and a reminder on each of the next REMINDER_DAYS days (the caller has
+    set contact.join_code). A leader who already had an invitation gets none again."""
+    if await Notification.filter(chain_contact_id=contact.id, kind=INVITATION).exists():
+        return
+    assert contact.join_code is not None
+    start = now()
+    payload = {
+        "chainId": _gid("ChainSpace", chain.id),
+        "chainName": chain.name,
+        "ownerCorpName": owner_name,
+        "corpName": corp_name,
+        "contactName": contact.name,
+        "role": contact.role.value,
+        "code": contact.join_code,
+        "joinUrl": join_url(contact.join_code),
+    }
+    rows = [
+        Notification(
+            kind=INVITATION, recipient_mobile=contact.mobile, chain_contact_id=contact.id, payload=payload, due_at=start
+        )
+    ]
+    rows += [
+        Notification(
+            kind=REMINDER,
+            recipient_mobile=contact.mobile,
+            chain_contact_id=contact.id,
+            payload={**payload, "day": day},
+            due_at=start + timedelta(days=day),
+        )
+        for day in range(1, REMINDER_DAYS + 1)
+    ]
+    await Notification.bulk_create(rows)
+
+
+async def drop_unsent(contact_ids: Sequence[int]) -> int:
+    """A contact joined, declined, or was removed: its invitation and reminders not sent yet go."""
+    if not contact_ids:
+        return 0
+    return await Notification.filter(
+        chain_contact_id__in=list(contact_ids), kind__in=[INVITATION, REMINDER], sent_at=None
+    ).delete()
+
+
+async def request_approval(request: JoinRequest, contact: ChainContact, chain: ChainSpace) -> int:
+    """One approval request to each active super admin of the corp the person would join."""
+    corp = await Corp.get(id=request.corp_id)
+    admins = await Member.filter(
+        corp_id=request.corp_id,
+        status=MemberStatus.ACTIVE.value,
+        admin_grants__kind=AdminKind.SUPER_ADMIN.value,
+    ).distinct()
+    requester = None
+    if request.requested_by_member_id is not None:
+        requester = await Member.filter(id=request.requested_by_member_id).values_list("name", flat=True)
+    elif request.requested_by_person_id is not None:
+        requester = await Person.filter(id=request.requested_by_person_id).values_list("name", flat=True)
+    payload = {
+        "requestId": _gid("JoinRequest", request.id),
+        "requestKind": request.kind.value,
+        "chainId": _gid("ChainSpace", chain.id),
+        "chainName": chain.name,
+        "corpName": corp.name,
+        "contactName": contact.name,
+        "contactMobile": contact.mobile,
+        "requestedBy": requester[0] if requester else contact.name,
+    }
+    await Notification.bulk_create(
+        [
+            Notification(
+                kind=APPROVAL_REQUEST,
+                recipient_member_id=a.id,
+                recipient_mobile=a.mobile,
+                payload=payload,
+                due_at=now(),
+            )
+            for a in admins
+        ]
+    )
+    return len(admins)

@@ -1,0 +1,130 @@
+"""Types of the join flow: what previewJoin tells a person, and approval requests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from flows.joining import JoinPlan
+from gql.chain.enums import JoinRequestKind, JoinRequestStatus, JoinRule
+from gql.chain.types import ChainContactNode, contact_node
+from gql.context import Info
+from gql.enums import ContactRole, ContactStatus
+from models import ChainContact, ChainSpace, Corp
+from models.chain import JoinRequest
+from permissions import chain
+
+
+def corp_gid(corp_id: int) -> relay.GlobalID:
+    return relay.GlobalID("Corp", str(corp_id))
+
+
+@strawberry.type
+class CorpChoice:
+    corp_id: relay.GlobalID
+    corp_name: str
+    is_super_admin: bool = False
+
+
+@strawberry.type
+class JoinPreview:
+    chain_name: str
+    owner_corp_name: str
+    expires_at: datetime
+    rule: JoinRule
+    role: ContactRole | None = strawberry.field(description="As imported; null when the person was not imported.")
+    contact_name: str | None
+    contact_status: ContactStatus | None
+    imported_corp_name: str | None
+    required_corp: CorpChoice | None = strawberry.field(
+        description="The corp the person must join as (rules 1 and 2), or already joined as."
+    )
+    needs_approval: bool = strawberry.field(description="Joining needs the required corp's super admins to approve.")
+    identities: list[CorpChoice] = strawberry.field(description="The person's corps it may choose from (rule 3).")
+    can_create_corp: bool
+    default_corp_name: str | None = strawberry.field(description="Suggested name for a new corp: the imported corp name.")
+
+
+async def join_preview(plan: JoinPlan) -> JoinPreview:
+    owner = await Corp.get(id=plan.entry.chain.owner_corp_id)
+    required = plan.required_corp
+    return JoinPreview(
+        chain_name=plan.entry.chain.name,
+        owner_corp_name=owner.name,
+        expires_at=plan.entry.expires_at,
+        rule=plan.rule,
+        role=plan.contact.role if plan.contact else None,
+        contact_name=plan.contact.name if plan.contact else None,
+        contact_status=plan.contact.status if plan.contact else None,
+        imported_corp_name=plan.place.imported_name if plan.place else None,
+        required_corp=CorpChoice(corp_id=corp_gid(required.id), corp_name=required.name) if required else None,
+        needs_approval=plan.needs_approval,
+        identities=[
+            CorpChoice(corp_id=corp_gid(i.corp.id), corp_name=i.corp.name, is_super_admin=i.is_super_admin)
+            for i in plan.identities
+        ],
+        can_create_corp=plan.rule is JoinRule.CHOOSE_OR_CREATE,
+        default_corp_name=plan.default_corp_name,
+    )
+
+
+@strawberry.type(name="JoinRequest")
+class JoinRequestNode(relay.Node):
+    pk: relay.NodeID[int]
+    _r: strawberry.Private[JoinRequest]
+    _contact: strawberry.Private[ChainContact]
+    _chain_name: strawberry.Private[str]
+
+    @strawberry.field
+    def kind(self) -> JoinRequestKind:
+        return self._r.kind
+
+    @strawberry.field
+    def status(self) -> JoinRequestStatus:
+        return self._r.status
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self._r.created_at
+
+    @strawberry.field
+    def decided_at(self) -> datetime | None:
+        return self._r.decided_at
+
+    @strawberry.field
+    def chain_name(self) -> str:
+        return self._chain_name
+
+    @strawberry.field(description="Who asks to be let in, as imported: the approver needs to know whom it adds.")
+    def person_name(self) -> str:
+        return self._contact.name
+
+    @strawberry.field
+    def person_mobile(self) -> str:
+        return self._contact.mobile
+
+    @strawberry.field
+    def role(self) -> ContactRole:
+        return self._contact.role
+
+    @strawberry.field
+    async def contact(self, info: Info) -> ChainContactNode | None:
+        return await contact_node(info, self._contact.id)
+
+
+async def join_request_nodes(rows: Sequence[JoinRequest]) -> list[JoinRequestNode]:
+    if not rows:
+        return []
+    contacts = {c.id: c for c in await ChainContact.filter(id__in=sorted({r.contact_id for r in rows}))}
+    names = dict(await ChainSpace.filter(id__in=sorted({r.chain_id for r in rows})).values_list("id", "name"))
+    return [JoinRequestNode(pk=r.id, _r=r, _contact=contacts[r.contact_id], _chain_name=names[r.chain_id]) for r in rows]
+
+
+async def join_request_node(info: Info, request_id: int) -> JoinRequestNode | None:
+    r = await JoinRequest.get_or_none(id=request_id)
+    if r is None or not chain.can_see_join_request(info.context.viewer, r.corp_id):
+        return None
+    return (await join_request_nodes([r]))[0]

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from flows.joining import Choice, JoinResult
+from flows.joining import join_chain as join_chain_flow
+from gql.chain.enums import JoinOutcome
+from gql.chain.joining_types import CorpChoice, corp_gid
+from gql.context import Info
+from gql.errors import UserError, run_flow
+from gql.relay import decode_id
+
+
+@strawberry.input(description="With a person token. Rule 3 needs corpId (one of your corps) or newCorpName.")
+class JoinChainInput:
+    code: str
+    corp_id: relay.GlobalID | None = None
+    new_corp_name: str | None = strawberry.field(default=None, description="Create a corp (you become its super admin).")
+    new_corp_short_name: str | None = None
+
+
+@strawberry.type
+class JoinChainPayload:
+    outcome: JoinOutcome | None
+    corp: CorpChoice | None = strawberry.field(description="The corp identity the person joined (or waits to join) as.")
+    member_id: relay.GlobalID | None = strawberry.field(description="The person's member in that corp, once joined.")
+    chain_corp_id: relay.GlobalID | None
+    contact_id: relay.GlobalID | None
+    join_request_id: relay.GlobalID | None = strawberry.field(description="The approval request while PENDING_APPROVAL.")
+    user_errors: list[UserError]
+
+
+async def join_chain(info: Info, input: JoinChainInput) -> JoinChainPayload:
+    """Then `actAs(corpId)` gives the member token to act in the chain."""
+    ctx = info.context
+
+    async def flow() -> JoinResult:
+        choice = Choice(
+            corp_id=decode_id(input.corp_id, "Corp", "corpId") if input.corp_id else None,
+            new_corp_name=input.new_corp_name,
+            new_corp_short_name=input.new_corp_short_name,
+        )
+        return await join_chain_flow(ctx.viewer, input.code, choice, origin=ctx.origin)
+
+    result, errors = await run_flow(flow())
+    if result is None:
+        return JoinChainPayload(
+            outcome=None, corp=None, member_id=None, chain_corp_id=None, contact_id=None, join_request_id=None,
+            user_errors=errors,
+        )
+    return JoinChainPayload(
+        outcome=result.outcome,
+        corp=CorpChoice(corp_id=corp_gid(result.corp.id), corp_name=result.corp.name),
+        member_id=relay.GlobalID("Member", str(result.member_id)) if result.member_id else None,
+        chain_corp_id=relay.GlobalID("ChainCorp", str(result.place_id)),
+        contact_id=relay.GlobalID("ChainContact", str(result.contact_id)),
+        join_request_id=relay.GlobalID("JoinRequest", str(result.request.id)) if result.request else None,
+        user_errors=[],
+    )

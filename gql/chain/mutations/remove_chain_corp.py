@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from flows.chain import remove_chain_corp as remove_chain_corp_flow
+from gql.chain.types import ChainCorpNode, chain_corp_node
+from gql.context import Info
+from gql.errors import UserError, run_flow
+from gql.relay import decode_id
+
+
+@strawberry.input
+class RemoveChainCorpInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class RemoveChainCorpPayload:
+    chain_corp: ChainCorpNode | None = strawberry.field(description="Status REMOVED; visible to the chain's admins only.")
+    user_errors: list[UserError]
+
+
+async def remove_chain_corp(info: Info, input: RemoveChainCorpInput) -> RemoveChainCorpPayload:
+    ctx = info.context
+
+    async def flow() -> int:
+        place = await remove_chain_corp_flow(ctx.viewer, decode_id(input.id, "ChainCorp", "id"), origin=ctx.origin)
+        return place.id
+
+    place_id, errors = await run_flow(flow())
+    return RemoveChainCorpPayload(
+        chain_corp=await chain_corp_node(info, place_id) if place_id else None, user_errors=errors
+    )

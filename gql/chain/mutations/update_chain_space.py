@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from flows.chain import update_chain_space as update_chain_space_flow
+from gql.chain.types import ChainSpaceNode, chain_space_node
+from gql.context import Info
+from gql.errors import UserError, run_flow
+from gql.relay import decode_id
+
+
+@strawberry.input(description="Unset fields stay as they are.")
+class UpdateChainSpaceInput:
+    id: relay.GlobalID
+    name: str | None = None
+    import_only: bool | None = strawberry.field(
+        default=None, description="仅导入的企业可加入: only imported corps may join; links then live 90 days."
+    )
+    corps_see_each_other: bool | None = strawberry.field(
+        default=None, description="Chain-wide switch: corps of one group see each other (never other groups)."
+    )
+
+
+@strawberry.type
+class UpdateChainSpacePayload:
+    chain_space: ChainSpaceNode | None
+    user_errors: list[UserError]
+
+
+async def update_chain_space(info: Info, input: UpdateChainSpaceInput) -> UpdateChainSpacePayload:
+    ctx = info.context
+
+    async def flow() -> int:
+        chain = await update_chain_space_flow(
+            ctx.viewer,
+            decode_id(input.id, "ChainSpace", "id"),
+            name=input.name,
+            import_only=input.import_only,
+            corps_see_each_other=input.corps_see_each_other,
+            origin=ctx.origin,
+        )
+        return chain.id
+
+    chain_id, errors = await run_flow(flow())
+    return UpdateChainSpacePayload(
+        chain_space=await chain_space_node(info, chain_id) if chain_id else None, user_errors=errors
+    )
