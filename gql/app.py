@@ -4,15 +4,17 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
+from starlette.types import ASGIApp
 from tortoise.connection import get_connection
 
 from auth.ratelimit import RateLimiter, limiter_for
+from gql.chain.qr import invitation_qr
 from gql.imports.files import directory_export_file, error_report_file
 from gql.protection.gate import Budgets, RequestGate
 from gql.protection.view import ProtectedGraphQL
@@ -43,13 +45,17 @@ def create_app(
     """
     settings = get_settings()
     limiter = limiter if limiter is not None else limiter_for(settings.redis_url)
-    gate = RequestGate(
-        ProtectedGraphQL(schema),
-        limiter=limiter,
-        budgets=budgets or Budgets.from_settings(settings),
-        max_body_bytes=settings.max_body_bytes,
-        max_upload_bytes=settings.max_upload_bytes,
-    )
+    budgets = budgets or Budgets.from_settings(settings)
+
+    def gated(app: ASGIApp, *, authenticates: bool) -> RequestGate:
+        return RequestGate(
+            app, limiter=limiter, budgets=budgets, max_body_bytes=settings.max_body_bytes,
+            max_upload_bytes=settings.max_upload_bytes, authenticates=authenticates,
+        )
+
+    def budgeted(endpoint: Callable[[Request], Awaitable[Response]]) -> RequestGate:
+        """A plain endpoint that authenticates itself, drawing on the same request budgets."""
+        return gated(request_response(endpoint), authenticates=False)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -66,9 +72,10 @@ def create_app(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", gate, methods=["GET", "POST"]),
-            Route("/imports/{job_id}/errors.xlsx", error_report_file),
-            Route("/corps/{corp_id}/directory.xlsx", directory_export_file),
+            Route("/graphql", gated(ProtectedGraphQL(schema), authenticates=True), methods=["GET", "POST"]),
+            Route("/imports/{job_id}/errors.xlsx", budgeted(error_report_file), methods=["GET"]),
+            Route("/corps/{corp_id}/directory.xlsx", budgeted(directory_export_file), methods=["GET"]),
+            Route("/invitations/{code}/qr.png", budgeted(invitation_qr), methods=["GET"]),
         ],
         lifespan=lifespan,
     )

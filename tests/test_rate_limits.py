@@ -143,6 +143,18 @@ async def test_failed_sign_ins_spend_the_ip_budget_and_then_stop_reaching_the_da
     assert member.body == {"data": {"viewer": {"kind": "MEMBER"}}}
 
 
+async def test_file_and_image_endpoints_draw_on_the_same_budgets(database):
+    # Guessing invitation codes through their QR images costs the same budget as queries.
+    async with api(budgets=Budgets(caller=PLENTY, anonymous=THREE)) as c:
+        statuses = [(await c.get("/invitations/no-such-code/qr.png")).status_code for _ in range(2)]
+        graphql = await timed(c.post("/graphql", json=VIEWER))
+        refused = await timed(c.get("/invitations/another-code/qr.png"))
+        export = await timed(c.get("/corps/1/directory.xlsx"))
+    assert statuses == [404, 404] and graphql.status == 200
+    assert_rate_limited(refused)
+    assert_rate_limited(export)
+
+
 async def test_default_budgets_come_from_the_settings(database):
     from models.settings import get_settings
 

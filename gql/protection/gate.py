@@ -88,13 +88,23 @@ def _unauthenticated(message: str) -> Response:
 
 class RequestGate:
     def __init__(
-        self, app: ASGIApp, limiter: RateLimiter, budgets: Budgets, max_body_bytes: int, max_upload_bytes: int
+        self,
+        app: ASGIApp,
+        limiter: RateLimiter,
+        budgets: Budgets,
+        max_body_bytes: int,
+        max_upload_bytes: int,
+        *,
+        authenticates: bool = True,
     ) -> None:
+        """`authenticates=False` for endpoints that authenticate themselves (file downloads,
+        public images): the gate then only keeps the budget, the body limit and the request id."""
         self.app = app
         self.limiter = limiter
         self.budgets = budgets
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
+        self.authenticates = authenticates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -163,6 +173,13 @@ class RequestGate:
                 return _rate_limited(decision)
             return None
         key = budget_key(token)
+        if not self.authenticates:
+            # The endpoint authenticates for itself: only the budget is spent here, the
+            # caller's if the token verifies, else the IP's.
+            decision = await self.limiter.take(
+                key or f"ip:{ip}", self.budgets.caller if key else self.budgets.anonymous
+            )
+            return None if decision.allowed else _rate_limited(decision)
         if key is None:
             return await self._failed(failures_key, "Invalid or expired token.")
         if token.startswith(APP_TOKEN_PREFIX):
