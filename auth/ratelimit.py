@@ -137,11 +137,16 @@ class RedisRateLimiter:
     a Redis outage loosens the budget to per worker, it does not take the gateway down.
     """
 
-    def __init__(self, url: str, prefix: str = "chaingate:rl:") -> None:
+    def __init__(self, url: str, prefix: str = "chaingate:rl:", max_connections: int = 32) -> None:
         import redis.asyncio as redis
 
         self.prefix = prefix
-        self.client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        # A blocking pool: a burst of concurrent requests waits its turn for one of the
+        # connections instead of failing over to the local budget.
+        pool = redis.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=1, socket_connect_timeout=1, socket_timeout=1
+        )
+        self.client = redis.Redis(connection_pool=pool)
         self._script = self.client.register_script(TOKEN_BUCKET_LUA)
         self.fallback = InMemoryRateLimiter()
         self._warned_at = -WARN_INTERVAL
@@ -165,6 +170,7 @@ class RedisRateLimiter:
 
     async def close(self) -> None:
         await self.client.aclose()
+        await self.client.connection_pool.disconnect()
 
 
 def limiter_for(redis_url: str | None) -> RateLimiter:
