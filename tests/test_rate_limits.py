@@ -217,7 +217,7 @@ async def test_the_redis_bucket_is_atomic_under_concurrency(redis_url, shared_pr
     limiters = [RedisRateLimiter(redis_url, prefix=shared_prefix) for _ in range(2)]
     rule = RateRule(rate=0.001, burst=10)
     try:
-        decisions = await asyncio.gather(*(limiters[i % 2].take("hot", rule) for i in range(60)))
+        decisions = await asyncio.gather(*(limiters[i % 2].take("hot", rule) for i in range(400)))
     finally:
         for limiter in limiters:
             await limiter.close()
