@@ -188,16 +188,16 @@ async def _carry_out(viewer: Viewer, plan: JoinPlan, choice: Choice, origin: Ori
         assert plan.contact is not None and plan.place is not None and plan.required_corp is not None
         request = await JoinRequest.get(contact_id=plan.contact.id, status=JoinRequestStatus.PENDING.value)
         return JoinResult(JoinOutcome.PENDING_APPROVAL, plan.contact.id, plan.place.id, plan.required_corp, request=request)
-    if plan.rule in (JoinRule.MUST_JOIN_CHAIN_CORP, JoinRule.MUST_JOIN_OWN_CORP):
+    if plan.rule is JoinRule.MUST_JOIN_CHAIN_CORP:
+        # The corp is decided (by rule 1, or by a leader who came first): whatever this person
+        # chose, it attaches to that corp. A choice planned before a lost race lands here too.
+        return await _attach(viewer, plan, origin)
+    if plan.rule is JoinRule.MUST_JOIN_OWN_CORP:
         assert plan.required_corp is not None
         if choice.new_corp_name or choice.corp_id not in (None, plan.required_corp.id):
             raise FlowError(
                 "MUST_JOIN_AS", f"The imported corp name matches {plan.required_corp.name}: join as that corp.", "corpId"
             )
-    if plan.rule is JoinRule.MUST_JOIN_CHAIN_CORP:
-        return await _attach(viewer, plan, origin)
-    if plan.rule is JoinRule.MUST_JOIN_OWN_CORP:
-        assert plan.required_corp is not None
         return await _decide(viewer, plan, Choice(corp_id=plan.required_corp.id), origin)
     _check_choice(plan, choice)
     if plan.contact is None:
