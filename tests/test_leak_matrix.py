@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -33,10 +34,12 @@ from models import (
     ChainSpace,
     Corp,
     ImportJob,
+    Invitation,
     Member,
     OrgUnit,
     Placement,
 )
+from models.chain import JoinRequest, JoinRequestKind
 from models.enums import (
     AdminKind,
     AdminRight,
@@ -134,13 +137,13 @@ async def build_world() -> World:
         w.add("Member", leader, colleague)
         w.add("ChainCorp", place)
         w.add("ChainContact", joined, invited)
-        return corp, corp_root, leader, place
+        return corp, corp_root, leader, place, invited
 
-    supplier, supplier_root, supplier_leader, supplier_place = await downstream("甲供应商", raw)
+    supplier, supplier_root, supplier_leader, supplier_place, supplier_invited = await downstream("甲供应商", raw)
     supplier_admin = await f.super_admin(supplier_root, name="员甲超管")
     w.add("Member", supplier_admin)
     await downstream("乙供应商", raw)
-    _, _, dealer_leader, _ = await downstream("丙经销商", dealers)
+    dealer, _, dealer_leader, dealer_place, dealer_invited = await downstream("丙经销商", dealers)
     await downstream("丁经销商", dealers)
     await downstream("戊退出", raw, ChainCorpStatus.REMOVED)
     imported = await f.chain_corp(suppliers, status=ChainCorpStatus.IMPORTED)
@@ -164,6 +167,23 @@ async def build_world() -> World:
     w.add("ChainGroup", other_top)
     w.add("ChainCorp", also_there)
     w.add("ChainContact", also_contact)
+    # Invitation links (by the owner's admin, by a joined leader into its own group, in the
+    # other chain) and requests to join a corp, waiting for that corp's super admins.
+    w.add(
+        "Invitation",
+        await Invitation.create(chain=chain, code=f"inv-{uuid.uuid4().hex}", created_by=admin),
+        await Invitation.create(chain=chain, group=raw, code=f"inv-{uuid.uuid4().hex}", created_by=supplier_leader),
+        await Invitation.create(chain=other_chain, code=f"inv-{uuid.uuid4().hex}", created_by=other_admin),
+    )
+    w.add(
+        "JoinRequest",
+        *[
+            await JoinRequest.create(chain=chain, chain_corp=place, contact=contact, corp=corp,
+                                     kind=JoinRequestKind.JOIN, open_key=contact.id)
+            for corp, place, contact in ((supplier, supplier_place, supplier_invited),
+                                         (dealer, dealer_place, dealer_invited))
+        ],
+    )
     w.corps.update(up=up, other=other, supplier=supplier)
     w.chains.update(up=chain, other=other_chain)
 
@@ -261,6 +281,9 @@ ORACLES: dict[str, Oracle] = {
     "ImportJob": lambda v, row, fx: can_see_import_job(v, fx.jobs[row.id]),
     "AppToken": lambda v, row, fx: can_manage_app_tokens(v, row.corp_id),
     "AuditEvent": lambda v, row, fx: row.corp_id is not None and can_read_audit(v, row.corp_id),
+    "Invitation": lambda v, row, fx: chain_rules.can_see_invitation(v, chain_rules.InvitationFacts(
+        row.id, row.chain_id, fx.groups[row.group_id].path if row.group_id else None, row.created_by_id)),
+    "JoinRequest": lambda v, row, fx: chain_rules.can_see_join_request(v, row.corp_id),
 }
 
 
@@ -338,8 +361,10 @@ NODE_SELECTION = """
   ... on OrgUnit { parent { id } }
   ... on ChainSpace { owner { id } }
   ... on ChainGroup { parent { id } }
-  ... on ChainCorp { corp { id } group { id } }
+  ... on ChainCorp { corp { id } group { id } firstLeader { id } }
   ... on ChainContact { member { id } chainCorp { id } }
+  ... on Invitation { group { id } createdBy { id } }
+  ... on JoinRequest { contact { id } }
 """
 
 
@@ -475,7 +500,9 @@ CHAIN_PATHS = """
   id owner { id } groups { id parent { id } } connectors { id }
   corps(first: 50) { totalCount edges { node { id corp { id } group { id }
     contacts { id member { id } chainCorp { id } } } } }
+  removed: corps(first: 50, status: REMOVED) { totalCount edges { node { id } } }
   contacts(first: 50) { totalCount edges { node { id member { id } chainCorp { id } } } }
+  invitations(first: 50) { totalCount edges { node { id } } }
 """
 
 
@@ -491,8 +518,14 @@ async def path_chain(api: Api, w: World, exp: Expected, fx: Facts, viewer: Viewe
         places = [c for c in w.objects["ChainCorp"].values() if c.chain_id == s.id]
         contacts = [c for c in w.objects["ChainContact"].values() if c.chain_id == s.id]
         assert ids(got["groups"]) == exp.gids("ChainGroup", groups), ("groups", s.id)
-        assert edge_ids(got["corps"]) == exp.gids("ChainCorp", [c.id for c in places]), ("corps", s.id)
-        assert got["corps"]["totalCount"] == len(exp.gids("ChainCorp", [c.id for c in places]))
+        present = [c.id for c in places if c.status is not ChainCorpStatus.REMOVED]
+        removed = [c.id for c in places if c.status is ChainCorpStatus.REMOVED]
+        assert edge_ids(got["corps"]) == exp.gids("ChainCorp", present), ("corps", s.id)
+        assert got["corps"]["totalCount"] == len(exp.gids("ChainCorp", present))
+        assert edge_ids(got["removed"]) == exp.gids("ChainCorp", removed), ("removed corps", s.id)
+        invitations = [i.id for i in w.objects["Invitation"].values() if i.chain_id == s.id]
+        assert edge_ids(got["invitations"]) == exp.gids("Invitation", invitations), ("invitations", s.id)
+        assert got["invitations"]["totalCount"] == len(exp.gids("Invitation", invitations))
         assert edge_ids(got["contacts"]) == exp.gids("ChainContact", [c.id for c in contacts]), ("contacts", s.id)
         assert got["contacts"]["totalCount"] == len(exp.gids("ChainContact", [c.id for c in contacts]))
         for edge in got["corps"]["edges"]:
@@ -552,10 +585,13 @@ async def path_own_and_foreign_in_one_request(api: Api, w: World, exp: Expected,
 
 
 async def path_entry_points(api: Api, w: World, exp: Expected, fx: Facts, viewer: Viewer) -> None:
-    """viewer { member corp } and importJob(id:)."""
+    """viewer { member corp }, joinRequests and importJob(id:)."""
     data = await api.ask("{ viewer { member { id } corp { id } } }")
     assert (data["viewer"]["member"] is not None) == exp.sees("Member", viewer.member_id)
     assert (data["viewer"]["corp"] is not None) == exp.sees("Corp", viewer.corp_id)
+    data = await api.ask("{ joinRequests(status: null, first: 50) { totalCount edges { node { id contact { id } } } } }")
+    requests = exp.gids("JoinRequest", w.objects["JoinRequest"])
+    assert edge_ids(data["joinRequests"]) == requests and data["joinRequests"]["totalCount"] == len(requests)
     jobs = list(w.objects["ImportJob"])
     data = await api.ask("{ " + " ".join(
         f'j{i}: importJob(id: "{f.gid("ImportJob", pk)}") {{ id }}' for i, pk in enumerate(jobs)) + " }")
