@@ -1,0 +1,552 @@
+"""Chain import (导入上下游联系人, SPEC §3.2): contact rows -> corps' places and contacts.
+
+Columns: 联系人姓名 name*, 身份 role* (负责人/成员), 手机号 mobile*, 企业名称 corpName*,
+上下游分组 group (`A->B`, created if missing), 自定义企业id customCorpId.
+
+Unlike the source product, errors are per row: a corp's valid rows land even when another
+of its rows fails. A corp is keyed by customCorpId, else by its normalised name; an imported
+name that is a JOINED corp's full or short name lands on that corp (matching rule 1). A
+contact is keyed by chain + mobile. Rows go in batches, each committed together with the
+job's progress; imports into one chain run one after another (the job queue is per chain).
+Each new leader gets an invitation and a week of daily reminders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from flows import chain_notices, jobs
+from flows.audit import Origin, event, record
+from flows.errors import FlowError, NotFound
+from flows.invitations import new_code
+from flows.names import normalise_corp_name
+from flows.tabular import Cell, CellError, column_letter, map_columns, mobile_cell, read_table, stray_cells, text_cell
+from models import AuditEvent, ChainContact, ChainCorp, ChainGroup, ChainSpace, Corp, ImportJob, ImportSource
+from models.enums import ChainCorpStatus, ContactRole, ContactStatus, ImportKind
+from permissions import actions
+from permissions.loading import actor_viewer
+from permissions.paths import make_path
+from permissions.viewer import Viewer, ViewerKind
+
+BATCH_ROWS = 500
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("联系人姓名", "姓名", "联系人", "name", "contactname"),
+    "role": ("身份", "角色", "role"),
+    "mobile": ("手机号", "手机", "mobile"),
+    "corpName": ("企业名称", "企业", "corpname", "corp"),
+    "group": ("上下游分组", "分组", "group"),
+    "customCorpId": ("自定义企业id", "企业id", "customcorpid"),
+}
+ALIASES = {alias.lower(): key for key, names in COLUMNS.items() for alias in names}
+TEMPLATE_HEADERS = {key: names[0] for key, names in COLUMNS.items()}
+REQUIRED = {"name", "role", "mobile", "corpName"}
+ROLES = {"负责人": ContactRole.LEADER, "leader": ContactRole.LEADER, "成员": ContactRole.MEMBER, "member": ContactRole.MEMBER}
+PATH_SEPARATOR = "->"
+NAME_LIMIT = 32
+CORP_NAME_EXTRA = frozenset(" -_()（）")
+
+
+def clean_corp_name(text: str) -> str:
+    """1-32 characters: CJK, letters, digits, space and -_()（）."""
+    name = text.strip()
+    if not 1 <= len(name) <= NAME_LIMIT:
+        raise CellError("INVALID_CORP_NAME", f"A corp name has 1 to {NAME_LIMIT} characters.")
+    bad = sorted({ch for ch in name if not (ch.isalnum() or ch in CORP_NAME_EXTRA)})
+    if bad:
+        raise CellError("INVALID_CORP_NAME", f"A corp name may not contain {' '.join(bad)} (allowed: letters, digits, space, -_()（）).")
+    return name
+
+
+def group_path(text: str, root_name: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(PATH_SEPARATOR))
+    if any(not 1 <= len(n) <= NAME_LIMIT for n in names):
+        raise CellError("INVALID_GROUP", f"Each group in a path has 1 to {NAME_LIMIT} characters (`A->B`).")
+    if names and names[0] == root_name:
+        names = names[1:]  # a path written from the chain's root group down
+    return names
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str | None
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
+
+
+@dataclass
+class Place:
+    id: int
+    custom_corp_id: str | None
+    imported_name: str
+    name_key: str
+    status: ChainCorpStatus
+    group_id: int
+
+
+@dataclass
+class Contact:
+    id: int
+    place_id: int
+    name: str
+    role: ContactRole
+    status: ContactStatus
+    join_code: str | None
+
+
+@dataclass
+class RowPlan:
+    row: int
+    name: str
+    role: ContactRole
+    mobile: str
+    corp_name: str
+    custom_corp_id: str | None
+    group: tuple[str, ...] | None
+    place: Place | None = None
+    contact: Contact | None = None
+
+    @property
+    def name_key(self) -> str:
+        return normalise_corp_name(self.corp_name)
+
+
+@dataclass
+class ChainState:
+    chain: ChainSpace
+    owner_name: str
+    root: ChainGroup
+    groups: dict[tuple[str, ...], tuple[int, str]]
+    places: dict[int, Place]
+    by_custom: dict[str, int]
+    by_name: dict[str, list[int]]
+    # JOINED places by their corp's name keys (full and short name): matching rule 1.
+    joined_by_corp_key: dict[str, int]
+    contacts: dict[str, Contact]
+    # In-file agreement: a corp name's customCorpId and a customCorpId's corp name.
+    file_custom_by_name: dict[str, str | None] = field(default_factory=dict)
+    file_name_by_custom: dict[str, str] = field(default_factory=dict)
+    file_mobiles: set[str] = field(default_factory=set)
+    # What the batch being written has touched; merged into the state above once it commits.
+    places_pending: dict[int, Place] = field(default_factory=dict)
+    new_by_key: dict[tuple[str, str | None], Place] = field(default_factory=dict)
+    contacts_pending: dict[str, Contact] = field(default_factory=dict)
+
+    def begin_batch(self) -> None:
+        self.places_pending, self.new_by_key, self.contacts_pending = {}, {}, {}
+
+    @classmethod
+    async def load(cls, chain_id: int) -> ChainState:
+        chain = await ChainSpace.get(id=chain_id)
+        owner_name = (await Corp.get(id=chain.owner_corp_id)).name
+        rows = await ChainGroup.filter(chain_id=chain_id).values("id", "parent_id", "name", "path")
+        root_row = next(r for r in rows if r["parent_id"] is None)
+        by_id = {r["id"]: r for r in rows}
+        groups: dict[tuple[str, ...], tuple[int, str]] = {}
+        for r in sorted(rows, key=lambda r: r["path"].count("/")):
+            ids = [int(p) for p in r["path"].strip("/").split("/")][1:]
+            groups[tuple(by_id[i]["name"] for i in ids)] = (r["id"], r["path"])
+        places = {
+            p["id"]: Place(p["id"], p["custom_corp_id"], p["imported_name"], p["name_key"], ChainCorpStatus(p["status"]), p["group_id"])
+            for p in await ChainCorp.filter(chain_id=chain_id).values(
+                "id", "custom_corp_id", "imported_name", "name_key", "status", "group_id"
+            )
+        }
+        state = cls(chain, owner_name, await ChainGroup.get(id=root_row["id"]), groups, places, {}, {}, {}, {})
+        for p in places.values():
+            state.index(p)
+        for place_id, name, short in await ChainCorp.filter(
+            chain_id=chain_id, status=ChainCorpStatus.JOINED.value
+        ).values_list("id", "corp__name", "corp__short_name"):
+            for key in {normalise_corp_name(n) for n in (name, short) if n}:
+                state.joined_by_corp_key.setdefault(key, place_id)
+        for c in await ChainContact.filter(chain_id=chain_id).values(
+            "id", "chain_corp_id", "name", "role", "status", "mobile", "join_code"
+        ):
+            state.contacts[c["mobile"]] = Contact(
+                c["id"], c["chain_corp_id"], c["name"], ContactRole(c["role"]), ContactStatus(c["status"]), c["join_code"]
+            )
+        return state
+
+    def index(self, p: Place) -> None:
+        self.places[p.id] = p
+        if p.custom_corp_id:
+            self.by_custom[p.custom_corp_id] = p.id
+        ids = self.by_name.setdefault(p.name_key, [])
+        if p.id not in ids:
+            ids.append(p.id)
+
+    def group_of(self, place: Place) -> str:
+        return next(path for gid, path in self.groups.values() if gid == place.group_id)
+
+
+class ChainImporter:
+    def __init__(self, job: ImportJob, viewer: Viewer, state: ChainState, mapping: dict[int, str], headers: list[str]):
+        self.job = job
+        self.viewer = viewer
+        self.state = state
+        self.mapping = mapping
+        self.headers = headers
+        self.counts: dict[str, int] = {
+            "corpsCreated": 0, "corpsUpdated": 0, "created": 0, "updated": 0, "unchanged": 0, "failed": 0,
+            "groupsCreated": 0, "invited": 0, **job.counts,
+        }
+        self.errors: list[dict[str, Any]] = list(job.errors)
+
+    def column(self, key: str) -> str | None:
+        index = next((i for i, k in self.mapping.items() if k == key), None)
+        return self.headers[index] if index is not None else None
+
+    # --- validation (no writes) -----------------------------------------------------------
+
+    def plan(self, number: int, cells: list[Cell]) -> RowPlan | list[RowError]:
+        errors: list[RowError] = []
+
+        def fail(key: str | None, code: str, message: str) -> None:
+            errors.append(RowError(number, self.column(key) if key else None, code, message))
+
+        for index in stray_cells(cells, self.mapping):
+            errors.append(RowError(number, column_letter(index), "UNKNOWN_COLUMN", "A value in a column without a header."))
+        values = {key: cells[i] for i, key in self.mapping.items()}
+        name = text_cell(values.get("name"))
+        if name is None:
+            fail("name", "REQUIRED", "The contact's name is required.")
+        elif len(name) > NAME_LIMIT:
+            fail("name", "INVALID_NAME", f"A contact name has 1 to {NAME_LIMIT} characters.")
+        role_text = text_cell(values.get("role"))
+        role = ROLES.get((role_text or "").lower())
+        if role_text is None:
+            fail("role", "REQUIRED", "The role is required: 负责人 (LEADER) or 成员 (MEMBER).")
+        elif role is None:
+            fail("role", "INVALID_ROLE", f"{role_text} is not a role: write 负责人 (LEADER) or 成员 (MEMBER).")
+        mobile = None
+        try:
+            mobile = mobile_cell(values.get("mobile"))
+            if mobile is None:
+                fail("mobile", "REQUIRED", "The mobile number is required.")
+        except CellError as exc:
+            fail("mobile", exc.code, exc.message)
+        if mobile is not None:
+            if mobile in self.state.file_mobiles:
+                fail("mobile", "DUPLICATE_IN_FILE", f"{mobile} appears on an earlier row of this file.")
+            self.state.file_mobiles.add(mobile)
+        corp_name = None
+        try:
+            raw = text_cell(values.get("corpName"))
+            if raw is None:
+                fail("corpName", "REQUIRED", "The corp name is required.")
+            else:
+                corp_name = clean_corp_name(raw)
+        except CellError as exc:
+            fail("corpName", exc.code, exc.message)
+        custom = text_cell(values.get("customCorpId"))
+        if custom is not None and len(custom) > 64:
+            fail("customCorpId", "INVALID_CUSTOM_ID", "A customCorpId has at most 64 characters.")
+            custom = None
+        group = None
+        try:
+            group_text = text_cell(values.get("group"))
+            if group_text:
+                group = group_path(group_text, self.state.root.name)
+        except CellError as exc:
+            fail("group", exc.code, exc.message)
+        if corp_name is not None:
+            self._agree(normalise_corp_name(corp_name), custom, fail)
+        if errors:
+            return errors
+        assert name is not None and role is not None and mobile is not None and corp_name is not None
+        plan = RowPlan(number, name, role, mobile, corp_name, custom, group)
+        self._resolve(plan, fail)
+        return errors or plan
+
+    def _agree(self, key: str, custom: str | None, fail: Any) -> None:
+        """Rows of one corp agree on its name and customCorpId (the first row sets them)."""
+        s = self.state
+        if key in s.file_custom_by_name and s.file_custom_by_name[key] != custom:
+            earlier = s.file_custom_by_name[key]
+            fail("customCorpId", "CORP_MISMATCH",
+                 f"An earlier row gives this corp the customCorpId {earlier or '(none)'}; rows of one corp must agree.")
+            return
+        if custom is not None and custom in s.file_name_by_custom and s.file_name_by_custom[custom] != key:
+            fail("corpName", "CORP_MISMATCH",
+                 f"An earlier row gives customCorpId {custom} another corp name; rows of one corp must agree.")
+            return
+        s.file_custom_by_name[key] = custom
+        if custom is not None:
+            s.file_name_by_custom[custom] = key
+
+    def _resolve(self, plan: RowPlan, fail: Any) -> None:
+        """Find the row's place and contact; refuse what would break a joined person or a scope."""
+        s = self.state
+        key = plan.name_key
+        place_id = s.by_custom.get(plan.custom_corp_id) if plan.custom_corp_id else None
+        if place_id is None:
+            named = [i for i in s.by_name.get(key, []) if plan.custom_corp_id is None or s.places[i].custom_corp_id is None]
+            if len(named) > 1:
+                fail("corpName", "AMBIGUOUS_CORP", "Several corps of the chain carry this name: give the customCorpId.")
+                return
+            place_id = named[0] if named else None
+        if place_id is None and key in s.joined_by_corp_key:
+            joined = s.places[s.joined_by_corp_key[key]]
+            if plan.custom_corp_id is None or joined.custom_corp_id in (None, plan.custom_corp_id):
+                place_id = joined.id
+        plan.place = s.places.get(place_id) if place_id is not None else None
+        if plan.place is not None and plan.place.status is ChainCorpStatus.REMOVED:
+            fail("corpName", "CORP_REMOVED", "This corp was removed from the chain.")
+            return
+        target_path = self._target_group_path(plan)
+        if not actions.can_manage_chain_corp(self.viewer, s.chain.id, target_path):
+            fail("group" if plan.group is not None else "corpName", "OUT_OF_SCOPE",
+                 "This row reaches outside the groups you manage.")
+            return
+        plan.contact = s.contacts.get(plan.mobile)
+        c = plan.contact
+        if c is not None and c.place_id != (plan.place.id if plan.place else None):
+            if c.status in (ContactStatus.JOINED, ContactStatus.PENDING_CONFIRM):
+                fail("corpName", "CONTACT_JOINED",
+                     "This person already joined (or is joining) the chain with another corp; it stays there.")
+
+    def _target_group_path(self, plan: RowPlan) -> str:
+        s = self.state
+        if plan.group is None:
+            return s.group_of(plan.place) if plan.place is not None else s.root.path
+        # The deepest existing group on the path: a missing group is created below it.
+        known = max((plan.group[:k] for k in range(len(plan.group) + 1) if plan.group[:k] in s.groups), key=len)
+        if known == plan.group:
+            return s.groups[known][1]
+        return s.groups[known][1] + "0/"  # below `known`, for the scope check only
+
+    # --- applying (one transaction per batch) ---------------------------------------------
+
+    async def apply(self, plans: list[RowPlan]) -> list[tuple[str, Any]]:
+        """Write a batch; returns the state changes to remember once it has committed."""
+        s = self.state
+        delta: list[tuple[str, Any]] = []
+        new_groups: dict[tuple[str, ...], tuple[int, str]] = {}
+        audit: list[AuditEvent] = []
+        invites: list[ChainContact] = []
+        for plan in plans:
+            group_id = await self._ensure_group(plan.group, new_groups) if plan.group is not None else None
+            place = await self._ensure_place(plan, group_id, delta)
+            outcome = await self._ensure_contact(plan, place, delta, invites)
+            self.counts[outcome] += 1
+            if outcome != "unchanged":
+                audit.append(event(
+                    self.viewer, "chainContact.import", "ChainContact", s.contacts_pending[plan.mobile].id,
+                    corp_id=s.chain.owner_corp_id,
+                    after={"row": plan.row, "name": plan.name, "role": plan.role.value, "corp": place.id, "outcome": outcome},
+                ))
+        for contact in invites:
+            await chain_notices.invite_leader(contact, s.chain, s.owner_name, s.places_pending[contact.chain_corp_id].imported_name)
+        self.counts["invited"] += len(invites)
+        self.counts["groupsCreated"] += len(new_groups)
+        if audit:
+            await AuditEvent.bulk_create(audit)
+        delta.append(("groups", new_groups))
+        return delta
+
+    async def _ensure_group(self, names: tuple[str, ...], created: dict[tuple[str, ...], tuple[int, str]]) -> int:
+        s = self.state
+        for k in range(1, len(names) + 1):
+            prefix = names[:k]
+            if prefix in s.groups or prefix in created:
+                continue
+            parent_id, parent_path = created.get(prefix[:-1]) or s.groups[prefix[:-1]]
+            group = await ChainGroup.create(chain_id=s.chain.id, parent_id=parent_id, path="", name=prefix[-1])
+            group.path = make_path(parent_path, group.id)
+            await group.save(update_fields=["path"])
+            created[prefix] = (group.id, group.path)
+        return (created.get(names) or s.groups[names])[0]
+
+    async def _ensure_place(self, plan: RowPlan, group_id: int | None, delta: list[tuple[str, Any]]) -> Place:
+        s = self.state
+        known = s.places_pending.get(plan.place.id) if plan.place is not None else None
+        if known is None and plan.place is None:
+            # A corp new to the chain; a later row of the batch may name it again.
+            pending = s.new_by_key.get((plan.name_key, plan.custom_corp_id))
+            if pending is not None:
+                return pending
+            row = await ChainCorp.create(
+                chain_id=s.chain.id, group_id=group_id or s.root.id, custom_corp_id=plan.custom_corp_id,
+                imported_name=plan.corp_name, name_key=plan.name_key, status=ChainCorpStatus.IMPORTED,
+            )
+            place = Place(row.id, row.custom_corp_id, row.imported_name, row.name_key, row.status, row.group_id)
+            s.new_by_key[(plan.name_key, plan.custom_corp_id)] = place
+            s.places_pending[place.id] = place
+            delta.append(("place", place))
+            self.counts["corpsCreated"] += 1
+            return place
+        place = known or Place(**vars(plan.place))  # type: ignore[arg-type]
+        changes: dict[str, Any] = {}
+        # A JOINED corp keeps its name (its corp's own); an imported one takes the file's spelling.
+        if place.status is ChainCorpStatus.IMPORTED and place.imported_name != plan.corp_name:
+            changes.update(imported_name=plan.corp_name, name_key=plan.name_key)
+        if plan.custom_corp_id and place.custom_corp_id is None:
+            changes["custom_corp_id"] = plan.custom_corp_id
+        if group_id is not None and group_id != place.group_id:
+            changes["group_id"] = group_id
+        if changes:
+            await ChainCorp.filter(id=place.id).update(**changes)
+            for attr, value in changes.items():
+                setattr(place, attr, value)
+            if place.id not in s.places_pending:
+                self.counts["corpsUpdated"] += 1
+        s.places_pending[place.id] = place
+        delta.append(("place", place))
+        return place
+
+    async def _ensure_contact(
+        self, plan: RowPlan, place: Place, delta: list[tuple[str, Any]], invites: list[ChainContact]
+    ) -> str:
+        s = self.state
+        existing = plan.contact
+        leader = plan.role is ContactRole.LEADER
+        if existing is None:
+            row = await ChainContact.create(
+                chain_id=s.chain.id, chain_corp_id=place.id, name=plan.name, mobile=plan.mobile, role=plan.role,
+                status=ContactStatus.INVITED if leader else ContactStatus.IMPORTED,
+                join_code=new_code() if leader else None, invited_at=jobs.now() if leader else None,
+            )
+            if leader:
+                invites.append(row)
+            contact = Contact(row.id, place.id, row.name, row.role, row.status, row.join_code)
+            s.contacts_pending[plan.mobile] = contact
+            delta.append(("contact", (plan.mobile, contact)))
+            return "created"
+        changes: dict[str, Any] = {}
+        if existing.name != plan.name:
+            changes["name"] = plan.name
+        if existing.role is not plan.role:
+            changes["role"] = plan.role.value
+        status = existing.status
+        if existing.place_id != place.id:
+            changes["chain_corp_id"] = place.id
+            if status is ContactStatus.REMOVED:
+                status = ContactStatus.IMPORTED
+        if leader and existing.join_code is None and status in (ContactStatus.IMPORTED, ContactStatus.INVITED):
+            changes.update(join_code=new_code(), invited_at=jobs.now())
+            status = ContactStatus.INVITED
+        if status is not existing.status:
+            changes["status"] = status.value
+        contact = Contact(existing.id, place.id, plan.name, plan.role, status, changes.get("join_code", existing.join_code))
+        s.contacts_pending[plan.mobile] = contact
+        if not changes:
+            return "unchanged"
+        await ChainContact.filter(id=existing.id).update(**changes)
+        if "join_code" in changes:
+            invites.append(await ChainContact.get(id=existing.id))
+        delta.append(("contact", (plan.mobile, contact)))
+        return "updated"
+
+    def remember(self, delta: list[tuple[str, Any]]) -> None:
+        """The batch committed: later rows see its groups, corps and contacts."""
+        s = self.state
+        for kind, value in delta:
+            if kind == "groups":
+                s.groups.update(value)
+            elif kind == "place":
+                s.index(value)
+            elif kind == "contact":
+                mobile, contact = value
+                s.contacts[mobile] = contact
+
+    async def flush(self, plans: list[RowPlan], last_row: int, row_errors: list[RowError]) -> None:
+        """Apply a batch and move the job's progress in the same transaction."""
+        self.errors += [e.as_dict() for e in row_errors]
+        self.counts["failed"] += len({e.row for e in row_errors})
+        snapshot = dict(self.counts)
+        try:
+            async with in_transaction():
+                self.state.begin_batch()
+                delta = await self.apply(plans)
+                await self._save_progress(last_row)
+        except IntegrityError:
+            # Someone joined with one of these mobiles meanwhile: redo the batch row by row,
+            # so only the clashing rows fail.
+            self.counts = snapshot
+            await self._apply_one_by_one(plans, last_row)
+            return
+        self.remember(delta)
+
+    async def _apply_one_by_one(self, plans: list[RowPlan], last_row: int) -> None:
+        for plan in plans:
+            try:
+                async with in_transaction():
+                    self.state.begin_batch()
+                    delta = await self.apply([plan])
+            except IntegrityError:
+                self.errors.append(RowError(plan.row, self.column("mobile"), "CONTACT_JOINED",
+                                            "This person joined the chain while the import ran.").as_dict())
+                self.counts["failed"] += 1
+                continue
+            self.remember(delta)
+        await self._save_progress(last_row)
+
+    async def _save_progress(self, last_row: int) -> None:
+        await ImportJob.filter(id=self.job.id).update(processed_rows=last_row, counts=self.counts, errors=self.errors)
+
+
+async def run_chain_import(job: ImportJob) -> None:
+    viewer = await actor_viewer(job.actor_kind, job.actor_id)
+    if viewer is None or job.chain_id is None or not actions.can_import_chain(viewer, job.chain_id):
+        raise FlowError("ACTOR_GONE", "The member or app that started this import may no longer import into this chain.")
+    source = await ImportSource.get(job_id=job.id)
+    table = read_table(source.file_name, source.content)
+    mapping = map_columns(table.headers, ALIASES, REQUIRED)
+    await ImportJob.filter(id=job.id).update(columns=table.headers, total_rows=max(table.size_hint, job.total_rows))
+    state = await ChainState.load(job.chain_id)
+    importer = ChainImporter(job, viewer, state, mapping, table.headers)
+    plans: list[RowPlan] = []
+    row_errors: list[RowError] = []
+    last_row = job.processed_rows
+    total = 0
+    for number, cells in table.rows:
+        total += 1
+        if number <= job.processed_rows:
+            # Committed before a restart: only the file-level agreement needs to see it again.
+            importer.plan(number, cells)
+            continue
+        outcome = importer.plan(number, cells)
+        if isinstance(outcome, RowPlan):
+            plans.append(outcome)
+        else:
+            row_errors += outcome
+        last_row = number
+        if len(plans) + len({e.row for e in row_errors}) >= BATCH_ROWS:
+            await importer.flush(plans, last_row, row_errors)
+            plans, row_errors = [], []
+    await importer.flush(plans, last_row, row_errors)
+    await ImportJob.filter(id=job.id).update(total_rows=total)
+
+
+jobs.register(ImportKind.CHAIN_CONTACTS, run_chain_import)
+
+
+async def submit_chain_import(
+    viewer: Viewer, chain_id: int, file_name: str, content: bytes, *, origin: Origin | None = None
+) -> ImportJob:
+    """Queue an import into the chain; imports into one chain run one after another."""
+    if not actions.can_import_chain(viewer, chain_id):
+        raise NotFound("chainId")
+    if not content:
+        raise FlowError("EMPTY_FILE", "The file is empty.", "file")
+    chain = await ChainSpace.get(id=chain_id)
+    actor_id = viewer.member_id if viewer.kind is ViewerKind.MEMBER else viewer.app_token_id
+    async with in_transaction():
+        job = await ImportJob.create(
+            corp_id=chain.owner_corp_id, chain_id=chain_id, kind=ImportKind.CHAIN_CONTACTS, file_name=file_name,
+            created_by_id=viewer.member_id, actor_kind=viewer.kind.value, actor_id=actor_id,
+        )
+        await ImportSource.create(job=job, file_name=file_name, content=content)
+        await record(viewer, "import.chainContacts", "ImportJob", job.id, corp_id=chain.owner_corp_id,
+                     after={"chain": chain_id, "file": file_name, "bytes": len(content)}, origin=origin)
+    await jobs.submit(job.id)
+    return job
