@@ -15,7 +15,7 @@ from flows import chain_notices, jobs
 from models import ChainContact, ChainCorp, ChainGroup, ImportJob, Notification
 from models.enums import AdminKind, ChainCorpStatus, ContactRole, ContactStatus
 from tests import factories as f
-from tests.test_join_worked_example import JOIN, PREVIEW, member_token, named_corp
+from tests.join_helpers import JOIN, PREVIEW, member_token, named_corp
 
 IMPORT = """
 mutation($input: ImportChainContactsInput!) { importChainContacts(input: $input) {

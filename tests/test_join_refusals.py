@@ -7,7 +7,7 @@ from models import ChainContact, ChainCorp, Notification
 from models.chain import JoinRequest, JoinRequestStatus
 from models.enums import ChainCorpStatus, ContactRole, ContactStatus
 from tests import factories as f
-from tests.test_join_worked_example import (
+from tests.join_helpers import (
     APPROVE,
     CONFIRM,
     JOIN,
@@ -82,7 +82,7 @@ async def test_import_only_refuses_people_who_were_not_imported(gql):
 
 
 async def test_joining_needs_a_person_token(gql):
-    w = await import_corp_1()
+    w = await import_corp_1(gql)
     corp, admin = await named_corp("某企业")
     data = await gql.ok(JOIN, {"input": {"code": w.code("负责人1")}}, token=f.token(admin))
     assert error(data["joinChain"]) == ("PERSON_TOKEN_REQUIRED", None)
@@ -91,13 +91,13 @@ async def test_joining_needs_a_person_token(gql):
 
 
 async def test_a_personal_notification_link_opens_nothing_for_someone_else(gql):
-    w = await import_corp_1()
+    w = await import_corp_1(gql)
     data = await gql.ok(PREVIEW, {"code": w.code("负责人1")}, token=w.token("负责人2"))
     assert error(data["previewJoin"]) == ("NOT_FOUND", "code")
 
 
 async def test_decline_stops_the_reminders_and_can_be_changed_by_joining(gql):
-    w = await import_corp_1()
+    w = await import_corp_1(gql)
     leader = w.contacts["负责人1"]
     assert await Notification.filter(chain_contact_id=leader.id, kind=chain_notices.REMINDER, sent_at=None).count() == 7
     data = await gql.ok(DECLINE, {"code": w.code("负责人1")}, token=w.token("负责人1"))
@@ -118,7 +118,7 @@ async def test_decline_without_being_imported_is_refused(gql):
 
 
 async def test_removed_corp_people_are_refused(gql):
-    w = await import_corp_1()
+    w = await import_corp_1(gql)
     await ChainCorp.filter(id=w.place.id).update(status=ChainCorpStatus.REMOVED)
     data = await gql.ok(PREVIEW, {"code": w.code("负责人1")}, token=w.token("负责人1"))
     assert error(data["previewJoin"]) == ("REMOVED_FROM_CHAIN", "code")
@@ -134,7 +134,7 @@ async def test_choosing_a_corp_removed_from_the_chain_is_refused(gql):
 
 
 async def test_choosing_a_corp_already_in_the_chain_under_another_custom_id_is_refused(gql):
-    w = await import_corp_1()
+    w = await import_corp_1(gql)
     w.place.custom_corp_id = "C-1"
     await w.place.save(update_fields=["custom_corp_id"])
     corp, corp_admin = await named_corp("另一个名字")
@@ -147,7 +147,7 @@ async def test_choosing_a_corp_already_in_the_chain_under_another_custom_id_is_r
 
 
 async def test_choosing_a_corp_already_in_the_chain_folds_the_imported_place_into_it(gql):
-    w = await import_corp_1()
+    w = await import_corp_1(gql)
     w.place.custom_corp_id = "C-1"
     await w.place.save(update_fields=["custom_corp_id"])
     corp, _ = await named_corp("另一个名字")
@@ -162,7 +162,7 @@ async def test_choosing_a_corp_already_in_the_chain_folds_the_imported_place_int
 
 
 async def test_confirm_and_approve_refusals(gql):
-    w = await import_corp_1()
+    w = await import_corp_1(gql)
     joined = await join(gql, w, "负责人1", newCorpName="企业1")
     corp_gid = joined["corp"]["corpId"]
     admin_token = await member_token(gql, w.token("负责人1"), corp_gid)
@@ -214,7 +214,7 @@ async def test_endless_contention_gives_up_with_try_again(gql, monkeypatch):
         return False
 
     monkeypatch.setattr(flows.joining, "merge_place", always_lost)
-    w = await import_corp_1()
+    w = await import_corp_1(gql)
     corp_a, _ = await named_corp("企业1")
     await f.chain_corp(await w.place.group, corp_a)
     data = await join(gql, w, "负责人1")
@@ -224,7 +224,7 @@ async def test_endless_contention_gives_up_with_try_again(gql, monkeypatch):
 
 
 async def test_approval_adds_the_person_to_the_corp_root(gql):
-    w = await import_corp_1()
+    w = await import_corp_1(gql)
     corp_a, admin_a = await named_corp("企业1")
     await f.chain_corp(await w.place.group, corp_a)
     pending = await join(gql, w, "负责人1")

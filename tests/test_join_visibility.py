@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from models import ChainContact
 from tests import factories as f
-from tests.test_join_worked_example import member_token
+from tests.join_helpers import member_token
 
 CREATE_GROUP = """
 mutation($chain: ID!, $name: String!) {

@@ -1,133 +1,29 @@
 """The seed's worked example (seeds/000): imported corp 1 with leaders 1 and 2 and members 3
-and 4, end to end through GraphQL, under each of the three matching rules (SPEC §3.4)."""
+and 4, end to end through GraphQL (importChainContacts, previewJoin, joinChain, actAs,
+confirmChainMembers, approveJoinRequest), under each of the three matching rules (SPEC §3.4)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flows import chain_notices
-from flows.names import normalise_corp_name
-from models import ChainContact, ChainCorp, ChainSpace, Corp, Member, Notification
-from models.enums import ContactRole, ContactStatus, MemberStatus
+from models import ChainContact, ChainCorp, Corp, Member, Notification
+from models.enums import ContactStatus, MemberStatus
 from tests import factories as f
-
-PREVIEW = """
-query($code: String!) {
-  previewJoin(code: $code) {
-    preview {
-      chainName rule role contactName importedCorpName needsApproval canCreateCorp defaultCorpName
-      requiredCorp { corpId corpName } identities { corpId corpName }
-    }
-    userErrors { code field message }
-  }
-}
-"""
-
-JOIN = """
-mutation($input: JoinChainInput!) {
-  joinChain(input: $input) {
-    outcome corp { corpId corpName } memberId chainCorpId contactId joinRequestId
-    userErrors { code field message }
-  }
-}
-"""
-
-ACT_AS = """
-mutation($corp: ID!) { actAs(corpId: $corp) { token userErrors { code } } }
-"""
-
-REQUESTS = """
-query { joinRequests(first: 50) { totalCount edges { node { id kind status personName role } } } }
-"""
-
-APPROVE = """
-mutation($id: ID!) { approveJoinRequest(input: {id: $id}) { joinRequest { status } userErrors { code field message } } }
-"""
-
-CONFIRM = """
-mutation($place: ID!, $contacts: [ID!]!) {
-  confirmChainMembers(input: {chainCorpId: $place, contactIds: $contacts}) {
-    results { contact { name status } joined joinRequest { kind status } }
-    userErrors { code field message }
-  }
-}
-"""
+from tests.join_helpers import (
+    CONFIRM,
+    REQUESTS,
+    Imported,
+    approve_all,
+    import_corp_1,
+    join,
+    member_token,
+    named_corp,
+    preview,
+)
 
 CHAIN_CONTACTS = """
 query($chain: ID!) { chainSpace(id: $chain) { contacts(first: 50) { edges { node { name status role } } } } }
 """
 
-
-@dataclass
-class Imported:
-    chain: ChainSpace
-    place: ChainCorp
-    contacts: dict[str, ChainContact]
-    owner_admin: Member
-
-    def code(self, who: str) -> str:
-        code = self.contacts[who].join_code
-        assert code is not None
-        return code
-
-    def mobile(self, who: str) -> str:
-        return self.contacts[who].mobile
-
-    def token(self, who: str) -> str:
-        return f.person_token(self.mobile(who), who)
-
-
-async def named_corp(name: str, short_name: str | None = None) -> tuple[Corp, Member]:
-    """A corp with exactly this name and its super admin."""
-    corp, root = await f.corp()
-    corp.name, corp.short_name, corp.name_key = name, short_name, normalise_corp_name(name)
-    await corp.save()
-    return corp, await f.super_admin(root, name=f"{name}超管")
-
-
-async def import_corp_1(name: str = "企业1") -> Imported:
-    """Owner O's chain with corp 1 imported into 经销商: leaders 1, 2 and members 3, 4, each
-    leader invited (notification and daily reminders) as the chain import does."""
-    owner, root = await f.corp("上级企业")
-    owner_admin = await f.super_admin(root)
-    chain, groot = await f.chain_space(owner)
-    dealers = await f.group(groot, "经销商")
-    place = await f.imported_place(dealers, name)
-    contacts = {
-        "负责人1": await f.imported_contact(place, "负责人1", ContactRole.LEADER),
-        "负责人2": await f.imported_contact(place, "负责人2", ContactRole.LEADER),
-        "成员3": await f.imported_contact(place, "成员3", ContactRole.MEMBER),
-        "成员4": await f.imported_contact(place, "成员4", ContactRole.MEMBER),
-    }
-    for c in contacts.values():
-        if c.role is ContactRole.LEADER:
-            await chain_notices.invite_leader(c, chain, owner.name, name)
-    return Imported(chain, place, contacts, owner_admin)
-
-
-async def preview(gql, w: Imported, who: str) -> dict:
-    data = await gql.ok(PREVIEW, {"code": w.code(who)}, token=w.token(who))
-    assert data["previewJoin"]["userErrors"] == [], data
-    return data["previewJoin"]["preview"]
-
-
-async def join(gql, w: Imported, who: str, **choice) -> dict:
-    data = await gql.ok(JOIN, {"input": {"code": w.code(who), **choice}}, token=w.token(who))
-    return data["joinChain"]
-
-
-async def member_token(gql, person_token: str, corp_gid: str) -> str:
-    data = await gql.ok(ACT_AS, {"corp": corp_gid}, token=person_token)
-    assert data["actAs"]["userErrors"] == []
-    return data["actAs"]["token"]
-
-
-async def approve_all(gql, admin_token: str) -> int:
-    data = await gql.ok(REQUESTS, token=admin_token)
-    for edge in data["joinRequests"]["edges"]:
-        approved = await gql.ok(APPROVE, {"id": edge["node"]["id"]}, token=admin_token)
-        assert approved["approveJoinRequest"] == {"joinRequest": {"status": "APPROVED"}, "userErrors": []}
-    return data["joinRequests"]["totalCount"]
 
 
 async def assert_all_joined_as(w: Imported, corp: Corp) -> None:
@@ -147,7 +43,7 @@ async def assert_all_joined_as(w: Imported, corp: Corp) -> None:
 
 
 async def test_rule_1_corp_1_matches_a_joined_corp_a_all_four_join_it_with_its_super_admin_approval(gql):
-    w = await import_corp_1()
+    w = await import_corp_1(gql)
     corp_a, admin_a = await named_corp("企业A集团", short_name="企业1")
     await f.chain_corp(await w.place.group, corp_a)
 
@@ -191,7 +87,7 @@ async def test_rule_1_corp_1_matches_a_joined_corp_a_all_four_join_it_with_its_s
 
 
 async def test_rule_2_leader_1_already_in_corp_b_joins_as_b_and_b_admits_the_others(gql):
-    w = await import_corp_1()
+    w = await import_corp_1(gql)
     corp_b, admin_b = await named_corp("企业1")
     b_root = await corp_b.units.filter(parent_id=None).first()
     await f.member([b_root], name="负责人1", mobile=w.mobile("负责人1"))
@@ -233,7 +129,7 @@ async def test_rule_2_leader_1_already_in_corp_b_joins_as_b_and_b_admits_the_oth
 
 
 async def test_rule_3_no_match_leader_2_creates_the_corp_and_confirms_the_others(gql):
-    w = await import_corp_1()
+    w = await import_corp_1(gql)
     own_corp, own_root = await f.corp("负责人2自己的公司")
     await f.member([own_root], name="负责人2", mobile=w.mobile("负责人2"))
 
