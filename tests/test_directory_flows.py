@@ -343,3 +343,11 @@ async def test_move_members_and_profile_length_codes(gql):
     m = await f.member([w["sales"]])
     data = await gql.ok(UPDATE_MEMBER, {"input": {"id": f.gid("Member", m.id), "position": "职" * 129}}, w["t"])
     assert errors(data, "updateMember") == ["TOO_LONG"]
+
+
+async def test_an_id_of_another_type_is_not_found_not_a_crash(gql):
+    w = await world()
+    corp_gid = f.gid("Corp", w["corp"].id)
+    assert errors(await gql.ok(DELETE_UNIT, {"id": corp_gid}, w["t"]), "deleteOrgUnit") == ["NOT_FOUND"]
+    assert errors(await gql.ok(DELETE_MEMBER, {"id": corp_gid}, w["t"]), "deleteMember") == ["NOT_FOUND"]
+    assert errors(await gql.ok(RESIGN, {"id": corp_gid}, w["t"]), "resignMember") == ["NOT_FOUND"]

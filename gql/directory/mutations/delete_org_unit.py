@@ -17,7 +17,9 @@ class DeleteOrgUnitPayload:
 
 async def delete_org_unit(info: Info, id: relay.GlobalID) -> DeleteOrgUnitPayload:
     """Only a unit without subunits and (non-resigned) members: else UNIT_NOT_EMPTY."""
-    deleted, errors = await run_flow(
-        delete_org_unit_flow(info.context.viewer, decode_id(id, "OrgUnit", "id"), origin=info.context.origin)
-    )
+    async def flow() -> int:
+        # Decoded inside the flow: an id of the wrong type is a NOT_FOUND userError too.
+        return await delete_org_unit_flow(info.context.viewer, decode_id(id, "OrgUnit", "id"), origin=info.context.origin)
+
+    deleted, errors = await run_flow(flow())
     return DeleteOrgUnitPayload(deleted_id=id if deleted else None, user_errors=errors)

@@ -54,7 +54,8 @@ async def reinstate_member(info: Info, id: relay.GlobalID) -> MemberPayload:
 
 async def delete_member(info: Info, id: relay.GlobalID) -> DeleteMemberPayload:
     """Irreversible erasure of the member's personal data; audit rows keep a tombstone."""
-    deleted, errors = await run_flow(
-        delete_member_flow(info.context.viewer, decode_id(id, "Member", "id"), origin=info.context.origin)
-    )
+    async def flow() -> int:
+        return await delete_member_flow(info.context.viewer, decode_id(id, "Member", "id"), origin=info.context.origin)
+
+    deleted, errors = await run_flow(flow())
     return DeleteMemberPayload(deleted_id=id if deleted else None, user_errors=errors)
