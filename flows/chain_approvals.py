@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from flows.audit import Origin, record
-from flows.chain_places import ensure_member, link_contact, now, open_request
+from flows.chain_notices import now
+from flows.chain_places import ensure_member, link_contact, open_request
 from flows.errors import FlowError, NotFound
 from models import ChainContact, ChainCorp, ChainSpace
 from models.chain import JoinRequest, JoinRequestKind, JoinRequestStatus

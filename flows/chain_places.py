@@ -9,27 +9,22 @@ back and the caller plans again from what the database now says. Unique indexes
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from tortoise.expressions import Q
 
 from flows import chain_notices as notices
+from flows.chain_notices import now
 from flows.audit import Origin
 from flows.identity import ensure_person
 from flows.members import MemberInput, create_member
 from flows.names import normalise_corp_name
 from models import ChainContact, ChainCorp, ChainRule, ChainSpace, Corp, Member, OrgUnit
 from models.chain import JoinRequest, JoinRequestKind, JoinRequestStatus
-from models.enums import ChainCorpStatus, ContactRole, ContactStatus, MemberStatus
+from models.enums import ChainCorpStatus, ContactStatus, MemberStatus
 from permissions.viewer import Viewer
 
 
 class Retry(Exception):
     """Another transaction changed what this one planned on: roll back and plan again."""
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def corp_name_keys(corp: Corp) -> set[str]:
@@ -157,12 +152,3 @@ async def ensure_member(viewer: Viewer, corp_id: int, contact: ChainContact, *, 
     )
     await Member.filter(id=member.id).update(person_id=person.id)
     return member
-
-
-def waiting_statuses() -> list[str]:
-    """Contacts still to be brought in: imported, invited, waiting, or who declined before."""
-    return [s.value for s in (ContactStatus.IMPORTED, ContactStatus.INVITED, ContactStatus.PENDING_CONFIRM)]
-
-
-def leader_role(contact: ChainContact | None) -> bool:
-    return contact is None or contact.role is ContactRole.LEADER

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import Enum
 
 from tortoise.transactions import in_transaction
 
 from flows.audit import Origin, record
+from flows.chain_notices import now
 from flows.errors import Forbidden, FlowError, NotFound
 from models import ChainContact, ChainGroup, ChainSpace, Invitation, Member
 from models.enums import ChainCorpStatus, ContactRole, ContactStatus, MemberStatus
@@ -42,10 +43,6 @@ REFUSALS: dict[InvitationState, tuple[str, str]] = {
         "INVITER_RESIGNED", "Whoever created this invitation has left their corp; ask for a new one."
     ),
 }
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def new_code() -> str:

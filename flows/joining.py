@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from flows import chain_notices as notices
 from flows.audit import Origin, record
+from flows.chain_notices import now
 from flows.chain_places import (
     Retry,
     absorb_namesakes,
@@ -29,7 +30,6 @@ from flows.chain_places import (
     joined_namesake,
     link_contact,
     merge_place,
-    now,
     open_request,
 )
 from flows.directory import create_corp

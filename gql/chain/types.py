@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 import strawberry
 from strawberry import relay
 from tortoise.functions import Count
 
-from flows import chain_notices
-from flows.invitations import expires_at, invitation_state
-from gql.chain.enums import InvitationState
+from gql.chain.invitation_types import InvitationNode, invitation_node, invitation_nodes
 from gql.context import Info
 from gql.directory.types import CorpNode, MemberNode, OrgUnitNode, member_node, member_nodes
 from gql.enums import ChainCorpStatus, ContactRole, ContactStatus
@@ -19,7 +16,6 @@ from gql.relay import Connection, paginate
 from models import ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, Invitation, Member
 from models.enums import ChainCorpStatus as ChainCorpStatusValue
 from models.enums import ContactStatus as ContactStatusValue
-from models.enums import MemberStatus as MemberStatusValue
 from permissions import chain
 from permissions.fields import contact_shows_mobile
 
@@ -304,73 +300,6 @@ class ChainRuleNode:
         return await chain_corp_node(info, self._r.object_chain_corp_id) if self._r.object_chain_corp_id else None
 
 
-@strawberry.type(name="Invitation")
-class InvitationNode(relay.Node):
-    pk: relay.NodeID[int]
-    _i: strawberry.Private[Invitation]
-    _chain: strawberry.Private[ChainSpace]
-    _creator_status: strawberry.Private[MemberStatusValue]
-
-    @strawberry.field(description="The secret the link and QR code carry.")
-    def code(self) -> str:
-        return self._i.code
-
-    @strawberry.field
-    def url(self) -> str:
-        return chain_notices.join_url(self._i.code)
-
-    @strawberry.field(description="PNG of the QR code for the link.")
-    def qr_code_url(self) -> str:
-        return chain_notices.qr_url(self._i.code)
-
-    @strawberry.field
-    def created_at(self) -> datetime:
-        return self._i.created_at
-
-    @strawberry.field(description="7 days after creation; 90 while the chain is importOnly (follows the current setting).")
-    def expires_at(self) -> datetime:
-        return expires_at(self._i.created_at, self._chain)
-
-    @strawberry.field
-    def revoked_at(self) -> datetime | None:
-        return self._i.revoked_at
-
-    @strawberry.field
-    def state(self) -> InvitationState:
-        return invitation_state(self._i, self._chain, self._creator_status, chain_notices.now())
-
-    @strawberry.field(description="The group new corps land in; null for the chain as a whole.")
-    async def group(self, info: Info) -> ChainGroupNode | None:
-        return await group_node(info, self._i.group_id) if self._i.group_id else None
-
-    @strawberry.field
-    async def created_by(self, info: Info) -> MemberNode | None:
-        return await member_node(info, self._i.created_by_id)
-
-
-async def invitation_nodes(rows: Sequence[Invitation], chain_row: ChainSpace | None = None) -> list[InvitationNode]:
-    creators = dict(
-        await Member.filter(id__in=sorted({r.created_by_id for r in rows})).values_list("id", "status")
-    ) if rows else {}
-    chains = {chain_row.id: chain_row} if chain_row is not None else {
-        c.id: c for c in await ChainSpace.filter(id__in=sorted({r.chain_id for r in rows}))
-    }
-    return [
-        InvitationNode(pk=r.id, _i=r, _chain=chains[r.chain_id], _creator_status=MemberStatusValue(creators[r.created_by_id]))
-        for r in rows
-    ]
-
-
-async def invitation_node(info: Info, invitation_id: int) -> InvitationNode | None:
-    inv = await Invitation.get_or_none(id=invitation_id).prefetch_related("group")
-    if inv is None:
-        return None
-    facts = chain.InvitationFacts(inv.id, inv.chain_id, inv.group.path if inv.group else None, inv.created_by_id)
-    if not chain.can_see_invitation(info.context.viewer, facts):
-        return None
-    return (await invitation_nodes([inv]))[0]
-
-
 async def chain_space_node(info: Info, chain_id: int) -> ChainSpaceNode | None:
     c = await info.context.chain.visible_chain.load(chain_id)
     return ChainSpaceNode(pk=c.id, _c=c) if c is not None else None
@@ -393,5 +322,5 @@ async def group_node(info: Info, group_id: int) -> ChainGroupNode | None:
 
 __all__ = [
     "ChainContactNode", "ChainCorpNode", "ChainGroupNode", "ChainRuleNode", "ChainSpaceNode", "InvitationNode",
-    "member_node",
+    "invitation_node", "invitation_nodes", "member_node",
 ]
