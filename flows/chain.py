@@ -191,7 +191,7 @@ async def remove_chain_corp(viewer: Viewer, chain_corp_id: int, *, origin: Origi
             raise FlowError("ALREADY_REMOVED", "This corp was already removed from the chain.", "chainCorpId")
         contact_ids = await ChainContact.filter(chain_corp_id=place.id).values_list("id", flat=True)
         await ChainContact.filter(chain_corp_id=place.id).update(status=ContactStatus.REMOVED.value)
-        await notices.drop_unsent(list(contact_ids))
+        await notices.drop_unsent(list(contact_ids), notices.EVERY_KIND)
         await JoinRequest.filter(chain_corp_id=place.id, status=JoinRequestStatus.PENDING.value).update(
             status=JoinRequestStatus.CANCELLED.value, open_key=None
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
+from flows import chain_notices as notices
 from flows.audit import Origin, record
 from flows.chain_notices import now
 from flows.chain_places import ensure_member, link_contact, open_request
@@ -104,6 +105,7 @@ async def approve_join_request(
         else:
             back = ContactStatus.INVITED if contact.invited_at is not None else ContactStatus.IMPORTED
             await ChainContact.filter(id=contact.id).update(status=back.value)
+            await notices.drop_unsent([contact.id], [notices.APPROVAL_REQUEST])
         await record(
             viewer, "chain.approveJoin" if approve else "chain.rejectJoin", "JoinRequest", request.id,
             corp_id=request.corp_id, after={"contact": contact.id, "approved": approve}, origin=origin,

@@ -76,13 +76,16 @@ async def invite_leader(contact: ChainContact, chain: ChainSpace, owner_name: st
     await Notification.bulk_create(rows)
 
 
-async def drop_unsent(contact_ids: Sequence[int]) -> int:
-    """A contact joined, declined, or was removed: its invitation and reminders not sent yet go."""
+INVITING = (INVITATION, REMINDER)
+EVERY_KIND = (INVITATION, REMINDER, APPROVAL_REQUEST)
+
+
+async def drop_unsent(contact_ids: Sequence[int], kinds: Sequence[str] = INVITING) -> int:
+    """Messages about these contacts that no longer apply and were not sent yet: invitations
+    and reminders once the person acted, approval requests once someone decided them."""
     if not contact_ids:
         return 0
-    return await Notification.filter(
-        chain_contact_id__in=list(contact_ids), kind__in=[INVITATION, REMINDER], sent_at=None
-    ).delete()
+    return await Notification.filter(chain_contact_id__in=list(contact_ids), kind__in=list(kinds), sent_at=None).delete()
 
 
 async def request_approval(request: JoinRequest, contact: ChainContact, chain: ChainSpace) -> int:
@@ -112,6 +115,7 @@ async def request_approval(request: JoinRequest, contact: ChainContact, chain: C
         [
             Notification(
                 kind=APPROVAL_REQUEST,
+                chain_contact_id=contact.id,
                 recipient_member_id=a.id,
                 recipient_mobile=a.mobile,
                 payload=payload,

@@ -93,7 +93,7 @@ async def link_contact(contact_id: int, member_id: int, place_id: int, decided_b
     await ChainContact.filter(id=contact_id).update(
         status=ContactStatus.JOINED.value, member_id=member_id, chain_corp_id=place_id, joined_at=moment
     )
-    await notices.drop_unsent([contact_id])
+    await notices.drop_unsent([contact_id], notices.EVERY_KIND)
     await JoinRequest.filter(contact_id=contact_id, status=JoinRequestStatus.PENDING.value).update(
         status=JoinRequestStatus.APPROVED.value, open_key=None, decided_at=moment, decided_by_id=decided_by
     )

@@ -358,7 +358,7 @@ async def decline_invitation(viewer: Viewer, code: str, *, origin: Origin | None
         raise FlowError("ALREADY_JOINED", "You have already joined this chain.", "code")
     async with in_transaction():
         await ChainContact.filter(id=plan.contact.id).update(status=ContactStatus.DECLINED.value, declined_at=now())
-        await notices.drop_unsent([plan.contact.id])
+        await notices.drop_unsent([plan.contact.id], notices.EVERY_KIND)
         await JoinRequest.filter(contact_id=plan.contact.id, status=JoinRequestStatus.PENDING.value).update(
             status=JoinRequestStatus.CANCELLED.value, open_key=None, decided_at=now()
         )

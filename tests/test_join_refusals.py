@@ -192,6 +192,7 @@ async def test_confirm_and_approve_refusals(gql):
     pending = await join(gql, w, "负责人2")
     assert pending["outcome"] == "PENDING_APPROVAL"
     request_id = pending["joinRequestId"]
+    assert await Notification.filter(chain_contact_id=w.contacts["负责人2"].id, kind=chain_notices.APPROVAL_REQUEST).exists()
     stranger_admin = await named_corp("路人企业")
     hidden = await gql.ok(APPROVE, {"id": request_id}, token=f.token(stranger_admin[1]))
     assert error(hidden["approveJoinRequest"]) == ("NOT_FOUND", "id")
@@ -201,6 +202,10 @@ async def test_confirm_and_approve_refusals(gql):
     )
     assert reject["approveJoinRequest"] == {"joinRequest": {"status": "REJECTED"}, "userErrors": []}
     assert (await ChainContact.get(id=w.contacts["负责人2"].id)).status is ContactStatus.INVITED
+    # The super admins' approval messages about it are withdrawn once it is decided.
+    assert not await Notification.filter(
+        chain_contact_id=w.contacts["负责人2"].id, kind=chain_notices.APPROVAL_REQUEST, sent_at=None
+    ).exists()
     closed = await gql.ok(APPROVE, {"id": request_id}, token=admin_token)
     assert error(closed["approveJoinRequest"]) == ("REQUEST_CLOSED", "id")
 
