@@ -131,9 +131,11 @@ class ChainState:
     # JOINED places by their corp's name keys (full and short name): matching rule 1.
     joined_by_corp_key: dict[str, int]
     contacts: dict[str, Contact]
-    # In-file agreement: a corp name's customCorpId and a customCorpId's corp name.
-    file_custom_by_name: dict[str, str | None] = field(default_factory=dict)
+    # In-file agreement: each customCorpId's corp name, the ids given to each name, and the
+    # names used without an id.
     file_name_by_custom: dict[str, str] = field(default_factory=dict)
+    file_ids_by_name: dict[str, set[str]] = field(default_factory=dict)
+    file_names_without_id: set[str] = field(default_factory=set)
     file_mobiles: set[str] = field(default_factory=set)
     # What the batch being written has touched; merged into the state above once it commits.
     places_pending: dict[int, Place] = field(default_factory=dict)
@@ -268,20 +270,25 @@ class ChainImporter:
         return errors or plan
 
     def _agree(self, key: str, custom: str | None, fail: Any) -> None:
-        """Rows of one corp agree on its name and customCorpId (the first row sets them)."""
+        """Rows of one corp agree on its name and customCorpId. Two corps may share a name
+        when their customCorpIds differ; a name used both with and without one is a mismatch."""
         s = self.state
-        if key in s.file_custom_by_name and s.file_custom_by_name[key] != custom:
-            earlier = s.file_custom_by_name[key]
-            fail("customCorpId", "CORP_MISMATCH",
-                 f"An earlier row gives this corp the customCorpId {earlier or '(none)'}; rows of one corp must agree.")
-            return
-        if custom is not None and custom in s.file_name_by_custom and s.file_name_by_custom[custom] != key:
-            fail("corpName", "CORP_MISMATCH",
-                 f"An earlier row gives customCorpId {custom} another corp name; rows of one corp must agree.")
-            return
-        s.file_custom_by_name[key] = custom
         if custom is not None:
-            s.file_name_by_custom[custom] = key
+            if s.file_name_by_custom.get(custom, key) != key:
+                fail("corpName", "CORP_MISMATCH",
+                     f"An earlier row gives customCorpId {custom} another corp name; rows of one corp must agree.")
+            elif key in s.file_names_without_id:
+                fail("customCorpId", "CORP_MISMATCH",
+                     "An earlier row names this corp without a customCorpId; rows of one corp must agree.")
+            else:
+                s.file_name_by_custom[custom] = key
+                s.file_ids_by_name.setdefault(key, set()).add(custom)
+        elif key in s.file_ids_by_name:
+            given = ", ".join(sorted(s.file_ids_by_name[key]))
+            fail("customCorpId", "CORP_MISMATCH",
+                 f"Earlier rows give this corp the customCorpId {given}; rows of one corp must agree.")
+        else:
+            s.file_names_without_id.add(key)
 
     def _resolve(self, plan: RowPlan, fail: Any) -> None:
         """Find the row's place and contact; refuse what would break a joined person or a scope."""

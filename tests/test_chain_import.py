@@ -161,7 +161,7 @@ async def test_row_errors_are_per_row_with_column_and_code(gql, client):
     rows = [
         ["好人", "负责人", m(), "企业一", None, "X1"],                       # 2 ok
         ["换名", "成员", m(), "企业二", None, "X1"],                         # 3 custom id of another name
-        ["换号", "成员", m(), "企业一", None, "X2"],                         # 4 name with another custom id
+        ["无号", "成员", m(), "企业一", None, None],                         # 4 the same corp without its id
         ["坏名", "成员", m(), "企业<一>", None, None],                       # 5 bad characters
         ["长名", "成员", m(), "企" * 33, None, None],                        # 6 too long
         ["人" * 33, "成员", m(), "企业三", None, None],                      # 7 contact name too long
@@ -293,3 +293,45 @@ async def test_import_progress_counts_corps_and_contacts_by_status(gql, client):
     token = await member_token(gql, person, joined["joinChain"]["corp"]["corpId"])
     data = await gql.ok(PROGRESS, {"c": f.gid("ChainSpace", w["chain"].id)}, token=token)
     assert data["chainSpace"]["importProgress"] is None
+
+
+async def test_a_name_shared_by_two_corps_needs_the_custom_id(gql, client):
+    w = await world()
+    for custom in ("S-1", "S-2"):
+        await ChainCorp.create(chain_id=w["chain"].id, group_id=w["groot"].id, custom_corp_id=custom,
+                               imported_name="同名企业", name_key="同名企业", status=ChainCorpStatus.IMPORTED)
+    content = xlsx([["甲", "成员", m(), "同名企业", None, None]])
+    job = await finished(gql, w["t"], (await upload(client, w["t"], w["chain"].id, "s.xlsx", content))["job"]["id"])
+    assert codes(job) == {2: [("AMBIGUOUS_CORP", "企业名称")]}
+    # With their customCorpIds, rows of both corps land, each on its own corp.
+    content = xlsx([["乙", "成员", m(), "同名企业", None, "S-1"], ["丙", "成员", m(), "同名企业", None, "S-2"],
+                    ["丁", "成员", m(), "新同名", None, "N-1"], ["戊", "成员", m(), "新同名", None, "N-2"]])
+    job = await finished(gql, w["t"], (await upload(client, w["t"], w["chain"].id, "t.xlsx", content))["job"]["id"])
+    assert job["errors"] == [] and (counts(job)["created"], counts(job)["corpsCreated"]) == (4, 2)
+    places = await ChainCorp.filter(chain_id=w["chain"].id).prefetch_related("contacts").order_by("custom_corp_id")
+    assert [(p.custom_corp_id, len(p.contacts)) for p in places] == [("N-1", 1), ("N-2", 1), ("S-1", 1), ("S-2", 1)]
+
+
+async def test_an_empty_upload_is_refused(gql, client):
+    w = await world()
+    result = await upload(client, w["t"], w["chain"].id, "empty.csv", b"")
+    assert result["userErrors"][0]["code"] == "EMPTY_FILE" and result["job"] is None
+
+
+async def test_a_queued_import_whose_starter_left_fails_without_writing(gql):
+    from flows.chain_import import TEMPLATE_HEADERS
+    from models import ImportSource, Member
+    from models.enums import ImportKind, MemberStatus
+
+    w = await world()
+    second = await f.member([w["root"]])
+    await f.grant(second, AdminKind.CHAIN_ADMIN, chain=w["chain"])
+    job = await ImportJob.create(corp_id=w["owner"].id, chain_id=w["chain"].id, kind=ImportKind.CHAIN_CONTACTS,
+                                 file_name="rows.csv", actor_kind="MEMBER", actor_id=second.id, created_by=second)
+    header = ",".join(TEMPLATE_HEADERS.values())
+    await ImportSource.create(job=job, file_name="rows.csv", content=f"{header}\n甲,成员,{m()},企业,,\n".encode())
+    await Member.filter(id=second.id).update(status=MemberStatus.RESIGNED.value)
+    await jobs.submit(job.id)
+    result = await finished(gql, w["t"], f.gid("ImportJob", job.id))
+    assert result["status"] == "FAILED" and codes(result) == {None: [("ACTOR_GONE", None)]}
+    assert not await ChainContact.filter(chain_id=w["chain"].id).exists()
