@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, request_response
+from starlette.routing import Route, WebSocketRoute, request_response
 from starlette.types import ASGIApp
 from tortoise.connection import get_connection
 
@@ -47,6 +47,8 @@ def create_app(
     limiter = limiter if limiter is not None else limiter_for(settings.redis_url)
     budgets = budgets or Budgets.from_settings(settings)
 
+    view = ProtectedGraphQL(schema)
+
     def gated(app: ASGIApp, *, authenticates: bool) -> RequestGate:
         return RequestGate(
             app, limiter=limiter, budgets=budgets, max_body_bytes=settings.max_body_bytes,
@@ -72,7 +74,9 @@ def create_app(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", gated(ProtectedGraphQL(schema), authenticates=True), methods=["GET", "POST"]),
+            Route("/graphql", gated(view, authenticates=True), methods=["GET", "POST"]),
+            # Subscriptions (graphql-transport-ws); the socket authenticates in connection_init.
+            WebSocketRoute("/graphql", view),
             Route("/imports/{job_id}/errors.xlsx", budgeted(error_report_file), methods=["GET"]),
             Route("/corps/{corp_id}/directory.xlsx", budgeted(directory_export_file), methods=["GET"]),
             Route("/invitations/{code}/qr.png", budgeted(invitation_qr), methods=["GET"]),

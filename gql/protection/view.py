@@ -18,8 +18,11 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL, StarletteRequestAdapter
 from strawberry.http import GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
+from auth.backend import AuthenticationFailed, authenticate
 from gql.context import Context, make_context
 from gql.protection.errors import BAD_REQUEST
 from gql.protection.extension import may_introspect
@@ -65,6 +68,18 @@ class ProtectedGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return make_context(scope_viewer(request.scope), request, response)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A socket authenticates once, with the token in its `connection_init` payload
+        (browsers cannot set headers on a websocket); a bad token closes it with 4403."""
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        try:
+            viewer = await authenticate(header if isinstance(header, str) else None)
+        except AuthenticationFailed as exc:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"}) from exc
+        context.refresh(viewer)
+        return UNSET
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # Without the right to introspect, a GET without a query is just a request without
