@@ -6,11 +6,27 @@ import strawberry
 from strawberry import relay
 
 from gql.auth.act_as import ActAsPayload, act_as
+from gql.apps.mutations.create_app_token import CreateAppTokenPayload, create_app_token
+from gql.apps.mutations.revoke_app_token import RevokeAppTokenPayload, revoke_app_token
+from gql.apps.types import app_token_node
+from gql.audit.types import audit_event_node
 from gql.auth.queries import AuthQuery
+from gql.chain.joining_types import join_request_node
+from gql.chain.mutations.approve_join_request import ApproveJoinRequestPayload, approve_join_request
+from gql.chain.mutations.confirm_chain_members import ConfirmChainMembersPayload, confirm_chain_members
 from gql.chain.mutations.create_chain_group import CreateChainGroupPayload, create_chain_group
 from gql.chain.mutations.create_chain_space import CreateChainSpacePayload, create_chain_space
+from gql.chain.mutations.create_invitation import CreateInvitationPayload, create_invitation
+from gql.chain.mutations.decline_invitation import DeclineInvitationPayload, decline_invitation
+from gql.chain.mutations.import_chain_contacts import ImportChainContactsPayload, import_chain_contacts
+from gql.chain.mutations.join_chain import JoinChainPayload, join_chain
+from gql.chain.mutations.remove_chain_corp import RemoveChainCorpPayload, remove_chain_corp
+from gql.chain.mutations.revoke_invitation import RevokeInvitationPayload, revoke_invitation
+from gql.chain.mutations.set_chain_rules import SetChainRulesPayload, set_chain_rules
+from gql.chain.mutations.update_chain_group import UpdateChainGroupPayload, update_chain_group
+from gql.chain.mutations.update_chain_space import UpdateChainSpacePayload, update_chain_space
 from gql.chain.queries import ChainQuery
-from gql.chain.types import chain_corp_node, chain_space_node, contact_node, group_node
+from gql.chain.types import chain_corp_node, chain_space_node, contact_node, group_node, invitation_node
 from gql.context import Info
 from gql.directory.mutations.create_corp import CreateCorpPayload, create_corp
 from gql.directory.mutations.create_member import CreateMemberPayload, create_member
@@ -32,6 +48,11 @@ from gql.directory.mutations.update_my_profile import UpdateMyProfilePayload, up
 from gql.directory.mutations.update_org_unit import UpdateOrgUnitPayload, update_org_unit
 from gql.directory.queries import DirectoryQuery, corp_node, unit_node
 from gql.directory.types import member_node
+from gql.imports.mutations.import_directory import ImportDirectoryPayload, import_directory
+from gql.imports.mutations.retry_import_job import RetryImportJobPayload, retry_import_job
+from gql.imports.queries import ImportQuery, ImportSubscription
+from gql.imports.types import import_job_node
+from gql.protection.extension import PROTECTION_EXTENSIONS, ProtectedSchema
 
 # Global id type name -> the policy-checked single-object loader.
 NODE_RESOLVERS = {
@@ -41,12 +62,17 @@ NODE_RESOLVERS = {
     "ChainSpace": chain_space_node,
     "ChainGroup": group_node,
     "ChainCorp": chain_corp_node,
+    "Invitation": invitation_node,
+    "JoinRequest": join_request_node,
     "ChainContact": contact_node,
+    "ImportJob": import_job_node,
+    "AppToken": app_token_node,
+    "AuditEvent": audit_event_node,
 }
 
 
 @strawberry.type
-class Query(AuthQuery, DirectoryQuery, ChainQuery):
+class Query(AuthQuery, DirectoryQuery, ChainQuery, ImportQuery):
     @strawberry.field(description="Any object by global id; null alike for unknown ids and objects you may not see.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         resolve = NODE_RESOLVERS.get(id.type_name)
@@ -74,8 +100,28 @@ class Mutation:
     set_field_settings: SetFieldSettingsPayload = strawberry.mutation(resolver=set_field_settings)
     grant_admin: GrantAdminPayload = strawberry.mutation(resolver=grant_admin)
     revoke_admin: RevokeAdminPayload = strawberry.mutation(resolver=revoke_admin)
+    import_directory: ImportDirectoryPayload = strawberry.mutation(resolver=import_directory)
+    retry_import_job: RetryImportJobPayload = strawberry.mutation(resolver=retry_import_job)
     create_chain_space: CreateChainSpacePayload = strawberry.mutation(resolver=create_chain_space)
     create_chain_group: CreateChainGroupPayload = strawberry.mutation(resolver=create_chain_group)
+    update_chain_space: UpdateChainSpacePayload = strawberry.mutation(resolver=update_chain_space)
+    update_chain_group: UpdateChainGroupPayload = strawberry.mutation(resolver=update_chain_group)
+    set_chain_rules: SetChainRulesPayload = strawberry.mutation(resolver=set_chain_rules)
+    remove_chain_corp: RemoveChainCorpPayload = strawberry.mutation(resolver=remove_chain_corp)
+    import_chain_contacts: ImportChainContactsPayload = strawberry.mutation(resolver=import_chain_contacts)
+    create_invitation: CreateInvitationPayload = strawberry.mutation(resolver=create_invitation)
+    revoke_invitation: RevokeInvitationPayload = strawberry.mutation(resolver=revoke_invitation)
+    join_chain: JoinChainPayload = strawberry.mutation(resolver=join_chain)
+    decline_invitation: DeclineInvitationPayload = strawberry.mutation(resolver=decline_invitation)
+    confirm_chain_members: ConfirmChainMembersPayload = strawberry.mutation(resolver=confirm_chain_members)
+    approve_join_request: ApproveJoinRequestPayload = strawberry.mutation(resolver=approve_join_request)
+    create_app_token: CreateAppTokenPayload = strawberry.mutation(resolver=create_app_token)
+    revoke_app_token: RevokeAppTokenPayload = strawberry.mutation(resolver=revoke_app_token)
 
 
-schema = strawberry.Schema(query=Query, mutation=Mutation)
+@strawberry.type
+class Subscription(ImportSubscription):
+    pass
+
+
+schema = ProtectedSchema(query=Query, mutation=Mutation, subscription=Subscription, extensions=PROTECTION_EXTENSIONS)

@@ -21,6 +21,17 @@ class Settings(BaseSettings):
     dev: bool = Field(default=False, alias="CHAINGATE_DEV")
     member_token_ttl_seconds: int = Field(default=8 * 3600, alias="CHAINGATE_TOKEN_TTL")
     public_url: str = Field(default="http://127.0.0.1:8000", alias="CHAINGATE_PUBLIC_URL")
+    # Request budgets (token buckets): per member / person / app, and per IP for anonymous
+    # requests; a rate of 0 turns that limit off. Shared through Redis when REDIS_URL is set.
+    rate_limit_per_second: float = Field(default=30.0, alias="CHAINGATE_RATE_LIMIT")
+    rate_limit_burst: int = Field(default=300, alias="CHAINGATE_RATE_BURST")
+    anonymous_rate_limit_per_second: float = Field(default=10.0, alias="CHAINGATE_ANON_RATE_LIMIT")
+    anonymous_rate_limit_burst: int = Field(default=100, alias="CHAINGATE_ANON_RATE_BURST")
+    max_body_bytes: int = Field(default=1024 * 1024, alias="CHAINGATE_MAX_BODY_BYTES")
+    max_upload_bytes: int = Field(default=64 * 1024 * 1024, alias="CHAINGATE_MAX_UPLOAD_BYTES")
+    # Notification delivery: a webhook when a URL is set (signed with the secret), else the log.
+    webhook_url: str | None = Field(default=None, alias="CHAINGATE_WEBHOOK_URL")
+    webhook_secret: str | None = Field(default=None, alias="CHAINGATE_WEBHOOK_SECRET")
 
 
 @lru_cache

@@ -68,3 +68,73 @@ def export_range(viewer: Viewer) -> tuple[str, ...] | None:
     if d.manages_all or (viewer.kind is ViewerKind.APP and d.reads_all):
         return None
     return d.range_paths(AdminRight.EXPORT)
+
+
+def can_manage_app_tokens(viewer: Viewer, corp_id: int) -> bool:
+    """See, issue and revoke a corp's partner-app tokens: its super admins in person only.
+
+    Not directory admins (they cannot grant rights either), and never an app: a token
+    that could mint tokens would outlive its own revocation.
+    """
+    return can_administer_corp(viewer, corp_id)
+
+
+def can_import_directory(viewer: Viewer, corp_id: int) -> bool:
+    """Start a directory import: whoever manages some part of the corp; rows outside the
+    importer's ranges then fail one by one with OUT_OF_SCOPE."""
+    d = viewer.directory
+    if d is None or d.corp_id != corp_id or not viewer.has_scope(AppScope.DIRECTORY_WRITE):
+        return False
+    if viewer.kind is ViewerKind.APP:
+        return d.reads_all
+    return d.manages_all or bool(d.range_paths(AdminRight.MANAGE))
+
+
+def can_read_audit(viewer: Viewer, corp_id: int) -> bool:
+    """A corp's audit trail: its super admins in person, and its own apps holding audit:read.
+
+    A chain-bound app is cut to its chain, and the trail is corp-wide: it reads none of it.
+    Anyone else is answered as if the corp had no events at all.
+    """
+    if viewer.corp_id != corp_id:
+        return False
+    if viewer.kind is ViewerKind.APP:
+        return viewer.has_scope(AppScope.AUDIT_READ) and viewer.bound_chain_id is None
+    return _is_member(viewer) and viewer.is_super_admin
+
+
+def can_manage_chain_corp(viewer: Viewer, chain_id: int, group_path: str) -> bool:
+    """Remove a corp from a chain: whole-chain admins, and chain admins over the corp's group."""
+    a = viewer.chain(chain_id)
+    if a is None or not (_is_member(viewer) or viewer.has_scope(AppScope.CHAIN_WRITE)):
+        return False
+    return a.admin_all or under_any(group_path, a.admin_group_paths)
+
+
+def can_invite(viewer: Viewer, chain_id: int, group_path: str, *, own_leader_group_path: str | None) -> bool:
+    """Create an invitation into the group at `group_path` (SPEC §3.3).
+
+    Chain admins invite anywhere in their range; a joined leader of a downstream corp only
+    into its own group (`own_leader_group_path`, loaded by the caller). Only members invite:
+    an invitation dies with its creator, so it needs a person behind it.
+    """
+    a = viewer.chain(chain_id)
+    if a is None or not _is_member(viewer):
+        return False
+    if a.admin_all or under_any(group_path, a.admin_group_paths):
+        return True
+    return own_leader_group_path is not None and group_path == own_leader_group_path
+
+
+def can_decide_join_requests(viewer: Viewer, corp_id: int) -> bool:
+    """Approve people into a corp (and through it into a chain): that corp's super admins."""
+    return can_administer_corp(viewer, corp_id)
+
+
+def can_import_chain(viewer: Viewer, chain_id: int) -> bool:
+    """Import contacts into a chain: its admins (rows outside a group admin's groups then fail
+    one by one with OUT_OF_SCOPE), and the owner's apps holding chain:write."""
+    a = viewer.chain(chain_id)
+    if a is None or not a.is_admin:
+        return False
+    return _is_member(viewer) or viewer.has_scope(AppScope.CHAIN_WRITE)

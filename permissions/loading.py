@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime, timezone
 from collections.abc import Iterable
 from typing import Any
 
@@ -241,6 +242,21 @@ async def app_viewer(token: AppToken) -> Viewer:
         directory=directory,
         chains=tuple(chains),
     )
+
+
+async def actor_viewer(kind: str, actor_id: int | None) -> Viewer | None:
+    """The Viewer a background job acts as, re-resolved whenever it runs: a member who
+    resigned or an app token revoked since the job was queued acts no more."""
+    if actor_id is None:
+        return None
+    if kind == ViewerKind.MEMBER.value:
+        return await member_viewer(actor_id)
+    if kind == ViewerKind.APP.value:
+        token = await AppToken.get_or_none(id=actor_id, revoked_at=None)
+        if token is None or (token.expires_at is not None and token.expires_at <= datetime.now(timezone.utc)):
+            return None
+        return await app_viewer(token)
+    return None
 
 
 # --- facts for the in-memory evaluators ---------------------------------------------

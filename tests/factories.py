@@ -166,3 +166,46 @@ async def contact(
 
 async def rule(chain: ChainSpace, **kw: Any) -> ChainRule:
     return await ChainRule.create(chain=chain, **kw)
+
+
+def person_token(mobile: str, name: str | None = None) -> str:
+    from auth.tokens import issue_person_token
+
+    return issue_person_token(mobile, name)
+
+
+async def invitation(chain: ChainSpace, creator: Member, g: ChainGroup | None = None, **kw: Any) -> Any:
+    from models import Invitation
+
+    return await Invitation.create(chain=chain, group=g, code=f"inv{next(_seq)}", created_by=creator, **kw)
+
+
+async def imported_contact(
+    place: ChainCorp, name: str, role: ContactRole = ContactRole.LEADER, mobile: str | None = None
+) -> ChainContact:
+    """An imported, not yet joined contact with its personal join code (as the chain import writes it)."""
+    from datetime import datetime, timezone
+
+    leader = role is ContactRole.LEADER
+    return await ChainContact.create(
+        chain_id=place.chain_id,
+        chain_corp=place,
+        name=name,
+        mobile=mobile or unique_mobile(),
+        role=role,
+        status=ContactStatus.INVITED if leader else ContactStatus.IMPORTED,
+        join_code=f"jc{next(_seq)}",
+        invited_at=datetime.now(timezone.utc),
+    )
+
+
+async def imported_place(g: ChainGroup, name: str, custom_corp_id: str | None = None) -> ChainCorp:
+    """An imported corp that has not joined yet (no corp identity chosen)."""
+    return await ChainCorp.create(
+        chain_id=g.chain_id,
+        group=g,
+        custom_corp_id=custom_corp_id,
+        imported_name=name,
+        name_key=normalise_corp_name(name),
+        status=ChainCorpStatus.IMPORTED,
+    )

@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 from tortoise.expressions import Q, Subquery
 
+from gql.audit.queries import corp_audit_events
 from gql.context import Info
 from gql.enums import Gender, MemberStatus, Scope
 from gql.relay import Connection, paginate
@@ -208,6 +209,9 @@ class FieldSetting:
 class CorpNode(relay.Node):
     pk: relay.NodeID[int]
     _c: strawberry.Private[Corp]
+    audit_events = strawberry.field(
+        resolver=corp_audit_events, description="The corp's audit trail, newest first: super admins and audit:read apps."
+    )
 
     @strawberry.field
     def name(self) -> str:
@@ -283,3 +287,9 @@ class CorpNode(relay.Node):
             chain.chains_q(info.context.viewer) & (Q(owner_corp_id=self._c.id) | Q(id__in=joined))
         ).order_by("id")
         return [ChainSpaceNode(pk=c.id, _c=c) for c in rows]
+
+    @strawberry.field(description="Partner-app tokens of this corp; its super admins only, empty for anyone else.")
+    async def app_tokens(self, info: Info) -> list[Annotated[AppTokenNode, strawberry.lazy("gql.apps.types")]]:
+        from gql.apps.types import corp_app_tokens
+
+        return await corp_app_tokens(info, self._c.id)  # type: ignore[return-value]
