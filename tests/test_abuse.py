@@ -102,6 +102,29 @@ async def test_fragment_fan_out_is_costed_once_per_fragment_and_refused(database
     assert r.errors[0]["extensions"]["actual"] >= 2**60
 
 
+REPEATED_280 = "{ " + "viewer { corp { name } } " * 280 + "}"
+# Five viewers holding five corps holding two root units: 50 merged root units.
+MERGED_NESTING = "{ " + ("viewer { " + ("corp { " + "rootUnit { name } " * 2 + "} ") * 5 + "} ") * 5 + "}"
+
+
+@pytest.mark.parametrize("query", [REPEATED_280, MERGED_NESTING], ids=["280 copies", "5x5x2 merged"])
+async def test_repeated_fields_that_would_stall_validation_are_refused(database, query):
+    # graphql-core compares every pair of same-key fields, recursively: without this limit
+    # these take it hundreds of milliseconds of CPU, within the token limit.
+    async with api() as c:
+        r = await post(c, query)
+    assert_refused(r, limit="repeats")
+    assert r.errors[0]["extensions"]["allowed"] == DEFAULT_LIMITS.max_repeats
+    assert r.seconds < 0.25, f"refusal took {r.seconds:.3f} s"
+
+
+async def test_a_field_repeated_a_few_times_is_answered(database):
+    query = "{ " + "viewer { kind } " * DEFAULT_LIMITS.max_repeats + "}"
+    async with api() as c:
+        r = await post(c, query)
+    assert r.body == {"data": {"viewer": {"kind": "ANONYMOUS"}}}
+
+
 async def test_token_flood_is_refused_by_the_parser(database):
     async with api() as c:
         r = await post(c, TOKEN_FLOOD)

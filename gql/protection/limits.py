@@ -6,6 +6,13 @@ is refused first. Every fragment is measured once and remembered, so a fragment 
 a million times over costs one measurement; a fragment cycle measures as nothing here
 and is reported by graphql-core's own NoFragmentCycles rule.
 
+Repeats: how many fields graphql-core will merge under one response key: inline fragments
+and fragment spreads flattened in, and the selections of same-key parents merged, so five
+`viewer`s each holding five `corp`s make 25 `corp`s. OverlappingFieldsCanBeMerged compares
+every pair of them, recursively: 280 copies of `viewer { corp { name } }`, or five-by-five
+nestings, cost it half a second or more while staying inside the token limit; real queries
+merge a key a few times at most.
+
 Estimated cost, in resolver calls: every field counts 1, multiplied by how many times
 its parent list may repeat it: `first` (default 20, capped at 100) for the edges/nodes
 of a connection, LIST_ESTIMATE for other lists. Introspection fields (`__schema`,
@@ -14,6 +21,7 @@ of a connection, LIST_ESTIMATE for other lists. Introspection fields (`__schema`
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +54,7 @@ LIST_ESTIMATE = 10
 class QueryLimits:
     max_depth: int = 12
     max_aliases: int = 30
+    max_repeats: int = 10
     max_tokens: int = 2000
     max_cost: int = 10_000
 
@@ -58,6 +67,7 @@ class QueryShape:
     depth: int
     aliases: int
     cost: int
+    repeats: int = 0
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,43 @@ class _Measure:
             self._active.discard(name)
         self._depth_memo[name] = value
         return value
+
+    # --- repeats ----------------------------------------------------------------------
+
+    def most_merged(self, sets: list[SelectionSetNode], cap: int) -> int:
+        """The most fields graphql-core will merge under one response key anywhere below
+        `sets` (selection sets merged because their parents share a key). Stops counting
+        once past `cap`: the answer is then only known to be too many."""
+        groups: dict[str, list[SelectionSetNode | None]] = defaultdict(list)
+        seen: set[str] = set()
+        for selection_set in sets:
+            self._collect(selection_set, groups, seen)
+        worst = 0
+        for subs in groups.values():
+            worst = max(worst, len(subs))
+            if worst > cap:
+                return worst
+            children = [c for c in subs if c is not None]
+            if children:
+                worst = max(worst, self.most_merged(children, cap))
+                if worst > cap:
+                    return worst
+        return worst
+
+    def _collect(
+        self, selection_set: SelectionSetNode, groups: dict[str, list[SelectionSetNode | None]], seen: set[str]
+    ) -> None:
+        for sel in selection_set.selections:
+            if isinstance(sel, FieldNode):
+                groups[(sel.alias or sel.name).value].append(sel.selection_set)
+            elif isinstance(sel, InlineFragmentNode):
+                self._collect(sel.selection_set, groups, seen)
+            elif isinstance(sel, FragmentSpreadNode):
+                # graphql-core compares a fragment once per selection, however often spread.
+                fragment = self.fragments.get(sel.name.value)
+                if fragment is not None and sel.name.value not in seen:
+                    seen.add(sel.name.value)
+                    self._collect(fragment.selection_set, groups, seen)
 
     # --- cost -------------------------------------------------------------------------
 
@@ -211,8 +258,11 @@ def _root_type(schema: GraphQLSchema, operation: OperationType) -> GraphQLObject
     return schema.query_type
 
 
-def measure(schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any] | None) -> QueryShape:
-    """Depth, aliases and estimated cost of the document's heaviest operation."""
+def measure(
+    schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any] | None, cap: int = 1000
+) -> QueryShape:
+    """Depth, aliases, repeats and estimated cost of the document's heaviest operation
+    (repeats counted up to `cap`)."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     m = _Measure(schema, fragments, variables or {})
     depth = cost = 0
@@ -220,7 +270,9 @@ def measure(schema: GraphQLSchema, document: DocumentNode, variables: Mapping[st
         if isinstance(d, OperationDefinitionNode):
             depth = max(depth, m.depth(d.selection_set))
             cost = max(cost, m.cost(d.selection_set, _root_type(schema, d.operation), None))
-    return QueryShape(depth=depth, aliases=count_aliases(document), cost=cost)
+    roots = [d.selection_set for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    repeats = max((m.most_merged([r], cap) for r in roots), default=0)
+    return QueryShape(depth=depth, aliases=count_aliases(document), cost=cost, repeats=repeats)
 
 
 def first_exceeded(shape: QueryShape, limits: QueryLimits) -> LimitExceeded | None:
@@ -228,6 +280,12 @@ def first_exceeded(shape: QueryShape, limits: QueryLimits) -> LimitExceeded | No
         return LimitExceeded(
             "aliases", limits.max_aliases, shape.aliases,
             f"The query uses {shape.aliases} aliases; at most {limits.max_aliases} are allowed.",
+        )
+    if shape.repeats > limits.max_repeats:
+        return LimitExceeded(
+            "repeats", limits.max_repeats, shape.repeats,
+            f"The query asks for one field {shape.repeats} times over in one place (repeated fields, "
+            f"fragments and parents merge); at most {limits.max_repeats} are allowed.",
         )
     if shape.depth > limits.max_depth:
         return LimitExceeded(
