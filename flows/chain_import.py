@@ -100,6 +100,9 @@ class Contact:
     role: ContactRole
     status: ContactStatus
     join_code: str | None
+    mobile: str = ""
+    # Set while a batch is written: this row gave the contact its (first) invitation.
+    invite: bool = False
 
 
 @dataclass
@@ -174,7 +177,8 @@ class ChainState:
             "id", "chain_corp_id", "name", "role", "status", "mobile", "join_code"
         ):
             state.contacts[c["mobile"]] = Contact(
-                c["id"], c["chain_corp_id"], c["name"], ContactRole(c["role"]), ContactStatus(c["status"]), c["join_code"]
+                c["id"], c["chain_corp_id"], c["name"], ContactRole(c["role"]), ContactStatus(c["status"]), c["join_code"],
+                c["mobile"],
             )
         return state
 
@@ -338,25 +342,41 @@ class ChainImporter:
         s = self.state
         delta: list[tuple[str, Any]] = []
         new_groups: dict[tuple[str, ...], tuple[int, str]] = {}
-        audit: list[AuditEvent] = []
-        invites: list[ChainContact] = []
+        new_contacts: list[ChainContact] = []
+        written: list[tuple[RowPlan, Place, str]] = []
+        places = []
         for plan in plans:
             group_id = await self._ensure_group(plan.group, new_groups) if plan.group is not None else None
-            place = await self._ensure_place(plan, group_id, delta)
-            outcome = await self._ensure_contact(plan, place, delta, invites)
+            places.append(await self._ensure_place(plan, group_id, delta))
+        await self._insert_new_places()
+        for plan, place in zip(plans, places):
+            outcome = await self._ensure_contact(plan, place, delta, new_contacts)
             self.counts[outcome] += 1
             if outcome != "unchanged":
-                audit.append(event(
-                    self.viewer, "chainContact.import", "ChainContact", s.contacts_pending[plan.mobile].id,
-                    corp_id=s.chain.owner_corp_id,
-                    after={"row": plan.row, "name": plan.name, "role": plan.role.value, "corp": place.id, "outcome": outcome},
-                ))
-        for contact in invites:
-            await chain_notices.invite_leader(contact, s.chain, s.owner_name, s.places_pending[contact.chain_corp_id].imported_name)
-        self.counts["invited"] += len(invites)
+                written.append((plan, place, outcome))
+        if new_contacts:
+            # One insert for the batch; the ids come back by the (chain, mobile) key.
+            await ChainContact.bulk_create(new_contacts)
+            ids = dict(await ChainContact.filter(
+                chain_id=s.chain.id, mobile__in=[c.mobile for c in new_contacts]
+            ).values_list("mobile", "id"))
+            for c in new_contacts:
+                s.contacts_pending[c.mobile].id = ids[c.mobile]
+        invited = [s.contacts_pending[plan.mobile] for plan, _, _ in written if s.contacts_pending[plan.mobile].invite]
+        await chain_notices.invite_leaders([
+            chain_notices.LeaderInvite(c.id, c.mobile, c.name, c.role, c.join_code or "", s.places_pending[c.place_id].imported_name)
+            for c in invited
+        ], s.chain, s.owner_name)
+        self.counts["invited"] += len(invited)
         self.counts["groupsCreated"] += len(new_groups)
-        if audit:
-            await AuditEvent.bulk_create(audit)
+        await AuditEvent.bulk_create([
+            event(
+                self.viewer, "chainContact.import", "ChainContact", s.contacts_pending[plan.mobile].id,
+                corp_id=s.chain.owner_corp_id,
+                after={"row": plan.row, "name": plan.name, "role": plan.role.value, "corp": place.id, "outcome": outcome},
+            )
+            for plan, place, outcome in written
+        ])
         delta.append(("groups", new_groups))
         return delta
 
@@ -381,13 +401,10 @@ class ChainImporter:
             pending = s.new_by_key.get((plan.name_key, plan.custom_corp_id))
             if pending is not None:
                 return pending
-            row = await ChainCorp.create(
-                chain_id=s.chain.id, group_id=group_id or s.root.id, custom_corp_id=plan.custom_corp_id,
-                imported_name=plan.corp_name, name_key=plan.name_key, status=ChainCorpStatus.IMPORTED,
-            )
-            place = Place(row.id, row.custom_corp_id, row.imported_name, row.name_key, row.status, row.group_id)
+            # Inserted with the batch's other new corps; the id is filled in then.
+            place = Place(0, plan.custom_corp_id, plan.corp_name, plan.name_key, ChainCorpStatus.IMPORTED,
+                          group_id or s.root.id)
             s.new_by_key[(plan.name_key, plan.custom_corp_id)] = place
-            s.places_pending[place.id] = place
             delta.append(("place", place))
             self.counts["corpsCreated"] += 1
             return place
@@ -410,21 +427,39 @@ class ChainImporter:
         delta.append(("place", place))
         return place
 
+    async def _insert_new_places(self) -> None:
+        """One insert for the batch's new corps; their ids come back by (name key, customCorpId)."""
+        s = self.state
+        if not s.new_by_key:
+            return
+        last = await ChainCorp.filter(chain_id=s.chain.id).order_by("-id").first().values_list("id", flat=True)
+        await ChainCorp.bulk_create([
+            ChainCorp(chain_id=s.chain.id, group_id=p.group_id, custom_corp_id=p.custom_corp_id,
+                      imported_name=p.imported_name, name_key=p.name_key, status=ChainCorpStatus.IMPORTED)
+            for p in s.new_by_key.values()
+        ])
+        rows = await ChainCorp.filter(
+            chain_id=s.chain.id, id__gt=last or 0, status=ChainCorpStatus.IMPORTED.value, corp_id=None
+        ).values_list("id", "name_key", "custom_corp_id")
+        ids = {(key, custom): i for i, key, custom in rows}
+        for key, place in s.new_by_key.items():
+            place.id = ids[key]
+            s.places_pending[place.id] = place
+
     async def _ensure_contact(
-        self, plan: RowPlan, place: Place, delta: list[tuple[str, Any]], invites: list[ChainContact]
+        self, plan: RowPlan, place: Place, delta: list[tuple[str, Any]], new_contacts: list[ChainContact]
     ) -> str:
         s = self.state
         existing = plan.contact
         leader = plan.role is ContactRole.LEADER
         if existing is None:
-            row = await ChainContact.create(
+            row = ChainContact(
                 chain_id=s.chain.id, chain_corp_id=place.id, name=plan.name, mobile=plan.mobile, role=plan.role,
                 status=ContactStatus.INVITED if leader else ContactStatus.IMPORTED,
                 join_code=new_code() if leader else None, invited_at=jobs.now() if leader else None,
             )
-            if leader:
-                invites.append(row)
-            contact = Contact(row.id, place.id, row.name, row.role, row.status, row.join_code)
+            new_contacts.append(row)
+            contact = Contact(0, place.id, row.name, row.role, row.status, row.join_code, plan.mobile, invite=leader)
             s.contacts_pending[plan.mobile] = contact
             delta.append(("contact", (plan.mobile, contact)))
             return "created"
@@ -438,18 +473,21 @@ class ChainImporter:
             changes["chain_corp_id"] = place.id
             if status is ContactStatus.REMOVED:
                 status = ContactStatus.IMPORTED
-        if leader and existing.join_code is None and status in (ContactStatus.IMPORTED, ContactStatus.INVITED):
+        # A leader is invited once: a contact that never had a personal link gets one now.
+        invite = leader and existing.join_code is None and status in (ContactStatus.IMPORTED, ContactStatus.INVITED)
+        if invite:
             changes.update(join_code=new_code(), invited_at=jobs.now())
             status = ContactStatus.INVITED
         if status is not existing.status:
             changes["status"] = status.value
-        contact = Contact(existing.id, place.id, plan.name, plan.role, status, changes.get("join_code", existing.join_code))
+        contact = Contact(
+            existing.id, place.id, plan.name, plan.role, status, changes.get("join_code", existing.join_code),
+            plan.mobile, invite=invite,
+        )
         s.contacts_pending[plan.mobile] = contact
         if not changes:
             return "unchanged"
         await ChainContact.filter(id=existing.id).update(**changes)
-        if "join_code" in changes:
-            invites.append(await ChainContact.get(id=existing.id))
         delta.append(("contact", (plan.mobile, contact)))
         return "updated"
 

@@ -6,6 +6,7 @@ decides what is due when, and what a message needs to say.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from strawberry import relay
@@ -13,7 +14,7 @@ from strawberry import relay
 from models import ChainContact, ChainSpace, Corp, Member, Notification
 from models.chain import JoinRequest
 from models.directory import Person
-from models.enums import AdminKind, MemberStatus
+from models.enums import AdminKind, ContactRole, MemberStatus
 from models.settings import get_settings
 
 INVITATION = "CHAIN_INVITATION"
@@ -41,39 +42,45 @@ def _gid(type_name: str, pk: int) -> str:
     return str(relay.GlobalID(type_name, str(pk)))
 
 
-async def invite_leader(contact: ChainContact, chain: ChainSpace, owner_name: str, corp_name: str) -> None:
-    """The invitation now and a reminder on each of the next REMINDER_DAYS days (the caller has
-    set contact.join_code). A leader who already had an invitation gets none again."""
-    if await Notification.filter(chain_contact_id=contact.id, kind=INVITATION).exists():
-        return
-    assert contact.join_code is not None
+@dataclass(frozen=True)
+class LeaderInvite:
+    """An imported leader who gets its invitation now (and so never had one before)."""
+
+    contact_id: int
+    mobile: str
+    name: str
+    role: ContactRole
+    code: str
+    corp_name: str
+
+
+async def invite_leaders(leaders: Sequence[LeaderInvite], chain: ChainSpace, owner_name: str) -> None:
+    """For each leader: the invitation now and a reminder on each of the next REMINDER_DAYS days."""
     start = now()
-    payload = {
-        "chainId": _gid("ChainSpace", chain.id),
-        "chainName": chain.name,
-        "ownerCorpName": owner_name,
-        "corpName": corp_name,
-        "contactName": contact.name,
-        "role": contact.role.value,
-        "code": contact.join_code,
-        "joinUrl": join_url(contact.join_code),
-    }
-    rows = [
-        Notification(
-            kind=INVITATION, recipient_mobile=contact.mobile, chain_contact_id=contact.id, payload=payload, due_at=start
-        )
-    ]
-    rows += [
-        Notification(
-            kind=REMINDER,
-            recipient_mobile=contact.mobile,
-            chain_contact_id=contact.id,
-            payload={**payload, "day": day},
-            due_at=start + timedelta(days=day),
-        )
-        for day in range(1, REMINDER_DAYS + 1)
-    ]
-    await Notification.bulk_create(rows)
+    rows: list[Notification] = []
+    for leader in leaders:
+        payload = {
+            "chainId": _gid("ChainSpace", chain.id),
+            "chainName": chain.name,
+            "ownerCorpName": owner_name,
+            "corpName": leader.corp_name,
+            "contactName": leader.name,
+            "role": leader.role.value,
+            "code": leader.code,
+            "joinUrl": join_url(leader.code),
+        }
+        rows += [
+            Notification(
+                kind=INVITATION if day == 0 else REMINDER,
+                recipient_mobile=leader.mobile,
+                chain_contact_id=leader.contact_id,
+                payload=payload if day == 0 else {**payload, "day": day},
+                due_at=start + timedelta(days=day),
+            )
+            for day in range(REMINDER_DAYS + 1)
+        ]
+    if rows:
+        await Notification.bulk_create(rows)
 
 
 INVITING = (INVITATION, REMINDER)
