@@ -4,11 +4,11 @@ import strawberry
 from strawberry import relay
 
 from flows.chain import create_chain_space as create_chain_space_flow
+from gql.chain.refresh import refresh_viewer
 from gql.chain.types import ChainSpaceNode, chain_space_node
 from gql.context import Info
 from gql.errors import UserError, run_flow
 from gql.relay import decode_id
-from permissions.loading import member_viewer
 
 
 @strawberry.input
@@ -38,8 +38,5 @@ async def create_chain_space(info: Info, input: CreateChainSpaceInput) -> Create
     if chain_id is None:
         return CreateChainSpacePayload(chain_space=None, user_errors=errors)
     # The viewer was resolved before the chain existed: re-resolve so the payload shows it.
-    if ctx.viewer.member_id is not None:
-        refreshed = await member_viewer(ctx.viewer.member_id, token_id=ctx.viewer.token_id)
-        if refreshed is not None:
-            ctx.refresh(refreshed)
+    await refresh_viewer(ctx)
     return CreateChainSpacePayload(chain_space=await chain_space_node(info, chain_id), user_errors=[])
