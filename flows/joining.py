@@ -125,13 +125,12 @@ async def plan_join(viewer: Viewer, code: str) -> JoinPlan:
     if entry.contact is not None and entry.contact.mobile != person.mobile:
         # A notification link is personal: for anyone else it opens nothing.
         raise NotFound("code")
-    contact = entry.contact or await ChainContact.get_or_none(chain_id=entry.chain.id, mobile=person.mobile)
+    contact, place = await _contact_and_place(entry.chain.id, person.mobile)
     identities = await identities_of(person)
-    if contact is None:
+    if contact is None or place is None:
         if entry.chain.import_only:
             raise FlowError("IMPORT_ONLY", "Only corps imported by the chain's owner may join this chain.", "code")
         return JoinPlan(entry, person, None, None, JoinRule.CHOOSE_OR_CREATE, identities)
-    place = await ChainCorp.get(id=contact.chain_corp_id)
     if contact.status is ContactStatus.REMOVED or place.status is ChainCorpStatus.REMOVED:
         raise FlowError("REMOVED_FROM_CHAIN", "You were removed from this chain.", "code")
     plan = JoinPlan(entry, person, contact, place, JoinRule.CHOOSE_OR_CREATE, identities)
@@ -161,6 +160,19 @@ async def plan_join(viewer: Viewer, code: str) -> JoinPlan:
     return plan
 
 
+async def _contact_and_place(chain_id: int, mobile: str) -> tuple[ChainContact | None, ChainCorp | None]:
+    """The person's contact in the chain and its place, read consistently: a place folded into
+    another between the two reads has moved the contact, so read again."""
+    for _ in range(MAX_ATTEMPTS):
+        contact = await ChainContact.get_or_none(chain_id=chain_id, mobile=mobile)
+        if contact is None:
+            return None, None
+        place = await ChainCorp.get_or_none(id=contact.chain_corp_id)
+        if place is not None:
+            return contact, place
+    raise FlowError("TRY_AGAIN", "The chain changed while you were joining; try again.")
+
+
 async def join_chain(viewer: Viewer, code: str, choice: Choice, *, origin: Origin | None = None) -> JoinResult:
     """Join as the plan says; a lost race (another leader decided first) means: plan again."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -186,7 +198,9 @@ async def _carry_out(viewer: Viewer, plan: JoinPlan, choice: Choice, origin: Ori
         )
     if plan.rule is JoinRule.AWAITING_APPROVAL:
         assert plan.contact is not None and plan.place is not None and plan.required_corp is not None
-        request = await JoinRequest.get(contact_id=plan.contact.id, status=JoinRequestStatus.PENDING.value)
+        request = await JoinRequest.get_or_none(contact_id=plan.contact.id, status=JoinRequestStatus.PENDING.value)
+        if request is None:
+            raise Retry()  # decided since the plan was read
         return JoinResult(JoinOutcome.PENDING_APPROVAL, plan.contact.id, plan.place.id, plan.required_corp, request=request)
     if plan.rule is JoinRule.MUST_JOIN_CHAIN_CORP:
         # The corp is decided (by rule 1, or by a leader who came first): whatever this person
