@@ -32,6 +32,7 @@ ABUSE: dict[str, dict[str, Any] | bytes] = {
     "fragment fan-out 2^60": {"query": "query { ...F60 } fragment F0 on Query { viewer { kind } } " + " ".join(
         f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, 61))},
     "2500 tokens": {"query": "{ viewer { " + "kind " * 2500 + "} }"},
+    "280 repeated selections": {"query": "{ " + "viewer { corp { name } } " * 280 + "}"},
     "over-cost nested pages": {"query": 'query { corp(id: "Q29ycDox") { members(first: 100) { edges { node { corp {'
                                " members(first: 100) { edges { node { name } } } } } } } } }"},
     "introspection (anonymous)": {"query": get_introspection_query()},

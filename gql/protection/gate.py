@@ -1,5 +1,6 @@
-"""The HTTP gate in front of /graphql: body size, request budgets and authentication, in
-the order that costs an abuser most and us least.
+"""The HTTP gate in front of /graphql (and, budget only, the file and image endpoints):
+body size, request budgets and authentication, in the order that costs an abuser most and
+us least.
 
 1. A declared body over the limit is refused from the headers alone (413).
 2. The caller's budget is drawn before any database work: the member, person or app
