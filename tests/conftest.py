@@ -79,9 +79,15 @@ async def database() -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 async def client(database: str) -> AsyncIterator[httpx.AsyncClient]:
+    from auth.ratelimit import InMemoryRateLimiter, RateRule
     from gql.app import create_app
+    from gql.protection.gate import Budgets
 
-    app = create_app(manage_db=False)
+    # Budgets are tested on their own apps (test_rate_limits.py); the shared client must not
+    # run out of them however many requests a property test sends, nor open Redis clients
+    # that nothing closes when REDIS_URL happens to be set.
+    off = RateRule(0, 0)
+    app = create_app(manage_db=False, limiter=InMemoryRateLimiter(), budgets=Budgets(off, off, off))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
         yield c
 

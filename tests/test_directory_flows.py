@@ -351,3 +351,13 @@ async def test_an_id_of_another_type_is_not_found_not_a_crash(gql):
     assert errors(await gql.ok(DELETE_UNIT, {"id": corp_gid}, w["t"]), "deleteOrgUnit") == ["NOT_FOUND"]
     assert errors(await gql.ok(DELETE_MEMBER, {"id": corp_gid}, w["t"]), "deleteMember") == ["NOT_FOUND"]
     assert errors(await gql.ok(RESIGN, {"id": corp_gid}, w["t"]), "resignMember") == ["NOT_FOUND"]
+
+
+async def test_a_forged_cursor_past_any_list_is_a_bad_request(gql):
+    import base64
+
+    w = await world()
+    cursor = base64.urlsafe_b64encode(b"o:99999999999999999999").decode()
+    body = await gql('query($id: ID!, $after: String) { corp(id: $id) { members(after: $after) { totalCount } } }',
+                     {"id": f.gid("Corp", w["corp"].id), "after": cursor}, w["t"])
+    assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
