@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests import factories as f
-from models import AdminGrant, AuditEvent, ChainRule, Member, OrgUnit, Placement
+from models import AdminGrant, AuditEvent, ChainRule, Invitation, Member, OrgUnit, Placement
 from models.enums import AdminKind, AdminRight, MemberStatus
 
 UPDATE_UNIT = """
@@ -262,6 +262,7 @@ async def test_resign_hands_leadership_rules_and_invitations_to_the_heir(gql):
     heir = await f.member([w["rnd"]])
     chain, root_group = await f.chain_space(w["corp"])
     rule = await f.rule(chain, subject_member=leaver, object_group=root_group)
+    open_invitation = await f.invitation(chain, leaver)
     data = await gql.ok(RESIGN, {"id": f.gid("Member", leaver.id), "to": f.gid("Member", leaver.id)}, w["t"])
     assert errors(data, "resignMember") == ["INVALID_HANDOVER"]
     data = await gql.ok(RESIGN, {"id": f.gid("Member", leaver.id), "to": f.gid("Member", heir.id)}, w["t"])
@@ -269,6 +270,7 @@ async def test_resign_hands_leadership_rules_and_invitations_to_the_heir(gql):
     seat = await Placement.get(member_id=heir.id, unit_id=w["sales"].id)
     assert seat.is_leader
     assert (await ChainRule.get(id=rule.id)).subject_member_id == heir.id
+    assert (await Invitation.get(id=open_invitation.id)).created_by_id == heir.id
     assert not await Placement.filter(member_id=leaver.id, is_leader=True).exists()
 
 
