@@ -355,11 +355,13 @@ class ChainImporter:
             if outcome != "unchanged":
                 written.append((plan, place, outcome))
         if new_contacts:
-            # One insert for the batch; the ids come back by the (chain, mobile) key.
+            # One insert for the batch; the ids come back by primary-key range (an IN list of
+            # a thousand mobiles makes PostgreSQL scan the contacts once per batch).
+            last = await ChainContact.all().order_by("-id").first().values_list("id", flat=True)
             await ChainContact.bulk_create(new_contacts)
-            ids = dict(await ChainContact.filter(
-                chain_id=s.chain.id, mobile__in=[c.mobile for c in new_contacts]
-            ).values_list("mobile", "id"))
+            wanted = {c.mobile for c in new_contacts}
+            ids = {m: i for m, i in await ChainContact.filter(chain_id=s.chain.id, id__gt=last or 0)
+                   .values_list("mobile", "id") if m in wanted}
             for c in new_contacts:
                 s.contacts_pending[c.mobile].id = ids[c.mobile]
         invited = [s.contacts_pending[plan.mobile] for plan, _, _ in written if s.contacts_pending[plan.mobile].invite]
