@@ -1,5 +1,6 @@
-"""The ASGI app: /graphql (behind the request gate; GraphiQL where introspection is allowed),
-/healthz, /readyz."""
+"""The ASGI app: /graphql (behind the request gate; GraphiQL where introspection is allowed,
+its files under /graphiql/static), /healthz, /readyz, /metrics; every request with an id,
+an access log line and its metrics (gql.telemetry)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,23 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute, request_response
+from starlette.routing import Mount, Route, WebSocketRoute, request_response
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 from tortoise.connection import get_connection
 
 from auth.ratelimit import RateLimiter, limiter_for
+from gql import persisted
 from gql.chain.qr import invitation_qr
+from gql.graphiql import ASSET_DIR, STATIC_ROUTE
 from gql.imports.files import directory_export_file, error_report_file
 from gql.protection.gate import Budgets, RequestGate
 from gql.protection.view import ProtectedGraphQL
 from gql.schema import schema
+from gql.telemetry import RequestTelemetry, check_metrics_token, metrics_endpoint
 from models.db import close_db, init_db
 from models.settings import get_settings
 
@@ -44,6 +50,9 @@ def create_app(
     this process. `budgets`: the per-caller rules; by default from the settings.
     """
     settings = get_settings()
+    # Configuration mistakes stop the server here, not one request at a time later.
+    persisted.check_configuration(settings)
+    check_metrics_token(settings)
     limiter = limiter if limiter is not None else limiter_for(settings.redis_url)
     budgets = budgets or Budgets.from_settings(settings)
 
@@ -80,6 +89,10 @@ def create_app(
             Route("/imports/{job_id}/errors.xlsx", budgeted(error_report_file), methods=["GET"]),
             Route("/corps/{corp_id}/directory.xlsx", budgeted(directory_export_file), methods=["GET"]),
             Route("/invitations/{code}/qr.png", budgeted(invitation_qr), methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+            # GraphiQL's own scripts and styles (public libraries, no CDN needed).
+            Mount(STATIC_ROUTE, StaticFiles(directory=ASSET_DIR)),
         ],
+        middleware=[Middleware(RequestTelemetry)],
         lifespan=lifespan,
     )

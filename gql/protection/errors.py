@@ -8,6 +8,8 @@ Codes (documented in the README):
   (`extensions.limit` names it: depth, aliases, tokens, cost, body, batch).
 - INTERNAL_SERVER_ERROR: a fault on our side; outside dev mode the message is generic and
   the details are only in the log, under the request id the error carries.
+- PERSISTED_QUERY_NOT_FOUND: the request names a persisted query the safelist lacks.
+- PERSISTED_QUERY_REQUIRED: this kind of viewer may run safelisted documents only.
 """
 
 from __future__ import annotations
@@ -23,8 +25,13 @@ FORBIDDEN = "FORBIDDEN"
 RATE_LIMITED = "RATE_LIMITED"
 BAD_REQUEST = "BAD_REQUEST"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"
 
-STABLE_CODES = frozenset({UNAUTHENTICATED, FORBIDDEN, RATE_LIMITED, BAD_REQUEST, INTERNAL_SERVER_ERROR})
+STABLE_CODES = frozenset({
+    UNAUTHENTICATED, FORBIDDEN, RATE_LIMITED, BAD_REQUEST, INTERNAL_SERVER_ERROR,
+    PERSISTED_QUERY_NOT_FOUND, PERSISTED_QUERY_REQUIRED,
+})
 
 MASKED_MESSAGE = "Internal server error."
 

@@ -1,5 +1,6 @@
-"""Per-request protection inside the schema: introspection by viewer, query limits before
-validation, and the error policy every error passes through."""
+"""Per-request protection inside the schema: introspection by viewer, the persisted-query
+safelist, query limits before validation, and the error policy every error passes through
+(where errors are also counted for /metrics)."""
 
 from __future__ import annotations
 
@@ -10,29 +11,15 @@ from typing import Any
 import strawberry
 from graphql import FieldNode, GraphQLError, ValidationRule
 from strawberry.extensions import MaxTokensLimiter, SchemaExtension
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
+from gql.persisted import PersistedQueryPolicy
 from gql.protection.errors import BAD_REQUEST, FORBIDDEN, apply_policy
 from gql.protection.limits import DEFAULT_LIMITS, QueryLimits, first_exceeded, measure
+from gql.protection.viewers import may_introspect, sees_suggestions, viewer_of
+from gql.telemetry import OperationMetrics
 from models.settings import get_settings
-from permissions.viewer import ANONYMOUS, Viewer
-
-
-def viewer_of(context: Any) -> Viewer:
-    """The request's Viewer; anonymous for a schema executed without one."""
-    viewer = getattr(context, "viewer", None)
-    return viewer if isinstance(viewer, Viewer) else ANONYMOUS
-
-
-def may_introspect(viewer: Viewer) -> bool:
-    """Introspection and GraphiQL: always in dev mode, otherwise for admins only. Asked per
-    request, so a token that loses its admin grant loses introspection with it."""
-    return get_settings().dev or viewer.is_admin
-
-
-def sees_suggestions(viewer: Viewer) -> bool:
-    """"Did you mean …" hints spell out the schema, so they go where introspection goes."""
-    return may_introspect(viewer)
+from observability.metrics import count_error
 
 
 class NoIntrospectionRule(ValidationRule):
@@ -90,7 +77,15 @@ class ProtectedSchema(strawberry.Schema):
     through (parse, validation, execution, and errors raised by extensions themselves)."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        context = execution_context.context if execution_context is not None else None
+        self._apply_policy(errors, execution_context.context if execution_context is not None else None)
+
+    def refusal(self, error: GraphQLError, context: Any) -> ExecutionResult:
+        """The answer to a request refused before it reached the schema (an unknown
+        persisted query), coded, masked and counted like any other error."""
+        self._apply_policy([error], context)
+        return ExecutionResult(data=None, errors=[error])
+
+    def _apply_policy(self, errors: list[GraphQLError], context: Any) -> None:
         origin = getattr(context, "origin", None)
         apply_policy(
             errors,
@@ -98,9 +93,14 @@ class ProtectedSchema(strawberry.Schema):
             suggestions=sees_suggestions(viewer_of(context)),
             request_id=getattr(origin, "request_id", None),
         )
+        for err in errors:
+            count_error((err.extensions or {}).get("code", ""))
 
 
+# Order matters: the metrics wrap everything; the safelist is checked before the limits.
 PROTECTION_EXTENSIONS = (
+    OperationMetrics,
+    PersistedQueryPolicy,
     functools.partial(MaxTokensLimiter, max_token_count=DEFAULT_LIMITS.max_tokens),
     RequestProtection,
 )

@@ -12,15 +12,12 @@ us least.
    request is refused with 413 the moment it passes the limit: 1 MiB for JSON, more for
    GraphQL multipart uploads (imports), which Starlette spools to disk as they stream.
 
-Every request also leaves with an `X-Request-Id`: the client's own when it is a short
-token, else a new one, so that a masked error can be found in the log under that id (and
-a client cannot push newlines into the log or overlong ids into the audit trail).
+The request id (`X-Request-Id`) is given earlier, by `gql.telemetry.RequestTelemetry`, to
+every request, refusals of this gate included.
 """
 
 from __future__ import annotations
 
-import re
-import uuid
 from dataclasses import dataclass
 
 from starlette.responses import Response
@@ -47,25 +44,6 @@ class Budgets:
             caller=RateRule(s.rate_limit_per_second, s.rate_limit_burst),
             anonymous=RateRule(s.anonymous_rate_limit_per_second, s.anonymous_rate_limit_burst),
         )
-
-
-_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
-
-
-def _with_request_id(scope: Scope) -> tuple[Scope, bytes]:
-    headers = [(k, v) for k, v in scope.get("headers") or () if k != b"x-request-id"]
-    given = next((v for k, v in scope.get("headers") or () if k == b"x-request-id"), b"")
-    request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex.encode()
-    return {**scope, "headers": [*headers, (b"x-request-id", request_id)]}, request_id
-
-
-def _echo_request_id(send: Send, request_id: bytes) -> Send:
-    async def echo(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id)]}
-        await send(message)
-
-    return echo
 
 
 def _client_ip(scope: Scope) -> str:
@@ -111,8 +89,6 @@ class RequestGate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scope, request_id = _with_request_id(scope)
-        send = _echo_request_id(send, request_id)
         limit = self._limit_for(scope)
         refusal = self._declared_size_refusal(scope, limit)
         if refusal is None:

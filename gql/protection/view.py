@@ -5,11 +5,16 @@
 - Only `application/json` bodies, GET query strings, and GraphQL multipart requests (file
   uploads for imports). Form-encoded posts are refused. Cross-site form posts gain nothing:
   credentials travel only in the Authorization header, which no form can set.
-- GraphiQL is rendered only where introspection is allowed, decided per request.
+- GraphiQL is rendered only where introspection is allowed, decided per request, from
+  files this gateway serves itself (`gql.graphiql`: no CDN).
+- Persisted queries (`gql.persisted`): a request may name a safelisted document by its
+  sha256 instead of sending it.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any
 
 from cross_web import HTTPException
@@ -23,9 +28,11 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from auth.backend import AuthenticationFailed, authenticate
+from gql import persisted
 from gql.context import Context, make_context
+from gql.graphiql import graphiql_html
 from gql.protection.errors import BAD_REQUEST
-from gql.protection.extension import may_introspect
+from gql.protection.viewers import may_introspect
 from gql.protection.responses import error_response
 from permissions.viewer import ANONYMOUS, Viewer
 
@@ -81,6 +88,10 @@ class ProtectedGraphQL(GraphQL[Context, None]):
         context.refresh(viewer)
         return UNSET
 
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_html()
+
     def should_render_graphql_ide(self, request: Any) -> bool:
         # Without the right to introspect, a GET without a query is just a request without
         # a query (400), the same answer as if no IDE existed.
@@ -89,13 +100,48 @@ class ProtectedGraphQL(GraphQL[Context, None]):
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
         try:
-            return await super().parse_http_body(request)
+            data = await super().parse_http_body(request)
+            if isinstance(data, GraphQLRequestData) and data.query is None:
+                data = await self._with_persisted_id(request, data)
+            return data
         except HTTPException:
             raise
         except (ValueError, TypeError, AttributeError, RecursionError) as exc:
             # JSON that is not an object (a number, a string, null), numbers too long to
             # read, invalid UTF-8, nesting past the recursion limit: all the client's doing.
             raise HTTPException(400, "The body must be a JSON object with a `query` string.") from exc
+
+    async def _with_persisted_id(self, request: Any, data: GraphQLRequestData) -> GraphQLRequestData:
+        """`{"id": "<sha256>"}` (or `?id=`) names a persisted query, as the Apollo extension
+        does. Looked up only for a request without a query: a persisted request's body is a
+        few bytes, already read, so reading its `id` costs nothing."""
+        if request.method == "GET":
+            ident = request.query_params.get("id")
+        elif (request.content_type or "").split(";", 1)[0].strip() == "application/json":
+            body = json.loads(await request.get_body())
+            ident = body.get("id") if isinstance(body, dict) else None
+        else:
+            ident = None
+        if ident is None or (data.extensions or {}).get("persistedQuery") is not None:
+            return data
+        try:
+            return replace(data, extensions=persisted.with_id_as_extension(data.extensions, ident))
+        except persisted.PersistedQueryRefused as exc:
+            raise HTTPException(400, str(exc)) from exc
+
+    async def execute_operation(
+        self, request: Any, request_adapter: Any, request_data: Any, context: Context, root_value: Any,
+        sub_response: Any,
+    ) -> Any:
+        if isinstance(request_data, GraphQLRequestData):
+            try:
+                document = persisted.resolve_document(request_data.query, request_data.extensions)
+            except persisted.PersistedQueryRefused as exc:
+                return self.schema.refusal(exc.error, context)
+            request_data = replace(request_data, query=document)
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:

@@ -1,0 +1,169 @@
+"""Telemetry at the HTTP edge and in the schema: the request id, one JSON access line per
+request, Prometheus metrics, and the /metrics endpoint.
+
+`RequestTelemetry` is the outermost ASGI middleware. It gives every request its id (the
+client's `X-Request-Id` when it is a short token, else a new one) in the ASGI scope, where
+the gate, the GraphQL context (and so the audit trail) and the error log all read it, and
+echoes it on the response; every log line written while the request is served carries it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import OperationDefinitionNode
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+
+from gql.protection.errors import UNAUTHENTICATED
+from gql.protection.responses import error_response
+from models.settings import Settings, get_settings
+from observability.logs import annotate_request, get_logger, request_fields
+from observability.metrics import exposition, observe_http, observe_operation, operation_label
+from permissions.viewer import Viewer
+
+REQUEST_ID_HEADER = b"x-request-id"
+# Short tokens only: a client cannot push newlines into the log or overlong ids into the
+# audit trail (its column holds 64 characters).
+_CLIENT_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
+# Probes and scrapes are logged at DEBUG: every few seconds, they would drown the rest.
+_QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+access_log = get_logger("chaingate.access")
+
+
+def with_request_id(scope: Scope) -> tuple[Scope, str]:
+    headers = [(k, v) for k, v in scope.get("headers") or () if k != REQUEST_ID_HEADER]
+    given = next((v for k, v in scope.get("headers") or () if k == REQUEST_ID_HEADER), b"")
+    request_id = given if _CLIENT_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex.encode()
+    return {**scope, "headers": [*headers, (REQUEST_ID_HEADER, request_id)]}, request_id.decode()
+
+
+def _route(scope: Scope) -> str:
+    # Starlette's router puts the matched route in the scope: its template, never the raw
+    # path, so ids in paths do not become label values.
+    return str(getattr(scope.get("route"), "path", None) or "unmatched")
+
+
+def _viewer_label(scope: Scope) -> str | None:
+    viewer = (scope.get("state") or {}).get("viewer")
+    if not isinstance(viewer, Viewer):
+        return None
+    ident = viewer.member_id or viewer.app_token_id or viewer.person_id
+    return viewer.kind.value.lower() + (f":{ident}" if ident is not None else "")
+
+
+class RequestTelemetry:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        scope, request_id = with_request_id(scope)
+        started = time.perf_counter()
+        status = 500  # what the client gets if the app fails before answering
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        with request_fields(request_id=request_id):
+            try:
+                await self.app(scope, receive, observed_send if scope["type"] == "http" else send)
+            finally:
+                self._report(scope, status, time.perf_counter() - started)
+
+    def _report(self, scope: Scope, status: int, seconds: float) -> None:
+        route = _route(scope)
+        fields: dict[str, Any] = {
+            "method": scope.get("method", "WEBSOCKET"), "path": scope.get("path"), "route": route,
+            "duration_ms": round(seconds * 1000, 2), "client": (scope.get("client") or (None,))[0],
+        }
+        viewer = _viewer_label(scope)
+        if viewer is not None:
+            fields["viewer"] = viewer
+        if scope["type"] == "websocket":
+            access_log.info("websocket", **fields)
+            return
+        observe_http(route, str(scope.get("method", "")), status, seconds)
+        level = access_log.debug if route in _QUIET_ROUTES and status < 400 else access_log.info
+        level("request", status=status, **fields)
+
+
+# --- the schema side ------------------------------------------------------------------
+
+
+def _operation(ec: ExecutionContext) -> tuple[str, str]:
+    """(label, type) of the operation the request runs: only names written in the document
+    count, so a made-up operationName cannot become a label."""
+    document = ec.graphql_document
+    if document is None:
+        return "unparsed", "unknown"
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    wanted = ec.operation_name
+    if wanted is not None:
+        chosen = next((o for o in operations if o.name is not None and o.name.value == wanted), None)
+    else:
+        chosen = operations[0] if len(operations) == 1 else None
+    if chosen is None:
+        return "unknown", "unknown"
+    return operation_label(chosen.name.value if chosen.name else None), chosen.operation.value
+
+
+class OperationMetrics(SchemaExtension):
+    """Counts and times every operation by name and type, and names it in the log lines."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            label, operation_type = _operation(self.execution_context)
+            observe_operation(label, operation_type, time.perf_counter() - started)
+
+    def on_validate(self) -> Iterator[None]:
+        # Parsed by now: the lines logged while the operation runs already name it.
+        label, operation_type = _operation(self.execution_context)
+        annotate_request(operation=label, operation_type=operation_type)
+        yield
+
+
+# --- /metrics ---------------------------------------------------------------------------
+
+MIN_METRICS_TOKEN = 32
+
+
+def check_metrics_token(settings: Settings) -> None:
+    token = settings.metrics_token
+    if token is not None and (len(token) < MIN_METRICS_TOKEN or not token.isascii() or not token.isprintable()):
+        raise ValueError(f"CHAINGATE_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} printable ASCII characters")
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """Prometheus text format. With CHAINGATE_METRICS_TOKEN, for a bearer of that token;
+    without it, in dev mode only (elsewhere the route answers 404, as if it did not exist)."""
+    settings = get_settings()
+    if settings.metrics_token:
+        given = request.headers.get("authorization", "").encode("latin-1")
+        if not hmac.compare_digest(given, f"Bearer {settings.metrics_token}".encode()):
+            return error_response(
+                401, "The metrics need their bearer token.", UNAUTHENTICATED, headers={"WWW-Authenticate": "Bearer"}
+            )
+    elif not settings.dev:
+        return PlainTextResponse("Not Found", status_code=404)
+    body, content_type = exposition()
+    return Response(body, media_type=content_type)

@@ -1,0 +1,121 @@
+"""JSON log lines: structlog renders every record, ours and the libraries', as one JSON
+object per line, with the fields of the request being served (its `request_id`, and the
+GraphQL operation once known).
+
+The standard `logging` module stays the plumbing: existing `logging.getLogger(...)` calls
+and uvicorn's own loggers go through `json_formatter()`; `get_logger(name)` gives a
+structlog logger (key/value events) over the same plumbing. `chaingate serve` hands
+`logging_config()` to uvicorn, which applies it in every worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+# The fields of the request being served, as a dict the request's own code may add to: the
+# ASGI middleware opens it, the GraphQL layer adds the operation.
+_REQUEST_FIELDS: ContextVar[dict[str, Any] | None] = ContextVar("chaingate_request_fields", default=None)
+
+
+@contextlib.contextmanager
+def request_fields(**fields: Any) -> Iterator[dict[str, Any]]:
+    """Every log line written while serving this request carries these fields (and what
+    `annotate_request` adds later); reset when the request is over."""
+    token = _REQUEST_FIELDS.set(dict(fields))
+    try:
+        current = _REQUEST_FIELDS.get()
+        assert current is not None
+        yield current
+    finally:
+        _REQUEST_FIELDS.reset(token)
+
+
+def annotate_request(**fields: Any) -> None:
+    """Add fields to the current request's log lines (no-op outside a request)."""
+    current = _REQUEST_FIELDS.get()
+    if current is not None:
+        current.update({k: v for k, v in fields.items() if v is not None})
+
+
+def current_request_fields() -> dict[str, Any]:
+    return dict(_REQUEST_FIELDS.get() or {})
+
+
+def add_request_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    for key, value in (_REQUEST_FIELDS.get() or {}).items():
+        event_dict.setdefault(key, value)
+    return event_dict
+
+
+def drop_color_message(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """uvicorn adds an ANSI-coloured copy of its messages: noise in a JSON line."""
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
+_SHARED: list[Processor] = [
+    structlog.contextvars.merge_contextvars,
+    add_request_fields,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True, key="ts"),
+]
+
+
+def json_formatter() -> logging.Formatter:
+    """One JSON object per line; stdlib records get the same fields as structlog events
+    (their `extra=` fields too), exceptions as a `exception` string."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*_SHARED, structlog.stdlib.ExtraAdder(), drop_color_message],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(ensure_ascii=False, default=str),
+        ],
+    )
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    """A structlog logger writing through `logging.getLogger(name)` (no global structlog
+    configuration needed, so importing this module changes nothing elsewhere)."""
+    logger: structlog.stdlib.BoundLogger = structlog.wrap_logger(
+        logging.getLogger(name),
+        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        wrapper_class=structlog.stdlib.BoundLogger,
+    )
+    return logger
+
+
+def logging_config(level: str = "INFO") -> dict[str, Any]:
+    """A `logging.config.dictConfig` for the server: everything to stderr as JSON lines.
+    uvicorn's access log is replaced by our own `chaingate.access` line (it has the
+    request id, the route, the GraphQL operation and the viewer)."""
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": json_formatter}},
+        "handlers": {"default": handler},
+        "root": {"handlers": ["default"], "level": level.upper()},
+        "loggers": {
+            # uvicorn's defaults give these handlers of their own; here they go to the root's.
+            "uvicorn": {"handlers": [], "propagate": True},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            "uvicorn.access": {"handlers": [], "propagate": False},
+        },
+    }
+
+
+def configure(level: str = "INFO") -> None:
+    """JSON lines for a process that is not started by uvicorn (the CLI's long runners)."""
+    import logging.config
+
+    logging.config.dictConfig(logging_config(level))
+
