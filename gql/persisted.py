@@ -199,3 +199,92 @@ class PersistedQueryPolicy(SchemaExtension):
                     )
                 ]
         yield
+
+
+# --- building the manifest (`chaingate persisted build`) --------------------------------
+
+
+@dataclass(frozen=True)
+class BuiltDocument:
+    path: Path
+    sha256: str
+    operations: tuple[str, ...]
+
+
+class BuildError(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+DOCUMENT_SUFFIXES = (".graphql", ".gql")
+
+
+def collect_documents(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """The files to persist: every .graphql/.gql file under each directory (sorted), and
+    each file named explicitly."""
+    files: list[Path] = []
+    problems = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in DOCUMENT_SUFFIXES)
+            if not found:
+                problems.append(f"{path}: no .graphql or .gql files in this directory")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(f"{path}: no such file or directory")
+    return list(dict.fromkeys(files)), problems
+
+
+def build_manifest(paths: list[Path], schema: Any) -> tuple[dict[str, str], list[BuiltDocument]]:
+    """One document per file, its exact text, checked as the gateway would check it:
+    it parses, validates against `schema` (a GraphQLSchema), stays within the query limits,
+    and names each of its operations (the names label the metrics). Raises BuildError
+    listing every problem of every file; nothing is half-built."""
+    from graphql import GraphQLSyntaxError, OperationDefinitionNode, parse, validate
+
+    from gql.protection.limits import DEFAULT_LIMITS, first_exceeded, measure
+
+    files, problems = collect_documents(paths)
+    manifest: dict[str, str] = {}
+    built = []
+    for file in files:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{file}: cannot be read as UTF-8 ({exc})")
+            continue
+        try:
+            document = parse(text)
+        except GraphQLSyntaxError as exc:
+            where = f":{exc.locations[0].line}:{exc.locations[0].column}" if exc.locations else ""
+            problems.append(f"{file}{where}: {exc.message}")
+            continue
+        errors = validate(schema, document)
+        problems.extend(f"{file}: {e.message}" for e in errors)
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if not operations:
+            problems.append(f"{file}: no operation (only fragments): a client could not run it")
+        if any(o.name is None for o in operations):
+            problems.append(f"{file}: name each operation (query Name {{ … }}): the names label the metrics")
+        if not errors:
+            exceeded = first_exceeded(measure(schema, document, {}), DEFAULT_LIMITS)
+            if exceeded is not None:
+                problems.append(f"{file}: the gateway would refuse it: {exceeded.message}")
+        sha256 = document_hash(text)
+        manifest[sha256] = text
+        built.append(BuiltDocument(file, sha256, tuple(o.name.value for o in operations if o.name)))
+    if problems:
+        raise BuildError(problems)
+    return manifest, built
+
+
+def write_manifest(manifest: Mapping[str, str], output: Path) -> None:
+    """Written whole, then renamed into place: a running gateway that re-reads the file
+    never sees half of it."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps(dict(sorted(manifest.items())), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, output)

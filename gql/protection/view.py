@@ -95,8 +95,12 @@ class ProtectedGraphQL(GraphQL[Context, None]):
     def should_render_graphql_ide(self, request: Any) -> bool:
         # Without the right to introspect, a GET without a query is just a request without
         # a query (400), the same answer as if no IDE existed.
+        # A GET naming a persisted query (`id`, `extensions`) is a request, not a visit.
         scope = getattr(request, "scope", {})
-        return super().should_render_graphql_ide(request) and may_introspect(scope_viewer(scope))
+        names_a_document = any(request.query_params.get(p) is not None for p in ("id", "extensions"))
+        return (
+            super().should_render_graphql_ide(request) and not names_a_document and may_introspect(scope_viewer(scope))
+        )
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
         try:
