@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 from tortoise.connection import get_connection
 
-from auth.ratelimit import RateLimiter, limiter_for
+from auth.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
 from gql import persisted
 from gql.chain.qr import invitation_qr
 from gql.graphiql import ASSET_DIR, STATIC_ROUTE
@@ -26,7 +26,7 @@ from gql.protection.view import ProtectedGraphQL
 from gql.schema import schema
 from gql.telemetry import RequestTelemetry, check_metrics_token, metrics_endpoint
 from models.db import close_db, init_db
-from models.settings import get_settings
+from models.settings import Settings, get_settings
 
 
 async def healthz(_: Request) -> Response:
@@ -41,6 +41,13 @@ async def readyz(_: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
+def _default_limiter(settings: Settings) -> RateLimiter:
+    """Redis when configured (every worker and instance shares one budget), else this process."""
+    if settings.redis_url:
+        return RedisRateLimiter(settings.redis_url, prefix=settings.redis_prefix)
+    return InMemoryRateLimiter()
+
+
 def create_app(
     *, manage_db: bool = True, limiter: RateLimiter | None = None, budgets: Budgets | None = None
 ) -> Starlette:
@@ -53,7 +60,7 @@ def create_app(
     # Configuration mistakes stop the server here, not one request at a time later.
     persisted.check_configuration(settings)
     check_metrics_token(settings)
-    limiter = limiter if limiter is not None else limiter_for(settings.redis_url)
+    limiter = limiter if limiter is not None else _default_limiter(settings)
     budgets = budgets or Budgets.from_settings(settings)
 
     view = ProtectedGraphQL(schema)
