@@ -149,7 +149,7 @@ MIN_METRICS_TOKEN = 32
 
 def check_metrics_token(settings: Settings) -> None:
     token = settings.metrics_token
-    if token is not None and (len(token) < MIN_METRICS_TOKEN or not token.isascii() or not token.isprintable()):
+    if token and (len(token) < MIN_METRICS_TOKEN or not token.isascii() or not token.isprintable()):
         raise ValueError(f"CHAINGATE_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} printable ASCII characters")
 
 
