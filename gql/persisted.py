@@ -172,7 +172,12 @@ def resolve_document(query: str | None, extensions: Mapping[str, Any] | None) ->
         if document_hash(query) != sha256:
             raise _refusal("`sha256Hash` is not the SHA-256 of the query sent with it.", BAD_REQUEST)
         return query
-    manifest = current_manifest()
+    try:
+        manifest = current_manifest()
+    except ManifestError as exc:
+        # Replaced by a broken file while serving: a fault on our side, masked and logged.
+        unreadable = GraphQLError("The persisted-query manifest is unreadable.", original_error=exc)
+        raise PersistedQueryRefused(unreadable) from exc
     document = manifest.get(sha256) if manifest is not None else None
     if document is None:
         raise _refusal(

@@ -153,6 +153,15 @@ async def test_a_replaced_manifest_is_read_without_a_restart(client, manifest):
     assert codes(await post(client, {"id": sha(CORP_NAME)})) == ["PERSISTED_QUERY_NOT_FOUND"]
 
 
+async def test_a_manifest_broken_while_serving_is_an_internal_error_masked_and_logged(client, manifest, caplog):
+    manifest.write_text("{ half a file", encoding="utf-8")
+    response = await post(client, {"id": sha(VIEWER_KIND)})
+    [error] = response.json()["errors"]
+    assert error["message"] == "Internal server error."
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": response.headers["x-request-id"]}
+    assert any(response.headers["x-request-id"] in r.getMessage() for r in caplog.records if r.name == "chaingate.errors")
+
+
 def test_configuration_mistakes_stop_the_server_at_start(monkeypatch, tmp_path):
     settings = get_settings()
     monkeypatch.setattr(settings, "persisted_only", "APP,ROBOT")
