@@ -32,6 +32,7 @@ from gql import persisted
 from gql.context import Context, make_context
 from gql.graphiql import graphiql_html
 from gql.protection.errors import BAD_REQUEST
+from gql.protection.extension import ProtectedSchema
 from gql.protection.viewers import may_introspect
 from gql.protection.responses import error_response
 from permissions.viewer import ANONYMOUS, Viewer
@@ -94,8 +95,8 @@ class ProtectedGraphQL(GraphQL[Context, None]):
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # Without the right to introspect, a GET without a query is just a request without
-        # a query (400), the same answer as if no IDE existed.
-        # A GET naming a persisted query (`id`, `extensions`) is a request, not a visit.
+        # a query (400), the same answer as if no IDE existed. A GET naming a persisted query
+        # (`id`, `extensions`) is a request, not a visit.
         scope = getattr(request, "scope", {})
         names_a_document = any(request.query_params.get(p) is not None for p in ("id", "extensions"))
         return (
@@ -141,6 +142,7 @@ class ProtectedGraphQL(GraphQL[Context, None]):
             try:
                 document = persisted.resolve_document(request_data.query, request_data.extensions)
             except persisted.PersistedQueryRefused as exc:
+                assert isinstance(self.schema, ProtectedSchema)
                 return self.schema.refusal(exc.error, context)
             request_data = replace(request_data, query=document)
         return await super().execute_operation(
