@@ -180,7 +180,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     out.print(f"\nGraphiQL: [bold]{base_url}/graphql[/bold]")
     if not settings.dev:
         out.print("[dim](GraphiQL is served in dev mode only: CHAINGATE_DEV=1)[/dim]")
-    uvicorn.run("gql.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers)
+    import shutil
+
+    from observability.logs import logging_config
+    from observability.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+
+    # Several workers add up their metrics through files (prometheus-client's multi-process
+    # mode); set before the workers start, so that each of them imports it that way.
+    chosen_dir = os.environ.get(MULTIPROC_ENV)
+    metrics_dir = prepare_multiprocess_dir(args.workers)
+    if metrics_dir is not None:
+        out.print(f"[dim]metrics of the {args.workers} worker(s) are added up in {escape(metrics_dir)}[/dim]")
+    try:
+        # JSON log lines; our own access line (with the request id) replaces uvicorn's.
+        uvicorn.run(
+            "gql.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+            log_config=logging_config(settings.log_level), access_log=False,
+        )
+    finally:
+        if metrics_dir is not None and chosen_dir is None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 
@@ -267,6 +286,10 @@ def build_parser() -> argparse.ArgumentParser:
     from chaingate_cli.notifications import add_parser as add_notifications_parser
 
     add_notifications_parser(commands)
+
+    from chaingate_cli.persisted import add_parser as add_persisted_parser
+
+    add_persisted_parser(commands)
     return parser
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -21,6 +22,7 @@ from flows.audit import Origin, record
 from flows.errors import FlowError, NotFound
 from models import ImportJob
 from models.enums import ImportJobStatus, ImportKind
+from observability.metrics import observe_import_job
 from permissions.jobs import JobFacts, can_see_import_job
 from permissions.viewer import Viewer
 
@@ -91,17 +93,21 @@ async def run(job_id: int) -> None:
     if not claimed:
         return
     job = await ImportJob.get(id=job_id)
+    started, outcome = time.monotonic(), "succeeded"
     try:
         await _handlers[job.kind](job)
     except FlowError as exc:
+        outcome = "failed"
         await fail(job_id, exc.code, exc.message, exc.field)
     except Exception:  # a crash must leave a job that says so, not one stuck RUNNING
+        outcome = "crashed"
         log.exception("import job %s crashed", job_id)
         await fail(job_id, "JOB_CRASHED", "The import stopped unexpectedly; rows before the reported progress are saved. Retry to resume.")
     else:
         await ImportJob.filter(id=job_id, status=ImportJobStatus.RUNNING.value).update(
             status=ImportJobStatus.SUCCEEDED.value, finished_at=now()
         )
+    observe_import_job(job.kind.value, outcome, time.monotonic() - started)
 
 
 async def requeue(job_id: int) -> bool:

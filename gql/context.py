@@ -37,6 +37,9 @@ class Context:
 
 def make_context(viewer: Viewer, request: Any = None, response: Any = None) -> Context:
     ip = request.client.host if request is not None and request.client else None
+    # The id RequestTelemetry gave the request (HTTP and websockets) and echoes on the
+    # response: the audit trail keeps the same id as the log. A new one only for a schema
+    # run without a request (tests, scripts).
     request_id = request.headers.get("x-request-id") if request is not None else None
     return Context(viewer, request, response, Origin(request_id or uuid.uuid4().hex, ip))
 

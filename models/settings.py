@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     # Optional RS256 public key (PEM) for person tokens signed by an identity provider.
     jwt_public_key: str | None = Field(default=None, alias="CHAINGATE_JWT_PUBLIC_KEY")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    # Key prefix of the request budgets in Redis: deployments sharing one Redis keep apart.
+    redis_prefix: str = Field(default="chaingate:rl:", alias="CHAINGATE_REDIS_PREFIX")
     dev: bool = Field(default=False, alias="CHAINGATE_DEV")
     member_token_ttl_seconds: int = Field(default=8 * 3600, alias="CHAINGATE_TOKEN_TTL")
     public_url: str = Field(default="http://127.0.0.1:8000", alias="CHAINGATE_PUBLIC_URL")
@@ -32,6 +34,13 @@ class Settings(BaseSettings):
     # Notification delivery: a webhook when a URL is set (signed with the secret), else the log.
     webhook_url: str | None = Field(default=None, alias="CHAINGATE_WEBHOOK_URL")
     webhook_secret: str | None = Field(default=None, alias="CHAINGATE_WEBHOOK_SECRET")
+    # Persisted queries: the safelist manifest (JSON, sha256 -> document), and the viewer
+    # kinds (comma-separated: ANONYMOUS, PERSON, MEMBER, APP) that may run only its documents.
+    persisted_queries: str | None = Field(default=None, alias="CHAINGATE_PERSISTED_QUERIES")
+    persisted_only: str = Field(default="", alias="CHAINGATE_PERSISTED_ONLY")
+    # /metrics answers a bearer of this token (at least 32 characters); unset, only in dev mode.
+    metrics_token: str | None = Field(default=None, alias="CHAINGATE_METRICS_TOKEN")
+    log_level: str = Field(default="INFO", alias="CHAINGATE_LOG_LEVEL")
 
 
 @lru_cache
