@@ -78,6 +78,8 @@ async def running(
     stop them all afterwards (SIGTERM, then SIGKILL after 10 s). Their stderr (the JSON
     log) is kept in a file per server."""
     logs = tempfile.TemporaryDirectory(prefix="chaingate-servers-")
+    # Metrics mode is the test's to choose (`env`), never inherited from the test process.
+    inherited = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
     servers: list[Server] = []
     try:
         for i, command in enumerate(commands):
@@ -85,7 +87,7 @@ async def running(
             log_path = Path(logs.name) / f"server-{i}.log"
             with open(log_path, "wb") as log:
                 process = subprocess.Popen(
-                    command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log
+                    command, cwd=ROOT, env={**inherited, **env}, stdout=subprocess.DEVNULL, stderr=log
                 )
             servers.append(Server(f"http://127.0.0.1:{port}", process, log_path))
         async with httpx.AsyncClient(timeout=2) as client:
@@ -101,7 +103,13 @@ async def running(
                     if time.monotonic() > deadline:
                         pytest.fail(f"server {server.url} did not start:\n" + "\n".join(server.log_lines()[-30:]))
                     await asyncio.sleep(0.2)
-        yield servers
+        try:
+            yield servers
+        except BaseException:
+            # The servers' own account of a failing test, shown with pytest's captured output.
+            for server in servers:
+                print(f"--- {server.url} (stderr, last lines)", *server.log_lines()[-40:], sep="\n")
+            raise
     finally:
         for server in servers:
             if server.process.poll() is None:

@@ -161,7 +161,9 @@ def test_a_short_metrics_token_stops_the_server_at_start(monkeypatch):
 
 
 def test_serve_gives_several_workers_a_fresh_directory_to_add_up_in(monkeypatch, tmp_path):
-    monkeypatch.delenv(MULTIPROC_ENV, raising=False)
+    # Set, then removed: the monkeypatch then also removes what prepare_multiprocess_dir sets.
+    monkeypatch.setenv(MULTIPROC_ENV, str(tmp_path))
+    monkeypatch.delenv(MULTIPROC_ENV)
     assert prepare_multiprocess_dir(1) is None and MULTIPROC_ENV not in os.environ
     created = prepare_multiprocess_dir(2)
     assert created is not None and os.environ[MULTIPROC_ENV] == created and os.path.isdir(created)
