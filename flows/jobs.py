@@ -5,8 +5,9 @@ in batches and moves `processed_rows` forward in the same transaction as the bat
 job that dies at row k has exactly rows < k applied and says so; `retry` resumes it there.
 
 Queues: directory imports queue per corp, chain imports per chain (SPEC §3.2: concurrent
-imports into one chain are serialised, never lost). The claim is a conditional UPDATE, so
-a job runs once even when several processes see it queued.
+imports into one chain are serialised, never lost). The claim locks the queue's owner row
+and refuses while another job of the queue runs, so a job runs once and a queue runs one
+job at a time even when several worker processes see it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from tortoise.transactions import in_transaction
 
 from flows.audit import Origin, record
 from flows.errors import FlowError, NotFound
-from models import ImportJob
+from models import ChainSpace, Corp, ImportJob
 from models.enums import ImportJobStatus, ImportKind
 from observability.metrics import observe_import_job
 from permissions.jobs import JobFacts, can_see_import_job
@@ -29,6 +32,10 @@ from permissions.viewer import Viewer
 log = logging.getLogger("chaingate.jobs")
 
 Handler = Callable[[ImportJob], Awaitable[None]]
+
+# A job RUNNING for longer than this is taken for one whose process died: it no longer
+# holds its queue (a 100 000-row import takes about a minute).
+STALE_AFTER = timedelta(hours=1)
 
 _handlers: dict[ImportKind, Handler] = {}
 _queue_locks: dict[str, asyncio.Lock] = {}
@@ -71,9 +78,10 @@ async def _drain(key: str) -> None:
     async with lock:
         while True:
             job = await ImportJob.filter(status=ImportJobStatus.QUEUED.value, **_queue_filter(key)).order_by("id").first()
-            if job is None:
+            if job is None or not await run(job.id):
+                # Nothing queued, or another process runs this queue's job: that process
+                # drains the queue when it finishes.
                 return
-            await run(job.id)
 
 
 async def fail(job_id: int, code: str, message: str, column: str | None = None) -> None:
@@ -85,13 +93,33 @@ async def fail(job_id: int, code: str, message: str, column: str | None = None) 
     )
 
 
-async def run(job_id: int) -> None:
-    """Claim and run one queued job. Never raises: the outcome is written on the job."""
-    claimed = await ImportJob.filter(id=job_id, status=ImportJobStatus.QUEUED.value).update(
-        status=ImportJobStatus.RUNNING.value, started_at=now(), failure=None
-    )
-    if not claimed:
-        return
+async def _claim(job_id: int) -> bool:
+    """QUEUED -> RUNNING, unless another job of the same queue is running, in this process
+    or another worker. The queue's owner row (the chain, or the corp) is locked meanwhile,
+    so two workers cannot both find the queue idle (PostgreSQL row lock; SQLite has one writer)."""
+    job = await ImportJob.get_or_none(id=job_id)
+    if job is None:
+        return False
+    key = queue_key(job)
+    async with in_transaction():
+        owner = ChainSpace.filter(id=job.chain_id) if job.chain_id is not None else Corp.filter(id=job.corp_id)
+        await owner.select_for_update().values_list("id", flat=True)
+        running = ImportJob.filter(
+            status=ImportJobStatus.RUNNING.value, started_at__gt=now() - STALE_AFTER, **_queue_filter(key)
+        ).exclude(id=job_id)
+        if await running.exists():
+            return False
+        claimed = await ImportJob.filter(id=job_id, status=ImportJobStatus.QUEUED.value).update(
+            status=ImportJobStatus.RUNNING.value, started_at=now(), failure=None
+        )
+    return bool(claimed)
+
+
+async def run(job_id: int) -> bool:
+    """Claim and run one queued job; False when it could not be claimed. Never raises: the
+    outcome is written on the job."""
+    if not await _claim(job_id):
+        return False
     job = await ImportJob.get(id=job_id)
     started, outcome = time.monotonic(), "succeeded"
     try:
@@ -108,6 +136,7 @@ async def run(job_id: int) -> None:
             status=ImportJobStatus.SUCCEEDED.value, finished_at=now()
         )
     observe_import_job(job.kind.value, outcome, time.monotonic() - started)
+    return True
 
 
 async def requeue(job_id: int) -> bool:

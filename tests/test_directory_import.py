@@ -361,3 +361,19 @@ async def test_a_job_whose_importer_resigned_does_not_run(gql):
     result = await finished(gql, w["t"], f.gid("ImportJob", job.id))
     assert result["status"] == "FAILED" and codes(result) == {None: ["ACTOR_GONE"]}
     assert not await Member.filter(account="gone_a").exists()
+
+
+async def test_a_queue_runs_one_job_at_a_time_across_processes(gql):
+    """A job RUNNING elsewhere (another worker) holds its queue; the next one waits for it."""
+    w = await world()
+    elsewhere = await ImportJob.create(corp_id=w["corp"].id, kind="DIRECTORY", mode="UPSERT", status="RUNNING",
+                                       started_at=jobs.now(), actor_kind="MEMBER", actor_id=w["boss"].id)
+    rows = [{"name": "排队", "account": "queued_a", "email": "q@x.cn"}]
+    data = await gql.ok(IMPORT, {"input": {"corpId": f.gid("Corp", w["corp"].id), "rows": rows}}, w["t"])
+    job = await finished(gql, w["t"], data["importDirectory"]["job"]["id"])
+    assert job["status"] == "QUEUED" and not await Member.filter(account="queued_a").exists()
+    # The other worker finishes and drains the queue it holds.
+    await ImportJob.filter(id=elsewhere.id).update(status="SUCCEEDED", finished_at=jobs.now())
+    await jobs._drain(jobs.queue_key(elsewhere))
+    job = await finished(gql, w["t"], data["importDirectory"]["job"]["id"])
+    assert job["status"] == "SUCCEEDED" and await Member.filter(account="queued_a").exists()
