@@ -75,6 +75,11 @@ async def _run(loop_forever: bool, interval: float, limit: int) -> int:
 
 
 def cmd_notifications_dispatch(args: argparse.Namespace) -> int:
+    from models.settings import get_settings
+    from observability.logs import configure
+
+    # The log sender's lines (and any failure) as JSON, like the server's.
+    configure(get_settings().log_level)
     return asyncio.run(_run(args.loop, args.interval, args.limit))
 
 
