@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 from collections.abc import Iterable
 from typing import Any
 
+from tortoise.expressions import F
+
 from models import (
     AdminGrant,
     AppToken,
@@ -25,7 +27,28 @@ from permissions.apps import effective_scopes
 from permissions.facts import ChainCorpFacts, ContactFacts, MemberFacts
 from permissions.fields import FieldSettings
 from permissions.paths import path_ids, root_path
+from permissions.sql import use_path_ranges
 from permissions.viewer import ChainAccess, DirectoryAccess, ScopeView, Viewer, ViewerKind
+
+# Pairs that sort one way bytewise and the other way under the collations that break range
+# predicates on paths: '/' ignored (glibc en_US), digits compared as numbers (ICU kn).
+_BYTEWISE_PROBE = "SELECT ('/1/5/3/' < '/1/50') AND ('/1/5/9/' < '/1/50/') AND ('/1/10/' < '/1/9/') AND ('/1/5/' < '/1/5/3/')"
+_path_ordering_checked: object = None
+
+
+async def check_path_ordering() -> None:
+    """Once per database: subtree predicates become index-friendly ranges when the database
+    compares paths bytewise, and stay LIKE otherwise (see permissions.sql)."""
+    global _path_ordering_checked
+    from tortoise.connection import get_connection
+
+    conn = get_connection("default")
+    identity = (conn.capabilities.dialect, getattr(conn, "database", None) or getattr(conn, "filename", None))
+    if _path_ordering_checked == identity:
+        return
+    _, rows = await conn.execute_query(_BYTEWISE_PROBE)
+    use_path_ranges(bool(rows and list(dict(rows[0]).values())[0]))
+    _path_ordering_checked = identity
 
 
 async def _paths_of(model: Any, ids: Iterable[int]) -> dict[int, str]:
@@ -195,6 +218,7 @@ async def _downstream_side(corp_id: int, only_chain: int | None) -> list[ChainAc
 
 async def member_viewer(member_id: int, *, token_id: str | None = None) -> Viewer | None:
     """The Viewer for a member token; None when the member may not act (not ACTIVE, gone)."""
+    await check_path_ordering()
     member = await Member.get_or_none(id=member_id)
     if member is None or member.status is not MemberStatus.ACTIVE:
         return None
@@ -223,6 +247,7 @@ async def member_viewer(member_id: int, *, token_id: str | None = None) -> Viewe
 
 async def app_viewer(token: AppToken) -> Viewer:
     """An app acts for its corp, cut to its scopes and to its bound chain if any (SPEC §2.4)."""
+    await check_path_ordering()
     scopes = effective_scopes(token.scopes, token.chain_id)
     directory = None
     if AppScope.DIRECTORY_READ.value in scopes:
@@ -269,7 +294,13 @@ async def member_facts(members: list[Member]) -> dict[int, MemberFacts]:
     for member_id, path in await Placement.filter(member_id__in=ids).values_list("member_id", "unit__path"):
         unit_paths[member_id].append(path)
     contacts: dict[int, list[ContactFacts]] = defaultdict(list)
-    for c in await contact_facts(ChainContact.filter(member_id__in=ids)):
+    # A member is reached through a contact only as a member of the corp behind it (the
+    # corp it joined as): the same contacts permissions.members.linked_contacts selects.
+    joined_as_corp = (
+        ChainContact.filter(member_id__in=ids, chain_corp__corp_id__isnull=False)
+        .filter(member__corp_id=F("chain_corp__corp_id"))
+    )
+    for c in await contact_facts(joined_as_corp):
         if c.member_id is not None:
             contacts[c.member_id].append(c)
     return {
@@ -321,6 +352,19 @@ async def chain_corp_facts(query: Any) -> list[ChainCorpFacts]:
         ChainCorpFacts(r["id"], r["chain_id"], ChainCorpStatus(r["status"]), r["group_id"], r["group__path"])
         for r in rows
     ]
+
+
+async def chain_places_of_corps(corp_ids: Iterable[int]) -> dict[int, list[ChainCorpFacts]]:
+    """The chain places (ChainCorp facts) of each corp, in one query."""
+    out: dict[int, list[ChainCorpFacts]] = defaultdict(list)
+    rows = await ChainCorp.filter(corp_id__in=sorted(set(corp_ids))).values(
+        "id", "corp_id", "chain_id", "status", "group_id", "group__path"
+    )
+    for r in rows:
+        out[r["corp_id"]].append(
+            ChainCorpFacts(r["id"], r["chain_id"], ChainCorpStatus(r["status"]), r["group_id"], r["group__path"])
+        )
+    return out
 
 
 async def field_settings(corp_ids: Iterable[int]) -> dict[int, FieldSettings]:

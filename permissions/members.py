@@ -3,18 +3,34 @@ owner's connectors and the members behind chain contacts it may see (SPEC §2.1,
 
 from __future__ import annotations
 
-from tortoise.expressions import Q, Subquery
+from typing import Any
+
+from tortoise.expressions import F, Q, Subquery
 
 from models.enums import MemberStatus
 from permissions import chain, scope
 from permissions.facts import MemberFacts
-from permissions.sql import any_of
+from permissions.sql import any_of, in_corp_by_ids
 from permissions.viewer import Viewer
 
 
 def _reachable_across_corps(t: MemberFacts) -> bool:
     # Across corps only active, listed people are ever shown; hidden ones stay with their own admins.
     return t.status is MemberStatus.ACTIVE and not t.hidden
+
+
+def linked_contacts(viewer: Viewer, corp_id: int | None = None) -> Any:
+    """Chain contacts the viewer sees whose member joined as the contact's corp: how a member
+    is reached across corps (MemberFacts.contacts holds exactly these, see loading). With
+    corp_id, only those of that corp, found from its chain places (a few rows) instead of
+    from every contact the viewer sees."""
+    from models import ChainContact
+
+    query = ChainContact.filter(chain.contacts_q(viewer), member_id__isnull=False)
+    if corp_id is not None:
+        return query.filter(chain_corp__corp_id=corp_id, member__corp_id=corp_id)
+    # The join to chain_corp must exist before F() names one of its columns.
+    return query.filter(chain_corp__corp_id__isnull=False).filter(member__corp_id=F("chain_corp__corp_id"))
 
 
 def can_see_member(viewer: Viewer, t: MemberFacts) -> bool:
@@ -30,12 +46,48 @@ def can_see_member(viewer: Viewer, t: MemberFacts) -> bool:
 def visible_members_q(viewer: Viewer) -> Q:
     parts = [scope.members_in_corp_q(viewer)]
     if viewer.chains:
-        from models import ChainContact
-
         across = [chain.connectors_q(a) for a in viewer.chains]
-        linked = ChainContact.filter(chain.contacts_q(viewer), member_id__isnull=False).values("member_id")
+        linked = linked_contacts(viewer).values("member_id")
         across.append(
             Q(id__in=Subquery(linked), status=MemberStatus.ACTIVE.value, hidden_from_directory=False)
         )
         parts.append(any_of(across))
+    return any_of(parts)
+
+
+def visible_members_in_corp_q(
+    viewer: Viewer, corp_id: int, *, ids_given: bool = False, within: tuple[str, ...] | None = None
+) -> Q:
+    """`visible_members_q(viewer) & Q(corp_id=corp_id)`, the same rows, in the shape the
+    databases plan well: parts that cannot reach corp_id are left out (an OR of subqueries
+    that match nothing still costs a scan), and a viewer that reads the whole corp gets
+    the bare corp filter, so the page walks the (corp_id, pinyin_full, id) index.
+    `ids_given`: the caller narrows the query to a short list of ids (search), which
+    should drive it: the corp test is then written so SQLite does not scan the corp.
+    `within`: the caller keeps to members seated in these unit subtrees (see
+    scope.members_in_corp_q)."""
+    d = viewer.directory
+    corp = in_corp_by_ids(corp_id) if ids_given or within else Q(corp_id=corp_id)
+    if d is not None and d.corp_id == corp_id and d.reads_all:
+        return corp
+    # Every part below keeps to corp_id by itself: the scope part is the viewer's own corp,
+    # connectors are the owner's members, linked members are picked by their corp. So the
+    # OR needs no `corp_id = ?` around it, and each part can be found from its own ids.
+    in_own_corp = d is not None and d.corp_id == corp_id
+    parts = [scope.members_in_corp_q(viewer, ids_given=ids_given, within=within)] if in_own_corp else []
+    if viewer.chains:
+        # Connectors are owner-side members: only the owner's corp has any.
+        # (an access with no place downstream has none: leave out its `1=0`, which would keep
+        # SQLite from answering the OR part by part from each part's ids).
+        parts += [
+            chain.connectors_q(a)
+            for a in viewer.chains
+            if a.owner_corp_id == corp_id and a.own_chain_corp_id is not None
+        ]
+        linked = linked_contacts(viewer, corp_id).values("member_id")
+        parts.append(Q(id__in=Subquery(linked), status=MemberStatus.ACTIVE.value, hidden_from_directory=False))
+    if len(parts) > 1 and (within or not scope.seeks_by_ids(viewer)):
+        # The scope part reads the whole corp anyway: `corp_id = ?` around the OR lets the
+        # page walk the (corp_id, pinyin_full, id) index and stop at the page's end.
+        return corp & any_of(parts)
     return any_of(parts)

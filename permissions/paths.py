@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+# Paths hold digits and '/' only; '0' is the character right after '/', so every path in
+# the subtree of `/1/5/` sorts in [`/1/5/`, `/1/50`) when strings compare bytewise.
+_AFTER_SEPARATOR = chr(ord("/") + 1)
+
 
 def make_path(parent_path: str | None, node_id: int) -> str:
     return f"{parent_path or '/'}{node_id}/"
@@ -33,3 +37,25 @@ def ancestor_ids(paths: Iterable[str]) -> frozenset[int]:
 
 def root_path(path: str) -> str:
     return f"/{path_ids(path)[0]}/"
+
+
+def is_tree_root(path: str) -> bool:
+    """A root node's own path (`/7/`): its subtree is the whole tree."""
+    return len(path_ids(path)) == 1
+
+
+def subtree_upper(root: str) -> str:
+    """The exclusive upper bound of `root`'s subtree in bytewise order (see _AFTER_SEPARATOR)."""
+    if not root.endswith("/"):
+        raise ValueError(f"not a node path: {root!r}")
+    return root[:-1] + _AFTER_SEPARATOR
+
+
+def outermost(roots: Iterable[str]) -> list[str]:
+    """The roots not inside another root's subtree, sorted: the same subtrees, fewer predicates."""
+    out: list[str] = []
+    for r in sorted(set(roots)):
+        if not out or not r.startswith(out[-1]):
+            out.append(r)
+    return out
+

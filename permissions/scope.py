@@ -7,12 +7,15 @@ The property tests prove they agree.
 
 from __future__ import annotations
 
+from functools import reduce
+from operator import and_
+
 from tortoise.expressions import Q
 
 from models.enums import MemberStatus
 from permissions.facts import MemberFacts, UnitFacts
-from permissions.paths import ancestor_ids, under_any
-from permissions.sql import NOTHING, any_of, members_placed_under, path_under_any
+from permissions.paths import ancestor_ids, outermost, root_path, under_any
+from permissions.sql import NOTHING, any_of, in_corp_by_ids, members_placed_under, path_under_any
 from permissions.viewer import DirectoryAccess, ScopeView, Viewer
 
 # Statuses a non-admin may see in a directory: resigned and disabled members are gone
@@ -24,18 +27,20 @@ def _listed(status: MemberStatus, hidden: bool) -> bool:
     return status in LISTED_STATUSES and not hidden
 
 
-def _view_matches(view: ScopeView, unit_paths: tuple[str, ...]) -> bool:
+def _whole_corp(d: DirectoryAccess, roots: tuple[str, ...] | list[str]) -> bool:
+    """A subtree list holding the viewer's own corp root covers the whole corp directory
+    (SPEC §2.1 "ALL: the whole corp directory"), seats or not: the SQL then needs no
+    subquery over every seat of the corp, which is what makes ALL views cheap."""
+    return bool(d.own_unit_paths) and root_path(d.own_unit_paths[0]) in roots
+
+
+def _in_subtrees(d: DirectoryAccess, roots: tuple[str, ...], unit_paths: tuple[str, ...]) -> bool:
+    return _whole_corp(d, roots) or any(under_any(p, roots) for p in unit_paths)
+
+
+def _view_matches(d: DirectoryAccess, view: ScopeView, unit_paths: tuple[str, ...]) -> bool:
     # Excluded subtrees win: a member sitting in any excluded unit is withheld from this view.
-    return any(under_any(p, view.roots) for p in unit_paths) and not any(
-        under_any(p, view.excluded) for p in unit_paths
-    )
-
-
-def _view_q(view: ScopeView) -> Q:
-    q = Q(id__in=members_placed_under(view.roots))
-    if view.excluded:
-        q &= ~Q(id__in=members_placed_under(view.excluded))
-    return q
+    return _in_subtrees(d, view.roots, unit_paths) and not any(under_any(p, view.excluded) for p in unit_paths)
 
 
 # --- members -------------------------------------------------------------------------
@@ -46,26 +51,80 @@ def can_see_member_in_corp(viewer: Viewer, t: MemberFacts) -> bool:
         return False
     if d.reads_all or t.id == viewer.member_id:
         return True
-    if any(under_any(p, d.range_paths()) for p in t.unit_paths):
+    if d.admin_ranges and _in_subtrees(d, d.range_paths(), t.unit_paths):
         return True
-    return _listed(t.status, t.hidden) and any(_view_matches(v, t.unit_paths) for v in d.views)
+    return _listed(t.status, t.hidden) and any(_view_matches(d, v, t.unit_paths) for v in d.views)
 
 
-def members_in_corp_q(viewer: Viewer) -> Q:
+def _driving_roots(viewer: Viewer, d: DirectoryAccess) -> list[str] | None:
+    """Subtrees whose seated members include every member the viewer may see, or None when
+    that is the whole corp. Given first as `id IN (members seated there)`, they let both
+    databases start from those seats instead of scanning the corp's members."""
+    roots = [*d.range_paths(), *(r for v in d.views for r in v.roots)]
+    if viewer.member_id is not None:
+        if not d.own_unit_paths:
+            return None  # the viewer itself sits nowhere: it is outside any seat subquery
+        roots += d.own_unit_paths  # the viewer always sees itself, and it sits in its own units
+    if not roots or _whole_corp(d, roots):
+        return None
+    return outermost(roots)
+
+
+def seeks_by_ids(viewer: Viewer) -> bool:
+    """Whether members_in_corp_q starts from seat ids (rather than reading the whole corp)."""
+    d = viewer.directory
+    return d is not None and not d.reads_all and _driving_roots(viewer, d) is not None
+
+
+def members_in_corp_q(
+    viewer: Viewer, *, ids_given: bool = False, within: tuple[str, ...] | None = None
+) -> Q:
+    """Same rows as can_see_member_in_corp: the viewer, its admin ranges, and the listed
+    members of its views; always within the viewer's corp.
+
+    Written as `id IN (the corp's members seated in the driving subtrees) AND (union)`
+    where it can, so both databases start from those seats, and a part of the union whose
+    subtrees already cover the driving ones needs no subquery of its own.
+
+    `within`: the caller itself keeps to members seated in these subtrees (a unit's
+    list): they are then the driving seats, already enforced, and a member scoped to
+    that unit pays for no subquery the super admin's query does not run too.
+    `ids_given`: the caller narrows to a few ids itself, so the corp test must not be
+    one SQLite would rather scan by."""
     d = viewer.directory
     if d is None:
         return NOTHING
+    # A caller narrowing by ids or seats drives the query with them: no `corp_id = ?` to scan by.
+    corp = in_corp_by_ids(d.corp_id) if ids_given or within else Q(corp_id=d.corp_id)
     if d.reads_all:
-        return Q(corp_id=d.corp_id)
-    parts: list[Q] = []
+        return corp
+    driving = outermost(within) if within else _driving_roots(viewer, d)
+
+    def seated_in(roots: tuple[str, ...]) -> list[Q]:
+        if _whole_corp(d, roots) or (driving is not None and all(under_any(r, roots) for r in driving)):
+            return []  # implied: true for every member the query can reach
+        return [Q(id__in=members_placed_under(roots, d.corp_id))]
+
+    parts: list[list[Q]] = []
     if viewer.member_id is not None:
-        parts.append(Q(id=viewer.member_id))
+        parts.append([Q(id=viewer.member_id)])
     if d.admin_ranges:
-        parts.append(Q(id__in=members_placed_under(d.range_paths())))
-    if d.views:
-        listed = Q(status__in=[s.value for s in LISTED_STATUSES], hidden_from_directory=False)
-        parts.append(listed & any_of(_view_q(v) for v in d.views))
-    return Q(corp_id=d.corp_id) & any_of(parts)
+        parts.append(seated_in(d.range_paths()))
+    listed = Q(status__in=[s.value for s in LISTED_STATUSES], hidden_from_directory=False)
+    for v in d.views:
+        conditions = [listed, *seated_in(v.roots)]
+        if v.excluded:
+            conditions.append(~Q(id__in=members_placed_under(v.excluded, d.corp_id)))
+        parts.append(conditions)
+    if not parts:
+        return NOTHING
+    if driving is not None and not within:
+        query = in_corp_by_ids(d.corp_id) & Q(id__in=members_placed_under(driving, d.corp_id))
+    else:
+        query = corp
+    if any(not conditions for conditions in parts):
+        return query  # one part holds for every reachable member
+    return query & any_of(reduce(and_, conditions) for conditions in parts)
 
 
 def administers_member(viewer: Viewer, t: MemberFacts) -> bool:
@@ -73,7 +132,7 @@ def administers_member(viewer: Viewer, t: MemberFacts) -> bool:
     d = viewer.directory
     if d is None or t.corp_id != d.corp_id or viewer.member_id is None:
         return False
-    return d.manages_all or any(under_any(p, d.range_paths()) for p in t.unit_paths)
+    return d.manages_all or (bool(d.admin_ranges) and _in_subtrees(d, d.range_paths(), t.unit_paths))
 
 
 # --- units ---------------------------------------------------------------------------

@@ -8,7 +8,27 @@ from operator import or_
 
 from tortoise.expressions import Q, Subquery
 
+from permissions.paths import outermost, subtree_upper
+
 NOTHING = Q(id__in=[])  # renders as 1=0
+
+# Subtrees as range predicates (`path >= '/1/5/' AND path < '/1/50'`) are what a btree index
+# on the path serves on both databases; Tortoise's `startswith` renders
+# `CAST(path AS VARCHAR) LIKE '/1/5/%'`, which no index serves. A range is only right where
+# the database compares paths bytewise: SQLite always, PostgreSQL under C / C.UTF-8 / POSIX.
+# Under a linguistic collation (en_US.UTF-8 ignores '/'), a range would drop rows, so ranges
+# stay off until permissions.loading.check_path_ordering has asked the database.
+_path_ranges = False
+
+
+def use_path_ranges(enabled: bool) -> None:
+    """Switch subtree predicates between ranges (indexable) and LIKE (right under any collation)."""
+    global _path_ranges
+    _path_ranges = enabled
+
+
+def path_ranges_enabled() -> bool:
+    return _path_ranges
 
 
 def any_of(parts: Iterable[Q]) -> Q:
@@ -17,21 +37,48 @@ def any_of(parts: Iterable[Q]) -> Q:
     return reduce(or_, items) if items else NOTHING
 
 
+def starts_with(field: str, prefix: str) -> Q:
+    """`field` starts with `prefix`, as a range an index serves where strings compare bytewise
+    (the same check as paths): [prefix, prefix with its last character incremented)."""
+    if _path_ranges and prefix and ord(prefix[-1]) < 0x10FFFF:
+        return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix[:-1] + chr(ord(prefix[-1]) + 1)})
+    return Q(**{f"{field}__startswith": prefix})
+
+
+def path_under(root: str, field: str = "path") -> Q:
+    if _path_ranges:
+        return Q(**{f"{field}__gte": root, f"{field}__lt": subtree_upper(root)})
+    return Q(**{f"{field}__startswith": root})
+
+
 def path_under_any(roots: Iterable[str], field: str = "path") -> Q:
-    return any_of(Q(**{f"{field}__startswith": r}) for r in roots)
+    return any_of(path_under(r, field) for r in outermost(roots))
 
 
-def units_under(roots: Iterable[str]) -> Subquery:
+def units_under(roots: Iterable[str], corp_id: int | None = None) -> Subquery:
+    """Ids of the units in the subtrees; with the corp, the (corp_id, path) index finds them."""
     from models import OrgUnit
 
-    return Subquery(OrgUnit.filter(path_under_any(roots)).values("id"))
+    query = OrgUnit.filter(path_under_any(roots))
+    if corp_id is not None:
+        query = query.filter(corp_id=corp_id)
+    return Subquery(query.values("id"))
 
 
-def members_placed_under(roots: Iterable[str]) -> Subquery:
+def members_placed_under(roots: Iterable[str], corp_id: int | None = None) -> Subquery:
     """Ids of members with at least one seat in one of the subtrees."""
     from models import Placement
 
-    return Subquery(Placement.filter(unit_id__in=units_under(roots)).values("member_id"))
+    return Subquery(Placement.filter(unit_id__in=units_under(roots, corp_id)).values("member_id"))
+
+
+def in_corp_by_ids(corp_id: int) -> Q:
+    """`corp_id = ?` written as a closed range, the same rows: for a query that an id
+    subquery should drive. SQLite's statistics average over all corps (a directory of
+    50,000 next to 10,000 of one member each looks like 6 rows a corp), so given
+    `corp_id = ?` it scans the corp's index instead of looking up the ids; a range it
+    estimates as wide, and takes the ids. PostgreSQL estimates both alike."""
+    return Q(corp_id__gte=corp_id, corp_id__lte=corp_id)
 
 
 def groups_under(chain_id: int, roots: Iterable[str]) -> Subquery:
