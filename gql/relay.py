@@ -1,13 +1,22 @@
-"""Relay plumbing: global ids and cursor connections with totalCount (SPEC §4)."""
+"""Relay plumbing: global ids and cursor connections with totalCount (SPEC §4).
+
+Lists ordered by keys a cursor may carry (see KEYSET_FIELDS) page by keyset: the cursor
+holds the last row's order values and the next page is `WHERE (keys) > (cursor) LIMIT n`,
+which an index walks straight to, however deep the page. Other lists page by offset.
+`totalCount` is one COUNT, run only when the client selects it.
+"""
 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry import relay
+from tortoise.expressions import Q
 
 from flows.errors import NotFound
 from gql.errors import bad_request
@@ -16,6 +25,12 @@ NodeT = TypeVar("NodeT")
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 MAX_OFFSET = 10**9
+# Order keys a keyset cursor may carry. A client can forge a cursor with any values, so
+# only keys whose values it already sees on every row qualify: ids, and the pinyin that
+# follows from a name (always visible). A hidden field as a key would let a forged cursor
+# binary-search its values.
+KEYSET_FIELDS = frozenset({"id", "pinyin_full"})
+MAX_KEY_LENGTH = 255
 
 
 @strawberry.type
@@ -36,29 +51,60 @@ class Edge(Generic[NodeT]):
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     page_info: PageInfo
-    total_count: int
+    _count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        return await self._count()
 
     @strawberry.field
     def nodes(self) -> list[NodeT]:
         return [e.node for e in self.edges]
 
 
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+@dataclass(frozen=True)
+class _Cursor:
+    offset: int = 0
+    keys: tuple[Any, ...] | None = None
 
 
-def _offset(after: str | None) -> int:
+def _encode(kind: str, value: str) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
+
+
+def _offset_cursor(offset: int) -> str:
+    return _encode("o", str(offset))
+
+
+def _keyset_cursor(values: Sequence[Any]) -> str:
+    return _encode("k", json.dumps(list(values), ensure_ascii=False, separators=(",", ":")))
+
+
+def _parse(after: str | None) -> _Cursor:
     if after is None:
-        return 0
+        return _Cursor()
     try:
         kind, _, value = base64.urlsafe_b64decode(after.encode()).decode().partition(":")
-        offset = int(value)
+        if kind == "o":
+            offset = int(value)
+            # A cursor is only ever one this server made: an offset past any real list is forged.
+            if 0 <= offset < MAX_OFFSET:
+                return _Cursor(offset=offset + 1)
+        elif kind == "k":
+            keys = json.loads(value)
+            if isinstance(keys, list) and keys and all(_plain_key(k) for k in keys):
+                return _Cursor(keys=tuple(keys))
     except (ValueError, UnicodeDecodeError) as exc:
         raise bad_request("Malformed cursor.") from exc
-    # A cursor is only ever one this server made: an offset past any real list is forged.
-    if kind != "o" or not 0 <= offset < MAX_OFFSET:
-        raise bad_request("Malformed cursor.")
-    return offset + 1
+    raise bad_request("Malformed cursor.")
+
+
+def _plain_key(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return 0 <= value < 2**63
+    return isinstance(value, str) and len(value) <= MAX_KEY_LENGTH
 
 
 def page_size(first: int | None) -> int:
@@ -69,28 +115,83 @@ def page_size(first: int | None) -> int:
     return first
 
 
+def _keyset_order(query: Any) -> list[tuple[str, bool]] | None:
+    """(field, descending) per order key when the list can page by keyset: every key a
+    KEYSET_FIELDS column, the last one the unique id."""
+    orderings = getattr(query, "_orderings", None) or []
+    keys = [(name, getattr(direction, "value", str(direction)).upper() == "DESC") for name, direction in orderings]
+    if not keys or keys[-1][0] != "id" or any(name not in KEYSET_FIELDS for name, _ in keys):
+        return None
+    return keys
+
+
+def _after(keys: list[tuple[str, bool]], values: tuple[Any, ...]) -> Q:
+    """Rows strictly after `values` in the order: (a, b) > (x, y) is a > x OR (a = x AND b > y)."""
+    branches = []
+    for i, (name, desc) in enumerate(keys):
+        branch = {keys[j][0]: values[j] for j in range(i)}
+        branch[f"{name}__{'lt' if desc else 'gt'}"] = values[i]
+        branches.append(Q(**branch))
+    q = branches[0]
+    for b in branches[1:]:
+        q |= b
+    first, desc = keys[0]
+    # The bound on the first key alone lets the index start at the cursor.
+    return Q(**{f"{first}__{'lte' if desc else 'gte'}": values[0]}) & q
+
+
+def _key_values(row: Any, keys: list[tuple[str, bool]]) -> list[Any]:
+    if isinstance(row, dict):
+        return [row[name] for name, _ in keys]
+    return [getattr(row, name) for name, _ in keys]
+
+
 async def paginate(
     query: Any,
     first: int | None,
     after: str | None,
     build: Callable[[Sequence[Any]], Awaitable[Sequence[NodeT]]],
+    *,
+    columns: Sequence[str] | None = None,
 ) -> Connection[NodeT]:
-    """One COUNT and one page query, whatever the page size; `query` is already policy-filtered."""
+    """One page query, plus one COUNT if totalCount is selected, whatever the page size;
+    `query` is already policy-filtered and ordered. With `columns`, `build` gets dict rows
+    of those columns instead of model instances (no model to build per row)."""
     size = page_size(first)
-    start = _offset(after)
-    total = await query.count()
-    rows = list(await query.offset(start).limit(size + 1)) if size else []
+    cursor = _parse(after)
+    keys = _keyset_order(query)
+    page = query
+    if cursor.keys is not None:
+        if keys is None or len(keys) != len(cursor.keys) or any(
+            isinstance(v, str) != (name != "id") for (name, _), v in zip(keys, cursor.keys)
+        ):
+            raise bad_request("Malformed cursor.")
+        page = page.filter(_after(keys, cursor.keys))
+    elif cursor.offset:
+        page = page.offset(cursor.offset)
+    rows: list[Any] = []
+    if size:
+        page = page.limit(size + 1)
+        if columns is not None:
+            wanted = list(dict.fromkeys([*columns, *(name for name, _ in keys or [])]))
+            rows = list(await page.values(*wanted))
+        else:
+            rows = list(await page)
     nodes = await build(rows[:size])
-    edges = [Edge(cursor=_cursor(start + i), node=n) for i, n in enumerate(nodes)]
+    if keys is not None and not cursor.offset:
+        cursors = [_keyset_cursor(_key_values(r, keys)) for r in rows[:size]]
+    else:
+        cursors = [_offset_cursor(cursor.offset + i) for i in range(len(rows[:size]))]
+    edges = [Edge(cursor=c, node=n) for c, n in zip(cursors, nodes)]
     return Connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=len(rows) > size,
-            has_previous_page=start > 0,
+            has_previous_page=cursor.offset > 0 or cursor.keys is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        total_count=total,
+        _count=query.count,
     )
 
 
