@@ -1,17 +1,49 @@
-"""N+1 guard: a members page costs the same number of SQL statements at 10 and at 100 rows."""
+"""N+1 guard: a page costs the same number of SQL statements at 10 and at 100 rows, for the
+directory list, search, and the chain lists (corps, contacts behind which members stand)."""
 
 from __future__ import annotations
 
 import logging
 
+from models.enums import AdminKind, ContactStatus
 from tests import factories as f
 
-PAGE = """
+MEMBERS = """
 query($c: ID!, $n: Int!) {
   corp(id: $c) {
     members(first: $n) {
       totalCount
       edges { node { name mobile position hiddenFields departments { isMain unit { name } } corp { name } } }
+    }
+  }
+}
+"""
+
+SEARCH = """
+query($c: ID!, $q: String!, $n: Int!) {
+  corp(id: $c) {
+    searchMembers(query: $q, first: $n) {
+      totalCount
+      edges { node { name mobile departments { unit { name } } } }
+    }
+  }
+}
+"""
+
+CHAIN_CORPS = """
+query($ch: ID!, $n: Int!) {
+  chainSpace(id: $ch) {
+    corps(first: $n) { totalCount edges { node { importedName status group { name } corp { name } } } }
+  }
+}
+"""
+
+CHAIN_CONTACTS = """
+query($ch: ID!, $n: Int!) {
+  chainSpace(id: $ch) {
+    contacts(first: $n, status: JOINED) {
+      totalCount
+      edges { node { name mobile hiddenFields member { name position departments { unit { name } } } chainCorp { status } } }
     }
   }
 }
@@ -27,19 +59,28 @@ class StatementCounter(logging.Handler):
         self.count += 1
 
 
-async def count_statements(gql, variables, token) -> int:
+async def count_statements(gql, query, variables, token) -> tuple[int, dict]:
     logger = logging.getLogger("tortoise.db_client")
     counter = StatementCounter()
     previous = logger.level
     logger.setLevel(logging.DEBUG)
     logger.addHandler(counter)
     try:
-        data = await gql.ok(PAGE, variables, token)
+        data = await gql.ok(query, variables, token)
     finally:
         logger.removeHandler(counter)
         logger.setLevel(previous)
-    assert len(data["corp"]["members"]["edges"]) == variables["n"]
-    return counter.count
+    return counter.count, data
+
+
+async def same_cost_at_10_and_100(gql, query, variables, token, connection) -> int:
+    await gql.ok(query, {**variables, "n": 1}, token)  # once-per-process checks (path ordering) out of the way
+    small, small_data = await count_statements(gql, query, {**variables, "n": 10}, token)
+    large, large_data = await count_statements(gql, query, {**variables, "n": 100}, token)
+    assert len(connection(small_data)["edges"]) == 10
+    assert len(connection(large_data)["edges"]) == 100
+    assert small == large
+    return small
 
 
 async def test_members_page_of_10_and_100_issue_the_same_statements(gql):
@@ -48,9 +89,62 @@ async def test_members_page_of_10_and_100_issue_the_same_statements(gql):
     viewer = await f.member([root], name="查看者")
     for i in range(120):
         await f.member([units[i % 5], units[(i + 1) % 5]], name=f"成员{i}")
+    statements = await same_cost_at_10_and_100(
+        gql, MEMBERS, {"c": f.gid("Corp", corp.id)}, f.token(viewer), lambda d: d["corp"]["members"]
+    )
+    assert statements < 25
+
+
+async def test_search_page_of_10_and_100_issue_the_same_statements(gql):
+    corp, root = await f.corp()
+    units = [await f.unit(root) for _ in range(3)]
+    viewer = await f.member([root], name="查看者")
+    for i in range(110):
+        await f.member([units[i % 3]], name=f"张{'伟芳娜敏静'[i % 5]}{i}")
     token = f.token(viewer)
-    variables = {"c": f.gid("Corp", corp.id)}
-    small = await count_statements(gql, {**variables, "n": 10}, token)
-    large = await count_statements(gql, {**variables, "n": 100}, token)
-    assert small == large
-    assert small < 25
+    for text in ("张", "zhang", "z"):
+        await same_cost_at_10_and_100(
+            gql, SEARCH, {"c": f.gid("Corp", corp.id), "q": text}, token, lambda d: d["corp"]["searchMembers"]
+        )
+
+
+async def chain_with_joined_corps(n: int):
+    owner, oroot = await f.corp("链主")
+    admin = await f.super_admin(oroot)
+    chain, groot = await f.chain_space(owner)
+    groups = [await f.group(groot, peers_visible=True) for _ in range(3)]
+    downstream = []
+    for i in range(n):
+        corp, root = await f.corp("下游")
+        unit = await f.unit(root)
+        leader = await f.member([root, unit], name=f"负责人{i}")
+        place = await f.chain_corp(groups[i % 3], corp)
+        await f.contact(place, leader, status=ContactStatus.JOINED)
+        await f.contact(place, None, status=ContactStatus.IMPORTED, name=f"同事{i}")
+        downstream.append(leader)
+    return chain, admin, groups, downstream
+
+
+async def test_chain_lists_of_10_and_100_issue_the_same_statements(gql):
+    chain, admin, groups, downstream = await chain_with_joined_corps(105)
+    variables = {"ch": f.gid("ChainSpace", chain.id)}
+    token = f.token(admin)
+    await same_cost_at_10_and_100(gql, CHAIN_CORPS, variables, token, lambda d: d["chainSpace"]["corps"])
+    await same_cost_at_10_and_100(gql, CHAIN_CONTACTS, variables, token, lambda d: d["chainSpace"]["contacts"])
+    # Narrower viewers see one group (35 corps): pages of 10 and of 30.
+    group_admin = await chain_admin_of(chain, groups[0])
+    for viewer, query, key in ((downstream[0], CHAIN_CORPS, "corps"), (group_admin, CHAIN_CONTACTS, "contacts")):
+        small, _ = await count_statements(gql, query, {**variables, "n": 10}, f.token(viewer))
+        large, data = await count_statements(gql, query, {**variables, "n": 30}, f.token(viewer))
+        assert len(data["chainSpace"][key]["edges"]) == 30
+        assert small == large
+
+
+async def chain_admin_of(chain, group):
+    """An owner-side member who administers one group of the chain."""
+    from models import OrgUnit
+
+    root = await OrgUnit.get(corp_id=chain.owner_corp_id, parent_id=None)
+    m = await f.member([root], name="分组管理员")
+    await f.grant(m, AdminKind.CHAIN_ADMIN, chain=chain, group_ids=[group.id])
+    return m

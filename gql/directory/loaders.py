@@ -5,18 +5,47 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiodataloader import DataLoader
 
-from models import ChainCorp, Corp, Member, OrgUnit, Placement
+from models import Corp, Member, OrgUnit, Placement
+from models.enums import Scope
 from permissions import scope
 from permissions.corps import can_see_corp
-from permissions.facts import ChainCorpFacts, MemberFacts, UnitFacts
+from permissions.facts import MemberFacts, UnitFacts
 from permissions.fields import FieldSettings
-from permissions.loading import chain_corp_facts, field_settings, member_facts
+from permissions.loading import chain_places_of_corps, field_settings, member_facts
 from permissions.members import can_see_member
 from permissions.viewer import Viewer
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """A member's seat, with its unit's path: the field policy and the departments both read it."""
+
+    unit_id: int
+    path: str
+    is_main: bool
+    is_leader: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRow:
+    """What the directory types read of a unit, fetched as a plain row."""
+
+    id: int
+    corp_id: int
+    parent_id: int | None
+    path: str
+    depth: int
+    name: str
+    order: int
+    scope: Scope
+
+
+UNIT_COLUMNS = ("id", "corp_id", "parent_id", "path", "depth", "name", "order", "scope")
 
 
 def by_id_loader(model: Any) -> DataLoader:
@@ -32,10 +61,10 @@ class DirectoryLoaders:
         self.viewer = viewer
         self.corp_raw = by_id_loader(Corp)
         self.member_raw = by_id_loader(Member)
-        self.unit_raw = by_id_loader(OrgUnit)
+        self.unit_raw = DataLoader(self._unit_rows)
         self.member_facts = DataLoader(self._member_facts)
         self.settings = DataLoader(self._settings)
-        self.placements = DataLoader(self._placements)
+        self.seats = DataLoader(self._seats)
         self.children = DataLoader(self._children)
         self.visible_member = DataLoader(self._visible_member)
         self.visible_unit = DataLoader(self._visible_unit)
@@ -54,11 +83,22 @@ class DirectoryLoaders:
         found = await field_settings(corp_ids)
         return [found[c] for c in corp_ids]
 
-    async def _placements(self, member_ids: Sequence[int]) -> list[list[Placement]]:
-        out: dict[int, list[Placement]] = defaultdict(list)
-        for p in await Placement.filter(member_id__in=list(member_ids)).order_by("-is_main", "order", "id"):
-            out[p.member_id].append(p)
+    async def _seats(self, member_ids: Sequence[int]) -> list[list[Seat]]:
+        """Seats of each member, the main one first, then by order (the departments order).
+        The units come in the same query and prime `unit_raw`: departments need no second one."""
+        out: dict[int, list[Seat]] = defaultdict(list)
+        rows = await Placement.filter(member_id__in=list(member_ids)).order_by("-is_main", "order", "id").values_list(
+            "member_id", "is_main", "is_leader", *(f"unit__{c}" for c in UNIT_COLUMNS)
+        )
+        for member_id, is_main, is_leader, *unit in rows:
+            row = UnitRow(*unit)
+            out[member_id].append(Seat(row.id, row.path, is_main, is_leader))
+            self.unit_raw.prime(row.id, row)
         return [out[i] for i in member_ids]
+
+    async def _unit_rows(self, ids: Sequence[int]) -> list[UnitRow | None]:
+        rows = {r[0]: UnitRow(*r) for r in await OrgUnit.filter(id__in=list(ids)).values_list(*UNIT_COLUMNS)}
+        return [rows.get(i) for i in ids]
 
     async def _children(self, parent_ids: Sequence[int]) -> list[list[OrgUnit]]:
         out: dict[int, list[OrgUnit]] = defaultdict(list)
@@ -81,10 +121,12 @@ class DirectoryLoaders:
 
     async def _visible_corp(self, ids: Sequence[int]) -> list[Corp | None]:
         rows = await self.corp_raw.load_many(list(ids))
-        places: dict[int, list[ChainCorpFacts]] = defaultdict(list)
-        if self.viewer.chains:
-            query = ChainCorp.filter(corp_id__in=list(ids))
-            corp_of = dict(await query.values_list("id", "corp_id"))
-            for f in await chain_corp_facts(query):
-                places[corp_of[f.id]].append(f)
-        return [c if c is not None and can_see_corp(self.viewer, c.id, places[c.id]) else None for c in rows]
+        # The viewer's own corp and its chains' owners are visible whatever their chain places:
+        # only the others need their places read.
+        open_ids = [c.id for c in rows if c is not None and can_see_corp(self.viewer, c.id, ())]
+        others = [c.id for c in rows if c is not None and c.id not in open_ids]
+        places = await chain_places_of_corps(others) if others and self.viewer.chains else {}
+        return [
+            c if c is not None and (c.id in open_ids or can_see_corp(self.viewer, c.id, places.get(c.id, ()))) else None
+            for c in rows
+        ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -18,9 +19,10 @@ from models import ChainCorp, ChainSpace, Corp, Member, OrgUnit, Placement
 from models.enums import PROFILE_FIELDS, ChainCorpStatus
 from models.enums import MemberStatus as MemberStatusValue
 from permissions import chain, scope
+from permissions.facts import MemberFacts
 from permissions.fields import can_read_field_settings, visible_fields
-from permissions.members import visible_members_q
-from permissions.sql import members_placed_under
+from permissions.members import visible_members_in_corp_q
+from permissions.sql import any_of, members_placed_under, starts_with
 
 if TYPE_CHECKING:
     from gql.chain.types import ChainSpaceNode
@@ -28,17 +30,78 @@ if TYPE_CHECKING:
 MEMBER_ORDER = ("pinyin_full", "id")
 
 
-async def member_nodes(info: Info, rows: Sequence[Member]) -> list[MemberNode]:
-    """Wrap policy-filtered rows; the field policy is decided here once per row, in batch."""
+# The columns a Member node reads: pages fetch only these, as plain rows.
+MEMBER_COLUMNS = (
+    "id", "corp_id", "account", "name", "status", "hidden_from_directory", "alias", "mobile", "email",
+    "wechat_id", "telephone", "gender", "position", "address", "birthday", "hire_date",
+)
+# Profile field (API name) -> column, in PROFILE_FIELDS order.
+_PROFILE_COLUMNS = {
+    "alias": "alias", "mobile": "mobile", "email": "email", "wechatId": "wechat_id", "telephone": "telephone",
+    "gender": "gender", "position": "position", "address": "address", "birthday": "birthday", "hireDate": "hire_date",
+}
+assert tuple(_PROFILE_COLUMNS) == PROFILE_FIELDS
+
+
+def _reader(row: Any) -> Callable[[str], Any]:
+    """Column access for a dict row (a page fetched with MEMBER_COLUMNS) or a Member instance."""
+    return row.__getitem__ if isinstance(row, dict) else functools.partial(getattr, row)
+
+
+def _selects(info: Info, name: str) -> bool:
+    """Whether the field being resolved selects `name` anywhere below it (fragments included)."""
+    stack: list[Any] = list(info.selected_fields)
+    while stack:
+        node = stack.pop()
+        if getattr(node, "name", None) == name:
+            return True
+        stack.extend(getattr(node, "selections", ()))
+    return False
+
+
+async def member_nodes(info: Info, rows: Sequence[Any]) -> list[MemberNode]:
+    """Wrap policy-filtered rows (Member instances or MEMBER_COLUMNS dicts). The field policy
+    is decided here once per row, in batch, and every field becomes a plain attribute:
+    no resolver runs per field. Departments are batch-loaded here when the query asks."""
+    if not rows:
+        return []
     loaders = info.context.directory
-    loaders.prime_members(rows)
-    facts = await loaders.member_facts.load_many([m.id for m in rows])
-    settings = await loaders.settings.load_many([m.corp_id for m in rows])
+    loaders.prime_members([r for r in rows if isinstance(r, Member)])
+    readers = [_reader(r) for r in rows]
+    seats = await loaders.seats.load_many([get("id") for get in readers])
+    corp_ids = [get("corp_id") for get in readers]
+    corp_settings = dict(zip(unique := sorted(set(corp_ids)), await loaders.settings.load_many(unique)))
+    settings = [corp_settings[c] for c in corp_ids]
+    units: dict[int, Any] = {}
+    with_departments = _selects(info, "departments")
+    if with_departments:
+        wanted = sorted({seat.unit_id for member_seats in seats for seat in member_seats})
+        units = {i: u for i, u in zip(wanted, await loaders.visible_unit.load_many(wanted)) if u is not None}
     viewer = info.context.viewer
-    return [
-        MemberNode(pk=m.id, _m=m, _shown=visible_fields(viewer, f, s))
-        for m, f, s in zip(rows, facts, settings)
-    ]
+    nodes = []
+    for get, member_seats, corp_settings in zip(readers, seats, settings):
+        facts = MemberFacts(
+            id=get("id"), corp_id=get("corp_id"), status=get("status"), hidden=get("hidden_from_directory"),
+            unit_paths=tuple(sorted(seat.path for seat in member_seats)),
+        )
+        shown = visible_fields(viewer, facts, corp_settings)
+        profile = {f: get(column) if f in shown else None for f, column in _PROFILE_COLUMNS.items()}
+        departments = None
+        if with_departments:
+            departments = [
+                MemberDepartment(unit=OrgUnitNode(pk=s.unit_id, _u=units[s.unit_id]), is_main=s.is_main,
+                                 is_leader=s.is_leader)
+                for s in member_seats if s.unit_id in units
+            ]
+        nodes.append(MemberNode(
+            pk=facts.id, account=get("account"), name=get("name"), status=facts.status,
+            alias=profile["alias"], mobile=profile["mobile"], email=profile["email"], wechat_id=profile["wechatId"],
+            telephone=profile["telephone"], gender=profile["gender"], position=profile["position"],
+            address=profile["address"], birthday=profile["birthday"], hire_date=profile["hireDate"],
+            hidden_fields=[f for f in PROFILE_FIELDS if f not in shown],
+            _corp_id=facts.corp_id, _shown=shown, _departments=departments,
+        ))
+    return nodes
 
 
 async def member_node(info: Info, member_id: int) -> MemberNode | None:
@@ -46,12 +109,62 @@ async def member_node(info: Info, member_id: int) -> MemberNode | None:
     return (await member_nodes(info, [m]))[0] if m is not None else None
 
 
-def members_query(info: Info, status: list[MemberStatusValue] | None = None):  # type: ignore[no-untyped-def]
-    """Visible members; resigned ones only when asked for by status (admins may list them)."""
-    query = Member.filter(visible_members_q(info.context.viewer))
+def members_query(  # type: ignore[no-untyped-def]
+    info: Info,
+    corp_id: int,
+    status: list[MemberStatusValue] | None = None,
+    *,
+    ids_given: bool = False,
+    within: tuple[str, ...] | None = None,
+):
+    """Visible members of one corp; resigned ones only when asked for by status (admins may
+    list them). `ids_given`, `within`: how the caller narrows it (see visible_members_in_corp_q)."""
+    viewer = info.context.viewer
+    query = Member.filter(visible_members_in_corp_q(viewer, corp_id, ids_given=ids_given, within=within))
     if status:
         return query.filter(status__in=[s.value for s in status])
     return query.exclude(status=MemberStatusValue.RESIGNED.value)
+
+
+# A search seldom matches many members; past this many the matches stay a subquery.
+SEARCH_CANDIDATES_MAX = 1000
+
+
+def _search_tests(text: str) -> list[Q]:
+    """Name contains `text`; account, full pinyin or pinyin initials start with it."""
+    # A query with no letter case (Chinese) needs no case folding, which costs per row.
+    name = Q(name__contains=text) if text.upper() == text else Q(name__icontains=text)
+    tests = [name, starts_with("account_key", text)]
+    if text.isascii():
+        compact = text.replace(" ", "")
+        tests += [starts_with("pinyin_full", compact), starts_with("pinyin_initials", compact)]
+    return tests
+
+
+def search_match_q(corp_id: int, text: str) -> Q:
+    """Members of the corp matching `text` (see _search_tests), one id subquery per test."""
+    return any_of(Q(id__in=Subquery(Member.filter(test, corp_id=corp_id).values("id"))) for test in _search_tests(text))
+
+
+async def search_candidates(corp_id: int, text: str) -> list[int] | None:
+    """The ids of the corp's members matching `text`, read test by test: each one is an
+    index range or a scan of the narrow (corp_id, name, id) index, and the page and its
+    count then look up these few ids instead of each running every test again. None when
+    there are too many: the caller then filters with search_match_q."""
+    found: set[int] = set()
+    for test in _search_tests(text):
+        ids = await Member.filter(test, corp_id=corp_id).limit(SEARCH_CANDIDATES_MAX + 1).values_list("id", flat=True)
+        found.update(ids)
+        if len(found) > SEARCH_CANDIDATES_MAX:
+            return None
+    return sorted(found)
+
+
+async def member_page(info: Info, query: Any, first: int | None, after: str | None) -> Connection[MemberNode]:
+    """A page of members as plain rows: no Member model is built per row."""
+    return await paginate(
+        query.order_by(*MEMBER_ORDER), first, after, lambda rows: member_nodes(info, rows), columns=MEMBER_COLUMNS
+    )
 
 
 @strawberry.type
@@ -63,106 +176,69 @@ class MemberDepartment:
 
 @strawberry.type(name="Member")
 class MemberNode(relay.Node):
+    # Plain attributes, already cut by the field policy (None = withheld, named in hiddenFields).
     pk: relay.NodeID[int]
-    _m: strawberry.Private[Member]
+    account: str
+    name: str
+    status: MemberStatus
+    alias: str | None
+    mobile: str | None
+    email: str | None
+    wechat_id: str | None
+    telephone: str | None
+    gender: Gender | None
+    position: str | None
+    address: str | None
+    birthday: date | None
+    hire_date: date | None
+    hidden_fields: list[str] = strawberry.field(
+        description="Profile fields withheld from this viewer (null above means hidden, not empty)."
+    )
+    _corp_id: strawberry.Private[int]
     _shown: strawberry.Private[frozenset[str]]
+    _departments: strawberry.Private[list[MemberDepartment] | None]
 
-    def _field(self, name: str, value: object) -> object:
-        return value if name in self._shown else None
+    @strawberry.field(
+        graphql_type=list[MemberDepartment],
+        description="The member's units that this viewer may see, the main one first.",
+    )
+    def departments(self, info: Info) -> Any:
+        # Batch-loaded with the page when the query selects them; otherwise an awaitable
+        # (graphql-core awaits it), so a page pays no task per member for the common case.
+        if self._departments is not None:
+            return self._departments
+        return self._load_departments(info)
 
-    @strawberry.field
-    def account(self) -> str:
-        return self._m.account
-
-    @strawberry.field
-    def name(self) -> str:
-        return self._m.name
-
-    @strawberry.field
-    def status(self) -> MemberStatus:
-        return self._m.status
-
-    @strawberry.field
-    def alias(self) -> str | None:
-        return self._field("alias", self._m.alias)  # type: ignore[return-value]
-
-    @strawberry.field
-    def mobile(self) -> str | None:
-        return self._field("mobile", self._m.mobile)  # type: ignore[return-value]
-
-    @strawberry.field
-    def email(self) -> str | None:
-        return self._field("email", self._m.email)  # type: ignore[return-value]
-
-    @strawberry.field
-    def wechat_id(self) -> str | None:
-        return self._field("wechatId", self._m.wechat_id)  # type: ignore[return-value]
-
-    @strawberry.field
-    def telephone(self) -> str | None:
-        return self._field("telephone", self._m.telephone)  # type: ignore[return-value]
-
-    @strawberry.field
-    def gender(self) -> Gender | None:
-        return self._field("gender", self._m.gender)  # type: ignore[return-value]
-
-    @strawberry.field
-    def position(self) -> str | None:
-        return self._field("position", self._m.position)  # type: ignore[return-value]
-
-    @strawberry.field
-    def address(self) -> str | None:
-        return self._field("address", self._m.address)  # type: ignore[return-value]
-
-    @strawberry.field
-    def birthday(self) -> date | None:
-        return self._field("birthday", self._m.birthday)  # type: ignore[return-value]
-
-    @strawberry.field
-    def hire_date(self) -> date | None:
-        return self._field("hireDate", self._m.hire_date)  # type: ignore[return-value]
-
-    @strawberry.field(description="Profile fields withheld from this viewer (null above means hidden, not empty).")
-    def hidden_fields(self) -> list[str]:
-        return [f for f in PROFILE_FIELDS if f not in self._shown]
-
-    @strawberry.field(description="The member's units that this viewer may see, the main one first.")
-    async def departments(self, info: Info) -> list[MemberDepartment]:
+    async def _load_departments(self, info: Info) -> list[MemberDepartment]:
         loaders = info.context.directory
-        seats = await loaders.placements.load(self._m.id)
-        units = await loaders.visible_unit.load_many([p.unit_id for p in seats])
+        seats = await loaders.seats.load(self.pk)
+        units = await loaders.visible_unit.load_many([s.unit_id for s in seats])
         return [
-            MemberDepartment(unit=OrgUnitNode(pk=u.id, _u=u), is_main=p.is_main, is_leader=p.is_leader)
-            for p, u in zip(seats, units)
+            MemberDepartment(unit=OrgUnitNode(pk=u.id, _u=u), is_main=s.is_main, is_leader=s.is_leader)
+            for s, u in zip(seats, units)
             if u is not None
         ]
 
     @strawberry.field
     async def corp(self, info: Info) -> CorpNode | None:
-        c = await info.context.directory.visible_corp.load(self._m.corp_id)
+        c = await info.context.directory.visible_corp.load(self._corp_id)
         return CorpNode(pk=c.id, _c=c) if c is not None else None
 
 
 @strawberry.type(name="OrgUnit")
 class OrgUnitNode(relay.Node):
     pk: relay.NodeID[int]
-    _u: strawberry.Private[OrgUnit]
+    _u: strawberry.Private[Any]  # an OrgUnit, or a UnitRow from the loaders
+    # Plain attributes copied from the unit (no resolver per field).
+    name: str = ""
+    order: int = 0
+    scope: Scope = strawberry.field(
+        default=Scope.INHERIT, description="The scope set on this unit; INHERIT takes the nearest ancestor's."
+    )
+    depth: int = 0
 
-    @strawberry.field
-    def name(self) -> str:
-        return self._u.name
-
-    @strawberry.field
-    def order(self) -> int:
-        return self._u.order
-
-    @strawberry.field(description="The scope set on this unit; INHERIT takes the nearest ancestor's.")
-    def scope(self) -> Scope:
-        return self._u.scope
-
-    @strawberry.field
-    def depth(self) -> int:
-        return self._u.depth
+    def __post_init__(self) -> None:
+        self.name, self.order, self.scope, self.depth = self._u.name, self._u.order, self._u.scope, self._u.depth
 
     @strawberry.field
     async def parent(self, info: Info) -> OrgUnitNode | None:
@@ -176,16 +252,17 @@ class OrgUnitNode(relay.Node):
         return [OrgUnitNode(pk=u.id, _u=u) for u in await info.context.directory.children.load(self._u.id)]
 
     def _members(self, info: Info, include_descendants: bool):  # type: ignore[no-untyped-def]
+        # A unit seats members of its own corp only; the query keeps to its subtree.
+        query = members_query(info, self._u.corp_id, within=(self._u.path,))
         if include_descendants:
-            return members_query(info).filter(id__in=members_placed_under([self._u.path]))
-        return members_query(info).filter(id__in=Subquery(Placement.filter(unit_id=self._u.id).values("member_id")))
+            return query.filter(id__in=members_placed_under([self._u.path], self._u.corp_id))
+        return query.filter(id__in=Subquery(Placement.filter(unit_id=self._u.id).values("member_id")))
 
     @strawberry.field
     async def members(
         self, info: Info, first: int | None = None, after: str | None = None, include_descendants: bool = False
     ) -> Connection[MemberNode]:
-        query = self._members(info, include_descendants).order_by(*MEMBER_ORDER)
-        return await paginate(query, first, after, lambda rows: member_nodes(info, rows))
+        return await member_page(info, self._members(info, include_descendants), first, after)
 
     @strawberry.field(description="Head-count of the unit and its subtree, counting only members this viewer sees.")
     async def member_count(self, info: Info) -> int:
@@ -194,8 +271,9 @@ class OrgUnitNode(relay.Node):
     @strawberry.field
     async def leaders(self, info: Info) -> list[MemberNode]:
         leader_ids = Subquery(Placement.filter(unit_id=self._u.id, is_leader=True).values("member_id"))
-        rows = await members_query(info).filter(id__in=leader_ids).order_by(*MEMBER_ORDER)
-        return await member_nodes(info, rows)
+        query = members_query(info, self._u.corp_id, within=(self._u.path,)).filter(id__in=leader_ids)
+        query = query.order_by(*MEMBER_ORDER)
+        return await member_nodes(info, await query.values(*MEMBER_COLUMNS))
 
 
 @strawberry.type
@@ -233,8 +311,7 @@ class CorpNode(relay.Node):
         after: str | None = None,
         status: list[MemberStatus] | None = None,
     ) -> Connection[MemberNode]:
-        query = members_query(info, status).filter(corp_id=self._c.id).order_by(*MEMBER_ORDER)
-        return await paginate(query, first, after, lambda rows: member_nodes(info, rows))
+        return await member_page(info, members_query(info, self._c.id, status), first, after)
 
     @strawberry.field(description="Name, full pinyin, pinyin initials (surname readings) or account.")
     async def search_members(
@@ -248,18 +325,19 @@ class CorpNode(relay.Node):
         gender: Gender | None = None,
     ) -> Connection[MemberNode]:
         text = query.strip().lower()
-        match = Q(name__icontains=text) | Q(account_key__startswith=text)
-        if text.isascii():
-            compact = text.replace(" ", "")
-            match |= Q(pinyin_full__startswith=compact) | Q(pinyin_initials__startswith=compact)
-        found = members_query(info).filter(corp_id=self._c.id).filter(match)
+        candidates = await search_candidates(self._c.id, text) if text else None
+        found = members_query(info, self._c.id, ids_given=candidates is not None)
+        if candidates is not None:
+            found = found.filter(id__in=candidates)
+        elif text:
+            found = found.filter(search_match_q(self._c.id, text))
         if surname_initial:
             found = found.filter(surname_initial=surname_initial.lower()[:1])
         if position:
             found = found.filter(position__icontains=position)
         if gender:
             found = found.filter(gender=gender.value)
-        return await paginate(found.order_by(*MEMBER_ORDER), first, after, lambda rows: member_nodes(info, rows))
+        return await member_page(info, found, first, after)
 
     @strawberry.field
     async def root_unit(self, info: Info) -> OrgUnitNode | None:
