@@ -84,6 +84,10 @@ class ChainCorp(Model):
         indexes = (
             Index(fields=("chain_id", "status", "group_id")),
             Index(fields=("chain_id", "name_key")),
+            # A group's corps in id order (keyset pages of a chain admin's or a rule's groups).
+            Index(fields=("chain_id", "group_id", "id")),
+            # A corp's places in chains: read for every request's Viewer and for corp visibility.
+            Index(fields=("corp_id",)),
         )
 
 
@@ -108,7 +112,12 @@ class ChainContact(Model):
     class Meta:
         table = "chain_contact"
         unique_together = (("chain", "mobile"),)
-        indexes = (Index(fields=("chain_corp_id", "status")), Index(fields=("member_id",)))
+        indexes = (
+            Index(fields=("chain_corp_id", "status")),
+            Index(fields=("member_id",)),
+            # A chain's contacts by status in id order: list pages (keyset) and their counts.
+            Index(fields=("chain_id", "status", "id")),
+        )
 
 
 class ChainRule(Model):

@@ -97,8 +97,15 @@ class Member(Model):
         unique_together = (("corp", "account_key"),)
         indexes = (
             Index(fields=("corp_id", "status")),
+            # Covers the listed-member test (status, hidden): head-counts read only this index.
+            Index(fields=("corp_id", "status", "hidden_from_directory")),
             Index(fields=("corp_id", "mobile")),
             Index(fields=("person_id",)),
+            # Directory pages in pinyin order (keyset cursors seek it) and pinyin prefix search.
+            Index(fields=("corp_id", "pinyin_full", "id")),
+            Index(fields=("corp_id", "pinyin_initials")),
+            # Name search (contains): scanning this narrow index is cheaper than the table.
+            Index(fields=("corp_id", "name", "id")),
         )
 
 
