@@ -71,9 +71,13 @@ def _effective_view(unit: OrgUnit, by_id: dict[int, OrgUnit]) -> tuple[Scope, Or
 async def directory_access(
     corp_id: int, own_units: list[OrgUnit], grants: list[AdminGrant], *, reads_all: bool, manages_all: bool
 ) -> DirectoryAccess:
-    chain_ids = {i for u in own_units for i in path_ids(u.path)}
+    # A viewer that reads the whole corp needs no scope views (every rule answers from
+    # reads_all first): its ancestors are not read at all.
+    chain_ids = set() if reads_all else {i for u in own_units for i in path_ids(u.path)}
     by_id = {u.id: u for u in await OrgUnit.filter(id__in=sorted(chain_ids))} if chain_ids else {}
-    settings: list[tuple[OrgUnit, Scope, OrgUnit | None]] = [(u, *_effective_view(u, by_id)) for u in own_units]
+    settings: list[tuple[OrgUnit, Scope, OrgUnit | None]] = (
+        [] if reads_all else [(u, *_effective_view(u, by_id)) for u in own_units]
+    )
     listed_ids = {i for _, _, a in settings if a is not None for i in (*a.scope_whitelist, *a.scope_exclude)}
     range_ids = {i for g in grants if g.kind is AdminKind.DIRECTORY_ADMIN for i in g.unit_ids}
     paths = await _paths_of(OrgUnit, listed_ids | range_ids)

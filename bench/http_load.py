@@ -1,0 +1,191 @@
+"""P6: requests per second over HTTP, uvicorn serving the large dataset, load from wrk.
+
+    python -m bench.http_load                     # SQLite, 1 then 2 workers, 10 s each
+    python -m bench.http_load --db postgres --seconds 20 --connections 16
+
+The server is `uvicorn gql.app:create_app --factory --workers N` on loopback with the
+request budgets turned off (CHAINGATE_RATE_LIMIT=0, CHAINGATE_ANON_RATE_LIMIT=0: one
+token sending hundreds of requests a second is exactly what the budgets exist to refuse).
+The load comes from wrk (Debian package `wrk`) in its own process, one thread, sending a
+members page of 20 as a scoped member, the token in the Authorization header. Without
+wrk, a small asyncio/httpx generator in a separate process stands in (it needs more CPU
+per request than wrk, so it understates the server on a small machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import queries
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(port: int, timeout: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server on port {port} did not come up")
+
+
+def start_server(url: str, workers: int, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CHAINGATE_RATE_LIMIT": "0",
+        "CHAINGATE_ANON_RATE_LIMIT": "0",
+        "REDIS_URL": "",
+    }
+    env.pop("REDIS_URL")
+    argv = [sys.executable, "-m", "uvicorn", "gql.app:create_app", "--factory", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    # Its own process group, so stopping it stops its workers too.
+    return subprocess.Popen(argv, env=env, start_new_session=True)
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def wrk(port: int, body: str, token: str, seconds: int, connections: int) -> dict[str, float]:
+    script = Path(tempfile.gettempdir()) / f"chaingate-wrk-{os.getpid()}.lua"
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(body)}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+        "done = function(summary, latency, requests)\n"
+        '  io.write(string.format("NON2XX %d\\n", summary.errors.status))\n'
+        '  io.write(string.format("P50 %.3f\\nP99 %.3f\\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))\n'
+        "end\n"
+    )
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), f"http://127.0.0.1:{port}/graphql"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    finally:
+        script.unlink(missing_ok=True)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return {
+        "rps": rate,
+        "non2xx": float(re.search(r"NON2XX (\d+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": float(re.search(r"P50 ([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p99_ms": float(re.search(r"P99 ([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+    }
+
+
+async def _httpx_load(port: int, body: str, token: str, seconds: int, connections: int) -> dict[str, float]:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    latencies: list[float] = []
+    failures = 0
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}",
+                                 limits=httpx.Limits(max_connections=connections)) as client:
+        async def worker() -> None:
+            nonlocal failures
+            while time.monotonic() < deadline:
+                started = time.perf_counter()
+                response = await client.post("/graphql", content=body, headers=headers)
+                latencies.append((time.perf_counter() - started) * 1000)
+                failures += response.status_code != 200
+
+        started = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed = time.monotonic() - started
+    latencies.sort()
+    return {"rps": len(latencies) / elapsed, "non2xx": float(failures),
+            "p50_ms": latencies[len(latencies) // 2], "p99_ms": latencies[int(len(latencies) * 0.99)]}
+
+
+def httpx_load(port: int, body: str, token: str, seconds: int, connections: int) -> dict[str, float]:
+    """The stand-in load generator, in a separate process like wrk."""
+    out = subprocess.run(
+        [sys.executable, "-c",
+         "import asyncio, json, sys; from bench.http_load import _httpx_load; "
+         f"print(json.dumps(asyncio.run(_httpx_load({port}, sys.stdin.read(), {token!r}, {seconds}, {connections}))))"],
+        input=body, capture_output=True, text=True, check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+async def dataset(db: str, scale: float) -> tuple[str, int, int]:
+    from bench.generate import Scale, open_dataset
+    from models.db import close_db
+
+    url, manifest = await open_dataset(db, Scale.of(scale))
+    await close_db()
+    return url, manifest.scoped_member_id, manifest.corp_id
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--json", action="store_true", help="last line: {workers: req/s} as JSON")
+    args = parser.parse_args()
+
+    from auth.tokens import issue_member_token
+    from strawberry import relay
+
+    url, member_id, corp_id = asyncio.run(dataset(args.db, args.scale))
+    token = issue_member_token(member_id)
+    body = json.dumps({"query": queries.MEMBERS_PAGE,
+                       "variables": {"c": str(relay.GlobalID("Corp", str(corp_id))), "n": 20}})
+    load = wrk if shutil.which("wrk") else httpx_load
+    print(f"{args.db}: members page of 20 as a scoped member; budgets off; load: "
+          f"{'wrk -t1 -c' + str(args.connections) if load is wrk else 'httpx (wrk not installed)'}, {args.seconds} s a run")
+    rates: dict[str, float] = {}
+    for workers in (int(w) for w in args.workers.split(",")):
+        port = free_port()
+        server = start_server(url, workers, port)
+        try:
+            wait_ready(port)
+            load(port, body, token, 2, args.connections)  # warm every worker
+            figures = load(port, body, token, args.seconds, args.connections)
+        finally:
+            stop_server(server)
+        rates[str(workers)] = figures["rps"]
+        print(f"{workers} worker{'s' if workers > 1 else ' '}: {figures['rps']:7.1f} req/s  p50 {figures['p50_ms']:6.1f} ms  "
+              f"p99 {figures['p99_ms']:6.1f} ms  non-2xx {int(figures['non2xx'])}")
+    if "1" in rates and "2" in rates:
+        print(f"2 workers / 1 worker: {rates['2'] / rates['1']:.2f}x (cores on this machine: {os.cpu_count()})")
+    if args.json:
+        print(json.dumps(rates))
+
+
+if __name__ == "__main__":
+    main()
