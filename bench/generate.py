@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 # Bump when the shape of the data changes: cached databases of other versions are ignored.
-DATASET_VERSION = 4
+DATASET_VERSION = 5
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟"
@@ -127,6 +127,17 @@ def postgres_admin_url() -> str:
 
 def postgres_url(scale: Scale) -> str:
     return f"{postgres_admin_url().rpartition('/')[0]}/chaingate_bench_{scale.label.replace('-', '_')}"
+
+
+def postgres_app_url(url: str) -> str:
+    """The URL the app is measured with: asyncpg's statement cache off, so every query is
+    planned for its own parameters. With the cache on (asyncpg's default), PostgreSQL
+    switches a statement to a generic plan after five runs; for policy filters (id lists,
+    ranges, subtree subqueries) a generic plan can be a nested loop over the whole corp
+    (13 to 39 s seen here). CHAINGATE_BENCH_PG_STATEMENT_CACHE=default measures without."""
+    if os.environ.get("CHAINGATE_BENCH_PG_STATEMENT_CACHE") == "default":
+        return url
+    return f"{url}?statement_cache_size=0"
 
 
 async def _pg_admin(sql: str) -> Any:
@@ -546,20 +557,21 @@ async def open_dataset(db: str, scale: Scale, *, force: bool = False) -> tuple[s
 
     url = postgres_url(scale)
     name = url.rpartition("/")[2]
+    app_url = postgres_app_url(url)
     exists = await _pg_admin(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
     if exists and not force:
-        await init_db(url, run_migrations=False)
+        await init_db(app_url, run_migrations=False)
         manifest = await read_manifest()
         if manifest is not None:
             await create_bench_indexes()
-            return url, manifest
+            return app_url, manifest
         await close_db()
     if exists:
         await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await _pg_admin(f'CREATE DATABASE "{name}"')
     print(f"generating PostgreSQL database {name} ...", flush=True)
-    await init_db(url)
-    return url, await generate(scale)
+    await init_db(app_url)
+    return app_url, await generate(scale)
 
 
 async def _main(args: argparse.Namespace) -> None:

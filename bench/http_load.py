@@ -6,8 +6,9 @@
 The server is `uvicorn gql.app:create_app --factory --workers N` on loopback with the
 request budgets turned off (CHAINGATE_RATE_LIMIT=0, CHAINGATE_ANON_RATE_LIMIT=0: one
 token sending hundreds of requests a second is exactly what the budgets exist to refuse).
-The load comes from wrk (Debian package `wrk`) in its own process, one thread, sending a
-members page of 20 as a scoped member, the token in the Authorization header. Without
+The load comes from wrk (Debian package `wrk`) in its own process, one thread, 32
+connections, sending a members page of 20 as a scoped member (bench.queries.MEMBERS_PAGE;
+`--page light`: 20 names as the super admin), the token in the Authorization header. Without
 wrk, a small asyncio/httpx generator in a separate process stands in (it needs more CPU
 per request than wrk, so it understates the server on a small machine).
 """
@@ -139,13 +140,16 @@ def httpx_load(port: int, body: str, token: str, seconds: int, connections: int)
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-async def dataset(db: str, scale: float) -> tuple[str, int, int]:
+LIGHT_PAGE = "query($c: ID!, $n: Int!) { corp(id: $c) { members(first: $n) { edges { node { id name } } } } }"
+
+
+async def dataset(db: str, scale: float) -> tuple[str, object]:
     from bench.generate import Scale, open_dataset
     from models.db import close_db
 
     url, manifest = await open_dataset(db, Scale.of(scale))
     await close_db()
-    return url, manifest.scoped_member_id, manifest.corp_id
+    return url, manifest
 
 
 def main() -> None:
@@ -153,7 +157,11 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=8)
+    # Keep-alive connections stay with the worker that accepted them: with too few, one
+    # worker can hold them all and a second worker idles.
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--page", choices=["full", "light"], default="full",
+                        help="full: MEMBERS_PAGE as a scoped member; light: names of 20 members as the super admin")
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--json", action="store_true", help="last line: {workers: req/s} as JSON")
     args = parser.parse_args()
@@ -161,12 +169,15 @@ def main() -> None:
     from auth.tokens import issue_member_token
     from strawberry import relay
 
-    url, member_id, corp_id = asyncio.run(dataset(args.db, args.scale))
-    token = issue_member_token(member_id)
-    body = json.dumps({"query": queries.MEMBERS_PAGE,
-                       "variables": {"c": str(relay.GlobalID("Corp", str(corp_id))), "n": 20}})
+    url, manifest = asyncio.run(dataset(args.db, args.scale))
+    full = args.page == "full"
+    token = issue_member_token(manifest.scoped_member_id if full else manifest.super_admin_id)  # type: ignore[attr-defined]
+    body = json.dumps({"query": queries.MEMBERS_PAGE if full else LIGHT_PAGE,
+                       "variables": {"c": str(relay.GlobalID("Corp", str(manifest.corp_id))), "n": 20}})  # type: ignore[attr-defined]
     load = wrk if shutil.which("wrk") else httpx_load
-    print(f"{args.db}: members page of 20 as a scoped member; budgets off; load: "
+    what = "members page of 20 (count, 9 fields, departments) as a scoped member" if full else \
+        "20 member names as the super admin"
+    print(f"{args.db}: {what}; budgets off; load: "
           f"{'wrk -t1 -c' + str(args.connections) if load is wrk else 'httpx (wrk not installed)'}, {args.seconds} s a run")
     rates: dict[str, float] = {}
     for workers in (int(w) for w in args.workers.split(",")):

@@ -273,21 +273,24 @@ def p4(r: Report, db: str, rows: int) -> None:
 
 
 def p6(r: Report, db: str, scale: float, seconds: int) -> None:
-    r.say(f"\n== P6 HTTP: python -m bench.http_load --db {db} --seconds {seconds}")
-    out = subprocess.run([sys.executable, "-m", "bench.http_load", "--db", db, "--scale", str(scale),
-                          "--seconds", str(seconds), "--json"], capture_output=True, text=True)
-    lines = out.stdout.strip().splitlines()
-    for line in lines[:-1]:
-        r.say(f"  {line}")
-    try:
-        figures = json.loads(lines[-1])
-    except (IndexError, ValueError):
-        r.say(out.stderr[-2000:])
-        r.verdict("P6 HTTP", "failed", False)
-        return
-    one, two = figures["1"], figures["2"]
-    met = one >= 400 and two >= 1.7 * one
-    r.verdict("P6 HTTP", f"{one:.0f} req/s, 2 workers x{two / one:.2f}", met)
+    verdicts = []
+    for page in ("full", "light"):
+        r.say(f"\n== P6 HTTP: python -m bench.http_load --db {db} --seconds {seconds} --page {page}")
+        out = subprocess.run([sys.executable, "-m", "bench.http_load", "--db", db, "--scale", str(scale),
+                              "--seconds", str(seconds), "--page", page, "--json"], capture_output=True, text=True)
+        lines = out.stdout.strip().splitlines()
+        for line in lines[:-1]:
+            r.say(f"  {line}")
+        try:
+            figures = json.loads(lines[-1])
+        except (IndexError, ValueError):
+            r.say(out.stderr[-2000:])
+            r.verdict("P6 HTTP", f"{page}: failed", False)
+            return
+        one, two = figures["1"], figures["2"]
+        verdicts.append((page, one, two))
+    for page, one, two in verdicts:
+        r.verdict("P6 HTTP", f"{page} page: {one:.0f} req/s, 2 workers x{two / one:.2f}", one >= 400 and two >= 1.7 * one)
 
 
 # --- running ----------------------------------------------------------------------------------

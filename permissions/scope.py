@@ -127,6 +127,13 @@ def members_in_corp_q(
     return query & any_of(reduce(and_, conditions) for conditions in parts)
 
 
+def needs_member_units(viewer: Viewer) -> bool:
+    """Whether administers_member reads a member's units for this viewer (a directory admin
+    with ranges): for anyone else a page needs no seats to decide its fields."""
+    d = viewer.directory
+    return d is not None and viewer.member_id is not None and not d.manages_all and bool(d.admin_ranges)
+
+
 def administers_member(viewer: Viewer, t: MemberFacts) -> bool:
     """Super admin of the corp, or a directory admin with one of t's units in range."""
     d = viewer.directory

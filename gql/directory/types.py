@@ -68,16 +68,20 @@ async def member_nodes(info: Info, rows: Sequence[Any]) -> list[MemberNode]:
     loaders = info.context.directory
     loaders.prime_members([r for r in rows if isinstance(r, Member)])
     readers = [_reader(r) for r in rows]
-    seats = await loaders.seats.load_many([get("id") for get in readers])
+    viewer = info.context.viewer
+    with_departments = _selects(info, "departments")
+    # Seats serve the departments and, for a directory admin, the field policy; else no query.
+    if with_departments or scope.needs_member_units(viewer):
+        seats = await loaders.seats.load_many([get("id") for get in readers])
+    else:
+        seats = [[] for _ in readers]
     corp_ids = [get("corp_id") for get in readers]
     corp_settings = dict(zip(unique := sorted(set(corp_ids)), await loaders.settings.load_many(unique)))
     settings = [corp_settings[c] for c in corp_ids]
     units: dict[int, Any] = {}
-    with_departments = _selects(info, "departments")
     if with_departments:
         wanted = sorted({seat.unit_id for member_seats in seats for seat in member_seats})
         units = {i: u for i, u in zip(wanted, await loaders.visible_unit.load_many(wanted)) if u is not None}
-    viewer = info.context.viewer
     nodes = []
     for get, member_seats, corp_settings in zip(readers, seats, settings):
         facts = MemberFacts(
