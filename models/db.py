@@ -11,8 +11,17 @@ from models.settings import get_settings, tortoise_db_url
 MODEL_MODULES = ["models.directory", "models.chain", "models.access", "models.ops"]
 
 
+def _custom_plans(url: str) -> str:
+    """PostgreSQL: no server-side prepared-statement cache. After five runs a cached statement
+    gets a generic plan that ignores its parameters, and for the policy filters (id lists,
+    subtree ranges) that plan can scan a whole corp: seconds instead of milliseconds."""
+    if not url.startswith("postgres://") or "statement_cache_size" in url:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}statement_cache_size=0"
+
+
 def tortoise_config(database_url: str | None = None) -> dict[str, Any]:
-    url = tortoise_db_url(database_url or get_settings().database_url)
+    url = _custom_plans(tortoise_db_url(database_url or get_settings().database_url))
     return {
         "connections": {"default": url},
         "apps": {
