@@ -24,7 +24,7 @@ from flows.audit import Origin, event, record
 from flows.errors import FlowError, NotFound
 from flows.invitations import new_code
 from flows.names import normalise_corp_name
-from flows.tabular import Cell, CellError, column_letter, map_columns, mobile_cell, read_table, stray_cells, text_cell
+from flows.tabular import Cell, CellError, RowError, column_letter, map_columns, mobile_cell, read_table, stray_cells, text_cell
 from models import AuditEvent, ChainContact, ChainCorp, ChainGroup, ChainSpace, Corp, ImportJob, ImportSource
 from models.enums import ChainCorpStatus, ContactRole, ContactStatus, ImportKind
 from permissions import actions
@@ -69,17 +69,6 @@ def group_path(text: str, root_name: str) -> tuple[str, ...]:
     if names and names[0] == root_name:
         names = names[1:]  # a path written from the chain's root group down
     return names
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str | None
-    code: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
 
 
 @dataclass

@@ -22,7 +22,7 @@ from flows.directory import MAX_UNIT_DEPTH, validate_unit_name
 from flows.errors import FlowError, NotFound
 from flows.members import _search_fields
 from flows.profile import ATTRIBUTES, clean_account, clean_profile, require_contact
-from flows.tabular import CellError, Cell, column_letter, date_cell, map_columns, mobile_cell, read_table, stray_cells, text_cell
+from flows.tabular import Cell, CellError, RowError, column_letter, date_cell, map_columns, mobile_cell, read_table, stray_cells, text_cell
 from models import AuditEvent, ImportJob, ImportSource, Member, OrgUnit, Placement
 from models.enums import ImportKind, ImportMode, MemberStatus
 from permissions import actions
@@ -59,17 +59,6 @@ DEPARTMENT_SEPARATORS = re.compile(r"[;；]")
 # The mass-resignation guard of REPLACE (SPEC §3.1): refuse when both are exceeded.
 GUARD_SHARE = 0.20
 GUARD_COUNT = 50
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str | None
-    code: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
 
 
 @dataclass

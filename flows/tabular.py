@@ -35,6 +35,19 @@ class CellError(Exception):
 
 
 @dataclass
+class RowError:
+    """One broken rule of one row, as every import reports it: {row, column, code, message}."""
+
+    row: int
+    column: str | None
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
+
+
+@dataclass
 class Table:
     headers: list[str]
     # (spreadsheet row number, cells padded to the header width); blank rows are skipped.

@@ -8,8 +8,8 @@ from strawberry import relay
 from strawberry.file_uploads import Upload
 
 from flows.chain_import import TEMPLATE_HEADERS, submit_chain_import
-from flows.errors import FlowError
 from gql.context import Info
+from gql.imports.upload import submitted_file
 from gql.errors import UserError, run_flow
 from gql.imports.types import ImportJobNode, import_job_node
 from gql.relay import decode_id
@@ -57,13 +57,7 @@ async def import_chain_contacts(info: Info, input: ImportChainContactsInput) -> 
     ctx = info.context
 
     async def flow() -> int:
-        if (input.file is None) == (input.rows is None):
-            raise FlowError("FILE_OR_ROWS", "Send either a file or rows.", "file")
-        if input.file is not None:
-            name = getattr(input.file, "filename", None) or "upload"
-            content = await input.file.read()
-        else:
-            name, content = "rows.csv", rows_as_csv(input.rows or [])
+        name, content = await submitted_file(input.file, input.rows, rows_as_csv)
         job = await submit_chain_import(
             ctx.viewer, decode_id(input.chain_id, "ChainSpace", "chainId"), name, content, origin=ctx.origin
         )

@@ -8,8 +8,8 @@ from strawberry import relay
 from strawberry.file_uploads import Upload
 
 from flows.directory_import import TEMPLATE_HEADERS, submit_directory_import
-from flows.errors import FlowError
 from gql.context import Info
+from gql.imports.upload import submitted_file
 from gql.enums import ImportMode
 from gql.errors import UserError, run_flow
 from gql.imports.types import ImportJobNode, import_job_node
@@ -69,13 +69,7 @@ async def import_directory(info: Info, input: ImportDirectoryInput) -> ImportDir
     ctx = info.context
 
     async def flow() -> int:
-        if (input.file is None) == (input.rows is None):
-            raise FlowError("FILE_OR_ROWS", "Send either a file or rows.", "file")
-        if input.file is not None:
-            name = getattr(input.file, "filename", None) or "upload"
-            content = await input.file.read()
-        else:
-            name, content = "rows.csv", rows_as_csv(input.rows or [])
+        name, content = await submitted_file(input.file, input.rows, rows_as_csv)
         job = await submit_directory_import(
             ctx.viewer, decode_id(input.corp_id, "Corp", "corpId"), name, content,
             ImportModeValue(input.mode.value), confirm_replace=input.confirm_replace, force=input.force,
