@@ -48,6 +48,7 @@ from gql.directory.mutations.update_my_profile import UpdateMyProfilePayload, up
 from gql.directory.mutations.update_org_unit import UpdateOrgUnitPayload, update_org_unit
 from gql.directory.queries import DirectoryQuery, corp_node, unit_node
 from gql.directory.types import member_node
+from gql.execution import PlainLeafExecutionContext
 from gql.imports.mutations.import_directory import ImportDirectoryPayload, import_directory
 from gql.imports.mutations.retry_import_job import RetryImportJobPayload, retry_import_job
 from gql.imports.queries import ImportQuery, ImportSubscription
@@ -124,4 +125,7 @@ class Subscription(ImportSubscription):
     pass
 
 
-schema = ProtectedSchema(query=Query, mutation=Mutation, subscription=Subscription, extensions=PROTECTION_EXTENSIONS)
+schema = ProtectedSchema(
+    query=Query, mutation=Mutation, subscription=Subscription, extensions=PROTECTION_EXTENSIONS,
+    execution_context_class=PlainLeafExecutionContext,
+)
