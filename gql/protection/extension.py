@@ -14,6 +14,7 @@ from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from gql.persisted import PersistedQueryPolicy
+from gql.protection import documents
 from gql.protection.errors import BAD_REQUEST, FORBIDDEN, apply_policy
 from gql.protection.limits import DEFAULT_LIMITS, QueryLimits, first_exceeded, measure
 from gql.protection.viewers import may_introspect, sees_suggestions, viewer_of
@@ -41,15 +42,33 @@ class RequestProtection(SchemaExtension):
             ec.validation_rules = (*ec.validation_rules, NoIntrospectionRule)
         yield
 
+    def on_parse(self) -> Iterator[None]:
+        ec = self.execution_context
+        cached = documents.parsed.get(ec.query) if ec.query and ec.graphql_document is None else None
+        if cached is not None:
+            ec.graphql_document = cached  # Strawberry then skips parsing
+        yield
+        if cached is None and ec.query and ec.graphql_document is not None:
+            documents.parsed.put(ec.query, ec.graphql_document)
+
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
+        key = None
         if ec.graphql_document is not None and ec.pre_execution_errors is None:
+            # The limits depend on the variables (page sizes): measured on every request.
             refusal = self._over_limit(ec)
             if refusal is not None:
                 # Set before graphql-core's validation runs: Strawberry then skips it and
                 # answers with this error alone, so an abusive document is never walked twice.
                 ec.pre_execution_errors = [refusal]
+            elif ec.query:
+                key = documents.validation_key(ec.query, ec.validation_rules)
+                if documents.validated.get(key):
+                    ec.pre_execution_errors = []  # validated before under the same rules
+                    key = None
         yield
+        if key is not None and ec.pre_execution_errors == []:
+            documents.validated.put(key, True)
 
     def _over_limit(self, ec: ExecutionContext) -> GraphQLError | None:
         assert ec.graphql_document is not None
