@@ -128,3 +128,28 @@ async def test_the_served_api_writes_json_lines_only(database):
     [line] = [entry for entry in lines if entry.get("request_id") == "served-log-1"]
     assert (line["event"], line["status"], line["operation"]) == ("request", 200, "Ping")
     assert not any("color_message" in entry for entry in lines)
+
+
+async def test_a_client_leaving_mid_body_is_no_error(database, json_log):
+    """wrk and browsers drop connections mid-request: nothing to answer, nothing to log as an error."""
+    from gql.app import create_app
+
+    app = create_app(manage_db=False)
+    sent: list[dict[str, Any]] = []
+    chunks = iter([{"type": "http.request", "body": b'{"query": "{ vi', "more_body": True}, {"type": "http.disconnect"}])
+
+    async def receive() -> dict[str, Any]:
+        return next(chunks)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/graphql", "raw_path": b"/graphql", "query_string": b"", "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"host", b"test")],
+        "client": ("127.0.0.1", 4321), "server": ("test", 80), "state": {},
+    }
+    await app(scope, receive, send)
+    assert sent == []
+    assert not [line for line in json_log() if line.get("level") in ("error", "critical")], json_log()

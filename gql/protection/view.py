@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from cross_web import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL, StarletteRequestAdapter
 from strawberry.http import GraphQLRequestData
@@ -66,6 +66,8 @@ class ProtectedGraphQL(GraphQL[Context, None]):
         request = Request(scope=scope, receive=receive)
         try:
             response = await self.run(request)
+        except ClientDisconnect:
+            return  # the client left while sending its body: nobody to answer, nothing went wrong
         except HTTPException as exc:
             headers = {"Allow": "POST"} if exc.status_code == 405 else None
             response = error_response(exc.status_code, exc.reason, BAD_REQUEST, headers=headers)
