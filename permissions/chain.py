@@ -138,10 +138,14 @@ def can_see_contact(viewer: Viewer, c: ContactFacts) -> bool:
     return any(s.matches(c.corp) and c.status in s.contact_statuses for s in _all_selectors(viewer))
 
 
-def _contact_q(s: CorpSelector) -> Q:
+def _contact_q(s: CorpSelector, corp_id: int | None) -> Q:
     from models import ChainCorp
 
     statuses = Q(status__in=sorted(x.value for x in s.contact_statuses))
+    if corp_id is not None:
+        # One corp's contacts: its own few chain places drive the query, never the selector's
+        # corps (a group of 20,000 corps) nor the chain's 300,000 contacts.
+        return Q(chain_corp_id__in=Subquery(ChainCorp.filter(s.q(), corp_id=corp_id).values("id"))) & statuses
     if s.whole_chain:
         # A contact's chain is its corp's chain: the (chain_id, status, id) index answers
         # alone, where a corp subquery would join 100,000 corps to list 20 contacts.
@@ -149,8 +153,9 @@ def _contact_q(s: CorpSelector) -> Q:
     return Q(chain_corp_id__in=Subquery(ChainCorp.filter(s.q()).values("id"))) & statuses
 
 
-def contacts_q(viewer: Viewer) -> Q:
-    return any_of(_contact_q(s) for s in _all_selectors(viewer))
+def contacts_q(viewer: Viewer, corp_id: int | None = None) -> Q:
+    """Contacts the viewer sees; with corp_id, only those whose chain corp is that corp."""
+    return any_of(_contact_q(s, corp_id) for s in _all_selectors(viewer))
 
 
 # --- groups --------------------------------------------------------------------------

@@ -19,18 +19,25 @@ def _reachable_across_corps(t: MemberFacts) -> bool:
     return t.status is MemberStatus.ACTIVE and not t.hidden
 
 
-def linked_contacts(viewer: Viewer, corp_id: int | None = None) -> Any:
+def linked_contacts(viewer: Viewer) -> Any:
     """Chain contacts the viewer sees whose member joined as the contact's corp: how a member
-    is reached across corps (MemberFacts.contacts holds exactly these, see loading). With
-    corp_id, only those of that corp, found from its chain places (a few rows) instead of
-    from every contact the viewer sees."""
+    is reached across corps (MemberFacts.contacts holds exactly these, see loading)."""
     from models import ChainContact
 
     query = ChainContact.filter(chain.contacts_q(viewer), member_id__isnull=False)
-    if corp_id is not None:
-        return query.filter(chain_corp__corp_id=corp_id, member__corp_id=corp_id)
     # The join to chain_corp must exist before F() names one of its columns.
     return query.filter(chain_corp__corp_id__isnull=False).filter(member__corp_id=F("chain_corp__corp_id"))
+
+
+def linked_members_of_corp_q(viewer: Viewer, corp_id: int, corp: Q) -> Q:
+    """The members of corp_id that linked_contacts reaches, found from the corp's own few
+    chain places (`corp`: the caller's test for members of corp_id). The member's corp is
+    tested on the member row, not through a join inside the subquery, where SQLite would
+    start from every member of the corp."""
+    from models import ChainContact
+
+    linked = ChainContact.filter(chain.contacts_q(viewer, corp_id), member_id__isnull=False).values("member_id")
+    return corp & Q(id__in=Subquery(linked), status=MemberStatus.ACTIVE.value, hidden_from_directory=False)
 
 
 def can_see_member(viewer: Viewer, t: MemberFacts) -> bool:
@@ -84,8 +91,7 @@ def visible_members_in_corp_q(
             for a in viewer.chains
             if a.owner_corp_id == corp_id and a.own_chain_corp_id is not None
         ]
-        linked = linked_contacts(viewer, corp_id).values("member_id")
-        parts.append(Q(id__in=Subquery(linked), status=MemberStatus.ACTIVE.value, hidden_from_directory=False))
+        parts.append(linked_members_of_corp_q(viewer, corp_id, corp))
     if len(parts) > 1 and (within or not scope.seeks_by_ids(viewer)):
         # The scope part reads the whole corp anyway: `corp_id = ?` around the OR lets the
         # page walk the (corp_id, pinyin_full, id) index and stop at the page's end.
