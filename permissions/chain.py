@@ -142,15 +142,16 @@ def _contact_q(s: CorpSelector, corp_id: int | None) -> Q:
     from models import ChainCorp
 
     statuses = Q(status__in=sorted(x.value for x in s.contact_statuses))
+    corps = ChainCorp.filter(s.q())
     if corp_id is not None:
         # One corp's contacts: its own few chain places drive the query, never the selector's
         # corps (a group of 20,000 corps) nor the chain's 300,000 contacts.
-        return Q(chain_corp_id__in=Subquery(ChainCorp.filter(s.q(), corp_id=corp_id).values("id"))) & statuses
-    if s.whole_chain:
+        corps = corps.filter(corp_id=corp_id)
+    elif s.whole_chain:
         # A contact's chain is its corp's chain: the (chain_id, status, id) index answers
         # alone, where a corp subquery would join 100,000 corps to list 20 contacts.
         return Q(chain_id=s.chain_id) & statuses
-    return Q(chain_corp_id__in=Subquery(ChainCorp.filter(s.q()).values("id"))) & statuses
+    return Q(chain_corp_id__in=Subquery(corps.values("id"))) & statuses
 
 
 def contacts_q(viewer: Viewer, corp_id: int | None = None) -> Q:

@@ -352,10 +352,11 @@ async def test_a_job_whose_importer_resigned_does_not_run(gql):
     rows = [{"name": "甲", "account": "gone_a", "email": "g@x.cn"}]
     job = await ImportJob.create(corp_id=w["corp"].id, kind="DIRECTORY", mode="UPSERT", file_name="rows.csv",
                                  actor_kind="MEMBER", actor_id=second.id)
-    from gql.imports.mutations.import_directory import DirectoryRowInput, rows_as_csv
+    from gql.imports.mutations.import_directory import _ROW_FIELDS, DirectoryRowInput
+    from gql.imports.upload import rows_as_csv
     from models import ImportSource
 
-    await ImportSource.create(job=job, file_name="rows.csv", content=rows_as_csv([DirectoryRowInput(**r) for r in rows]))
+    await ImportSource.create(job=job, file_name="rows.csv", content=rows_as_csv([DirectoryRowInput(**r) for r in rows], _ROW_FIELDS))
     await Member.filter(id=second.id).update(status=MemberStatus.RESIGNED.value)
     await jobs.submit(job.id)
     result = await finished(gql, w["t"], f.gid("ImportJob", job.id))

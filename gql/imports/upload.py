@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import csv
+import io
+from collections.abc import Mapping
 from typing import Any
 
 from strawberry.file_uploads import Upload
@@ -10,10 +12,22 @@ from strawberry.file_uploads import Upload
 from flows.errors import FlowError
 
 
-async def submitted_file(file: Upload | None, rows: list[Any] | None, rows_as_csv: Callable[[list[Any]], bytes]) -> tuple[str, bytes]:
-    """(file name, content). Rows take the same road as a file: one validation, one report."""
+async def submitted_file(
+    file: Upload | None, rows: list[Any] | None, columns: Mapping[str, str]
+) -> tuple[str, bytes]:
+    """(file name, content). Rows take the same road as a file: one validation, one report;
+    `columns` maps each header of the template to the row attribute that fills it."""
     if (file is None) == (rows is None):
         raise FlowError("FILE_OR_ROWS", "Send either a file or rows.", "file")
     if file is not None:
         return getattr(file, "filename", None) or "upload", await file.read()
-    return "rows.csv", rows_as_csv(rows or [])
+    return "rows.csv", rows_as_csv(rows or [], columns)
+
+
+def rows_as_csv(rows: list[Any], columns: Mapping[str, str]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(list(columns))
+    for row in rows:
+        writer.writerow([getattr(row, attr) or "" for attr in columns.values()])
+    return out.getvalue().encode("utf-8")
