@@ -32,7 +32,7 @@ async def authenticate(authorization: str | None) -> Viewer:
     if token.startswith(APP_TOKEN_PREFIX):
         return await _app(token)
     try:
-        claims = decode(token)
+        claims = await decode(token)
     except InvalidToken as exc:
         raise AuthenticationFailed("Invalid or expired token.") from exc
     if await RevokedToken.filter(jti=claims.jti).exists():

@@ -178,14 +178,14 @@ def limiter_for(redis_url: str | None) -> RateLimiter:
     return RedisRateLimiter(redis_url) if redis_url else InMemoryRateLimiter()
 
 
-def budget_key(token: str) -> str | None:
+async def budget_key(token: str) -> str | None:
     """Whose budget a bearer token draws from, found without the database: the member, the
     person or the app behind it, so minting more tokens buys no more requests. None for a
     token that does not verify (it is refused; its attempt counts against the caller's IP)."""
     if token.startswith(APP_TOKEN_PREFIX):
         return "app:" + hash_app_secret(token)[:40]
     try:
-        claims = decode(token)
+        claims = await decode(token)
     except InvalidToken:
         return None
     if claims.member_id is not None:

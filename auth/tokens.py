@@ -1,5 +1,5 @@
-"""Person and member JWTs (HS256 with CHAINGATE_SECRET, RS256 from an identity provider),
-and opaque app-token secrets stored only as hashes."""
+"""Person and member JWTs (HS256 with CHAINGATE_SECRET; an identity provider's person
+tokens by its JWKS or public key), and opaque app-token secrets stored only as hashes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from typing import Any
 
 import jwt
 
-from models.settings import get_settings
+from auth.jwks import ASYMMETRIC_ALGORITHMS, jwks_keys
+from models.settings import InsecureConfiguration, Settings, get_settings, require_signing_secret
 
 ISSUER_DEV = "chaingate-dev"
 APP_TOKEN_PREFIX = "cgat_"
@@ -36,7 +37,7 @@ class Claims:
 def _encode(payload: dict[str, Any], ttl: int) -> str:
     now = int(time.time())
     body = {**payload, "iat": now, "nbf": now, "exp": now + ttl, "jti": uuid.uuid4().hex}
-    return jwt.encode(body, get_settings().secret, algorithm="HS256")
+    return jwt.encode(body, require_signing_secret(get_settings()), algorithm="HS256")
 
 
 def issue_person_token(mobile: str, name: str | None = None, ttl: int = PERSON_TOKEN_TTL) -> str:
@@ -51,8 +52,20 @@ def issue_member_token(member_id: int, ttl: int | None = None) -> str:
     return _encode({"typ": "member", "mid": member_id}, ttl or get_settings().member_token_ttl_seconds)
 
 
-def decode(token: str) -> Claims:
-    """Verify signature, expiry and not-before; only HS256 with our secret or RS256 with the configured key."""
+async def decode(token: str) -> Claims:
+    """Verify a person or member JWT: signature, expiry, not-before, issuer and audience.
+
+    - HS256 with CHAINGATE_SECRET: our own member tokens and dev person tokens (`iss`
+      chaingate-dev, or none for member tokens); any other issuer is refused, so a token
+      claiming the identity provider's issuer is never accepted on our own key.
+    - An identity provider's person tokens: with a `kid`, by that key of CHAINGATE_JWKS_URL
+      and only the algorithm the key is for; without one, RS256 with CHAINGATE_JWT_PUBLIC_KEY.
+      `iss` must equal CHAINGATE_JWT_ISSUER and `aud` hold CHAINGATE_JWT_AUDIENCE, each when
+      set; with no audience configured a token carrying `aud` is refused, as it was meant
+      for some other service. The identity provider never mints member tokens.
+
+    Raises InvalidToken for anything else ("none", algorithm confusion, unknown kid, ...).
+    """
     settings = get_settings()
     try:
         header = jwt.get_unverified_header(token)
@@ -61,15 +74,21 @@ def decode(token: str) -> Claims:
     alg = header.get("alg")
     # The algorithm is pinned per key: "none" and algorithm confusion never verify.
     if alg == "HS256":
-        key: str = settings.secret
-    elif alg == "RS256" and settings.jwt_public_key:
-        key = settings.jwt_public_key
+        try:
+            secret = require_signing_secret(settings)
+        except InsecureConfiguration as exc:  # a known key proves nothing
+            raise InvalidToken(str(exc)) from exc
+        data = _verified(token, secret, alg)
+        # Ours name our dev issuer (person tokens) or none (member tokens): a token naming
+        # another issuer, the identity provider's above all, was never ours to sign.
+        issuer = data.get("iss")
+        if issuer != ISSUER_DEV and (issuer is not None or data.get("typ") == "person"):
+            raise InvalidToken("issuer not ours")
+    elif alg in ASYMMETRIC_ALGORITHMS:
+        key = await _identity_provider_key(settings, alg, header.get("kid"))
+        data = _verified(token, key, alg, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
     else:
         raise InvalidToken("unsupported token algorithm")
-    try:
-        data = jwt.decode(token, key, algorithms=[alg], options={"require": ["exp", "jti"]})
-    except jwt.PyJWTError as exc:
-        raise InvalidToken(str(exc)) from exc
     typ = data.get("typ")
     if typ == "person" and isinstance(data.get("mobile"), str):
         return Claims("person", data["jti"], data["exp"], mobile=data["mobile"], name=data.get("name"))
@@ -77,6 +96,30 @@ def decode(token: str) -> Claims:
         # Member tokens are ours alone: an identity provider's key may not mint them.
         return Claims("member", data["jti"], data["exp"], member_id=data["mid"])
     raise InvalidToken("unknown token type")
+
+
+async def _identity_provider_key(settings: Settings, alg: str, kid: object) -> Any:
+    """The identity provider's key that may verify a token signed with `alg` naming `kid`."""
+    if settings.jwks_url and kid is not None:
+        found = await jwks_keys(settings.jwks_url).key(kid) if isinstance(kid, str) else None
+        if found is None or found.algorithm_name != alg:
+            raise InvalidToken("no identity provider key for this kid and algorithm")
+        return found.key
+    if alg == "RS256" and settings.jwt_public_key:
+        return settings.jwt_public_key
+    raise InvalidToken("unsupported token algorithm")
+
+
+def _verified(token: str, key: Any, alg: str, *, issuer: str | None = None, audience: str | None = None) -> dict[str, Any]:
+    """The claims, once signature, times, and the issuer and audience when given are right."""
+    required = ["exp", "jti"] + (["iss"] if issuer else []) + (["aud"] if audience else [])
+    try:
+        data: dict[str, Any] = jwt.decode(
+            token, key, algorithms=[alg], issuer=issuer, audience=audience, options={"require": required}
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    return data
 
 
 def new_app_secret() -> str:

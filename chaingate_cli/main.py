@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from models.settings import get_settings
+from models.settings import InsecureConfiguration, get_settings, require_signing_secret
 
 if TYPE_CHECKING:
     from chaingate_cli.demo import DemoTokens
@@ -135,6 +135,7 @@ async def _seed_if_empty() -> tuple[DemoTokens | None, bool]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    require_signing_secret(get_settings())  # before seeding: the demo ends by signing tokens
     url = _safe_url(get_settings().database_url)
     tokens, seeded = asyncio.run(_seed_if_empty())
     if not seeded:
@@ -160,6 +161,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                   "(GraphiQL, unmasked errors). Not for production.")
     get_settings.cache_clear()  # nothing read so far may keep the old environment
     settings = get_settings()
+    # Refused here, before migrating, with one line; each worker's app checks it again.
+    require_signing_secret(settings)
     url = _safe_url(settings.database_url)
     base_url = _browser_url(args.host, args.port)
 
@@ -209,6 +212,7 @@ def cmd_token_person(args: argparse.Namespace) -> int:
     from auth.tokens import PERSON_TOKEN_TTL, issue_person_token
     from flows.phones import normalise_mobile
 
+    require_signing_secret(get_settings())
     mobile = normalise_mobile(args.mobile)
     if mobile is None:
         err.print(f"[red]Not a valid mobile number:[/red] {escape(args.mobile)} (e.g. +8613800000001)")
@@ -299,6 +303,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except KeyboardInterrupt:
         return 130
+    except InsecureConfiguration as exc:
+        # One line saying what to set, whichever command would have signed with the key.
+        err.print(f"[red]chaingate: refusing to run:[/red] {escape(str(exc))}", soft_wrap=True)
+        return 2
     return code
 
 

@@ -26,7 +26,7 @@ from gql.protection.view import ProtectedGraphQL
 from gql.schema import schema
 from gql.telemetry import RequestTelemetry, check_metrics_token, metrics_endpoint
 from models.db import close_db, init_db
-from models.settings import Settings, get_settings
+from models.settings import Settings, get_settings, require_signing_secret
 
 
 async def healthz(_: Request) -> Response:
@@ -58,6 +58,7 @@ def create_app(
     """
     settings = get_settings()
     # Configuration mistakes stop the server here, not one request at a time later.
+    require_signing_secret(settings)  # never serve on a known secret: every entry point comes here
     persisted.check_configuration(settings)
     check_metrics_token(settings)
     limiter = limiter if limiter is not None else _default_limiter(settings)

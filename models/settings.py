@@ -8,6 +8,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "chaingate-dev-secret-change-me-0123456789"
+# HS256 keys shorter than the hash's output are guessable offline from any token seen.
+MIN_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -17,6 +19,11 @@ class Settings(BaseSettings):
     secret: str = Field(default=DEV_SECRET, alias="CHAINGATE_SECRET")
     # Optional RS256 public key (PEM) for person tokens signed by an identity provider.
     jwt_public_key: str | None = Field(default=None, alias="CHAINGATE_JWT_PUBLIC_KEY")
+    # Optional identity provider JWKS endpoint: its keys verify person tokens by their `kid`.
+    jwks_url: str | None = Field(default=None, alias="CHAINGATE_JWKS_URL")
+    # When set, identity provider tokens must carry exactly this `iss` / this `aud` among theirs.
+    jwt_issuer: str | None = Field(default=None, alias="CHAINGATE_JWT_ISSUER")
+    jwt_audience: str | None = Field(default=None, alias="CHAINGATE_JWT_AUDIENCE")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     # Key prefix of the request budgets in Redis: deployments sharing one Redis keep apart.
     redis_prefix: str = Field(default="chaingate:rl:", alias="CHAINGATE_REDIS_PREFIX")
@@ -46,6 +53,34 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+class InsecureConfiguration(ValueError):
+    """A setting production must not run with; the message is one line saying what to set."""
+
+
+def require_signing_secret(settings: Settings) -> str:
+    """The HS256 key of our own tokens (member tokens, dev person tokens).
+
+    Outside dev mode it refuses (InsecureConfiguration) a CHAINGATE_SECRET that is unset,
+    the public development value, or shorter than MIN_SECRET_BYTES: with a known or
+    guessable key anyone can mint a super admin's token. Called where the app starts and
+    wherever a token is signed or verified, so no path serves or signs with such a key.
+    """
+    if settings.dev:
+        return settings.secret
+    if "secret" not in settings.model_fields_set:
+        problem = "is not set"
+    elif settings.secret == DEV_SECRET:
+        problem = "is the public development value"
+    elif len(settings.secret.encode()) < MIN_SECRET_BYTES:
+        problem = f"is shorter than {MIN_SECRET_BYTES} bytes"
+    else:
+        return settings.secret
+    raise InsecureConfiguration(
+        f"CHAINGATE_SECRET {problem}: set it to a random value of at least {MIN_SECRET_BYTES} bytes, "
+        "e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))' (or CHAINGATE_DEV=1 for development)"
+    )
 
 
 def tortoise_db_url(url: str) -> str:

@@ -4,6 +4,7 @@ DATABASE_URL points at one), the ASGI app over httpx, and GraphQL helpers."""
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
@@ -13,8 +14,13 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 
-from models.db import close_db, init_db
-from models.settings import tortoise_db_url
+# Outside dev mode the gateway refuses to run on an unset or known secret, and the tests run
+# outside dev mode: one random secret for this run, inherited by every server it starts.
+# Set before anything reads the settings.
+os.environ.setdefault("CHAINGATE_SECRET", secrets.token_urlsafe(48))
+
+from models.db import close_db, init_db  # noqa: E402
+from models.settings import tortoise_db_url  # noqa: E402
 
 settings.register_profile(
     "ci", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]

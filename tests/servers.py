@@ -72,14 +72,15 @@ def uvicorn_command(port: int) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def running(
-    commands: list[list[str]], env: Mapping[str, str], *, ready_path: str = "/readyz", timeout: float = 60
+    commands: list[list[str]], env: Mapping[str, str], *, ready_path: str = "/readyz", timeout: float = 60,
+    inherit_env: bool = True, cwd: Path = ROOT,
 ) -> AsyncIterator[list[Server]]:
     """Start each command (its port is in it), wait until each answers `ready_path`, and
     stop them all afterwards (SIGTERM, then SIGKILL after 10 s). Their stderr (the JSON
-    log) is kept in a file per server."""
+    log) is kept in a file per server. `inherit_env=False`: the servers get `env` alone."""
     logs = tempfile.TemporaryDirectory(prefix="chaingate-servers-")
     # Metrics mode is the test's to choose (`env`), never inherited from the test process.
-    inherited = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    inherited = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"} if inherit_env else {}
     servers: list[Server] = []
     try:
         for i, command in enumerate(commands):
@@ -87,7 +88,7 @@ async def running(
             log_path = Path(logs.name) / f"server-{i}.log"
             with open(log_path, "wb") as log:
                 process = subprocess.Popen(
-                    command, cwd=ROOT, env={**inherited, **env}, stdout=subprocess.DEVNULL, stderr=log
+                    command, cwd=cwd, env={**inherited, **env}, stdout=subprocess.DEVNULL, stderr=log
                 )
             servers.append(Server(f"http://127.0.0.1:{port}", process, log_path))
         async with httpx.AsyncClient(timeout=2) as client:

@@ -149,7 +149,7 @@ class RequestGate:
             if not decision.allowed:
                 return _rate_limited(decision)
             return None
-        key = budget_key(token)
+        key = await budget_key(token)
         if not self.authenticates:
             # The endpoint authenticates for itself: only the budget is spent here, the
             # caller's if the token verifies, else the IP's.
