@@ -38,7 +38,7 @@ class JwksKeys:
     def __init__(self, url: str, *, clock: Callable[[], float] = time.monotonic) -> None:
         # PyJWKClient's own cache is off: this class decides when to fetch, and it also
         # rate-limits failed fetches (PyJWKClient retries a failing endpoint every time).
-        self._client = PyJWKClient(url, cache_jwk_set=False, timeout=FETCH_TIMEOUT_SECONDS)
+        self.client = PyJWKClient(url, cache_jwk_set=False, timeout=FETCH_TIMEOUT_SECONDS)
         self.url = url
         self.clock = clock
         self._keys: dict[str, PyJWK] = {}
@@ -74,7 +74,7 @@ class JwksKeys:
             self._tried_at = self.clock()
             self.fetches += 1
             try:
-                published = self._client.get_signing_keys()
+                published = self.client.get_signing_keys()
             except (PyJWTError, ValueError, OSError) as exc:  # unreachable, not JSON, no usable key
                 log.warning("JWKS %s could not be fetched: %s", self.url, exc)
                 return
