@@ -81,12 +81,14 @@ async def decode(token: str) -> Claims:
         data = _verified(token, secret, alg)
         # Ours name our dev issuer (person tokens) or none (member tokens): a token naming
         # another issuer, the identity provider's above all, was never ours to sign.
-        issuer = data.get("iss")
-        if issuer != ISSUER_DEV and (issuer is not None or data.get("typ") == "person"):
+        claimed = data.get("iss")
+        if claimed != ISSUER_DEV and (claimed is not None or data.get("typ") == "person"):
             raise InvalidToken("issuer not ours")
     elif alg in ASYMMETRIC_ALGORITHMS:
         key = await _identity_provider_key(settings, alg, header.get("kid"))
-        data = _verified(token, key, alg, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+        # Empty counts as unset (docker compose passes unset variables as empty strings).
+        issuer, audience = settings.jwt_issuer or None, settings.jwt_audience or None
+        data = _verified(token, key, alg, issuer=issuer, audience=audience)
     else:
         raise InvalidToken("unsupported token algorithm")
     typ = data.get("typ")

@@ -97,7 +97,8 @@ def test_nothing_signs_or_verifies_with_the_development_secret_outside_dev_mode(
 
 async def test_serve_demo_starts_with_an_empty_environment(tmp_path):
     port = free_port()
-    async with running([serve_command(port) + ["--demo"]], {}, inherit_env=False, cwd=tmp_path, timeout=180) as [server]:
+    demo = serve_command(port) + ["--demo"]
+    async with running([demo], {}, inherit_env=False, cwd=tmp_path, timeout=180) as [server]:
         async with httpx.AsyncClient() as client:
             graphiql = await client.get(f"{server.url}/graphql", headers={"Accept": "text/html"})
             answer = await client.post(f"{server.url}/graphql", json={"query": "{ viewer { kind } }"})
