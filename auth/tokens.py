@@ -112,7 +112,9 @@ async def _identity_provider_key(settings: Settings, alg: str, kid: object) -> A
     raise InvalidToken("unsupported token algorithm")
 
 
-def _verified(token: str, key: Any, alg: str, *, issuer: str | None = None, audience: str | None = None) -> dict[str, Any]:
+def _verified(
+    token: str, key: Any, alg: str, *, issuer: str | None = None, audience: str | None = None
+) -> dict[str, Any]:
     """The claims, once signature, times, and the issuer and audience when given are right."""
     required = ["exp", "jti"] + (["iss"] if issuer else []) + (["aud"] if audience else [])
     try:
