@@ -83,12 +83,12 @@ class RequestProtection(SchemaExtension):
         exceeded = first_exceeded(shape, self.limits)
         if exceeded is None:
             return None
-        return GraphQLError(
-            exceeded.message,
-            extensions={
-                "code": BAD_REQUEST, "limit": exceeded.limit, "allowed": exceeded.allowed, "actual": exceeded.actual,
-            },
-        )
+        extensions = {
+            "code": BAD_REQUEST, "limit": exceeded.limit, "allowed": exceeded.allowed, "actual": exceeded.actual,
+        }
+        if exceeded.argument is not None:
+            extensions["argument"] = exceeded.argument
+        return GraphQLError(exceeded.message, extensions=extensions)
 
 
 def _unnamed_choice(ec: ExecutionContext) -> GraphQLError | None:
