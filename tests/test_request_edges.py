@@ -252,7 +252,7 @@ async def ws_url(database: str) -> AsyncIterator[str]:
 
 
 async def test_several_subscriptions_without_operation_name_are_an_error_on_the_socket(ws_url):
-    corp, root = await f.corp()
+    _, root = await f.corp()
     token = f.token(await f.super_admin(root))
     job = f.gid("ImportJob", 999_999_999)
     document = ("subscription A($id: ID!) { importJob(id: $id) { status } } "

@@ -32,9 +32,10 @@ from auth.tokens import APP_TOKEN_PREFIX
 from gql.protection.client_address import client_address
 from gql.protection.errors import BAD_REQUEST, FORBIDDEN, RATE_LIMITED, UNAUTHENTICATED
 from gql.protection.responses import error_response
+from gql.protection.view import scope_viewer
 from models.settings import Settings
 from permissions.actions import may_send_files
-from permissions.viewer import ANONYMOUS, Viewer, ViewerKind
+from permissions.viewer import Viewer, ViewerKind
 
 
 @dataclass(frozen=True)
@@ -168,8 +169,8 @@ class RequestGate:
     def _upload_limit(self, scope: Scope) -> tuple[int, Response | None]:
         """(the viewer's upload cap, a refusal or None) for a multipart request, from the
         Viewer the gate authenticated: the body is still unread."""
-        viewer = (scope.get("state") or {}).get("viewer", ANONYMOUS)
-        if not isinstance(viewer, Viewer) or not viewer.is_authenticated:
+        viewer = scope_viewer(scope)
+        if not viewer.is_authenticated:
             return 0, _unauthenticated("Sending files (GraphQL multipart) needs a signed-in caller.")
         cap = self.upload_caps.cap_for(viewer)
         if cap is None:
