@@ -165,6 +165,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     require_signing_secret(settings)
     url = _safe_url(settings.database_url)
     base_url = _browser_url(args.host, args.port)
+    from gql.protection.client_address import trusted_proxies
+
+    try:  # a bad proxy list stops the server here, before any worker starts
+        trusted_proxies(settings.trusted_proxies)
+    except ValueError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        return 2
 
     if args.demo:
         tokens, seeded = asyncio.run(_seed_if_empty())
@@ -199,6 +206,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.run(
             "gql.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
             log_config=logging_config(settings.log_level), access_log=False,
+            # uvicorn would believe X-Forwarded-For from 127.0.0.1 (FORWARDED_ALLOW_IPS): the
+            # app decides alone, from CHAINGATE_TRUSTED_PROXIES (gql.protection.client_address).
+            proxy_headers=False,
         )
     finally:
         if metrics_dir is not None and chosen_dir is None:

@@ -21,7 +21,8 @@ from gql import persisted
 from gql.chain.qr import invitation_qr
 from gql.graphiql import ASSET_DIR, STATIC_ROUTE
 from gql.imports.files import directory_export_file, error_report_file
-from gql.protection.gate import Budgets, RequestGate
+from gql.protection.client_address import proxy_middleware
+from gql.protection.gate import Budgets, RequestGate, UploadCaps
 from gql.protection.view import ProtectedGraphQL
 from gql.schema import schema
 from gql.telemetry import RequestTelemetry, check_metrics_token, metrics_endpoint
@@ -61,6 +62,7 @@ def create_app(
     require_signing_secret(settings)  # never serve on a known secret: every entry point comes here
     persisted.check_configuration(settings)
     check_metrics_token(settings)
+    behind_proxies = proxy_middleware(settings.trusted_proxies)
     limiter = limiter if limiter is not None else _default_limiter(settings)
     budgets = budgets or Budgets.from_settings(settings)
 
@@ -69,7 +71,7 @@ def create_app(
     def gated(app: ASGIApp, *, authenticates: bool) -> RequestGate:
         return RequestGate(
             app, limiter=limiter, budgets=budgets, max_body_bytes=settings.max_body_bytes,
-            max_upload_bytes=settings.max_upload_bytes, authenticates=authenticates,
+            upload_caps=UploadCaps.from_settings(settings), authenticates=authenticates,
         )
 
     def budgeted(endpoint: Callable[[Request], Awaitable[Response]]) -> RequestGate:
@@ -101,6 +103,7 @@ def create_app(
             # GraphiQL's own scripts and styles (public libraries, no CDN needed).
             Mount(STATIC_ROUTE, StaticFiles(directory=ASSET_DIR)),
         ],
-        middleware=[Middleware(RequestTelemetry)],
+        # The client address is settled first (CHAINGATE_TRUSTED_PROXIES), for everything after.
+        middleware=[*behind_proxies, Middleware(RequestTelemetry)],
         lifespan=lifespan,
     )

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from gql.protection.client_address import client_address
 from gql.protection.errors import UNAUTHENTICATED
 from gql.protection.responses import error_response
 from models.settings import Settings, get_settings
@@ -91,7 +92,7 @@ class RequestTelemetry:
         route = _route(scope)
         fields: dict[str, Any] = {
             "method": scope.get("method", "WEBSOCKET"), "path": scope.get("path"), "route": route,
-            "duration_ms": round(seconds * 1000, 2), "client": (scope.get("client") or (None,))[0],
+            "duration_ms": round(seconds * 1000, 2), "client": client_address(scope),
         }
         viewer = _viewer_label(scope)
         if viewer is not None:

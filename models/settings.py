@@ -37,7 +37,13 @@ class Settings(BaseSettings):
     anonymous_rate_limit_per_second: float = Field(default=10.0, alias="CHAINGATE_ANON_RATE_LIMIT")
     anonymous_rate_limit_burst: int = Field(default=100, alias="CHAINGATE_ANON_RATE_BURST")
     max_body_bytes: int = Field(default=1024 * 1024, alias="CHAINGATE_MAX_BODY_BYTES")
+    # GraphQL multipart uploads (imports), per viewer kind: members who may import, and apps
+    # holding an import scope. Anyone else may not send multipart at all.
     max_upload_bytes: int = Field(default=64 * 1024 * 1024, alias="CHAINGATE_MAX_UPLOAD_BYTES")
+    app_max_upload_bytes: int = Field(default=64 * 1024 * 1024, alias="CHAINGATE_APP_MAX_UPLOAD_BYTES")
+    # Proxies whose X-Forwarded-For is believed (comma-separated IPs or CIDR networks);
+    # empty: the client address is the TCP peer, whatever headers it sends.
+    trusted_proxies: str = Field(default="", alias="CHAINGATE_TRUSTED_PROXIES")
     # Notification delivery: a webhook when a URL is set (signed with the secret), else the log.
     webhook_url: str | None = Field(default=None, alias="CHAINGATE_WEBHOOK_URL")
     webhook_secret: str | None = Field(default=None, alias="CHAINGATE_WEBHOOK_SECRET")

@@ -138,3 +138,13 @@ def can_import_chain(viewer: Viewer, chain_id: int) -> bool:
     if a is None or not a.is_admin:
         return False
     return _is_member(viewer) or viewer.has_scope(AppScope.CHAIN_WRITE)
+
+
+def may_send_files(viewer: Viewer) -> bool:
+    """Whether the viewer may send a file at all (GraphQL multipart): only to import, so only
+    a viewer that may import into its own corp or into one of its chains. Decided before the
+    request body is read, so a file nobody could import is never received."""
+    d = viewer.directory
+    if d is not None and can_import_directory(viewer, d.corp_id):
+        return True
+    return any(can_import_chain(viewer, c.chain_id) for c in viewer.chains)

@@ -298,25 +298,35 @@ async def test_form_encoded_and_plain_text_posts_are_refused(database):
         assert r.errors[0]["message"] == "Unsupported content type"
 
 
+async def importer_token() -> str:
+    """Uploads are for importers only (test_request_edges.py): a super admin's token."""
+    _, root = await f.corp()
+    return f.token(await f.super_admin(root))
+
+
 async def test_multipart_is_only_the_graphql_upload_request(database):
+    auth = bearer(await importer_token())
     async with api() as c:
-        no_operations = await timed(c.post("/graphql", files={"0": ("a.csv", b"x", "text/csv")}))
+        no_operations = await timed(c.post("/graphql", files={"0": ("a.csv", b"x", "text/csv")}, headers=auth))
         bad_map = await timed(c.post("/graphql", data={"operations": json.dumps({"query": VIEWER}), "map": "{"},
-                                     files={"0": ("a.csv", b"x", "text/csv")}))
+                                     files={"0": ("a.csv", b"x", "text/csv")}, headers=auth))
         fine = await timed(c.post("/graphql", data={"operations": json.dumps({"query": VIEWER}), "map": "{}"},
-                                  files={"0": ("a.csv", b"x", "text/csv")}))
+                                  files={"0": ("a.csv", b"x", "text/csv")}, headers=auth))
     assert_refused(no_operations, status=400)
     assert_refused(bad_map, status=400)
-    assert fine.body == {"data": {"viewer": {"kind": "ANONYMOUS"}}}
+    assert fine.body == {"data": {"viewer": {"kind": "MEMBER"}}}
 
 
 async def test_an_oversized_upload_is_refused_at_the_upload_limit(database, monkeypatch):
     monkeypatch.setattr(get_settings(), "max_upload_bytes", 200_000)
     operations = {"operations": json.dumps({"query": VIEWER, "variables": {"file": None}}),
                   "map": json.dumps({"0": ["variables.file"]})}
+    auth = bearer(await importer_token())
     async with api() as c:
-        small = await timed(c.post("/graphql", data=operations, files={"0": ("a.csv", b"x" * 1000, "text/csv")}))
-        large = await timed(c.post("/graphql", data=operations, files={"0": ("a.csv", b"x" * 300_000, "text/csv")}))
+        small = await timed(c.post("/graphql", data=operations, files={"0": ("a.csv", b"x" * 1000, "text/csv")},
+                                   headers=auth))
+        large = await timed(c.post("/graphql", data=operations, files={"0": ("a.csv", b"x" * 300_000, "text/csv")},
+                                   headers=auth))
     assert small.status == 200, small.body
     assert_refused(large, status=413, limit="body")
     assert large.errors[0]["extensions"]["allowed"] == 200_000

@@ -218,8 +218,15 @@ async def test_file_level_refusals(gql, client):
     neither = await gql.ok(IMPORT, {"input": {"chainId": f.gid("ChainSpace", w["chain"].id)}}, token=w["t"])
     assert neither["importChainContacts"]["userErrors"][0]["code"] == "FILE_OR_ROWS"
     staff = await f.member([w["root"]])
-    denied = await upload(client, f.token(staff), w["chain"].id, "d.xlsx", xlsx([]))
-    assert denied["userErrors"][0] == {"code": "NOT_FOUND", "field": "chainId", "message": "No such object."}
+    rows = [{"name": "甲", "role": "负责人", "mobile": m(), "corpName": "企业甲"}]
+    denied = await gql.ok(IMPORT, {"input": {"chainId": f.gid("ChainSpace", w["chain"].id), "rows": rows}},
+                          token=f.token(staff))
+    assert denied["importChainContacts"]["userErrors"][0] == {
+        "code": "NOT_FOUND", "field": "chainId", "message": "No such object."}
+    # A file from someone who may import nothing is not even received (test_request_edges.py).
+    refused = await client.post("/graphql", files={"0": ("d.xlsx", xlsx([]), "application/octet-stream")},
+                                headers={"Authorization": f"Bearer {f.token(staff)}"})
+    assert refused.status_code == 403 and refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
 async def test_group_admin_imports_only_into_its_groups(gql, client):

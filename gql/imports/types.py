@@ -9,11 +9,12 @@ from strawberry import relay
 
 from gql.context import Info
 from gql.enums import ImportJobStatus, ImportKind
+from gql.protection.limits import SIZE_ARGUMENTS
 from models import ImportJob
 from models.settings import get_settings
 from permissions.jobs import JobFacts, can_see_import_job
 
-MAX_ERRORS_PAGE = 500
+MAX_ERRORS_PAGE = SIZE_ARGUMENTS["limit"]
 
 
 @strawberry.type
@@ -76,9 +77,10 @@ class ImportJobNode(relay.Node):
     def error_count(self) -> int:
         return len(self._j.errors)
 
-    @strawberry.field(description=f"Row errors in file order; at most {MAX_ERRORS_PAGE} per request.")
-    def errors(self, offset: int = 0, limit: int = 100) -> list[ImportRowError]:
-        limit = max(0, min(limit, MAX_ERRORS_PAGE))
+    @strawberry.field(description=f"Row errors in file order; `limit` at most {MAX_ERRORS_PAGE.largest}.")
+    def errors(self, offset: int = 0, limit: int = MAX_ERRORS_PAGE.default) -> list[ImportRowError]:
+        # The query limits refuse a limit out of range before execution; this holds without them.
+        limit = max(0, min(limit, MAX_ERRORS_PAGE.largest))
         return [
             ImportRowError(row=e.get("row"), column=e.get("column"), code=e["code"], message=e["message"])
             for e in self._j.errors[max(offset, 0): max(offset, 0) + limit]

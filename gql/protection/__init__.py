@@ -2,5 +2,6 @@
 
 `gate` (HTTP: body size, request budgets, authentication), `view` (the /graphql view with
 coded refusals), `extension` (per-request introspection, query limits, the error policy),
-`limits` (depth, aliases, cost of a document), `errors` (the stable codes).
+`limits` (depth, aliases, cost and list bounds of a document), `errors` (the stable codes),
+`client_address` (the client's IP: the peer, or what a trusted proxy says).
 """

@@ -2,10 +2,11 @@
 
 Codes (documented in the README):
 - UNAUTHENTICATED: credentials missing where required, invalid, expired or revoked (HTTP 401).
-- FORBIDDEN: the request is understood but not allowed to this viewer (introspection).
+- FORBIDDEN: the request is understood but not allowed to this viewer (introspection;
+  a file upload from a viewer who may import nothing, HTTP 403).
 - RATE_LIMITED: the caller's budget is spent; `retryAfter` seconds (HTTP 429, Retry-After).
 - BAD_REQUEST: the request is malformed, invalid against the schema, or over a limit
-  (`extensions.limit` names it: depth, aliases, tokens, cost, body, batch).
+  (`extensions.limit` names it: depth, aliases, tokens, cost, body, batch, page, list).
 - INTERNAL_SERVER_ERROR: a fault on our side; outside dev mode the message is generic and
   the details are only in the log, under the request id the error carries.
 - PERSISTED_QUERY_NOT_FOUND: the request names a persisted query the safelist lacks.

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from graphql import FieldNode, GraphQLError, ValidationRule
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, ValidationRule
 from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 from strawberry.types import ExecutionContext, ExecutionResult
 
@@ -56,7 +56,7 @@ class RequestProtection(SchemaExtension):
         key = None
         if ec.graphql_document is not None and ec.pre_execution_errors is None:
             # The limits depend on the variables (page sizes): measured on every request.
-            refusal = self._over_limit(ec)
+            refusal = _unnamed_choice(ec) or self._over_limit(ec)
             if refusal is not None:
                 # Set before graphql-core's validation runs: Strawberry then skips it and
                 # answers with this error alone, so an abusive document is never walked twice.
@@ -83,12 +83,31 @@ class RequestProtection(SchemaExtension):
         exceeded = first_exceeded(shape, self.limits)
         if exceeded is None:
             return None
-        return GraphQLError(
-            exceeded.message,
-            extensions={
-                "code": BAD_REQUEST, "limit": exceeded.limit, "allowed": exceeded.allowed, "actual": exceeded.actual,
-            },
-        )
+        extensions = {
+            "code": BAD_REQUEST, "limit": exceeded.limit, "allowed": exceeded.allowed, "actual": exceeded.actual,
+        }
+        if exceeded.argument is not None:
+            extensions["argument"] = exceeded.argument
+        return GraphQLError(exceeded.message, extensions=extensions)
+
+
+def _unnamed_choice(ec: ExecutionContext) -> GraphQLError | None:
+    """A document of several operations needs `operationName` (GraphQL spec, "GetOperation").
+
+    Strawberry would run the first one instead, so a client (or a proxy that logs and
+    rate-limits by the first name) could be told one operation and run another. Checked
+    here, in the schema, so it holds for POST, GET, persisted queries and websockets alike.
+    """
+    assert ec.graphql_document is not None
+    # The name the request gave; `ec.operation_name` falls back to the first operation's.
+    given = getattr(ec, "_provided_operation_name", None)
+    operations = sum(isinstance(d, OperationDefinitionNode) for d in ec.graphql_document.definitions)
+    if given is not None or operations <= 1:
+        return None
+    return GraphQLError(
+        f"The document holds {operations} operations: say which one to run with operationName.",
+        extensions={"code": BAD_REQUEST},
+    )
 
 
 class ProtectedSchema(strawberry.Schema):

@@ -8,9 +8,12 @@ us least.
 3. Authentication turns the token into a Viewer; bad credentials get 401 and count against
    the IP's failed-attempt budget, which is checked before an app token is looked up, so
    guessing secrets cannot turn into a flood of database reads.
-4. The body is counted as the app reads it (also when no length was declared) and the
-   request is refused with 413 the moment it passes the limit: 1 MiB for JSON, more for
-   GraphQL multipart uploads (imports), which Starlette spools to disk as they stream.
+4. A GraphQL multipart request (a file upload) is for importers only: anonymous callers
+   get 401 and viewers that may import nothing 403, and an importer's declared body over
+   its kind's cap 413, all before one byte of the body is read.
+5. The body is counted as the app reads it (also when no length was declared) and the
+   request is refused with 413 the moment it passes the limit: 1 MiB for JSON, the
+   viewer kind's upload cap for multipart (Starlette spools uploads to disk as they stream).
 
 The request id (`X-Request-Id`) is given earlier, by `gql.telemetry.RequestTelemetry`, to
 every request, refusals of this gate included.
@@ -26,9 +29,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from auth.backend import AuthenticationFailed, authenticate, bearer
 from auth.ratelimit import Decision, RateLimiter, RateRule, budget_key
 from auth.tokens import APP_TOKEN_PREFIX
-from gql.protection.errors import BAD_REQUEST, RATE_LIMITED, UNAUTHENTICATED
+from gql.protection.client_address import client_address
+from gql.protection.errors import BAD_REQUEST, FORBIDDEN, RATE_LIMITED, UNAUTHENTICATED
 from gql.protection.responses import error_response
+from gql.protection.view import scope_viewer
 from models.settings import Settings
+from permissions.actions import may_send_files
+from permissions.viewer import Viewer, ViewerKind
 
 
 @dataclass(frozen=True)
@@ -46,11 +53,35 @@ class Budgets:
         )
 
 
+@dataclass(frozen=True)
+class UploadCaps:
+    """The largest GraphQL multipart body per viewer kind, in bytes; a kind not listed (anonymous
+    callers, persons) may send no multipart request at all."""
+
+    by_kind: dict[ViewerKind, int]
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> UploadCaps:
+        return cls({ViewerKind.MEMBER: s.max_upload_bytes, ViewerKind.APP: s.app_max_upload_bytes})
+
+    @property
+    def largest(self) -> int:
+        return max(self.by_kind.values(), default=0)
+
+    def cap_for(self, viewer: Viewer) -> int | None:
+        """The viewer's cap; None when it may not upload (see `may_send_files`)."""
+        cap = self.by_kind.get(viewer.kind)
+        return cap if cap is not None and may_send_files(viewer) else None
+
+
 def _client_ip(scope: Scope) -> str:
-    # The peer address; behind a proxy, run uvicorn with --proxy-headers and
-    # --forwarded-allow-ips so this is the real client and not a spoofable header.
-    client = scope.get("client")
-    return str(client[0]) if client else "unknown"
+    # Decided once, for budgets and logs alike (CHAINGATE_TRUSTED_PROXIES).
+    return client_address(scope) or "unknown"
+
+
+def _is_multipart(scope: Scope) -> bool:
+    content_type = next((v for k, v in scope.get("headers") or () if k == b"content-type"), b"")
+    return content_type.split(b";", 1)[0].strip().lower() == b"multipart/form-data"
 
 
 def _rate_limited(decision: Decision) -> Response:
@@ -72,27 +103,32 @@ class RequestGate:
         limiter: RateLimiter,
         budgets: Budgets,
         max_body_bytes: int,
-        max_upload_bytes: int,
+        upload_caps: UploadCaps,
         *,
         authenticates: bool = True,
     ) -> None:
         """`authenticates=False` for endpoints that authenticate themselves (file downloads,
-        public images): the gate then only keeps the budget, the body limit and the request id."""
+        public images): the gate then only keeps the budget, the body limit and the request id,
+        and takes no uploads."""
         self.app = app
         self.limiter = limiter
         self.budgets = budgets
         self.max_body_bytes = max_body_bytes
-        self.max_upload_bytes = max_upload_bytes
+        self.upload_caps = upload_caps
         self.authenticates = authenticates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self._limit_for(scope)
+        multipart = self.authenticates and _is_multipart(scope)
+        # Before authentication only the largest cap is known: a body over it is too large for anyone.
+        limit = self.upload_caps.largest if multipart else self.max_body_bytes
         refusal = self._declared_size_refusal(scope, limit)
         if refusal is None:
             refusal = await self._admit(scope)
+        if refusal is None and multipart:
+            limit, refusal = self._upload_limit(scope)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
@@ -112,12 +148,6 @@ class RequestGate:
 
     # --- 1. declared size ---------------------------------------------------------------
 
-    def _limit_for(self, scope: Scope) -> int:
-        content_type = next((v for k, v in scope.get("headers") or () if k == b"content-type"), b"")
-        if content_type.split(b";", 1)[0].strip().lower() == b"multipart/form-data":
-            return self.max_upload_bytes
-        return self.max_body_bytes
-
     def _too_large(self, limit: int) -> Response:
         return error_response(
             413, f"The request body is larger than {limit} bytes.", BAD_REQUEST, limit="body", allowed=limit,
@@ -133,6 +163,21 @@ class RequestGate:
                 if declared > limit:
                     return self._too_large(limit)
         return None
+
+    # --- 4. uploads ------------------------------------------------------------------
+
+    def _upload_limit(self, scope: Scope) -> tuple[int, Response | None]:
+        """(the viewer's upload cap, a refusal or None) for a multipart request, from the
+        Viewer the gate authenticated: the body is still unread."""
+        viewer = scope_viewer(scope)
+        if not viewer.is_authenticated:
+            return 0, _unauthenticated("Sending files (GraphQL multipart) needs a signed-in caller.")
+        cap = self.upload_caps.cap_for(viewer)
+        if cap is None:
+            return 0, error_response(
+                403, "This caller may not send files: uploads are for importers.", FORBIDDEN,
+            )
+        return cap, self._declared_size_refusal(scope, cap)
 
     # --- 2 and 3. budget and authentication ---------------------------------------------
 

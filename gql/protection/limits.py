@@ -14,9 +14,15 @@ nestings, cost it half a second or more while staying inside the token limit; re
 merge a key a few times at most.
 
 Estimated cost, in resolver calls: every field counts 1, multiplied by how many times
-its parent list may repeat it: `first` (default 20, capped at 100) for the edges/nodes
-of a connection, LIST_ESTIMATE for other lists. Introspection fields (`__schema`,
-`__type`) are left out: who may introspect is decided separately, and they run in memory.
+its parent list may repeat it: its size argument (SIZE_ARGUMENTS: `first` for the
+edges/nodes of a connection, `limit` for a plain list) or, for a list without one,
+LIST_ESTIMATE; plus one per item of the lists the client sends as arguments.
+Introspection fields (`__schema`, `__type`) are left out: who may introspect is decided
+separately, and they run in memory.
+
+Bounds on arguments: a size argument outside its range (`limit: "page"`), and a list sent
+as an argument (or inside an input object) longer than its bound (`limit: "list"`) are
+refused here, whatever the resolver would have done with them.
 """
 
 from __future__ import annotations
@@ -31,23 +37,55 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLInterfaceType,
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
+    NullValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    ValueNode,
     VariableNode,
 )
 
 from gql.relay import DEFAULT_PAGE, MAX_PAGE
 
 LIST_ESTIMATE = 10
+
+
+@dataclass(frozen=True)
+class SizeArgument:
+    """An argument that sizes a list answer: at most `largest`, `default` when omitted or null."""
+
+    largest: int
+    default: int
+
+
+# Every argument that sizes a list answer, by name: a list field with an Int argument
+# must size it with one of these (tests/test_request_edges.py walks the schema for it).
+SIZE_ARGUMENTS: Mapping[str, SizeArgument] = {
+    "first": SizeArgument(MAX_PAGE, DEFAULT_PAGE),  # connections (gql.relay)
+    "limit": SizeArgument(500, 100),  # ImportJob.errors
+}
+# Int arguments of list fields that place the answer without sizing it.
+POSITION_ARGUMENTS = frozenset({"offset"})
+
+# Lists a client sends (arguments and input-object fields): at most this many items,
+# unless named below by schema coordinate.
+MAX_LIST_INPUT = 1000
+LIST_INPUT_BOUNDS: Mapping[str, int] = {
+    # Rows sent in the mutation instead of a file: a few screens' worth; more goes as a file.
+    "ImportDirectoryInput.rows": 5000,
+    "ImportChainContactsInput.rows": 5000,
+}
 
 
 @dataclass(frozen=True)
@@ -63,19 +101,23 @@ DEFAULT_LIMITS = QueryLimits()
 
 
 @dataclass(frozen=True)
-class QueryShape:
-    depth: int
-    aliases: int
-    cost: int
-    repeats: int = 0
-
-
-@dataclass(frozen=True)
 class LimitExceeded:
     limit: str
     allowed: int
     actual: int
     message: str
+    # The schema coordinate of an argument over its bound (`Corp.members(first:)`).
+    argument: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryShape:
+    depth: int
+    aliases: int
+    cost: int
+    repeats: int = 0
+    # The first argument found outside its bound.
+    argument: LimitExceeded | None = None
 
 
 def _unwrap(type_: Any) -> tuple[Any, bool]:
@@ -99,6 +141,7 @@ class _Measure:
     _depth_memo: dict[str, int] = field(default_factory=dict)
     _cost_memo: dict[tuple[str, int | None], int] = field(default_factory=dict)
     _active: set[str] = field(default_factory=set)
+    out_of_bounds: LimitExceeded | None = None
 
     # --- depth ------------------------------------------------------------------------
 
@@ -170,21 +213,72 @@ class _Measure:
 
     # --- cost -------------------------------------------------------------------------
 
-    def page(self, node: FieldNode) -> int:
+    def _value(self, node: ValueNode | None) -> Any:
+        """A variable's raw value, else the node itself (a literal)."""
+        return self.variables.get(node.name.value) if isinstance(node, VariableNode) else node
+
+    def size(self, node: FieldNode, definition: Any, coordinate: str) -> int | None:
+        """The bounded value of the field's size argument; None when it has none."""
+        names = [n for n in definition.args if n in SIZE_ARGUMENTS]
+        if not names:
+            return None
+        bound = SIZE_ARGUMENTS[names[0]]
+        given = next((a.value for a in node.arguments or () if a.name.value == names[0]), None)
+        value = self._value(given)
+        if isinstance(value, IntValueNode):
+            value = int(value.value)
+        if value is None or isinstance(value, NullValueNode):
+            return bound.default
+        if not isinstance(value, int) or isinstance(value, bool):
+            return bound.largest  # graphql-core refuses it; cost it as the largest meanwhile
+        if not 0 <= value <= bound.largest:
+            self._refuse(LimitExceeded(
+                "page", bound.largest, value,
+                f"{names[0]} must be between 0 and {bound.largest} ({coordinate}); it is {value}.",
+                argument=f"{coordinate}({names[0]}:)",
+            ))
+        return min(max(value, 0), bound.largest)
+
+    def _refuse(self, exceeded: LimitExceeded) -> None:
+        if self.out_of_bounds is None:
+            self.out_of_bounds = exceeded
+
+    def list_items(self, node: FieldNode, definition: Any, coordinate: str) -> int:
+        """Items of every list the field's arguments send, nested ones included; each list
+        checked against its bound."""
+        total = 0
         for arg in node.arguments or ():
-            if arg.name.value != "first":
-                continue
-            value: Any = None
-            if isinstance(arg.value, IntValueNode):
-                value = int(arg.value.value)
-            elif isinstance(arg.value, VariableNode):
-                value = self.variables.get(arg.value.name.value)
-            if value is None:
-                return DEFAULT_PAGE
-            if not isinstance(value, int) or isinstance(value, bool):
-                return MAX_PAGE  # the resolver refuses it; cost it as the largest page meanwhile
-            return min(max(value, 0), MAX_PAGE)
-        return DEFAULT_PAGE
+            arg_def = definition.args.get(arg.name.value)
+            if arg_def is not None:
+                total += self._items(self._value(arg.value), arg_def.type, f"{coordinate}({arg.name.value}:)")
+        return total
+
+    def _items(self, value: Any, type_: Any, coordinate: str) -> int:
+        if isinstance(type_, GraphQLNonNull):
+            type_ = type_.of_type
+        if isinstance(type_, GraphQLList):
+            items = value.values if isinstance(value, ListValueNode) else value if isinstance(value, list) else None
+            if items is None:
+                return 0  # null, or one value that graphql-core coerces into a list of one
+            bound = LIST_INPUT_BOUNDS.get(coordinate, MAX_LIST_INPUT)
+            if len(items) > bound:
+                self._refuse(LimitExceeded(
+                    "list", bound, len(items),
+                    f"{coordinate} holds {len(items)} items; at most {bound} are allowed.", argument=coordinate,
+                ))
+                return len(items)  # not walked further: the request is refused
+            return len(items) + sum(self._items(self._value(v), type_.of_type, coordinate) for v in items)
+        if isinstance(type_, GraphQLInputObjectType):
+            if isinstance(value, ObjectValueNode):
+                fields: Mapping[str, Any] = {f.name.value: self._value(f.value) for f in value.fields}
+            elif isinstance(value, dict):
+                fields = value
+            else:
+                return 0
+            return sum(
+                self._items(v, type_.fields[k].type, f"{type_.name}.{k}") for k, v in fields.items() if k in type_.fields
+            )
+        return 0
 
     def cost(self, selection_set: SelectionSetNode | None, parent: Any, page: int | None) -> int:
         if selection_set is None:
@@ -212,9 +306,17 @@ class _Measure:
             # Unknown here (graphql-core will refuse it): still count what it asks for.
             return 1 + self.cost(node.selection_set, None, None)
         named, is_list = _unwrap(definition.type)
-        repeat = (page if page is not None else LIST_ESTIMATE) if is_list else 1
-        child_page = self.page(node) if _is_connection(named) else None
-        return 1 + repeat * self.cost(node.selection_set, named, child_page)
+        coordinate = f"{parent.name}.{name}"
+        size = self.size(node, definition, coordinate)
+        sent = self.list_items(node, definition, coordinate)
+        if _is_connection(named):
+            # The connection is one object; its size repeats the edges and nodes below it.
+            return 1 + sent + self.cost(node.selection_set, named, size if size is not None else DEFAULT_PAGE)
+        if is_list:
+            repeat = size if size is not None else page if page is not None else LIST_ESTIMATE
+        else:
+            repeat = 1
+        return 1 + sent + repeat * self.cost(node.selection_set, named, None)
 
     def _fragment_cost(self, name: str, page: int | None) -> int:
         key = (name, page)
@@ -272,7 +374,9 @@ def measure(
             cost = max(cost, m.cost(d.selection_set, _root_type(schema, d.operation), None))
     roots = [d.selection_set for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     repeats = max((m.most_merged([r], cap) for r in roots), default=0)
-    return QueryShape(depth=depth, aliases=count_aliases(document), cost=cost, repeats=repeats)
+    return QueryShape(
+        depth=depth, aliases=count_aliases(document), cost=cost, repeats=repeats, argument=m.out_of_bounds
+    )
 
 
 def first_exceeded(shape: QueryShape, limits: QueryLimits) -> LimitExceeded | None:
@@ -292,6 +396,8 @@ def first_exceeded(shape: QueryShape, limits: QueryLimits) -> LimitExceeded | No
             "depth", limits.max_depth, shape.depth,
             f"The query is nested {shape.depth} levels deep; at most {limits.max_depth} are allowed.",
         )
+    if shape.argument is not None:
+        return shape.argument
     if shape.cost > limits.max_cost:
         return LimitExceeded(
             "cost", limits.max_cost, shape.cost,
