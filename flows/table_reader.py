@@ -38,6 +38,8 @@ from flows.table_budget import Budget, FileRefused, clean_text, outside
 from flows.xlsx_stream import ErrorCell, ExcelDate, FormulaCell, XlsxCell, read_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
+# The budget every import reads with (a module attribute, so a test can change it).
+BUDGET = Budget()
 # The longest line the parent accepts; the child keeps rows below Budget.max_row_bytes.
 LINE_LIMIT = 16 * 1024 * 1024
 
@@ -179,7 +181,7 @@ async def stream_table(file_name: str, content: bytes, budget: Budget | None = N
 
     Raises FileRefused for a file-level error (the child's, or its death). Closing the
     iterator early kills the child."""
-    budget = budget or Budget()
+    budget = budget or BUDGET
     kind = file_kind(file_name)
     fd, path = tempfile.mkstemp(prefix="chaingate-import-", suffix="." + kind)
     process: asyncio.subprocess.Process | None = None
