@@ -24,10 +24,8 @@ from flows.audit import Origin, event, record
 from flows.errors import FlowError, NotFound
 from flows.invitations import new_code
 from flows.names import normalise_corp_name
-from flows.tabular import (
-    Cell, CellError, RowError, column_letter, foreign_separator, map_columns, mobile_cell, read_table, split_paths, stray_cells,
-    text_cell, unreadable_cells,
-)
+from flows.tabular import (Cell, CellError, RowError, column_letter, foreign_separator, map_columns, mobile_cell, read_table,
+                           split_paths, stray_cells, text_cell, unreadable_cells)
 from models import AuditEvent, ChainContact, ChainCorp, ChainGroup, ChainSpace, Corp, ImportJob, ImportSource
 from models.enums import ChainCorpStatus, ContactRole, ContactStatus, ImportKind
 from permissions import actions

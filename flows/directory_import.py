@@ -21,10 +21,8 @@ from flows.directory import MAX_UNIT_DEPTH, validate_unit_name
 from flows.errors import FlowError, NotFound
 from flows.members import _search_fields
 from flows.profile import ATTRIBUTES, clean_account, clean_profile, require_contact
-from flows.tabular import (
-    Cell, CellError, RowError, column_letter, date_cell, foreign_separator, map_columns, mobile_cell, read_table, split_paths,
-    stray_cells, telephone_cell, text_cell, unreadable_cells,
-)
+from flows.tabular import (Cell, CellError, RowError, column_letter, date_cell, foreign_separator, map_columns, mobile_cell,
+                           read_table, split_paths, stray_cells, telephone_cell, text_cell, unreadable_cells)
 from models import AuditEvent, ImportJob, ImportSource, Member, OrgUnit, Placement
 from models.enums import ImportKind, ImportMode, MemberStatus
 from permissions import actions

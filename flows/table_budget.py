@@ -86,7 +86,7 @@ def outside(budget: Budget, row: int, column: int) -> FileRefused:
 # Characters nobody means to type into a directory: zero-width spaces and joiners, direction
 # marks, word joiners, soft hyphens and byte-order marks are removed; no-break spaces become
 # plain spaces (then trimmed at the edges like any space).
-_INVISIBLE = {cp: None for cp in (0x00AD, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF, *range(0x202A, 0x202F))}
+_INVISIBLE: dict[int, str | None] = {cp: None for cp in (0x00AD, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF, *range(0x202A, 0x202F))}
 _INVISIBLE.update({0x00A0: " ", 0x2007: " ", 0x202F: " "})
 
 

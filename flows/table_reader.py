@@ -30,7 +30,7 @@ import os
 import resource
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +158,7 @@ def child_main(path: str, kind: str, budget_json: str) -> int:
         send({"error": exc.code, "message": exc.message})
     except MemoryError:
         send({"error": "FILE_TOO_COMPLEX", "message": f"Reading this file needs more than the {budget.memory_bytes // 2**20:,} MB an import may use."})
-    except Exception as exc:  # a parser bug: the file is refused, the reason kept for us
+    except Exception as exc:  # noqa: BLE001 - a parser bug refuses the file; the child must answer, not die
         send({"error": "PARSER_CRASHED", "message": f"The file could not be read ({type(exc).__name__}: {str(exc)[:200]})."})
     out.flush()
     return 0
@@ -176,7 +176,7 @@ def file_kind(file_name: str) -> str:
     raise FileRefused("UNSUPPORTED_FILE", "Upload an .xlsx or a .csv file.")
 
 
-async def stream_table(file_name: str, content: bytes, budget: Budget | None = None) -> AsyncIterator[Any]:
+async def stream_table(file_name: str, content: bytes, budget: Budget | None = None) -> AsyncGenerator[Any, None]:
     """The child's messages, decoded: the first dict, then (row_number, cells) tuples.
 
     Raises FileRefused for a file-level error (the child's, or its death). Closing the

@@ -28,7 +28,7 @@ a row-error code), after `unreadable_cells` has reported the cells that cannot b
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -68,7 +68,7 @@ class RowError:
 class Table:
     headers: list[str]
     # (spreadsheet row number, cells padded to the header width); blank rows are skipped.
-    rows: AsyncIterator[tuple[int, list[Cell]]]
+    rows: AsyncGenerator[tuple[int, list[Cell]], None]
     # Data rows to expect (blank rows included), for progress reporting before the end.
     size_hint: int = 0
     # File-level notes for the job's list ({row: None, column, code, message}), e.g. which
@@ -77,14 +77,14 @@ class Table:
 
     async def close(self) -> None:
         """Stop reading (kills the reader process); reading to the end does this too."""
-        await self.rows.aclose()  # type: ignore[attr-defined]
+        await self.rows.aclose()
 
 
 def _blank(value: Cell) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-async def _messages(file_name: str, content: bytes) -> AsyncIterator[Any]:
+async def _messages(file_name: str, content: bytes) -> AsyncGenerator[Any, None]:
     """The reader's messages, its file-level refusals turned into the imports' FlowError."""
     stream = stream_table(file_name, content)
     try:
@@ -123,7 +123,7 @@ async def read_table(file_name: str, content: bytes) -> Table:
     raise FlowError("EMPTY_FILE", "The file has no header row.", "file")
 
 
-async def _data_rows(messages: AsyncIterator[Any], width: int) -> AsyncIterator[tuple[int, list[Cell]]]:
+async def _data_rows(messages: AsyncGenerator[Any, None], width: int) -> AsyncGenerator[tuple[int, list[Cell]], None]:
     try:
         async for number, cells in messages:
             if all(_blank(c) for c in cells):
@@ -132,7 +132,7 @@ async def _data_rows(messages: AsyncIterator[Any], width: int) -> AsyncIterator[
                 cells.extend([None] * (width - len(cells)))
             yield number, cells
     finally:
-        await messages.aclose()  # type: ignore[attr-defined]
+        await messages.aclose()
 
 
 def header_key(header: str) -> str:

@@ -380,9 +380,7 @@ class SheetRows:
             self.column = _ref(ref)[1] if ref else self.column + 1
             self.cell = attrs
             self.value, self.formula, self.chars, self.has_formula = [], [], 0, False
-        elif tag == "v":
-            self.capture = "v"
-        elif tag == "t" and not self.in_rph:
+        elif tag == "v" or tag == "t" and not self.in_rph:
             self.capture = "v"
         elif tag == "rPh":
             self.in_rph += 1
