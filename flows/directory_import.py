@@ -184,13 +184,17 @@ class Importer:
     def plan(self, number: int, cells: list[Cell]) -> Plan | list[RowError]:
         errors: list[RowError] = []
 
+        unreadable: set[str] = set()  # reported once: no second error reads them as blank
+
         def fail(key: str | None, code: str, message: str) -> None:
-            errors.append(RowError(number, self._column(key) if key else None, code, message))
+            if key not in unreadable:
+                errors.append(RowError(number, self._column(key) if key else None, code, message))
 
         for index in stray_cells(cells, self.mapping):
             errors.append(RowError(number, column_letter(index), "UNKNOWN_COLUMN", "A value in a column without a header."))
         for index, problem in unreadable_cells(cells, self.mapping):
             fail(self.mapping[index], problem.code, problem.message)
+            unreadable.add(self.mapping[index])
             cells[index] = None
         values = {key: cells[i] for i, key in self.mapping.items()}
         account = text_cell(values.get("account"))

@@ -97,6 +97,17 @@ async def test_a_formula_without_a_stored_value_is_a_row_error_that_says_so(clie
     assert await member(w, "br-e1") is None and await member(w, "br-e2") is None
 
 
+async def test_a_formula_in_a_required_column_is_reported_once(client, gql):
+    w = await world()
+    book = openpyxl.Workbook()
+    book.active.append(["姓名", "账号", "手机"])
+    book.active.append(["=A1", "=B1", "13900007201"])
+    out = io.BytesIO()
+    book.save(out)  # openpyxl stores formulas without a calculated value
+    job = await run(client, gql, w, "formulas.xlsx", out.getvalue())
+    assert errors_of(job, 2) == [("姓名", "FORMULA_WITHOUT_VALUE"), ("账号", "FORMULA_WITHOUT_VALUE")]
+
+
 async def test_the_mobile_column_takes_mobile_numbers_only(client, gql):
     w = await world()
     job = await run(client, gql, w, "br-g.xlsx", case("br-g-landline-as-mobile.xlsx"))
