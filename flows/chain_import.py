@@ -24,7 +24,8 @@ from flows.audit import Origin, event, record
 from flows.errors import FlowError, NotFound
 from flows.invitations import new_code
 from flows.names import normalise_corp_name
-from flows.tabular import Cell, CellError, RowError, column_letter, map_columns, mobile_cell, read_table, stray_cells, text_cell
+from flows.tabular import (Cell, CellError, RowError, column_letter, foreign_separator, map_columns, mobile_cell, read_table,
+                           split_paths, stray_cells, text_cell, unreadable_cells)
 from models import AuditEvent, ChainContact, ChainCorp, ChainGroup, ChainSpace, Corp, ImportJob, ImportSource
 from models.enums import ChainCorpStatus, ContactRole, ContactStatus, ImportKind
 from permissions import actions
@@ -63,7 +64,13 @@ def clean_corp_name(text: str) -> str:
 
 
 def group_path(text: str, root_name: str) -> tuple[str, ...]:
-    names = tuple(n.strip() for n in text.split(PATH_SEPARATOR))
+    paths = split_paths(text)
+    if len(paths) != 1:
+        raise CellError("INVALID_GROUP", "A row names one group (`A->B`).")
+    names = tuple(paths[0])
+    separator = next((s for s in map(foreign_separator, names) if s), None)
+    if separator:
+        raise CellError("INVALID_GROUP", f"Groups in a path are separated by -> (`A->B`), not by {separator}.")
     if any(not 1 <= len(n) <= NAME_LIMIT for n in names):
         raise CellError("INVALID_GROUP", f"Each group in a path has 1 to {NAME_LIMIT} characters (`A->B`).")
     if names and names[0] == root_name:
@@ -205,11 +212,18 @@ class ChainImporter:
     def plan(self, number: int, cells: list[Cell]) -> RowPlan | list[RowError]:
         errors: list[RowError] = []
 
+        unreadable: set[str] = set()  # reported once: no second error reads them as blank
+
         def fail(key: str | None, code: str, message: str) -> None:
-            errors.append(RowError(number, self.column(key) if key else None, code, message))
+            if key not in unreadable:
+                errors.append(RowError(number, self.column(key) if key else None, code, message))
 
         for index in stray_cells(cells, self.mapping):
             errors.append(RowError(number, column_letter(index), "UNKNOWN_COLUMN", "A value in a column without a header."))
+        for index, problem in unreadable_cells(cells, self.mapping):
+            fail(self.mapping[index], problem.code, problem.message)
+            unreadable.add(self.mapping[index])
+            cells[index] = None
         values = {key: cells[i] for i, key in self.mapping.items()}
         name = text_cell(values.get("name"))
         if name is None:
@@ -535,16 +549,17 @@ async def run_chain_import(job: ImportJob) -> None:
     if viewer is None or job.chain_id is None or not actions.can_import_chain(viewer, job.chain_id):
         raise FlowError("ACTOR_GONE", "The member or app that started this import may no longer import into this chain.")
     source = await ImportSource.get(job_id=job.id)
-    table = read_table(source.file_name, source.content)
+    table = await read_table(source.file_name, source.content)
     mapping = map_columns(table.headers, ALIASES, REQUIRED)
     await ImportJob.filter(id=job.id).update(columns=table.headers, total_rows=max(table.size_hint, job.total_rows))
     state = await ChainState.load(job.chain_id)
     importer = ChainImporter(job, viewer, state, mapping, table.headers)
+    importer.errors += [n for n in table.notices if n not in importer.errors]
     plans: list[RowPlan] = []
     row_errors: list[RowError] = []
     last_row = job.processed_rows
     total = 0
-    for number, cells in table.rows:
+    async for number, cells in table.rows:
         total += 1
         if number <= job.processed_rows:
             # Committed before a restart: only the file-level agreement needs to see it again.

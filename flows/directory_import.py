@@ -8,7 +8,6 @@ changes nothing and is reported with row, column, code and message; valid rows l
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -22,7 +21,8 @@ from flows.directory import MAX_UNIT_DEPTH, validate_unit_name
 from flows.errors import FlowError, NotFound
 from flows.members import _search_fields
 from flows.profile import ATTRIBUTES, clean_account, clean_profile, require_contact
-from flows.tabular import Cell, CellError, RowError, column_letter, date_cell, map_columns, mobile_cell, read_table, stray_cells, text_cell
+from flows.tabular import (Cell, CellError, RowError, column_letter, date_cell, foreign_separator, map_columns, mobile_cell,
+                           read_table, split_paths, stray_cells, telephone_cell, text_cell, unreadable_cells)
 from models import AuditEvent, ImportJob, ImportSource, Member, OrgUnit, Placement
 from models.enums import ImportKind, ImportMode, MemberStatus
 from permissions import actions
@@ -54,7 +54,6 @@ ALIASES = {alias.lower(): key for key, names in COLUMNS.items() for alias in nam
 TEMPLATE_HEADERS = {key: names[0] for key, names in COLUMNS.items()}
 REQUIRED = {"name", "account"}
 PATH_SEPARATOR = "->"
-DEPARTMENT_SEPARATORS = re.compile(r"[;；]")
 
 # The mass-resignation guard of REPLACE (SPEC §3.1): refuse when both are exceeded.
 GUARD_SHARE = 0.20
@@ -88,6 +87,7 @@ class CorpState:
     units: dict[tuple[str, ...], tuple[int, str, int]]
     members: dict[str, Existing]
     seen: set[str] = field(default_factory=set)
+    _padded: dict[str, str] | None = None
 
     @classmethod
     async def load(cls, corp_id: int) -> CorpState:
@@ -111,20 +111,40 @@ class CorpState:
         root = await OrgUnit.get(id=root_row["id"])
         return cls(corp_id, root, units, members)
 
+    def padded_account(self, digits: str) -> str | None:
+        """The existing account that is `digits` with leading zeros (42 -> 0042), if any."""
+        if self._padded is None:
+            self._padded = {}
+            for key in self.members:
+                if key.isdigit() and key.startswith("0"):
+                    self._padded.setdefault(key.lstrip("0") or "0", key)
+        return self._padded.get(digits.lstrip("0") or "0") if digits.isdigit() else None
+
     def unit_paths(self, unit_ids: list[int]) -> tuple[str, ...]:
         by_id = {i: p for i, p, _ in self.units.values()}
         return tuple(by_id[u] for u in unit_ids if u in by_id)
 
 
-def _department_paths(text: str, root_name: str) -> list[tuple[str, ...]]:
-    """`营销中心->大客户部;研发部` -> [("营销中心", "大客户部"), ("研发部",)], names checked."""
+def _department_paths(text: str, root_name: str, units: dict[tuple[str, ...], Any]) -> list[tuple[str, ...]]:
+    """`营销中心->大客户部;研发部` -> [("营销中心", "大客户部"), ("研发部",)], names checked.
+
+    A path written with another tool's separator (`研发中心/软件部`, `研发中心 > 软件部`) is
+    BAD_DEPARTMENT_PATH, not a new top-level unit named with slashes; an existing unit whose
+    name holds such a character is still found by its exact path."""
     paths = []
-    for part in DEPARTMENT_SEPARATORS.split(text):
-        if not part.strip():
-            continue
-        names = tuple(validate_unit_name(n) for n in part.split(PATH_SEPARATOR))
+    for part in split_paths(text):
+        names = tuple(part)
         if names and names[0] == root_name:
             names = names[1:]  # a path written from the root down
+        separator = next((s for s in map(foreign_separator, names) if s), None)
+        if separator and names not in units:
+            raise FlowError(
+                "BAD_DEPARTMENT_PATH",
+                f"'{PATH_SEPARATOR.join(names)}' separates units with {separator}: write 研发中心->软件部 "
+                "(several departments separated by ;).",
+                "departments",
+            )
+        names = tuple(validate_unit_name(n) for n in names)
         if len(names) >= MAX_UNIT_DEPTH:
             raise FlowError("UNIT_TOO_DEEP", f"Units nest at most {MAX_UNIT_DEPTH} levels deep.", "departments")
         paths.append(names)
@@ -134,6 +154,8 @@ def _department_paths(text: str, root_name: str) -> list[tuple[str, ...]]:
 def _cell_value(key: str, value: Cell) -> Any:
     if key == "mobile":
         return mobile_cell(value)
+    if key == "telephone":
+        return telephone_cell(value)
     if key in ("birthday", "hireDate"):
         return date_cell(value)
     return text_cell(value)
@@ -162,11 +184,18 @@ class Importer:
     def plan(self, number: int, cells: list[Cell]) -> Plan | list[RowError]:
         errors: list[RowError] = []
 
+        unreadable: set[str] = set()  # reported once: no second error reads them as blank
+
         def fail(key: str | None, code: str, message: str) -> None:
-            errors.append(RowError(number, self._column(key) if key else None, code, message))
+            if key not in unreadable:
+                errors.append(RowError(number, self._column(key) if key else None, code, message))
 
         for index in stray_cells(cells, self.mapping):
             errors.append(RowError(number, column_letter(index), "UNKNOWN_COLUMN", "A value in a column without a header."))
+        for index, problem in unreadable_cells(cells, self.mapping):
+            fail(self.mapping[index], problem.code, problem.message)
+            unreadable.add(self.mapping[index])
+            cells[index] = None
         values = {key: cells[i] for i, key in self.mapping.items()}
         account = text_cell(values.get("account"))
         if account is None:
@@ -176,6 +205,13 @@ class Importer:
                 account = clean_account(account)
             except FlowError as exc:
                 fail("account", exc.code, exc.message)
+                account = None
+        if account is not None and isinstance(values["account"], (int, float)) and account.lower() not in self.state.members:
+            padded = self.state.padded_account(account)
+            if padded is not None:
+                fail("account", "LEADING_ZEROS_LOST",
+                     f"The account {account} is a number here, and account {padded} exists: the number lost its leading "
+                     "zeros. Format the column as text and write the account as it is.")
                 account = None
         if account is not None:
             key = account.lower()
@@ -202,7 +238,7 @@ class Importer:
         dept_text = text_cell(values.get("departments"))
         if dept_text:
             try:
-                departments = _department_paths(dept_text, self.state.root.name)
+                departments = _department_paths(dept_text, self.state.root.name, self.state.units)
             except FlowError as exc:
                 fail("departments", exc.code, exc.message)
         if errors:
@@ -399,6 +435,14 @@ class Importer:
         return [e for e in manageable if e.id != self.viewer.member_id]
 
 
+def _account_key(cell: Cell) -> str:
+    """An account cell as the key it is matched by ("" when it holds none)."""
+    try:
+        return (text_cell(cell) or "").lower()
+    except CellError:
+        return ""
+
+
 def _jsonable_value(v: Any) -> Any:
     if isinstance(v, date):
         return v.isoformat()
@@ -414,17 +458,18 @@ async def run_directory_import(job: ImportJob) -> None:
     if viewer is None:
         raise FlowError("ACTOR_GONE", "The member or app that started this import may no longer act.")
     source = await ImportSource.get(job_id=job.id)
-    table = read_table(source.file_name, source.content)
+    table = await read_table(source.file_name, source.content)
     mapping = map_columns(table.headers, ALIASES, REQUIRED)
     await ImportJob.filter(id=job.id).update(columns=table.headers, total_rows=max(table.size_hint, job.total_rows))
     state = await CorpState.load(job.corp_id)
     importer = Importer(job, viewer, state, mapping, table.headers)
+    importer.errors += [n for n in table.notices if n not in importer.errors]
     mode = ImportMode(job.mode)
 
     if mode is ImportMode.REPLACE and job.processed_rows == 0:
         # The guard needs the whole file's accounts before anything is applied.
         account_col = next(i for i, k in mapping.items() if k == "account")
-        accounts = {str(text_cell(cells[account_col]) or "").lower() for _, cells in read_table(source.file_name, source.content).rows}
+        accounts = {_account_key(cells[account_col]) async for _, cells in (await read_table(source.file_name, source.content)).rows}
         state.seen = set(accounts)
         absent = importer.absent()
         active = sum(1 for e in state.members.values() if e.status is not MemberStatus.RESIGNED)
@@ -440,12 +485,12 @@ async def run_directory_import(job: ImportJob) -> None:
     row_errors: list[RowError] = []
     last_row = job.processed_rows
     total = 0
-    for number, cells in table.rows:
+    async for number, cells in table.rows:
         total += 1
         if number <= job.processed_rows:
-            account = text_cell(cells[next(i for i, k in mapping.items() if k == "account")])
+            account = _account_key(cells[next(i for i, k in mapping.items() if k == "account")])
             if account:
-                state.seen.add(account.lower())
+                state.seen.add(account)
             continue
         outcome = importer.plan(number, cells)
         if isinstance(outcome, Plan):

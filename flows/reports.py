@@ -16,9 +16,10 @@ from openpyxl import Workbook
 
 from flows.audit import Origin, record
 from flows.directory_import import COLUMNS, PATH_SEPARATOR, TEMPLATE_HEADERS
-from flows.errors import NotFound
+from flows.errors import FlowError, NotFound
 from flows.profile import GENDER_LABELS
-from flows.tabular import read_table
+from flows.tabular import CellError, excel_datetime, read_table
+from flows.xlsx_stream import ErrorCell, ExcelDate, FormulaCell
 from models import ImportJob, ImportSource, Member, OrgUnit, Placement
 from models.enums import PROFILE_FIELDS, MemberStatus
 from permissions import actions
@@ -50,25 +51,38 @@ async def error_report(job: ImportJob) -> bytes:
         where = f"[{e['column']}] " if e.get("column") else ""
         by_row[e.get("row")].append(f"{e['code']}: {where}{e['message']}")
     source = await ImportSource.get_or_none(job_id=job.id)
+    return _xlsx(await _report_rows(source, by_row))
 
-    def rows() -> Any:
-        if source is None:
-            yield [REASON_HEADER]
-            return
-        try:
-            table = read_table(source.file_name, source.content)
-        except Exception:  # the file itself was refused: the report carries that reason alone
-            yield [REASON_HEADER]
-            yield ["; ".join(by_row.get(None, []))]
-            return
-        yield [*table.headers, REASON_HEADER]
-        if None in by_row:
-            yield [*([""] * len(table.headers)), "; ".join(by_row[None])]
-        for number, cells in table.rows:
+
+async def _report_rows(source: ImportSource | None, by_row: dict[int | None, list[str]]) -> list[list[Any]]:
+    if source is None:
+        return [[REASON_HEADER]]
+    try:
+        table = await read_table(source.file_name, source.content)
+    except FlowError:  # the file itself was refused: the report carries that reason alone
+        return [[REASON_HEADER], ["; ".join(by_row.get(None, []))]]
+    rows: list[list[Any]] = [[*table.headers, REASON_HEADER]]
+    if None in by_row:
+        rows.append([*([""] * len(table.headers)), "; ".join(by_row[None])])
+    try:
+        async for number, cells in table.rows:
             if number in by_row:
-                yield [*cells[: len(table.headers)], "; ".join(by_row[number])]
+                rows.append([*(_report_cell(c) for c in cells[: len(table.headers)]), "; ".join(by_row[number])])
+    except FlowError:
+        pass  # the file failed part-way (a budget): the rows read so far are what the job saw
+    return rows
 
-    return _xlsx(rows())
+
+def _report_cell(value: Any) -> Any:
+    """A cell written back as the user wrote it: dates as dates, unreadable cells blank."""
+    if isinstance(value, ExcelDate):
+        try:
+            return excel_datetime(value)
+        except CellError:
+            return value.serial
+    if isinstance(value, (FormulaCell, ErrorCell)):
+        return None
+    return value
 
 
 def _cell(value: Any) -> Any:

@@ -4,25 +4,42 @@ A table is a header row and data rows numbered as the user sees them in a spread
 (the header is row 1), so every error can point at "row 7, column 手机". Nothing a user
 submitted is dropped silently: an unknown column refuses the file, and a value in a column
 without a header is a row error.
+
+The file itself is parsed in a child process under a memory and CPU limit, streaming and
+within budgets (flows/table_reader.py, flows/xlsx_stream.py, flows/table_budget.py): an
+import holds one row at a time, and a hostile file ends as a file-level error
+(FILE_TOO_LARGE, FILE_TOO_COMPLEX, PARSER_CRASHED, BAD_FILE, BAD_ENCODING), never as a
+dead server. Every text cell arrives without invisible characters (zero-width spaces,
+BOMs; no-break spaces become spaces).
+
+Interface for the imports:
+
+    table = await read_table(file_name, content)      # FlowError for a file-level error
+    table.headers                                     # ["姓名", "账号", ...]
+    async for number, cells in table.rows:            # FlowError mid-file, past a budget
+        ...                                           # cells: list[Cell], header-wide
+    await table.close()                               # only when stopping early
+
+Cells are str, int, float, bool, None, or ExcelDate / FormulaCell / ErrorCell; read them
+with `text_cell`, `mobile_cell`, `telephone_cell`, `date_cell` (which raise CellError with
+a row-error code), after `unreadable_cells` has reported the cells that cannot be read.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from python_calamine import CalamineWorkbook
-
 from flows.errors import FlowError
-from flows.phones import normalise_mobile
+from flows.phones import is_mobile, lost_leading_zero, normalise_mobile
+from flows.table_budget import FileRefused, column_letter
+from flows.table_reader import stream_table
+from flows.xlsx_stream import ErrorCell, ExcelDate, FormulaCell
 
-Cell = str | int | float | bool | date | datetime | None
+Cell = str | int | float | bool | date | datetime | ExcelDate | FormulaCell | ErrorCell | None
 
 
 class CellError(Exception):
@@ -51,80 +68,71 @@ class RowError:
 class Table:
     headers: list[str]
     # (spreadsheet row number, cells padded to the header width); blank rows are skipped.
-    rows: Iterator[tuple[int, list[Cell]]]
+    rows: AsyncGenerator[tuple[int, list[Cell]], None]
     # Data rows to expect (blank rows included), for progress reporting before the end.
     size_hint: int = 0
+    # File-level notes for the job's list ({row: None, column, code, message}), e.g. which
+    # of several visible sheets was read (SHEET_CHOSEN).
+    notices: list[dict[str, Any]] = field(default_factory=list)
 
-
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA: how a spreadsheet names a column."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    async def close(self) -> None:
+        """Stop reading (kills the reader process); reading to the end does this too."""
+        await self.rows.aclose()
 
 
 def _blank(value: Cell) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _decode_csv(content: bytes) -> str:
-    # UTF-8 (with or without BOM) first: GB18030 would also "decode" most UTF-8 bytes, wrongly.
-    if content.startswith(codecs.BOM_UTF8):
-        return content[len(codecs.BOM_UTF8):].decode("utf-8")
+async def _messages(file_name: str, content: bytes) -> AsyncGenerator[Any, None]:
+    """The reader's messages, its file-level refusals turned into the imports' FlowError."""
+    stream = stream_table(file_name, content)
     try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+        async for message in stream:
+            yield message
+    except FileRefused as exc:
+        raise FlowError(exc.code, exc.message, "file") from exc
+    finally:
+        await stream.aclose()
+
+
+async def read_table(file_name: str, content: bytes) -> Table:
+    """Open an .xlsx (the sheet the user sees) or .csv upload. The first non-blank row is
+    the header. Raises FlowError with a file-level code."""
+    messages = _messages(file_name, content)
     try:
-        return content.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise FlowError("BAD_ENCODING", "A .csv file must be UTF-8, UTF-8 with BOM, or GB18030.", "file") from exc
-
-
-def _csv_rows(content: bytes) -> Iterator[list[Cell]]:
-    yield from csv.reader(io.StringIO(_decode_csv(content), newline=""))
-
-
-def _xlsx_sheet(content: bytes) -> Any:
-    try:
-        return CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0)
-    except Exception as exc:  # calamine raises several unrelated types for a damaged workbook
-        raise FlowError("BAD_FILE", f"This is not a readable .xlsx workbook ({exc}).", "file") from exc
-
-
-def read_table(file_name: str, content: bytes) -> Table:
-    """Open an .xlsx (first sheet) or .csv upload. The first non-blank row is the header."""
-    lower = file_name.lower()
-    if lower.endswith(".xlsx"):
-        sheet = _xlsx_sheet(content)
-        raw = iter(sheet.iter_rows())
-        lines = sheet.height
-    elif lower.endswith(".csv"):
-        raw = _csv_rows(content)
-        lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
-    else:
-        raise FlowError("UNSUPPORTED_FILE", "Upload an .xlsx or a .csv file.", "file")
-    numbered = enumerate(raw, start=1)
-    for number, cells in numbered:
-        if not all(_blank(c) for c in cells):
-            headers = [str(c).strip() if c is not None else "" for c in cells]
-            while headers and not headers[-1]:
-                headers.pop()
-            return Table(headers, _data_rows(numbered, len(headers)), max(lines - number, 0))
+        meta = await anext(messages)
+        async for number, cells in messages:
+            if not all(_blank(c) for c in cells):
+                headers = [str(c).strip() if c is not None else "" for c in cells]
+                while headers and not headers[-1]:
+                    headers.pop()
+                notices = []
+                if len(meta["visible"]) > 1:
+                    notices.append({
+                        "row": None, "column": None, "code": "SHEET_CHOSEN",
+                        "message": f"Read sheet '{meta['sheet']}' (the active one) of the visible sheets "
+                                   f"{', '.join(repr(v) for v in meta['visible'])}; the others were not imported.",
+                    })
+                hint = max(meta["hint"] - number, 0)
+                return Table(headers, _data_rows(messages, len(headers)), hint, notices)
+    except BaseException:
+        await messages.aclose()
+        raise
+    await messages.aclose()
     raise FlowError("EMPTY_FILE", "The file has no header row.", "file")
 
 
-def _data_rows(numbered: Iterator[tuple[int, list[Cell]]], width: int) -> Iterator[tuple[int, list[Cell]]]:
-    for number, cells in numbered:
-        if all(_blank(c) for c in cells):
-            continue
-        cells = list(cells)
-        if len(cells) < width:
-            cells.extend([None] * (width - len(cells)))
-        yield number, cells
+async def _data_rows(messages: AsyncGenerator[Any, None], width: int) -> AsyncGenerator[tuple[int, list[Cell]], None]:
+    try:
+        async for number, cells in messages:
+            if all(_blank(c) for c in cells):
+                continue
+            if len(cells) < width:
+                cells.extend([None] * (width - len(cells)))
+            yield number, cells
+    finally:
+        await messages.aclose()
 
 
 def header_key(header: str) -> str:
@@ -157,31 +165,75 @@ def stray_cells(cells: list[Cell], mapping: dict[int, str]) -> list[int]:
     return [i for i, c in enumerate(cells) if i not in mapping and not _blank(c)]
 
 
+def unreadable_cells(cells: list[Cell], mapping: dict[int, str]) -> list[tuple[int, CellError]]:
+    """Mapped cells whose value the file does not hold: a formula never calculated
+    (FORMULA_WITHOUT_VALUE) or an error value such as #N/A (CELL_ERROR_VALUE). The import
+    reports them and reads the cell as blank, so no other rule misreads an empty field."""
+    found = []
+    for index in mapping:
+        value = cells[index]
+        if isinstance(value, FormulaCell):
+            formula = f" ={value.formula}" if value.formula else ""
+            found.append((index, CellError(
+                "FORMULA_WITHOUT_VALUE",
+                f"The cell holds a formula{formula} but no calculated value (the file was written by a program): "
+                "open it in Excel or WPS, save it, and import again.",
+            )))
+        elif isinstance(value, ErrorCell):
+            found.append((index, CellError("CELL_ERROR_VALUE", f"The cell shows the error {value.shown}, not a value.")))
+    return found
+
+
 def text_cell(value: Cell) -> str | None:
-    """A cell as trimmed text; None when blank. Whole numbers lose the spreadsheet's `.0`."""
+    """A cell as trimmed text; None when blank. Whole numbers lose the spreadsheet's `.0`;
+    a date-formatted number is the date it shows."""
     if _blank(value):
         return None
+    if isinstance(value, (FormulaCell, ErrorCell)):
+        raise CellError("FORMULA_WITHOUT_VALUE", "The cell holds no value.")  # unreadable_cells reports these first
+    if isinstance(value, ExcelDate):
+        value = excel_datetime(value)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
     return str(value).strip()
+
+
+def _number(value: Cell) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def telephone_cell(value: Cell) -> str | None:
+    """A telephone must keep the text the user typed. A number cell cannot hold a leading
+    0, and every domestic landline starts with one (010…, 0755…): a number that is a valid
+    landline once its 0 is put back lost it, and is refused with LEADING_ZEROS_LOST."""
+    text = text_cell(value)
+    if text is not None and _number(value) and lost_leading_zero(text):
+        raise CellError(
+            "LEADING_ZEROS_LOST",
+            f"{text} was stored as a number and lost its leading 0 (0{text}); format the column as text and type it again.",
+        )
+    return text
 
 
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
 
 
 def mobile_cell(value: Cell) -> str | None:
-    """A mobile number must arrive as text. A numeric cell is accepted only when it is an
-    exact integer that still has its digits: Excel shows long numbers as 1.38E+10, and a
-    value that went through that display (13800000000) has lost them."""
+    """A mobile number (手机) must arrive as text and be a mobile number. A numeric cell is
+    accepted only when it is an exact integer that still has its digits: Excel shows long
+    numbers as 1.38E+10, and a value that went through that display (13800000000) has lost
+    them. A valid landline, 400 or other service number is NOT_A_MOBILE (phonenumbers'
+    number type), an invalid number INVALID_MOBILE."""
     if _blank(value):
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if _number(value):
+        assert isinstance(value, (int, float))
         if isinstance(value, float) and not value.is_integer():
             raise CellError("MOBILE_NOT_TEXT", f"{value!r} is not a whole number: store mobiles as text.")
         digits = str(int(value))
@@ -191,29 +243,86 @@ def mobile_cell(value: Cell) -> str | None:
             )
         text = digits
     else:
-        text = str(value).strip()
+        text = str(text_cell(value))
         if _SCIENTIFIC.match(text):
             raise CellError("MOBILE_NOT_TEXT", f"{text} is a number in scientific notation: its digits were lost; store mobiles as text.")
     mobile = normalise_mobile(text)
     if mobile is None:
         raise CellError("INVALID_MOBILE", f"{text} is not a valid mobile number (use +CC for numbers outside China).")
+    if not is_mobile(mobile):
+        raise CellError("NOT_A_MOBILE", f"{text} is a landline or service number, not a mobile number; put landlines under 电话.")
     return mobile
 
 
+# Excel's day 0 in each date system. The 1900 system counts a 29 February 1900 that never
+# was (serial 60, kept from Lotus 1-2-3): serials after it are one day ahead.
+_EXCEL_1900 = datetime(1899, 12, 31)
+_EXCEL_1904 = datetime(1904, 1, 1)
+_EXCEL_MAX_SERIAL = 2_958_465  # 9999-12-31
+
+
+def excel_datetime(value: ExcelDate) -> datetime:
+    """The date and time Excel shows for a serial; CellError INVALID_DATE for serials that
+    name no day (0 and below, 60 in the 1900 system, past 9999)."""
+    serial = value.serial
+    if not 1 <= serial <= _EXCEL_MAX_SERIAL:
+        raise CellError("INVALID_DATE", f"{serial:g} is not a date Excel can show.")
+    if value.date1904:
+        day = _EXCEL_1904
+    else:
+        if 60 <= serial < 61:
+            raise CellError("INVALID_DATE", "Serial 60 is Excel's 1900-02-29, a day that does not exist.")
+        day = _EXCEL_1900 if serial < 60 else _EXCEL_1900 - timedelta(days=1)
+    # Rounded to the second as Excel displays it (serials are binary fractions of a day).
+    return day + timedelta(seconds=round(serial * 86400))
+
+
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
+_TIME_SUFFIX = re.compile(r"^(?P<day>\S+)(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$")
 
 
 def date_cell(value: Cell) -> date | None:
+    """A date as Excel shows it: a date-formatted cell, an Excel serial number in a General
+    cell (45000 is 2023-03-15), or text `2024-03-01`, `2024/3/1`, `2024.3.1`, `2024年3月1日`,
+    optionally followed by a time (`2023-01-05 00:00:00`). The time of day is dropped."""
     if _blank(value):
         return None
+    if isinstance(value, ExcelDate):
+        return excel_datetime(value).date()
+    if _number(value):
+        assert isinstance(value, (int, float))
+        return excel_datetime(ExcelDate(float(value))).date()
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    text = str(value).strip()
+    text = str(text_cell(value))
+    match = _TIME_SUFFIX.match(text)
+    day = match.group("day") if match else text
     for fmt in _DATE_FORMATS:
         try:
-            return datetime.strptime(text, fmt).date()
+            return datetime.strptime(day, fmt).date()
         except ValueError:
             continue
     raise CellError("INVALID_DATE", f"{text} is not a date (write 2024-03-01).")
+
+
+# Department and group paths: `A->B`, several separated by `;`. Full-width and spaced
+# variants of the separators are the same separators; anything else that separates names
+# in other tools is refused, so `研发中心/软件部` never becomes a top-level unit of that name.
+_FULL_WIDTH_ARROW = re.compile(r"\s*[-－—–]\s*[>＞]\s*")
+_PATH_LIST = re.compile(r"[;；]")
+_FOREIGN_SEPARATOR = re.compile(r"[/／\\>＞→|｜]")
+
+
+def split_paths(text: str) -> list[list[str]]:
+    """`营销中心－＞大客户部；研发部` -> [["营销中心", "大客户部"], ["研发部"]] (names trimmed,
+    empty parts of the list dropped). Names are not otherwise checked here."""
+    text = _FULL_WIDTH_ARROW.sub("->", text)
+    return [[name.strip() for name in part.split("->")] for part in _PATH_LIST.split(text) if part.strip()]
+
+
+def foreign_separator(name: str) -> str | None:
+    """The separator-like character in a unit name (`/`, `>`, `→`, `|`…), if any."""
+    match = _FOREIGN_SEPARATOR.search(name)
+    return match.group(0) if match else None

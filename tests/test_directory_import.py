@@ -169,8 +169,10 @@ async def test_file_level_refusals(client, gql):
     result = await upload(client, w["t"], w["corp"].id, "x.txt", b"hello")
     job = await finished(gql, w["t"], result["job"]["id"])
     assert codes(job) == {None: ["UNSUPPORTED_FILE"]}
-    result = await upload(client, w["t"], w["corp"].id, "x.csv", b"\xff\xfe\x00bad")
-    assert codes(await finished(gql, w["t"], result["job"]["id"])) == {None: ["BAD_ENCODING"]}
+    # Neither UTF-8 nor GB18030; a UTF-16 BOM before an unpaired surrogate.
+    for content in (b"\x80\x80bad", b"\xff\xfe\x00\xd8,\x00"):
+        result = await upload(client, w["t"], w["corp"].id, "x.csv", content)
+        assert codes(await finished(gql, w["t"], result["job"]["id"])) == {None: ["BAD_ENCODING"]}
     assert await Member.filter(corp_id=w["corp"].id).count() == 1
 
 

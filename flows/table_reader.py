@@ -1,0 +1,235 @@
+"""Uploaded tables are parsed in a child process that may die without harming anyone.
+
+The import (in whichever process runs the job) calls `stream_table(file_name, content)`:
+an async iterator of messages from a child Python process that parses the file under
+RLIMIT_AS (address space) and RLIMIT_CPU, with the budgets of flows/table_budget.py
+checked as it streams. Whatever a file does to the parser (a bomb, a pathological
+structure, a parser bug), the worst outcome is that child's death, which the job reports
+as a file-level error; the server keeps answering and other jobs keep running.
+
+The child runs `python -I -S` (no site-packages, no environment): it imports only the
+standard library and flows/table_budget.py, flows/xlsx_stream.py and this module.
+
+Protocol, one JSON document per line on the child's stdout:
+  {"sheet": name|null, "visible": [names], "encoding": str|null, "hint": rows}   first
+  [row_number, [cell, ...]]                                                          each row with a value
+  {"end": true}  or  {"error": CODE, "message": text}                               last
+Cells are JSON scalars, or {"d": serial, "y": date1904} (ExcelDate), {"f": text}
+(FormulaCell), {"e": shown} (ErrorCell). JSON rather than pickle: the parent never
+unpickles what a process fed with hostile input wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import csv
+import io
+import json
+import os
+import resource
+import sys
+import tempfile
+from collections.abc import AsyncGenerator, Iterator
+from pathlib import Path
+from typing import Any
+
+from flows.table_budget import Budget, FileRefused, clean_text, outside
+from flows.xlsx_stream import ErrorCell, ExcelDate, FormulaCell, XlsxCell, read_xlsx
+
+ROOT = Path(__file__).resolve().parent.parent
+# The budget every import reads with (a module attribute, so a test can change it).
+BUDGET = Budget()
+# The longest line the parent accepts; the child keeps rows below Budget.max_row_bytes.
+LINE_LIMIT = 16 * 1024 * 1024
+
+
+# --- child side --------------------------------------------------------------------------
+
+
+def _csv_encoding(content: bytes) -> tuple[str, int]:
+    """(codec, bytes to skip): BOMs first; UTF-16 without a BOM by its NUL bytes (text in
+    UTF-8 or GB18030 holds none); then UTF-8, then GB18030."""
+    if content.startswith(codecs.BOM_UTF8):
+        return "utf-8", len(codecs.BOM_UTF8)
+    if content.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le", 2
+    if content.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be", 2
+    sample = content[:65536]
+    if b"\0" in sample:
+        odd, even = sample[1::2].count(0), sample[0::2].count(0)
+        return ("utf-16-le" if odd >= even else "utf-16-be"), 0
+    try:
+        content.decode("utf-8")
+        return "utf-8", 0
+    except UnicodeDecodeError:
+        pass
+    # UTF-8 is tried first: GB18030 would also "decode" most UTF-8 bytes, wrongly.
+    return "gb18030", 0
+
+
+def read_csv(path: str, budget: Budget) -> tuple[str, int, Iterator[tuple[int, list[XlsxCell]]]]:
+    content = Path(path).read_bytes()
+    encoding, skip = _csv_encoding(content)
+    try:
+        text = content[skip:].decode(encoding)
+    except UnicodeDecodeError as exc:
+        name = "UTF-16" if encoding.startswith("utf-16") else "UTF-8, UTF-8 with BOM, UTF-16 or GB18030"
+        raise FileRefused("BAD_ENCODING", f"This .csv file is not readable as {name} text.") from exc
+    del content
+    first_line = text[: text.find("\n")] if "\n" in text else text
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    hint = min(text.count("\n") + (0 if text.endswith("\n") else 1), budget.max_rows)
+    return encoding, hint, _csv_rows(text, delimiter, budget)
+
+
+def _csv_rows(text: str, delimiter: str, budget: Budget) -> Iterator[tuple[int, list[XlsxCell]]]:
+    csv.field_size_limit(budget.max_cell_chars)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    number = 0
+    try:
+        for record in reader:
+            number += 1
+            if number > budget.max_rows:
+                raise FileRefused("FILE_TOO_COMPLEX", f"The file has more than {budget.max_rows:,} lines (empty ones included).")
+            cells: list[XlsxCell] = [clean_text(c) for c in record]
+            while cells and not cells[-1]:
+                cells.pop()
+            if len(cells) > budget.max_columns:
+                raise outside(budget, number, len(cells) - 1)
+            if cells:
+                yield number, cells
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise FileRefused("FILE_TOO_LARGE", f"A cell after line {number} holds more than the {budget.max_cell_chars:,} characters a cell may hold.") from exc
+        raise FileRefused("BAD_FILE", f"This .csv file is damaged after line {number} ({exc}).") from exc
+
+
+def _encode_cell(value: XlsxCell) -> Any:
+    if isinstance(value, ExcelDate):
+        return {"d": value.serial, "y": value.date1904}
+    if isinstance(value, FormulaCell):
+        return {"f": value.formula}
+    if isinstance(value, ErrorCell):
+        return {"e": value.shown}
+    return value
+
+
+def _decode_cell(value: dict[str, Any]) -> XlsxCell:
+    if "d" in value:
+        return ExcelDate(float(value["d"]), bool(value.get("y")))
+    if "f" in value:
+        return FormulaCell(str(value["f"]))
+    if "e" in value:
+        return ErrorCell(str(value["e"]))
+    raise ValueError(f"unknown cell {value!r}")
+
+
+def _limit(budget: Budget) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (budget.memory_bytes, budget.memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (budget.cpu_seconds, budget.cpu_seconds + 5))
+
+
+def child_main(path: str, kind: str, budget_json: str) -> int:
+    """Parse one file and write the protocol to stdout (the child's entry point)."""
+    budget = Budget.from_json(budget_json)
+    _limit(budget)
+    out = sys.stdout
+
+    def send(message: Any) -> None:
+        line = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        if len(line) > budget.max_row_bytes:
+            raise FileRefused("FILE_TOO_LARGE", f"Row {message[0]} is larger than {budget.max_row_bytes // 2**20} MB.")
+        out.write(line)
+        out.write("\n")
+
+    try:
+        if kind == "xlsx":
+            choice, hint, rows = read_xlsx(path, budget)
+            send({"sheet": choice.name, "visible": choice.visible, "encoding": None, "hint": hint})
+        else:
+            encoding, hint, rows = read_csv(path, budget)
+            send({"sheet": None, "visible": [], "encoding": encoding, "hint": hint})
+        for number, cells in rows:
+            send([number, [_encode_cell(c) for c in cells]])
+        send({"end": True})
+    except FileRefused as exc:
+        send({"error": exc.code, "message": exc.message})
+    except MemoryError:
+        send({"error": "FILE_TOO_COMPLEX", "message": f"Reading this file needs more than the {budget.memory_bytes // 2**20:,} MB an import may use."})
+    except Exception as exc:  # noqa: BLE001 - a parser bug refuses the file; the child must answer, not die
+        send({"error": "PARSER_CRASHED", "message": f"The file could not be read ({type(exc).__name__}: {str(exc)[:200]})."})
+    out.flush()
+    return 0
+
+
+# --- parent side -------------------------------------------------------------------------
+
+
+def file_kind(file_name: str) -> str:
+    lower = file_name.lower()
+    if lower.endswith(".xlsx"):
+        return "xlsx"
+    if lower.endswith(".csv"):
+        return "csv"
+    raise FileRefused("UNSUPPORTED_FILE", "Upload an .xlsx or a .csv file.")
+
+
+async def stream_table(file_name: str, content: bytes, budget: Budget | None = None) -> AsyncGenerator[Any, None]:
+    """The child's messages, decoded: the first dict, then (row_number, cells) tuples.
+
+    Raises FileRefused for a file-level error (the child's, or its death). Closing the
+    iterator early kills the child."""
+    budget = budget or BUDGET
+    kind = file_kind(file_name)
+    fd, path = tempfile.mkstemp(prefix="chaingate-import-", suffix="." + kind)
+    process: asyncio.subprocess.Process | None = None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        program = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from flows.table_reader import child_main; sys.exit(child_main(*sys.argv[1:]))"
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-I", "-S", "-c", program, path, kind, budget.to_json(),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+            limit=LINE_LIMIT,
+        )
+        assert process.stdout is not None
+        finished = False
+        while True:
+            try:
+                line = await process.stdout.readline()
+            except (ValueError, asyncio.LimitOverrunError) as exc:
+                raise FileRefused("FILE_TOO_LARGE", "A row of this file is too large to read.") from exc
+            if not line:
+                break
+            message = json.loads(line, object_hook=_decode_cell_or_message)
+            if isinstance(message, list):
+                yield message[0], message[1]
+            elif "error" in message:
+                raise FileRefused(message["error"], message["message"])
+            elif message.get("end"):
+                finished = True
+            else:
+                yield message
+        code = await process.wait()
+        if not finished:
+            raise _death(code, budget)
+    finally:
+        if process is not None and process.returncode is None:
+            process.kill()
+            await process.wait()
+        os.unlink(path)
+
+
+def _decode_cell_or_message(value: dict[str, Any]) -> Any:
+    if value.keys() <= {"d", "y"} and "d" in value or value.keys() == {"f"} or value.keys() == {"e"}:
+        return _decode_cell(value)
+    return value
+
+
+def _death(code: int, budget: Budget) -> FileRefused:
+    """A child that stopped without its last message was killed (or crashed)."""
+    if code in (-9, -24):  # SIGKILL after the hard CPU limit, SIGXCPU at the soft one
+        return FileRefused("FILE_TOO_COMPLEX", f"Reading this file took more than the {budget.cpu_seconds} s of CPU an import may use.")
+    return FileRefused("PARSER_CRASHED", f"The file reader stopped unexpectedly (exit status {code}); the file cannot be imported as it is.")
