@@ -249,3 +249,38 @@ async def test_mobile_is_unique_among_a_corps_members(gql):
     freed = await gql.ok(UPDATE_MEMBER, {"input": {"id": f.gid("Member", plain.id), "mobile": resigned.mobile}},
                          w["dadmin_t"])
     assert codes(freed, "updateMember") == []
+
+
+# --- directory import -----------------------------------------------------------------
+
+async def test_directory_import_refuses_duplicate_mobiles_rebinding_and_outranked_rows(gql):
+    from tests.test_directory_import import IMPORT, codes as row_codes, counts, finished
+
+    w = await world(gql)
+    bound = await f.member([w["east"]], name="已激活")
+    await _act_as(gql, bound.mobile, w["corp"].id)
+    unbound = await f.member([w["east"]], name="未激活")
+    fresh, other = f.unique_mobile(), f.unique_mobile()
+    rows = [
+        {"name": "新甲", "account": "new_a", "mobile": fresh, "departments": "销售部"},          # 2 ok
+        {"name": "新乙", "account": "new_b", "mobile": fresh, "departments": "销售部"},          # 3 same as row 2
+        {"name": "新丙", "account": "new_c", "mobile": w["boss"].mobile, "departments": "销售部"},  # 4 a member's
+        {"name": bound.name, "account": bound.account, "mobile": other},                       # 5 bound
+        {"name": bound.name, "account": bound.account.upper(), "position": "组长"},             # 6 dup account
+        {"name": unbound.name, "account": unbound.account, "mobile": other},                   # 7 ok: not bound
+        {"name": "王总", "account": w["boss"].account, "position": "CEO"},                     # 8 outranks
+        {"name": "王总", "account": w["boss"].account},                                        # 9 dup account
+    ]
+    data = await gql.ok(IMPORT, {"input": {"corpId": f.gid("Corp", w["corp"].id), "rows": rows}}, w["dadmin_t"])
+    job = await finished(gql, w["dadmin_t"], data["importDirectory"]["job"]["id"])
+    assert row_codes(job) == {3: ["DUPLICATE_MOBILE"], 4: ["DUPLICATE_MOBILE"], 5: ["MOBILE_BOUND"],
+                              6: ["DUPLICATE_IN_FILE"], 8: ["TARGET_OUTRANKS_YOU"], 9: ["DUPLICATE_IN_FILE"]}
+    assert counts(job)["created"] == 1 and counts(job)["updated"] == 1
+    assert (await Member.get(id=bound.id)).mobile == bound.mobile
+    assert (await Member.get(id=unbound.id)).mobile == other
+    assert (await Member.get(id=w["boss"].id)).position is None
+    # The super admin's unchanged row, as in an export round trip, is no error.
+    same = [{"name": "王总", "account": w["boss"].account, "mobile": w["boss"].mobile}]
+    data = await gql.ok(IMPORT, {"input": {"corpId": f.gid("Corp", w["corp"].id), "rows": same}}, w["dadmin_t"])
+    job = await finished(gql, w["dadmin_t"], data["importDirectory"]["job"]["id"])
+    assert row_codes(job) == {} and counts(job)["unchanged"] == 1
