@@ -13,9 +13,8 @@ async def refuse_duplicate_mobiles(apps, schema_editor):
     keeps it is a person's decision (one of them may be bound to it already), so the migration
     refuses, before changing anything, and lists them; an empty string is no number."""
     client = schema_editor.client
-    await client.execute_script("UPDATE member SET mobile = NULL WHERE mobile = ''")
     _, rows = await client.execute_query(
-        "SELECT corp_id, mobile, COUNT(*) AS n FROM member WHERE mobile IS NOT NULL "
+        "SELECT corp_id, mobile, COUNT(*) AS n FROM member WHERE mobile IS NOT NULL AND mobile <> '' "
         "GROUP BY corp_id, mobile HAVING COUNT(*) > 1 ORDER BY corp_id, mobile"
     )
     if rows:
@@ -25,6 +24,7 @@ async def refuse_duplicate_mobiles(apps, schema_editor):
             f"{len(rows)} mobile(s) are held by several members of one corp ({listed}{more}). Give each "
             "number to one member (clear or change the others' mobile, or delete duplicates), then migrate again."
         )
+    await client.execute_script("UPDATE member SET mobile = NULL WHERE mobile = ''")
 
 
 class Migration(migrations.Migration):
