@@ -112,13 +112,13 @@ class CorpState:
         for member_id, unit_id in await Placement.filter(member__corp_id=corp_id).order_by("-is_main", "id").values_list("member_id", "unit_id"):
             seats.setdefault(member_id, []).append(unit_id)
         attrs = list(ATTRIBUTES.values())
-        rows_ = await Member.filter(corp_id=corp_id).values("id", "account_key", "status", "person_id", *attrs)
+        member_rows = await Member.filter(corp_id=corp_id).values("id", "account_key", "status", "person_id", *attrs)
         members = {
             m["account_key"]: Existing(m["id"], MemberStatus(m["status"]), {a: m[a] for a in attrs}, seats.get(m["id"], []),
                                        bound=m["person_id"] is not None)
-            for m in rows_
+            for m in member_rows
         }
-        mobiles: dict[str, tuple[str, int | None]] = {m["mobile"]: (m["account_key"], None) for m in rows_ if m["mobile"]}
+        mobiles: dict[str, tuple[str, int | None]] = {m["mobile"]: (m["account_key"], None) for m in member_rows if m["mobile"]}
         root = await OrgUnit.get(id=root_row["id"])
         return cls(corp_id, root, units, members, await admin_standings(corp_id), mobiles)
 

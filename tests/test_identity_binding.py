@@ -284,3 +284,18 @@ async def test_directory_import_refuses_duplicate_mobiles_rebinding_and_outranke
     data = await gql.ok(IMPORT, {"input": {"corpId": f.gid("Corp", w["corp"].id), "rows": same}}, w["dadmin_t"])
     job = await finished(gql, w["dadmin_t"], data["importDirectory"]["job"]["id"])
     assert row_codes(job) == {} and counts(job)["unchanged"] == 1
+
+
+async def test_joining_a_chain_as_a_member_activates_it(gql):
+    from tests.join_helpers import JOIN
+    from tests.test_join_refusals import open_chain
+
+    chain, dealers, admin, inv = await open_chain()
+    corp, root = await f.corp("经销商")
+    member = await f.member([root], name="经销商员工")
+    assert member.person_id is None
+    data = await gql.ok(JOIN, {"input": {"code": inv.code, "corpId": f.gid("Corp", corp.id)}},
+                        f.person_token(member.mobile))
+    assert data["joinChain"]["outcome"] == "JOINED"
+    assert data["joinChain"]["memberId"] == f.gid("Member", member.id)
+    assert (await Member.get(id=member.id)).person_id is not None
