@@ -23,6 +23,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from flows.audit import Origin, record
+from flows.members import managed_member
 from models import Member
 from permissions.viewer import Viewer, ViewerKind
 
@@ -59,8 +60,6 @@ async def revoke_member_sessions(viewer: Viewer, member_id: int, *, origin: Orig
     """Refuse every token the member holds now (revokeMemberSessions, SPEC §3.5); it gets a
     fresh one through actAs. A member may end its own sessions; an admin those of a member it
     manages and outranks (NOT_FOUND / TARGET_OUTRANKS_YOU, as flows.members.managed_member)."""
-    from flows.members import managed_member
-
     if viewer.kind is ViewerKind.MEMBER and viewer.member_id == member_id:
         member = await Member.get(id=member_id)
     else:
