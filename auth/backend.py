@@ -44,8 +44,9 @@ async def authenticate(authorization: str | None) -> Viewer:
             raise AuthenticationFailed("Token names no valid mobile.") from exc
         return Viewer(kind=ViewerKind.PERSON, person_id=person.id, token_id=claims.jti)
     assert claims.member_id is not None
-    # Resolved from the database on every request: a resigned or disabled member is refused at once.
-    viewer = await member_viewer(claims.member_id, token_id=claims.jti)
+    # Resolved from the database on every request: a resigned or disabled member, or a token
+    # issued before the member's sessions last ended, is refused at once.
+    viewer = await member_viewer(claims.member_id, token_id=claims.jti, issued_ms=claims.issued_ms or 0)
     if viewer is None:
         raise AuthenticationFailed("Member is not active.")
     return viewer

@@ -32,6 +32,9 @@ class Claims:
     mobile: str | None = None
     member_id: int | None = None
     name: str | None = None
+    # Member tokens: when issued, in milliseconds (flows.sessions compares it with the member's
+    # tokens_valid_after); from `iat` (start of its second) for tokens issued without it.
+    issued_ms: int | None = None
 
 
 def _encode(payload: dict[str, Any], ttl: int) -> str:
@@ -48,8 +51,10 @@ def issue_person_token(mobile: str, name: str | None = None, ttl: int = PERSON_T
     return _encode(payload, ttl)
 
 
-def issue_member_token(member_id: int, ttl: int | None = None) -> str:
-    return _encode({"typ": "member", "mid": member_id}, ttl or get_settings().member_token_ttl_seconds)
+def issue_member_token(member_id: int, ttl: int | None = None, *, issued_ms: int | None = None) -> str:
+    """`issued_ms`: the issue instant in milliseconds (flows.sessions.token_instant); now by default."""
+    ms = issued_ms if issued_ms is not None else time.time_ns() // 1_000_000
+    return _encode({"typ": "member", "mid": member_id, "iat_ms": ms}, ttl or get_settings().member_token_ttl_seconds)
 
 
 async def decode(token: str) -> Claims:
@@ -96,7 +101,9 @@ async def decode(token: str) -> Claims:
         return Claims("person", data["jti"], data["exp"], mobile=data["mobile"], name=data.get("name"))
     if typ == "member" and alg == "HS256" and isinstance(data.get("mid"), int):
         # Member tokens are ours alone: an identity provider's key may not mint them.
-        return Claims("member", data["jti"], data["exp"], member_id=data["mid"])
+        ms = data.get("iat_ms")
+        issued_ms = ms if isinstance(ms, int) else int(data.get("iat") or 0) * 1000
+        return Claims("member", data["jti"], data["exp"], member_id=data["mid"], issued_ms=issued_ms)
     raise InvalidToken("unknown token type")
 
 

@@ -14,12 +14,12 @@ from tortoise.expressions import Q
 from flows import chain_notices as notices
 from flows.chain_notices import now
 from flows.audit import Origin
-from flows.identity import ensure_person
+from flows.identity import bind, ensure_person, identity_member
 from flows.members import MemberInput, create_member
 from flows.names import normalise_corp_name
 from models import ChainContact, ChainCorp, ChainRule, ChainSpace, Corp, Member, OrgUnit
 from models.chain import JoinRequest, JoinRequestKind, JoinRequestStatus
-from models.enums import ChainCorpStatus, ContactStatus, MemberStatus
+from models.enums import ChainCorpStatus, ContactStatus
 from permissions.viewer import Viewer
 
 
@@ -140,10 +140,11 @@ async def _free_account(corp_id: int, base: str) -> str:
 async def ensure_member(viewer: Viewer, corp_id: int, contact: ChainContact, *, origin: Origin | None) -> Member:
     """The person's ACTIVE member in the corp, or a new one in the root unit, named as imported.
     `viewer` is the corp's super admin approving it (the directory write is theirs)."""
-    existing = await Member.filter(corp_id=corp_id, mobile=contact.mobile, status=MemberStatus.ACTIVE.value).first()
-    if existing is not None:
-        return existing
     person = await ensure_person(contact.mobile)
+    existing = await identity_member(person, corp_id)
+    if existing is not None:
+        await bind(existing, person)  # joining a chain as it activates the member
+        return existing
     root = await OrgUnit.get(corp_id=corp_id, parent_id=None)
     account = await _free_account(corp_id, f"u{person.id}")
     member = await create_member(

@@ -8,6 +8,7 @@ changes nothing and is reported with row, column, code and message; valid rows l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,14 +21,15 @@ from flows.audit import Origin, event, record
 from flows.directory import MAX_UNIT_DEPTH, validate_unit_name
 from flows.errors import FlowError, NotFound
 from flows.members import _search_fields
+from flows.sessions import ended_sessions
 from flows.profile import ATTRIBUTES, clean_account, clean_profile, require_contact
 from flows.tabular import (Cell, CellError, RowError, column_letter, date_cell, foreign_separator, map_columns, mobile_cell,
                            read_table, split_paths, stray_cells, telephone_cell, text_cell, unreadable_cells)
 from models import AuditEvent, ImportJob, ImportSource, Member, OrgUnit, Placement
 from models.enums import ImportKind, ImportMode, MemberStatus
 from permissions import actions
-from permissions.facts import MemberFacts
-from permissions.loading import actor_viewer
+from permissions.facts import NO_STANDING, AdminStanding, MemberFacts
+from permissions.loading import actor_viewer, admin_standings
 from permissions.paths import make_path
 from permissions.viewer import Viewer, ViewerKind
 
@@ -66,6 +68,8 @@ class Existing:
     status: MemberStatus
     values: dict[str, Any]
     unit_ids: list[int]
+    # Activated (bound to its Person): its mobile is the member's own to change (MOBILE_BOUND).
+    bound: bool = False
 
 
 @dataclass
@@ -86,6 +90,10 @@ class CorpState:
     # Unit name path below the root -> (id, materialised path, depth).
     units: dict[tuple[str, ...], tuple[int, str, int]]
     members: dict[str, Existing]
+    # Admin rights of the corp's members, for the outranking rule (TARGET_OUTRANKS_YOU).
+    standings: dict[int, AdminStanding] = field(default_factory=dict)
+    # Mobile -> (account key of its member, file row that gave it or None for the database).
+    mobiles: dict[str, tuple[str, int | None]] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
     _padded: dict[str, str] | None = None
 
@@ -104,12 +112,15 @@ class CorpState:
         for member_id, unit_id in await Placement.filter(member__corp_id=corp_id).order_by("-is_main", "id").values_list("member_id", "unit_id"):
             seats.setdefault(member_id, []).append(unit_id)
         attrs = list(ATTRIBUTES.values())
+        member_rows = await Member.filter(corp_id=corp_id).values("id", "account_key", "status", "person_id", *attrs)
         members = {
-            m["account_key"]: Existing(m["id"], MemberStatus(m["status"]), {a: m[a] for a in attrs}, seats.get(m["id"], []))
-            for m in await Member.filter(corp_id=corp_id).values("id", "account_key", "status", *attrs)
+            m["account_key"]: Existing(m["id"], MemberStatus(m["status"]), {a: m[a] for a in attrs}, seats.get(m["id"], []),
+                                       bound=m["person_id"] is not None)
+            for m in member_rows
         }
+        mobiles: dict[str, tuple[str, int | None]] = {m["mobile"]: (m["account_key"], None) for m in member_rows if m["mobile"]}
         root = await OrgUnit.get(id=root_row["id"])
-        return cls(corp_id, root, units, members)
+        return cls(corp_id, root, units, members, await admin_standings(corp_id), mobiles)
 
     def padded_account(self, digits: str) -> str | None:
         """The existing account that is `digits` with leading zeros (42 -> 0042), if any."""
@@ -234,6 +245,9 @@ class Importer:
             except (CellError, FlowError) as exc:
                 fail(key, exc.code, exc.message)
 
+        if account is not None:
+            self._check_mobile(account.lower(), number, existing, profile, fail)
+
         departments = None
         dept_text = text_cell(values.get("departments"))
         if dept_text:
@@ -255,10 +269,45 @@ class Importer:
         if not self._in_scope(existing, departments):
             fail("departments" if "departments" in values else "account", "OUT_OF_SCOPE",
                  "This row reaches outside the units you manage.")
+        elif existing is not None and self._changes(existing, profile, departments) and not actions.outranks(
+            self.viewer, self.state.standings.get(existing.id, NO_STANDING)
+        ):
+            fail("account", "TARGET_OUTRANKS_YOU", f"Member {account} holds admin rights you do not hold.")
         if errors:
             return errors
         assert account is not None
+        if profile.get("mobile"):
+            # Later rows see this row's number as taken, and the member's old one as free.
+            if existing is not None and existing.values.get("mobile"):
+                self.state.mobiles.pop(existing.values["mobile"], None)
+            self.state.mobiles[profile["mobile"]] = (account.lower(), number)
         return Plan(number, account, profile, departments, existing)
+
+    def _check_mobile(
+        self, key: str, number: int, existing: Existing | None, profile: dict[str, Any],
+        fail: Callable[[str | None, str, str], None],
+    ) -> None:
+        """MOBILE_BOUND: an activated member's mobile is its own to change; DUPLICATE_MOBILE: a
+        mobile names one member of the corp, against the database and earlier rows alike."""
+        mobile = profile.get("mobile")
+        if mobile is None:
+            return  # an empty cell changes nothing
+        if existing is not None and existing.bound and mobile != existing.values.get("mobile"):
+            fail("mobile", "MOBILE_BOUND", "This member is activated: only the member itself changes its mobile.")
+            return
+        holder = self.state.mobiles.get(mobile)
+        if holder is not None and holder[0] != key:
+            where = f"row {holder[1]} of this file" if holder[1] is not None else "another member of this corp"
+            fail("mobile", "DUPLICATE_MOBILE", f"Mobile {mobile} is already on {where}.")
+
+    def _changes(self, existing: Existing, profile: dict[str, Any], departments: list[tuple[str, ...]] | None) -> bool:
+        """Whether applying the row would change the member (an unchanged row touches nobody)."""
+        if any(existing.values.get(a) != v for a, v in profile.items()):
+            return True
+        if departments is None:
+            return False
+        known = [self.state.units.get(n) for n in departments]
+        return None in known or list(dict.fromkeys(u[0] for u in known if u)) != existing.unit_ids
 
     def _in_scope(self, existing: Existing | None, departments: list[tuple[str, ...]] | None) -> bool:
         """A directory admin imports only into its MANAGE ranges (SPEC §3.1 OUT_OF_SCOPE)."""
@@ -394,8 +443,7 @@ class Importer:
                 async with in_transaction():
                     units, ids = await self.apply([plan])
             except IntegrityError:
-                self.errors.append(RowError(plan.row, self._column("account"), "DUPLICATE_ACCOUNT",
-                                            f"Account {plan.account} was created by someone else meanwhile.").as_dict())
+                self.errors.append((await self._clash(plan)).as_dict())
                 self.counts["failed"] += 1
                 continue
             landed.append(plan)
@@ -404,6 +452,17 @@ class Importer:
             new_ids.update(ids)
         await self._save_progress(last_row)
         return landed, created, new_ids
+
+    async def _clash(self, plan: Plan) -> RowError:
+        """Which unique key a concurrent writer took between validation and commit."""
+        mobile = plan.attrs.get("mobile")
+        if mobile and await Member.filter(corp_id=self.state.corp_id, mobile=mobile).exclude(
+            account_key=plan.account.lower()
+        ).exists():
+            return RowError(plan.row, self._column("mobile"), "DUPLICATE_MOBILE",
+                            f"Mobile {mobile} was given to another member meanwhile.")
+        return RowError(plan.row, self._column("account"), "DUPLICATE_ACCOUNT",
+                        f"Account {plan.account} was created by someone else meanwhile.")
 
     async def _save_progress(self, last_row: int) -> None:
         await ImportJob.filter(id=self.job.id).update(processed_rows=last_row, counts=self.counts, errors=self.errors)
@@ -415,7 +474,9 @@ class Importer:
             return
         ids = [e.id for e in absent]
         async with in_transaction():
-            await Member.filter(id__in=ids).update(status=MemberStatus.RESIGNED.value, resigned_at=jobs.now())
+            await Member.filter(id__in=ids).update(
+                status=MemberStatus.RESIGNED.value, resigned_at=jobs.now(), **ended_sessions()
+            )
             await Placement.filter(member_id__in=ids).update(is_leader=False)
             await AuditEvent.bulk_create([
                 event(self.viewer, "member.resign", "Member", i, corp_id=self.state.corp_id,
@@ -431,6 +492,7 @@ class Importer:
             if key not in self.state.seen and e.status is not MemberStatus.RESIGNED
             and actions.can_manage_member(self.viewer, MemberFacts(e.id, self.state.corp_id, e.status, False,
                                                                     self.state.unit_paths(e.unit_ids)))
+            and actions.outranks(self.viewer, self.state.standings.get(e.id, NO_STANDING))
         ]
         return [e for e in manageable if e.id != self.viewer.member_id]
 

@@ -34,10 +34,11 @@ from flows.chain_places import (
 )
 from flows.directory import create_corp
 from flows.errors import FlowError, NotFound
+from flows.identity import active_identities, bind, identity_member
 from flows.invitations import Entry, open_code
 from models import AdminGrant, ChainContact, ChainCorp, ChainGroup, Corp, Member, Person
 from models.chain import JoinRequest, JoinRequestKind, JoinRequestStatus
-from models.enums import AdminKind, ChainCorpStatus, ContactRole, ContactStatus, MemberStatus
+from models.enums import AdminKind, ChainCorpStatus, ContactRole, ContactStatus
 from permissions.viewer import Viewer, ViewerKind
 
 # How often a join is planned again after losing a race before giving up.
@@ -106,7 +107,7 @@ async def require_person(viewer: Viewer) -> Person:
 
 
 async def identities_of(person: Person) -> list[Identity]:
-    members = await Member.filter(mobile=person.mobile, status=MemberStatus.ACTIVE.value).order_by("corp_id")
+    members = await active_identities(person)
     if not members:
         return []
     corps = {c.id: c for c in await Corp.filter(id__in=[m.corp_id for m in members])}
@@ -234,7 +235,9 @@ async def _identity_member(viewer: Viewer, plan: JoinPlan, choice: Choice, origi
             # A new corp's first member is named as imported when the token carried no name.
             await Member.filter(id=member.id).update(name=plan.contact.name)
         return member
-    return await Member.get(id=next(i.member_id for i in plan.identities if i.corp.id == choice.corp_id))
+    member = await Member.get(id=next(i.member_id for i in plan.identities if i.corp.id == choice.corp_id))
+    await bind(member, plan.person)  # joining a chain as it activates the member
+    return member
 
 
 def _owner_inviter(plan: JoinPlan, owner_corp_id: int) -> int | None:
@@ -303,10 +306,9 @@ async def _attach(viewer: Viewer, plan: JoinPlan, origin: Origin | None) -> Join
         if contact.chain_corp_id != target.id or contact.status is ContactStatus.JOINED:
             raise Retry()
         corp = plan.required_corp
-        member = await Member.filter(
-            corp_id=corp.id, mobile=plan.person.mobile, status=MemberStatus.ACTIVE.value
-        ).first()
+        member = await identity_member(plan.person, corp.id)
         if member is not None:
+            await bind(member, plan.person)  # joining a chain as it activates the member
             await link_contact(contact.id, member.id, target.id)
             outcome, request = JoinOutcome.JOINED, None
         else:

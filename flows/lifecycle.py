@@ -2,7 +2,8 @@
 
 Resigning is one status change: every view filters on status and every request re-reads the
 member (auth/backend.py), so the member is gone from views and its tokens are refused on the
-very next request without any cache to purge.
+very next request without any cache to purge. Resigning and reinstating both end the member's
+sessions (flows.sessions): a token from before the resignation stays dead after reinstatement.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from tortoise.transactions import in_transaction
 from flows.audit import Origin, record
 from flows.errors import FlowError
 from flows.members import managed_member
+from flows.sessions import ended_sessions
 from models import AdminGrant, AuditEvent, ChainCorp, ChainRule, Invitation, Member, OrgUnit, Placement
 from models.enums import AdminKind, MemberStatus
 from permissions.viewer import Viewer
@@ -47,7 +49,8 @@ async def resign_member(
     async with in_transaction():
         member.status = MemberStatus.RESIGNED
         member.resigned_at = datetime.now(timezone.utc)
-        await member.save(update_fields=["status", "resigned_at", "updated_at"])
+        member.update_from_dict(ended_sessions())
+        await member.save(update_fields=["status", "resigned_at", "tokens_valid_after", "updated_at"])
         led = await Placement.filter(member_id=member.id, is_leader=True).values_list("unit_id", flat=True)
         await Placement.filter(member_id=member.id).update(is_leader=False)
         handed: dict[str, object] = {}
@@ -80,7 +83,8 @@ async def reinstate_member(viewer: Viewer, member_id: int, *, origin: Origin | N
     async with in_transaction():
         member.status = MemberStatus.ACTIVE
         member.resigned_at = None
-        await member.save(update_fields=["status", "resigned_at", "updated_at"])
+        member.update_from_dict(ended_sessions())
+        await member.save(update_fields=["status", "resigned_at", "tokens_valid_after", "updated_at"])
         seats = await Placement.filter(member_id=member.id)
         if not seats:
             root = await OrgUnit.get(corp_id=member.corp_id, parent_id=None)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from flows.audit import Origin, record
@@ -20,7 +21,7 @@ from models import Member, OrgUnit, Placement
 from models.enums import Gender, MemberStatus
 from permissions import actions
 from permissions.facts import MemberFacts
-from permissions.loading import field_settings, member_facts
+from permissions.loading import admin_standing, field_settings, member_facts
 from permissions.viewer import Viewer, ViewerKind
 
 AUDITED = ("name", "alias", "mobile", "email", "wechat_id", "telephone", "gender", "position", "address",
@@ -70,11 +71,38 @@ async def managed_units(viewer: Viewer, corp_id: int, unit_ids: list[int], field
 
 
 async def managed_member(viewer: Viewer, member_id: int, field_name: str = "id") -> tuple[Member, MemberFacts]:
+    """The member, for a viewer that manages it (NOT_FOUND otherwise: it may not even see it)
+    and outranks it (TARGET_OUTRANKS_YOU: the target is visible to an admin over its units,
+    so naming the refusal leaks nothing)."""
     member = await Member.get_or_none(id=member_id)
     facts = (await member_facts([member])).get(member_id) if member is not None else None
     if member is None or facts is None or not actions.can_manage_member(viewer, facts):
         raise NotFound(field_name)
+    if not actions.outranks(viewer, await admin_standing(member.corp_id, member.id)):
+        raise FlowError(
+            "TARGET_OUTRANKS_YOU", "This member holds admin rights you do not hold: ask a super admin.", field_name
+        )
     return member, facts
+
+
+async def require_free_mobile(corp_id: int, mobile: str | None, member_id: int | None = None) -> None:
+    """DUPLICATE_MOBILE when another member of the corp (resigned ones included) holds the number."""
+    if mobile is None:
+        return
+    if await Member.filter(corp_id=corp_id, mobile=mobile).exclude(id=member_id or 0).exists():
+        raise FlowError("DUPLICATE_MOBILE", "Another member of this corp has this mobile.", "mobile")
+
+
+def refuse_rebinding(member: Member, mobile: str | None) -> None:
+    """MOBILE_BOUND: an activated member's mobile names the person it is bound to (SPEC §1);
+    only the member changes it, proving the new number (changeMyMobile). Email and the other
+    fields carry no identity: no token is derived from them."""
+    if member.person_id is not None and mobile != member.mobile:
+        raise FlowError(
+            "MOBILE_BOUND",
+            "This member is activated: its mobile is changed by the member itself (changeMyMobile).",
+            "mobile",
+        )
 
 
 async def set_units(member: Member, unit_ids: list[int], main_id: int | None, leader_of: list[int] = ()) -> None:  # type: ignore[assignment]
@@ -97,18 +125,22 @@ async def create_member(viewer: Viewer, corp_id: int, data: MemberInput, *, orig
     account = clean_account(data.account)
     attrs = clean_profile(data.profile())
     require_contact(attrs["mobile"], attrs["email"], attrs["wechat_id"])
-    async with in_transaction():
-        if await Member.filter(corp_id=corp_id, account_key=account.lower()).exists():
-            raise FlowError("DUPLICATE_ACCOUNT", "This account is taken in this corp (accounts ignore case).", "account")
-        member = await Member.create(
-            corp_id=corp_id, account=account, account_key=account.lower(), status=MemberStatus.ACTIVE,
-            **attrs, **_search_fields(attrs["name"]),
-        )
-        await set_units(member, data.unit_ids, data.main_unit_id, data.leader_of)
-        await record(
-            viewer, "member.create", "Member", member.id, corp_id=corp_id,
-            after={"account": account, **_snapshot(member), "units": data.unit_ids}, origin=origin,
-        )
+    try:
+        async with in_transaction():
+            if await Member.filter(corp_id=corp_id, account_key=account.lower()).exists():
+                raise FlowError("DUPLICATE_ACCOUNT", "This account is taken in this corp (accounts ignore case).", "account")
+            await require_free_mobile(corp_id, attrs["mobile"])
+            member = await Member.create(
+                corp_id=corp_id, account=account, account_key=account.lower(), status=MemberStatus.ACTIVE,
+                **attrs, **_search_fields(attrs["name"]),
+            )
+            await set_units(member, data.unit_ids, data.main_unit_id, data.leader_of)
+            await record(
+                viewer, "member.create", "Member", member.id, corp_id=corp_id,
+                after={"account": account, **_snapshot(member), "units": data.unit_ids}, origin=origin,
+            )
+    except IntegrityError as exc:
+        raise await _clash(corp_id, account, attrs["mobile"]) from exc
     return member
 
 
@@ -155,6 +187,8 @@ async def _apply_changes(
     origin: Origin | None,
 ) -> Member:
     attrs = clean_profile(changes)
+    if "mobile" in attrs:
+        refuse_rebinding(member, attrs["mobile"])
     before = _snapshot(member)
     for attr, value in attrs.items():
         setattr(member, attr, value)
@@ -162,18 +196,30 @@ async def _apply_changes(
     if "name" in attrs:
         for attr, value in _search_fields(member.name).items():
             setattr(member, attr, value)
-    async with in_transaction():
-        await member.save()
-        if unit_ids is not None:
-            await set_units(member, unit_ids, main_unit_id)
-        after = _snapshot(member)
-        diff_before = {k: v for k, v in before.items() if after[k] != v}
-        diff_after = {k: after[k] for k in diff_before}
-        if unit_ids is not None:
-            diff_after["units"] = unit_ids
-        await record(viewer, action, "Member", member.id, corp_id=member.corp_id,
-                      before=diff_before, after=diff_after, origin=origin)
+    try:
+        async with in_transaction():
+            if "mobile" in attrs:
+                await require_free_mobile(member.corp_id, member.mobile, member.id)
+            await member.save()
+            if unit_ids is not None:
+                await set_units(member, unit_ids, main_unit_id)
+            after = _snapshot(member)
+            diff_before = {k: v for k, v in before.items() if after[k] != v}
+            diff_after = {k: after[k] for k in diff_before}
+            if unit_ids is not None:
+                diff_after["units"] = unit_ids
+            await record(viewer, action, "Member", member.id, corp_id=member.corp_id,
+                          before=diff_before, after=diff_after, origin=origin)
+    except IntegrityError as exc:
+        raise await _clash(member.corp_id, None, member.mobile) from exc
     return member
+
+
+async def _clash(corp_id: int, account: str | None, mobile: str | None) -> FlowError:
+    """The unique key a concurrent writer took between our check and our write."""
+    if account is not None and await Member.filter(corp_id=corp_id, account_key=account.lower()).exists():
+        return FlowError("DUPLICATE_ACCOUNT", "This account is taken in this corp (accounts ignore case).", "account")
+    return FlowError("DUPLICATE_MOBILE", "Another member of this corp has this mobile.", "mobile")
 
 
 async def move_members(

@@ -6,6 +6,7 @@ import strawberry
 from strawberry import relay
 
 from gql.auth.act_as import ActAsPayload, act_as
+from gql.auth.change_my_mobile import ChangeMyMobilePayload, change_my_mobile
 from gql.apps.mutations.create_app_token import CreateAppTokenPayload, create_app_token
 from gql.apps.mutations.revoke_app_token import RevokeAppTokenPayload, revoke_app_token
 from gql.apps.types import app_token_node
@@ -42,6 +43,7 @@ from gql.directory.mutations.member_lifecycle import (
 )
 from gql.directory.mutations.move_members import MoveMembersPayload, move_members
 from gql.directory.mutations.revoke_admin import RevokeAdminPayload, revoke_admin
+from gql.directory.mutations.revoke_member_sessions import RevokeMemberSessionsPayload, revoke_member_sessions
 from gql.directory.mutations.set_field_settings import SetFieldSettingsPayload, set_field_settings
 from gql.directory.mutations.update_member import UpdateMemberPayload, update_member
 from gql.directory.mutations.update_my_profile import UpdateMyProfilePayload, update_my_profile
@@ -87,17 +89,39 @@ class Query(AuthQuery, DirectoryQuery, ChainQuery, ImportQuery):
 @strawberry.type
 class Mutation:
     create_corp: CreateCorpPayload = strawberry.mutation(resolver=create_corp)
-    act_as: ActAsPayload = strawberry.mutation(resolver=act_as)
+    act_as: ActAsPayload = strawberry.mutation(resolver=act_as, description=(
+        "A person token's member token for one of its corps: the member bound to the person, else the "
+        "member not yet activated that holds its number, which this activates (binds). "
+        "Errors: PERSON_TOKEN_REQUIRED, NOT_FOUND."))
+    change_my_mobile: ChangeMyMobilePayload = strawberry.mutation(resolver=change_my_mobile, description=(
+        "A member moves its own mobile to the number of `personToken` (proving it is theirs) and is bound to "
+        "that person. Errors: MEMBER_TOKEN_REQUIRED, PERSON_TOKEN_INVALID, DUPLICATE_MOBILE."))
     create_org_unit: CreateOrgUnitPayload = strawberry.mutation(resolver=create_org_unit)
     update_org_unit: UpdateOrgUnitPayload = strawberry.mutation(resolver=update_org_unit)
     delete_org_unit: DeleteOrgUnitPayload = strawberry.mutation(resolver=delete_org_unit)
-    create_member: CreateMemberPayload = strawberry.mutation(resolver=create_member)
-    update_member: UpdateMemberPayload = strawberry.mutation(resolver=update_member)
-    update_my_profile: UpdateMyProfilePayload = strawberry.mutation(resolver=update_my_profile)
-    move_members: MoveMembersPayload = strawberry.mutation(resolver=move_members)
-    resign_member: MemberPayload = strawberry.mutation(resolver=resign_member)
-    reinstate_member: MemberPayload = strawberry.mutation(resolver=reinstate_member)
-    delete_member: DeleteMemberPayload = strawberry.mutation(resolver=delete_member)
+    create_member: CreateMemberPayload = strawberry.mutation(resolver=create_member, description=(
+        "Errors include DUPLICATE_ACCOUNT and DUPLICATE_MOBILE (a mobile names one member of a corp)."))
+    update_member: UpdateMemberPayload = strawberry.mutation(resolver=update_member, description=(
+        "An admin edits a member it manages. Errors include NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), MOBILE_BOUND (the member "
+        "is activated: only it changes its mobile, with changeMyMobile), DUPLICATE_MOBILE, ACCOUNT_IMMUTABLE."))
+    update_my_profile: UpdateMyProfilePayload = strawberry.mutation(resolver=update_my_profile, description=(
+        "Errors include FIELD_NOT_EDITABLE and MOBILE_BOUND (an activated member changes its mobile with "
+        "changeMyMobile)."))
+    move_members: MoveMembersPayload = strawberry.mutation(resolver=move_members, description=(
+        "All or nothing. Errors include NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), NOT_IN_UNIT."))
+    resign_member: MemberPayload = strawberry.mutation(resolver=resign_member, description=(
+        "离职: gone from every view; its tokens are refused at once, and stay refused after a reinstatement. "
+        "Errors include NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), CANNOT_TARGET_SELF, LAST_SUPER_ADMIN."))
+    reinstate_member: MemberPayload = strawberry.mutation(resolver=reinstate_member, description=(
+        "复职: ACTIVE again; it gets a fresh member token through actAs. Errors include NOT_FOUND, "
+        "TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), NOT_RESIGNED."))
+    delete_member: DeleteMemberPayload = strawberry.mutation(resolver=delete_member, description=(
+        "Errors include NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), CANNOT_TARGET_SELF, LAST_SUPER_ADMIN."))
+    revoke_member_sessions: RevokeMemberSessionsPayload = strawberry.mutation(
+        resolver=revoke_member_sessions, description=(
+            "Every member token the member holds now is refused from the next request on; it gets a fresh "
+            "one through actAs. A member may end its own sessions, an admin those of a member it manages. "
+            f"Errors: NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours)."))
     set_field_settings: SetFieldSettingsPayload = strawberry.mutation(resolver=set_field_settings)
     grant_admin: GrantAdminPayload = strawberry.mutation(resolver=grant_admin)
     revoke_admin: RevokeAdminPayload = strawberry.mutation(resolver=revoke_admin)

@@ -85,6 +85,9 @@ class Member(Model):
     status = fields.CharEnumField(MemberStatus, max_length=16, default=MemberStatus.ACTIVE)
     hidden_from_directory = fields.BooleanField(default=False)
     resigned_at = fields.DatetimeField(null=True)
+    # Member tokens issued at or before this instant are refused (resignation, reinstatement,
+    # revoked sessions); kept to the millisecond, the precision of the tokens' issue claim.
+    tokens_valid_after = fields.DatetimeField(null=True)
     # Search keys, written with the name: full pinyin and initials (surname readings).
     pinyin_full = fields.CharField(max_length=255, default="")
     pinyin_initials = fields.CharField(max_length=64, default="")
@@ -94,12 +97,13 @@ class Member(Model):
 
     class Meta:
         table = "member"
-        unique_together = (("corp", "account_key"),)
+        # A mobile names one member of a corp (deleting a member frees it): actAs and the
+        # chain join never choose between two members.
+        unique_together = (("corp", "account_key"), ("corp", "mobile"))
         indexes = (
             Index(fields=("corp_id", "status")),
             # Covers the listed-member test (status, hidden): head-counts read only this index.
             Index(fields=("corp_id", "status", "hidden_from_directory")),
-            Index(fields=("corp_id", "mobile")),
             Index(fields=("person_id",)),
             # Directory pages in pinyin order (keyset cursors seek it) and pinyin prefix search.
             Index(fields=("corp_id", "pinyin_full", "id")),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.enums import AdminRight, AppScope
-from permissions.facts import MemberFacts
+from permissions.facts import AdminStanding, MemberFacts
 from permissions.paths import under_any
 from permissions.viewer import Viewer, ViewerKind
 
@@ -48,6 +48,33 @@ def can_manage_member(viewer: Viewer, t: MemberFacts) -> bool:
         # A member without a seat (its units were deleted) is only the corp-wide managers' business.
         return d.manages_all or (viewer.kind is ViewerKind.APP and d.reads_all and viewer.has_scope(AppScope.DIRECTORY_WRITE))
     return any(can_manage_directory_at(viewer, t.corp_id, p) for p in t.unit_paths)
+
+
+def outranks(viewer: Viewer, target: AdminStanding) -> bool:
+    """An admin acts on a member (change, move, resign, delete, end its sessions) only when it
+    holds every right that member holds (SPEC §2.4): otherwise taking over the member, e.g.
+    through a mobile it set, would be a way up. Super admins outrank everyone; an app (which
+    manages its corp's whole directory) and a directory admin never outrank a super or chain
+    admin; a directory admin outranks another when each of the other's ranges lies inside its
+    own ranges holding the same rights there."""
+    if _is_member(viewer) and viewer.is_super_admin:
+        return True
+    if target.beyond_directory:
+        return False
+    d = viewer.directory
+    if d is None:
+        return False
+    if d.manages_all or viewer.kind is ViewerKind.APP:
+        return True
+    return all(rights <= _rights_at(d.admin_ranges, path) for path, rights in target.ranges)
+
+
+def _rights_at(ranges: tuple[tuple[str, frozenset[AdminRight]], ...], path: str) -> frozenset[AdminRight]:
+    held: frozenset[AdminRight] = frozenset()
+    for root, rights in ranges:
+        if under_any(path, (root,)):
+            held |= rights
+    return held
 
 
 def can_export_directory(viewer: Viewer, corp_id: int) -> bool:

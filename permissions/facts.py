@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.enums import ChainCorpStatus, ContactStatus, MemberStatus
+from models.enums import AdminRight, ChainCorpStatus, ContactStatus, MemberStatus
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,19 @@ class MemberFacts:
     unit_paths: tuple[str, ...]
     # The chain contacts this member is linked to (for cross-corp visibility).
     contacts: tuple[ContactFacts, ...] = ()
+
+
+@dataclass(frozen=True)
+class AdminStanding:
+    """The admin rights a member holds, for the outranking rule (SPEC §2.4)."""
+
+    # SUPER_ADMIN or CHAIN_ADMIN: rights that no directory range confers.
+    beyond_directory: bool = False
+    # DIRECTORY_ADMIN ranges: unit subtree paths with the rights granted over them.
+    ranges: tuple[tuple[str, frozenset[AdminRight]], ...] = ()
+
+
+NO_STANDING = AdminStanding()
 
 
 @dataclass(frozen=True)

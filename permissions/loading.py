@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from collections.abc import Iterable
 from typing import Any
 
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 
 from models import (
     AdminGrant,
@@ -24,7 +24,7 @@ from models import (
 )
 from models.enums import AdminKind, AdminRight, AppScope, ChainCorpStatus, MemberStatus, Scope
 from permissions.apps import effective_scopes
-from permissions.facts import ChainCorpFacts, ContactFacts, MemberFacts
+from permissions.facts import NO_STANDING, AdminStanding, ChainCorpFacts, ContactFacts, MemberFacts
 from permissions.fields import FieldSettings
 from permissions.paths import path_ids, root_path
 from permissions.sql import use_path_ranges
@@ -34,6 +34,7 @@ from permissions.viewer import ChainAccess, DirectoryAccess, ScopeView, Viewer, 
 # predicates on paths: '/' ignored (glibc en_US), digits compared as numbers (ICU kn).
 _BYTEWISE_PROBE = "SELECT ('/1/5/3/' < '/1/50') AND ('/1/5/9/' < '/1/50/') AND ('/1/10/' < '/1/9/') AND ('/1/5/' < '/1/5/3/')"
 _path_ordering_checked: object = None
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 async def check_path_ordering() -> None:
@@ -220,11 +221,19 @@ async def _downstream_side(corp_id: int, only_chain: int | None) -> list[ChainAc
     return out
 
 
-async def member_viewer(member_id: int, *, token_id: str | None = None) -> Viewer | None:
-    """The Viewer for a member token; None when the member may not act (not ACTIVE, gone)."""
+async def member_viewer(member_id: int, *, token_id: str | None = None, issued_ms: int | None = None) -> Viewer | None:
+    """The Viewer for a member token issued at `issued_ms` (milliseconds since the epoch);
+    None when the member may not act: not ACTIVE, gone, or its sessions ended at or after
+    that instant (flows.sessions). Without `issued_ms` (a background job acting for the
+    member) only the status counts."""
     await check_path_ordering()
-    member = await Member.get_or_none(id=member_id)
-    if member is None or member.status is not MemberStatus.ACTIVE:
+    # Status and session end are read in one statement: no request sees one without the other.
+    query = Member.filter(id=member_id, status=MemberStatus.ACTIVE.value)
+    if issued_ms is not None:
+        issued = _EPOCH + timedelta(milliseconds=issued_ms)
+        query = query.filter(Q(tokens_valid_after__isnull=True) | Q(tokens_valid_after__lt=issued))
+    member = await query.first()
+    if member is None:
         return None
     grants = await AdminGrant.filter(member_id=member_id)
     units = await OrgUnit.filter(placements__member_id=member_id)
@@ -318,6 +327,32 @@ async def member_facts(members: list[Member]) -> dict[int, MemberFacts]:
         )
         for m in members
     }
+
+
+async def admin_standings(corp_id: int, member_ids: Iterable[int] | None = None) -> dict[int, AdminStanding]:
+    """The admin standing of the corp's members (all of them, or those named) that hold a
+    grant; a member without one is absent (NO_STANDING)."""
+    q = AdminGrant.filter(corp_id=corp_id)
+    if member_ids is not None:
+        q = q.filter(member_id__in=sorted(set(member_ids)))
+    grants = await q
+    paths = await _paths_of(OrgUnit, [i for g in grants if g.kind is AdminKind.DIRECTORY_ADMIN for i in g.unit_ids])
+    beyond: set[int] = set()
+    ranges: dict[int, list[tuple[str, frozenset[AdminRight]]]] = defaultdict(list)
+    for g in grants:
+        if g.kind is AdminKind.DIRECTORY_ADMIN:
+            rights = frozenset(AdminRight(r) for r in g.rights) | {AdminRight.READ}
+            ranges[g.member_id].extend((paths[i], rights) for i in g.unit_ids if i in paths)
+        else:
+            beyond.add(g.member_id)
+    return {
+        m: AdminStanding(beyond_directory=m in beyond, ranges=tuple(ranges.get(m, ())))
+        for m in {g.member_id for g in grants}
+    }
+
+
+async def admin_standing(corp_id: int, member_id: int) -> AdminStanding:
+    return (await admin_standings(corp_id, [member_id])).get(member_id, NO_STANDING)
 
 
 async def contact_facts(query: Any) -> list[ContactFacts]:

@@ -44,6 +44,7 @@ mutation($input: GrantAdminInput!) { grantAdmin(input: $input) {
   grant { id kind } userErrors { code field message } } }"""
 MEMBER = "query($id: ID!) { node(id: $id) { ... on Member { id status } } }"
 VIEWER = "{ viewer { kind } }"
+ACT_AS = "mutation($c: ID!) { actAs(corpId: $c) { token userErrors { code } } }"
 
 
 def errors(data: dict[str, Any], name: str) -> list[str]:
@@ -252,7 +253,11 @@ async def test_resigned_member_disappears_and_its_token_is_refused_at_once(gql):
     data = await gql.ok(REINSTATE, {"id": gid}, w["t"])
     assert data["reinstateMember"]["member"]["status"] == "ACTIVE"
     assert (await gql.ok(MEMBER, {"id": gid}, peer_token))["node"] is not None
-    assert (await gql.ok(VIEWER, None, leaver_token))["viewer"]["kind"] == "MEMBER"
+    # The token from before the resignation stays dead; the member signs in afresh.
+    refused = await gql(VIEWER, None, leaver_token)
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    fresh = (await gql.ok(ACT_AS, {"c": f.gid("Corp", w["corp"].id)}, f.person_token(leaver.mobile)))["actAs"]["token"]
+    assert (await gql.ok(VIEWER, None, fresh))["viewer"]["kind"] == "MEMBER"
     assert errors(await gql.ok(REINSTATE, {"id": gid}, w["t"]), "reinstateMember") == ["NOT_RESIGNED"]
 
 
@@ -302,7 +307,10 @@ async def test_resign_refusals_self_and_last_super_admin(gql):
     await AdminGrant.create(corp_id=w["corp"].id, member=third, kind=AdminKind.DIRECTORY_ADMIN,
                             unit_ids=[w["root"].id], rights=[AdminRight.MANAGE.value])
     data = await gql.ok(RESIGN, {"id": f.gid("Member", other_admin.id)}, f.token(third))
-    assert errors(data, "resignMember") == ["LAST_SUPER_ADMIN"]
+    assert errors(data, "resignMember") == ["TARGET_OUTRANKS_YOU"]
+    # Nor can the last active super admin remove itself.
+    data = await gql.ok(RESIGN, {"id": f.gid("Member", other_admin.id)}, f.token(other_admin))
+    assert errors(data, "resignMember") == ["CANNOT_TARGET_SELF"]
 
 
 async def test_delete_member_erases_personal_data_and_keeps_a_tombstone(gql):

@@ -5,6 +5,7 @@ from strawberry import relay
 
 from auth.tokens import issue_member_token
 from flows.identity import identity_in
+from flows.sessions import token_instant
 from gql.context import Info
 from gql.errors import UserError, run_flow
 from gql.relay import decode_id
@@ -18,11 +19,13 @@ class ActAsPayload:
 
 
 async def act_as(info: Info, corp_id: relay.GlobalID) -> ActAsPayload:
-    """Exchange a person token for a member token of one of the person's corps."""
+    """Exchange a person token for a member token of one of the person's corps: its member
+    bound to the person, else the not yet activated member holding its number, which this binds
+    (SPEC §1). Errors: PERSON_TOKEN_REQUIRED, NOT_FOUND (corpId)."""
 
     async def flow() -> tuple[str, int]:
         member = await identity_in(info.context.viewer, decode_id(corp_id, "Corp", "corpId"))
-        return issue_member_token(member.id), member.id
+        return issue_member_token(member.id, issued_ms=token_instant(member)), member.id
 
     result, errors = await run_flow(flow())
     if result is None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
+from flows.identity import active_identities
 from gql.context import Info
 from gql.directory.types import CorpNode, MemberNode, member_node
 from gql.directory.queries import corp_node
-from models import Corp, Member, Person
-from models.enums import MemberStatus
+from models import Corp, Person
 
 
 @strawberry.type
@@ -47,7 +47,7 @@ class ViewerInfo:
         if self._person_id is None:
             return []
         person = await Person.get(id=self._person_id)
-        rows = await Member.filter(mobile=person.mobile, status=MemberStatus.ACTIVE.value).order_by("corp_id")
+        rows = await active_identities(person)
         names = dict(await Corp.filter(id__in=[m.corp_id for m in rows]).values_list("id", "name"))
         return [
             CorpIdentity(corp_id=relay.GlobalID("Corp", str(m.corp_id)), corp_name=names[m.corp_id], member_name=m.name)

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from flows.sessions import revoke_member_sessions as revoke_member_sessions_flow
+from gql.context import Info
+from gql.directory.types import MemberNode, member_node
+from gql.errors import UserError, run_flow
+from gql.relay import decode_id
+
+
+@strawberry.input
+class RevokeMemberSessionsInput:
+    member_id: relay.GlobalID
+
+
+@strawberry.type
+class RevokeMemberSessionsPayload:
+    member: MemberNode | None
+    user_errors: list[UserError]
+
+
+async def revoke_member_sessions(info: Info, input: RevokeMemberSessionsInput) -> RevokeMemberSessionsPayload:
+    ctx = info.context
+
+    async def flow() -> int:
+        member = await revoke_member_sessions_flow(
+            ctx.viewer, decode_id(input.member_id, "Member", "memberId"), origin=ctx.origin
+        )
+        return member.id
+
+    member_id, errors = await run_flow(flow())
+    return RevokeMemberSessionsPayload(member=await member_node(info, member_id) if member_id else None, user_errors=errors)
