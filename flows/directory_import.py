@@ -194,6 +194,8 @@ class Importer:
                 value = _cell_value(key, raw)
                 if value is None and (existing is not None or key != "name"):
                     continue  # an empty cell leaves the field as it is (UPSERT)
+                if existing is not None and value == existing.values.get(ATTRIBUTES[key]):
+                    continue  # unchanged, even when stored before today's rule (export -> re-import)
                 profile.update(clean_profile({key: value}))
             except (CellError, FlowError) as exc:
                 fail(key, exc.code, exc.message)

@@ -2,22 +2,20 @@
 
 The error report holds the original columns of every refused row plus a reason column, so
 the user fixes the rows in place and imports the report itself again. The export writes the
-import template's columns, so export -> edit -> re-import (UPSERT) round-trips.
+import template's columns, so export -> edit -> re-import (UPSERT) round-trips. Both are
+written by flows.spreadsheets: string cells, nothing a spreadsheet would run as a formula.
 """
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
-from datetime import date
 from typing import Any
-
-from openpyxl import Workbook
 
 from flows.audit import Origin, record
 from flows.directory_import import COLUMNS, PATH_SEPARATOR, TEMPLATE_HEADERS
 from flows.errors import NotFound
 from flows.profile import GENDER_LABELS
+from flows.spreadsheets import xlsx_bytes
 from flows.tabular import read_table
 from models import ImportJob, ImportSource, Member, OrgUnit, Placement
 from models.enums import PROFILE_FIELDS, MemberStatus
@@ -30,17 +28,6 @@ from permissions.sql import members_placed_under
 from permissions.viewer import Viewer
 
 REASON_HEADER = "错误原因 reason"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _xlsx(rows: Any) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 async def error_report(job: ImportJob) -> bytes:
@@ -68,13 +55,7 @@ async def error_report(job: ImportJob) -> bytes:
             if number in by_row:
                 yield [*cells[: len(table.headers)], "; ".join(by_row[number])]
 
-    return _xlsx(rows())
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    return value if value is not None else ""
+    return xlsx_bytes(rows())
 
 
 async def export_directory(viewer: Viewer, corp_id: int, *, origin: Origin | None = None) -> bytes:
@@ -120,8 +101,8 @@ async def export_directory(viewer: Viewer, corp_id: int, *, origin: Origin | Non
         if key == "gender":
             return GENDER_LABELS[m.gender]
         attr = {"wechatId": "wechat_id", "hireDate": "hire_date"}.get(key, key)
-        return _cell(getattr(m, attr))
+        return getattr(m, attr)
 
-    data = _xlsx([[TEMPLATE_HEADERS[k] for k in keys], *([value(m, k) for k in keys] for m in members)])
+    data = xlsx_bytes([[TEMPLATE_HEADERS[k] for k in keys], *([value(m, k) for k in keys] for m in members)])
     await record(viewer, "directory.export", "Corp", corp_id, corp_id=corp_id, after={"members": len(members)}, origin=origin)
     return data

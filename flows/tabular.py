@@ -21,6 +21,7 @@ from python_calamine import CalamineWorkbook
 
 from flows.errors import FlowError
 from flows.phones import normalise_mobile
+from flows.spreadsheets import strip_inert_quote
 
 Cell = str | int | float | bool | date | datetime | None
 
@@ -107,7 +108,8 @@ def read_table(file_name: str, content: bytes) -> Table:
         lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
     else:
         raise FlowError("UNSUPPORTED_FILE", "Upload an .xlsx or a .csv file.", "file")
-    numbered = enumerate(raw, start=1)
+    # The quote a chaingate spreadsheet puts before a formula character is not part of the value.
+    numbered = enumerate(([strip_inert_quote(c) for c in cells] for cells in raw), start=1)
     for number, cells in numbered:
         if not all(_blank(c) for c in cells):
             headers = [str(c).strip() if c is not None else "" for c in cells]

@@ -8,7 +8,8 @@ from starlette.responses import JSONResponse, Response
 from auth.backend import AuthenticationFailed, authenticate
 from flows.audit import Origin
 from flows.errors import FlowError
-from flows.reports import XLSX, error_report, export_directory
+from flows.reports import error_report, export_directory
+from flows.spreadsheets import XLSX
 from gql.imports.types import job_facts
 from gql.relay import parse_pk
 from models import ImportJob

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from typing import Any
 
 from strawberry.file_uploads import Upload
 
 from flows.errors import FlowError
+from flows.spreadsheets import csv_bytes
 
 
 async def submitted_file(
@@ -25,9 +24,6 @@ async def submitted_file(
 
 
 def rows_as_csv(rows: list[Any], columns: Mapping[str, str]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(list(columns))
-    for row in rows:
-        writer.writerow([getattr(row, attr) or "" for attr in columns.values()])
-    return out.getvalue().encode("utf-8")
+    """The rows as the table the importer reads back (written inert, as every table chaingate
+    writes: the reader drops exactly the quotes the writer adds, so values arrive unchanged)."""
+    return csv_bytes([list(columns), *([getattr(row, attr) or "" for attr in columns.values()] for row in rows)])

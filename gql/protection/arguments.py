@@ -51,8 +51,10 @@ from gql.protection.errors import BAD_REQUEST
 from models import AuditEvent, ChainCorp
 
 MAX_STRING = 10_000
-# Search terms: nobody types more into a search box, and each character costs the LIKE scans.
-MAX_SEARCH_TERM = 100
+# Search terms: nobody types more into a search box, each character costs the LIKE scans, and
+# a term is compared exactly with the account column (64 characters; Tortoise refuses a
+# longer lookup value).
+MAX_SEARCH_TERM = 64
 
 
 def _column(model: Any, name: str) -> int:
