@@ -22,7 +22,7 @@ from flows.directory import MAX_UNIT_DEPTH, validate_unit_name
 from flows.errors import FlowError, NotFound
 from flows.members import _search_fields
 from flows.profile import ATTRIBUTES, clean_account, clean_profile, require_contact
-from flows.tabular import Cell, CellError, RowError, column_letter, date_cell, map_columns, mobile_cell, read_table, stray_cells, text_cell
+from flows.tabular import Cell, CellError, RowError, column_letter, date_cell, map_columns, mobile_cell, nul_cell_errors, read_table, stray_cells, text_cell
 from models import AuditEvent, ImportJob, ImportSource, Member, OrgUnit, Placement
 from models.enums import ImportKind, ImportMode, MemberStatus
 from permissions import actions
@@ -165,6 +165,9 @@ class Importer:
         def fail(key: str | None, code: str, message: str) -> None:
             errors.append(RowError(number, self._column(key) if key else None, code, message))
 
+        refused = nul_cell_errors(number, cells, self.headers)
+        if refused:
+            return refused
         for index in stray_cells(cells, self.mapping):
             errors.append(RowError(number, column_letter(index), "UNKNOWN_COLUMN", "A value in a column without a header."))
         values = {key: cells[i] for i, key in self.mapping.items()}

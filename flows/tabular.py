@@ -113,6 +113,8 @@ def read_table(file_name: str, content: bytes) -> Table:
     for number, cells in numbered:
         if not all(_blank(c) for c in cells):
             headers = [str(c).strip() if c is not None else "" for c in cells]
+            if any("\x00" in h for h in headers):
+                raise FlowError("NUL_CHARACTER", "The header row holds a NUL character, which no value may hold.", "file")
             while headers and not headers[-1]:
                 headers.pop()
             return Table(headers, _data_rows(numbered, len(headers)), max(lines - number, 0))
@@ -157,6 +159,16 @@ def map_columns(headers: list[str], aliases: dict[str, str], required: set[str])
 def stray_cells(cells: list[Cell], mapping: dict[int, str]) -> list[int]:
     """Indexes of non-blank cells in columns without a header: reported, never ignored."""
     return [i for i, c in enumerate(cells) if i not in mapping and not _blank(c)]
+
+
+def nul_cell_errors(number: int, cells: list[Cell], headers: list[str]) -> list[RowError]:
+    """A NUL character is refused in every cell: no text column may hold one (PostgreSQL
+    refuses it outright), so such a row is reported, never sent to the database."""
+    return [
+        RowError(number, headers[i] if i < len(headers) and headers[i] else column_letter(i), "NUL_CHARACTER",
+                 "This cell holds a NUL character, which no value may hold.")
+        for i, c in enumerate(cells) if isinstance(c, str) and "\x00" in c
+    ]
 
 
 def text_cell(value: Cell) -> str | None:

@@ -276,3 +276,18 @@ async def test_a_cell_stored_before_the_telephone_rule_reimports_unchanged(clien
     assert job["errors"] == [] and counts(job)["updated"] == 0
     assert (await Member.get(id=legacy.id)).telephone == "8001"
     await jobs.wait_idle()
+
+
+async def test_a_nul_in_an_imported_file_is_a_row_or_file_error_not_a_crash(client, gql):
+    w = await world()
+    cells_with_nul = "姓名,账号,邮箱,职位,部门\n甲,jia,a@x.cn,a\x00b,销售\n乙,yi,b@x.cn,ok,销\x00售\n丙,bing,c@x.cn,ok,销售\n"
+    result = await upload(client, w["t"], w["corp"].id, "nul.csv", cells_with_nul.encode())
+    job = await finished(gql, w["t"], result["job"]["id"])
+    assert job["status"] == "SUCCEEDED" and counts(job)["created"] == 1
+    assert [(e["row"], e["column"], e["code"]) for e in job["errors"]] == [(2, "职位", "NUL_CHARACTER"), (3, "部门", "NUL_CHARACTER")]
+    report = await client.get(job["reportUrl"], headers={"Authorization": f"Bearer {w['t']}"})
+    assert report.status_code == 200 and "\ufffd" in cells(report.content)[1][3].value
+
+    result = await upload(client, w["t"], w["corp"].id, "header.csv", "姓名,账号,邮箱,职\x00位\n甲,jia2,a@x.cn,a\n".encode())
+    job = await finished(gql, w["t"], result["job"]["id"])
+    assert job["status"] == "FAILED" and [e["code"] for e in job["errors"]] == ["NUL_CHARACTER"]

@@ -10,6 +10,8 @@ from strawberry.file_uploads import Upload
 from flows.errors import FlowError
 from flows.spreadsheets import csv_bytes
 
+MAX_FILE_NAME = 255
+
 
 async def submitted_file(
     file: Upload | None, rows: list[Any] | None, columns: Mapping[str, str]
@@ -19,7 +21,11 @@ async def submitted_file(
     if (file is None) == (rows is None):
         raise FlowError("FILE_OR_ROWS", "Send either a file or rows.", "file")
     if file is not None:
-        return getattr(file, "filename", None) or "upload", await file.read()
+        name = getattr(file, "filename", None) or "upload"
+        if "\x00" in name:
+            raise FlowError("BAD_FILE", "The file's name holds a NUL character.", "file")
+        # The job keeps 255 characters of it: the end, where the extension is.
+        return name[-MAX_FILE_NAME:], await file.read()
     return "rows.csv", rows_as_csv(rows or [], columns)
 
 
