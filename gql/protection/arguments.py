@@ -14,7 +14,7 @@ their own length (profile fields, names) keep their specific userErrors (TOO_LON
 INVALID_NAME, ...) under the global cap.
 
 The refusal is BAD_REQUEST naming the argument (`extensions.argument`, e.g.
-`Corp.searchMembers(query)` or `Mutation.createMember(input.name)`), never echoing the value.
+`Corp.searchMembers(query)` or `Mutation.createMember(input).name`), never echoing the value.
 """
 
 from __future__ import annotations
@@ -42,10 +42,9 @@ from graphql import (
     get_named_type,
     is_list_type,
     is_non_null_type,
+    SKIP,
     visit,
 )
-
-from graphql.language.visitor import SKIP
 
 from gql.protection.errors import BAD_REQUEST
 from models import AuditEvent, ChainCorp
