@@ -24,8 +24,8 @@ from flows.audit import Origin, event, record
 from flows.errors import FlowError, NotFound
 from flows.invitations import new_code
 from flows.names import normalise_corp_name
-from flows.tabular import (Cell, CellError, RowError, column_letter, foreign_separator, map_columns, mobile_cell, read_table,
-                           split_paths, stray_cells, text_cell, unreadable_cells)
+from flows.tabular import (Cell, CellError, RowError, column_letter, foreign_separator, map_columns, mobile_cell,
+                           nul_cell_errors, read_table, split_paths, stray_cells, text_cell, unreadable_cells)
 from models import AuditEvent, ChainContact, ChainCorp, ChainGroup, ChainSpace, Corp, ImportJob, ImportSource
 from models.enums import ChainCorpStatus, ContactRole, ContactStatus, ImportKind
 from permissions import actions
@@ -218,6 +218,9 @@ class ChainImporter:
             if key not in unreadable:
                 errors.append(RowError(number, self.column(key) if key else None, code, message))
 
+        refused = nul_cell_errors(number, cells, self.headers)
+        if refused:
+            return refused
         for index in stray_cells(cells, self.mapping):
             errors.append(RowError(number, column_letter(index), "UNKNOWN_COLUMN", "A value in a column without a header."))
         for index, problem in unreadable_cells(cells, self.mapping):

@@ -24,7 +24,8 @@ from flows.members import _search_fields
 from flows.sessions import ended_sessions
 from flows.profile import ATTRIBUTES, clean_account, clean_profile, require_contact
 from flows.tabular import (Cell, CellError, RowError, column_letter, date_cell, foreign_separator, map_columns, mobile_cell,
-                           read_table, split_paths, stray_cells, telephone_cell, text_cell, unreadable_cells)
+                           nul_cell_errors, read_table, split_paths, stray_cells, telephone_cell, text_cell,
+                           unreadable_cells)
 from models import AuditEvent, ImportJob, ImportSource, Member, OrgUnit, Placement
 from models.enums import ImportKind, ImportMode, MemberStatus
 from permissions import actions
@@ -201,6 +202,9 @@ class Importer:
             if key not in unreadable:
                 errors.append(RowError(number, self._column(key) if key else None, code, message))
 
+        refused = nul_cell_errors(number, cells, self.headers)
+        if refused:
+            return refused
         for index in stray_cells(cells, self.mapping):
             errors.append(RowError(number, column_letter(index), "UNKNOWN_COLUMN", "A value in a column without a header."))
         for index, problem in unreadable_cells(cells, self.mapping):
@@ -241,6 +245,8 @@ class Importer:
                 value = _cell_value(key, raw)
                 if value is None and (existing is not None or key != "name"):
                     continue  # an empty cell leaves the field as it is (UPSERT)
+                if existing is not None and value == existing.values.get(ATTRIBUTES[key]):
+                    continue  # unchanged, even when stored before today's rule (export -> re-import)
                 profile.update(clean_profile({key: value}))
             except (CellError, FlowError) as exc:
                 fail(key, exc.code, exc.message)

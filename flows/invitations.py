@@ -26,6 +26,7 @@ from permissions.viewer import Viewer
 
 VALID_DAYS = 7
 VALID_DAYS_IMPORT_ONLY = 90
+CODE_MAX_LENGTH = int(Invitation._meta.fields_map["code"].max_length)
 
 
 class InvitationState(str, Enum):
@@ -47,6 +48,12 @@ REFUSALS: dict[InvitationState, tuple[str, str]] = {
 
 def new_code() -> str:
     return secrets.token_urlsafe(18)
+
+
+def plausible_code(code: str) -> bool:
+    """Whether `code` could be a join code at all (the code columns hold 64 characters, and
+    no text column may hold NUL): anything else is an unknown code, never a database error."""
+    return 0 < len(code) <= CODE_MAX_LENGTH and "\x00" not in code
 
 
 def validity(chain: ChainSpace) -> timedelta:
@@ -151,7 +158,7 @@ class Entry:
 async def open_code(code: str) -> Entry:
     """Resolve a join code; unknown codes are NOT_FOUND, unusable ones get their own refusal."""
     code = code.strip()
-    if not code:
+    if not plausible_code(code):
         raise NotFound("code")
     inv = await Invitation.get_or_none(code=code).prefetch_related("chain", "group")
     if inv is not None:

@@ -7,8 +7,10 @@ import re
 from datetime import date
 from typing import Any
 
+import phonenumbers
+
 from flows.errors import FlowError
-from flows.phones import normalise_mobile
+from flows.phones import DEFAULT_REGION, normalise_mobile
 from models.enums import Gender
 
 ACCOUNT_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -73,6 +75,45 @@ def clean_mobile(value: Any) -> str | None:
     return mobile
 
 
+# A telephone (座机) as people write it: the number (digits, spaces, dashes, parentheses, a
+# leading + for another country), then maybe an extension after 转 / 分机 / ext / x / # / ",".
+_TELEPHONE = re.compile(
+    r"(?P<number>\+?[0-9(][0-9 ()\-]*?)\s*(?:(?:转|分机|ext\.?|x|#|,)\s*(?P<extension>[0-9]{1,6}))?",
+    re.IGNORECASE,
+)
+TELEPHONE_MAX = 32
+
+
+def clean_telephone(value: Any) -> str | None:
+    """A telephone number, kept as written (trimmed): a number phonenumbers finds valid
+    (mainland China unless it starts with +CC: landlines with their area code, mobiles,
+    400/800 numbers), optionally followed by an extension. `021-12345678`,
+    `0755-8888 8888 转 123`, `+86 21 1234 5678`, `(010) 12345678 ext. 12` pass; a bare
+    extension (`8001`), letters or a formula (`=2+3`) are INVALID_TELEPHONE; over 32
+    characters is TOO_LONG."""
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    if len(text) > TELEPHONE_MAX:
+        raise FlowError("TOO_LONG", f"telephone has at most {TELEPHONE_MAX} characters.", "telephone")
+    shape = _TELEPHONE.fullmatch(text)
+    if shape is None or not _valid_number(shape.group("number")):
+        raise FlowError(
+            "INVALID_TELEPHONE",
+            f"{text} is not a telephone number (write 021-12345678, 0755-8888 8888 转 123 or +CC outside China).",
+            "telephone",
+        )
+    return text
+
+
+def _valid_number(number: str) -> bool:
+    try:
+        parsed = phonenumbers.parse(number, None if number.startswith("+") else DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(parsed)
+
+
 def clean_email(value: Any) -> str | None:
     if value is None or not str(value).strip():
         return None
@@ -123,7 +164,7 @@ CLEANERS: dict[str, Any] = {
     "mobile": clean_mobile,
     "email": clean_email,
     "wechatId": clean_wechat_id,
-    "telephone": _text("telephone", 32),
+    "telephone": clean_telephone,
     "gender": clean_gender,
     "position": _text("position", 128),
     "address": _text("address", 255),

@@ -2,22 +2,20 @@
 
 The error report holds the original columns of every refused row plus a reason column, so
 the user fixes the rows in place and imports the report itself again. The export writes the
-import template's columns, so export -> edit -> re-import (UPSERT) round-trips.
+import template's columns, so export -> edit -> re-import (UPSERT) round-trips. Both are
+written by flows.spreadsheets: string cells, nothing a spreadsheet would run as a formula.
 """
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
-from datetime import date
 from typing import Any
-
-from openpyxl import Workbook
 
 from flows.audit import Origin, record
 from flows.directory_import import COLUMNS, PATH_SEPARATOR, TEMPLATE_HEADERS
 from flows.errors import FlowError, NotFound
 from flows.profile import GENDER_LABELS
+from flows.spreadsheets import xlsx_bytes
 from flows.tabular import CellError, excel_datetime, read_table
 from flows.xlsx_stream import ErrorCell, ExcelDate, FormulaCell
 from models import ImportJob, ImportSource, Member, OrgUnit, Placement
@@ -31,17 +29,6 @@ from permissions.sql import members_placed_under
 from permissions.viewer import Viewer
 
 REASON_HEADER = "错误原因 reason"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _xlsx(rows: Any) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 async def error_report(job: ImportJob) -> bytes:
@@ -51,7 +38,7 @@ async def error_report(job: ImportJob) -> bytes:
         where = f"[{e['column']}] " if e.get("column") else ""
         by_row[e.get("row")].append(f"{e['code']}: {where}{e['message']}")
     source = await ImportSource.get_or_none(job_id=job.id)
-    return _xlsx(await _report_rows(source, by_row))
+    return xlsx_bytes(await _report_rows(source, by_row))
 
 
 async def _report_rows(source: ImportSource | None, by_row: dict[int | None, list[str]]) -> list[list[Any]]:
@@ -83,12 +70,6 @@ def _report_cell(value: Any) -> Any:
     if isinstance(value, (FormulaCell, ErrorCell)):
         return None
     return value
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    return value if value is not None else ""
 
 
 async def export_directory(viewer: Viewer, corp_id: int, *, origin: Origin | None = None) -> bytes:
@@ -134,8 +115,8 @@ async def export_directory(viewer: Viewer, corp_id: int, *, origin: Origin | Non
         if key == "gender":
             return GENDER_LABELS[m.gender]
         attr = {"wechatId": "wechat_id", "hireDate": "hire_date"}.get(key, key)
-        return _cell(getattr(m, attr))
+        return getattr(m, attr)
 
-    data = _xlsx([[TEMPLATE_HEADERS[k] for k in keys], *([value(m, k) for k in keys] for m in members)])
+    data = xlsx_bytes([[TEMPLATE_HEADERS[k] for k in keys], *([value(m, k) for k in keys] for m in members)])
     await record(viewer, "directory.export", "Corp", corp_id, corp_id=corp_id, after={"members": len(members)}, origin=origin)
     return data

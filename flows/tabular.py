@@ -35,6 +35,7 @@ from typing import Any
 
 from flows.errors import FlowError
 from flows.phones import is_mobile, lost_leading_zero, normalise_mobile
+from flows.spreadsheets import strip_inert_quote
 from flows.table_budget import FileRefused, column_letter
 from flows.table_reader import stream_table
 from flows.xlsx_stream import ErrorCell, ExcelDate, FormulaCell
@@ -104,7 +105,9 @@ async def read_table(file_name: str, content: bytes) -> Table:
         meta = await anext(messages)
         async for number, cells in messages:
             if not all(_blank(c) for c in cells):
-                headers = [str(c).strip() if c is not None else "" for c in cells]
+                headers = [str(strip_inert_quote(c)).strip() if c is not None else "" for c in cells]
+                if any("\x00" in h for h in headers):
+                    raise FlowError("NUL_CHARACTER", "The header row holds a NUL character, which no value may hold.", "file")
                 while headers and not headers[-1]:
                     headers.pop()
                 notices = []
@@ -130,7 +133,8 @@ async def _data_rows(messages: AsyncGenerator[Any, None], width: int) -> AsyncGe
                 continue
             if len(cells) < width:
                 cells.extend([None] * (width - len(cells)))
-            yield number, cells
+            # The quote a chaingate spreadsheet puts before a formula character is not part of the value.
+            yield number, [strip_inert_quote(c) for c in cells]
     finally:
         await messages.aclose()
 
@@ -182,6 +186,16 @@ def unreadable_cells(cells: list[Cell], mapping: dict[int, str]) -> list[tuple[i
         elif isinstance(value, ErrorCell):
             found.append((index, CellError("CELL_ERROR_VALUE", f"The cell shows the error {value.shown}, not a value.")))
     return found
+
+
+def nul_cell_errors(number: int, cells: list[Cell], headers: list[str]) -> list[RowError]:
+    """A NUL character is refused in every cell: no text column may hold one (PostgreSQL
+    refuses it outright), so such a row is reported, never sent to the database."""
+    return [
+        RowError(number, headers[i] if i < len(headers) and headers[i] else column_letter(i), "NUL_CHARACTER",
+                 "This cell holds a NUL character, which no value may hold.")
+        for i, c in enumerate(cells) if isinstance(c, str) and "\x00" in c
+    ]
 
 
 def text_cell(value: Cell) -> str | None:

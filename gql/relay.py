@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -20,6 +21,7 @@ from tortoise.expressions import Q
 
 from flows.errors import NotFound
 from gql.errors import bad_request
+from models import Member
 
 NodeT = TypeVar("NodeT")
 MAX_PAGE = 100
@@ -103,7 +105,7 @@ def _plain_key(value: Any) -> bool:
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
-        return 0 <= value < 2**63
+        return 0 <= value <= MAX_PK
     return isinstance(value, str) and len(value) <= MAX_KEY_LENGTH
 
 
@@ -195,20 +197,31 @@ async def paginate(
     )
 
 
-def decode_id(gid: relay.GlobalID, type_name: str, field: str) -> int:
-    """A global id of the expected type, else the NOT_FOUND every unknown object gets."""
-    if gid.type_name != type_name:
-        raise NotFound(field)
-    try:
-        return int(gid.node_id)
-    except ValueError as exc:
-        raise NotFound(field) from exc
+# Every primary key is a Tortoise IntField: a 32-bit integer on PostgreSQL (int4), and kept
+# to the same range on SQLite. A number outside it names no row; sent to PostgreSQL it would
+# be a driver error, so it never leaves this module.
+MAX_PK = int(Member._meta.pk.constraints["le"])
+_PK_TEXT = re.compile(r"[1-9][0-9]{0,9}")
+
+
+def parse_pk(text: str) -> int | None:
+    """The primary key a global id's node part (or a URL path segment) names, or None when
+    it can name no row: anything but plain ASCII digits (int() would also take " 7", "+7",
+    "7_0", "٧"), zero, or a number past MAX_PK."""
+    if not _PK_TEXT.fullmatch(text):
+        return None
+    pk = int(text)
+    return pk if pk <= MAX_PK else None
 
 
 def parse_id(gid: relay.GlobalID, type_name: str) -> int | None:
-    if gid.type_name != type_name:
-        return None
-    try:
-        return int(gid.node_id)
-    except ValueError:
-        return None
+    """The primary key of a global id of the expected type, else None (unknown object)."""
+    return parse_pk(gid.node_id) if gid.type_name == type_name else None
+
+
+def decode_id(gid: relay.GlobalID, type_name: str, field: str) -> int:
+    """A global id of the expected type, else the NOT_FOUND every unknown object gets."""
+    pk = parse_id(gid, type_name)
+    if pk is None:
+        raise NotFound(field)
+    return pk

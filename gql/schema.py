@@ -56,6 +56,7 @@ from gql.imports.mutations.retry_import_job import RetryImportJobPayload, retry_
 from gql.imports.queries import ImportQuery, ImportSubscription
 from gql.imports.types import import_job_node
 from gql.protection.extension import PROTECTION_EXTENSIONS, ProtectedSchema
+from gql.relay import parse_pk
 
 # Global id type name -> the policy-checked single-object loader.
 NODE_RESOLVERS = {
@@ -79,11 +80,8 @@ class Query(AuthQuery, DirectoryQuery, ChainQuery, ImportQuery):
     @strawberry.field(description="Any object by global id; null alike for unknown ids and objects you may not see.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         resolve = NODE_RESOLVERS.get(id.type_name)
-        try:
-            pk = int(id.node_id)
-        except ValueError:
-            return None
-        return await resolve(info, pk) if resolve else None  # type: ignore[no-any-return,operator]
+        pk = parse_pk(id.node_id)
+        return await resolve(info, pk) if resolve and pk is not None else None  # type: ignore[no-any-return,operator]
 
 
 @strawberry.type

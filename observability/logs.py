@@ -60,6 +60,38 @@ def drop_color_message(_: WrappedLogger, __: str, event_dict: EventDict) -> Even
     return event_dict
 
 
+# A log line is for people and log stores: no field carries a whole client-sized value (a
+# search string, a variable, an exception message quoting one). Longer text keeps its head
+# and its tail (where a traceback names the exception) around a marker.
+MAX_LOG_TEXT = 4096
+MAX_LOG_EXCEPTION = 16384
+
+
+def clip(text: str, limit: int = MAX_LOG_TEXT) -> str:
+    """`text`, or its head and tail with the number of characters cut between them."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 4
+    head = limit - tail
+    return f"{text[:head]}…[{len(text) - head - tail} characters cut]…{text[len(text) - tail:]}"
+
+
+def _clipped(value: Any, limit: int) -> Any:
+    if isinstance(value, str):
+        return clip(value, limit)
+    if isinstance(value, dict):
+        return {k: _clipped(v, limit) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clipped(v, limit) for v in value]
+    return value
+
+
+def clip_long_values(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    for key, value in event_dict.items():
+        event_dict[key] = _clipped(value, MAX_LOG_EXCEPTION if key in ("exception", "stack") else MAX_LOG_TEXT)
+    return event_dict
+
+
 _SHARED: list[Processor] = [
     structlog.contextvars.merge_contextvars,
     add_request_fields,
@@ -71,12 +103,13 @@ _SHARED: list[Processor] = [
 
 def json_formatter() -> logging.Formatter:
     """One JSON object per line; stdlib records get the same fields as structlog events
-    (their `extra=` fields too), exceptions as a `exception` string."""
+    (their `extra=` fields too), exceptions as a `exception` string; long values clipped."""
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*_SHARED, structlog.stdlib.ExtraAdder(), drop_color_message],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            clip_long_values,
             structlog.processors.JSONRenderer(ensure_ascii=False, default=str),
         ],
     )

@@ -11,7 +11,7 @@ from strawberry import relay
 
 from gql.audit.types import ACTOR_NODE_TYPES, AuditEventNode
 from gql.context import Info
-from gql.relay import Connection, paginate
+from gql.relay import Connection, paginate, parse_pk
 from models import AuditEvent
 from permissions.audit import audit_events_q
 from permissions.sql import NOTHING
@@ -25,9 +25,10 @@ def _aware(moment: datetime) -> datetime:
 
 def _actor_filter(actor_id: relay.GlobalID) -> dict[str, Any] | None:
     kind = _ACTOR_KINDS.get(actor_id.type_name)
-    if kind is None or not actor_id.node_id.isdigit():
+    pk = parse_pk(actor_id.node_id)
+    if kind is None or pk is None:
         return None
-    return {"actor_kind": kind, "actor_id": int(actor_id.node_id)}
+    return {"actor_kind": kind, "actor_id": pk}
 
 
 async def corp_audit_events(

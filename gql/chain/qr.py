@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from flows import chain_notices
-from flows.invitations import InvitationState, invitation_state
+from flows.invitations import InvitationState, invitation_state, plausible_code
 from models import Invitation, Member
 
 
@@ -25,7 +25,7 @@ def qr_png(url: str) -> bytes:
 
 async def invitation_qr(request: Request) -> Response:
     code = str(request.path_params["code"])
-    inv = await Invitation.get_or_none(code=code).prefetch_related("chain")
+    inv = await Invitation.get_or_none(code=code).prefetch_related("chain") if plausible_code(code) else None
     if inv is None:
         return Response("No such invitation.", status_code=404, media_type="text/plain")
     creator = await Member.get(id=inv.created_by_id)

@@ -8,8 +8,10 @@ from starlette.responses import JSONResponse, Response
 from auth.backend import AuthenticationFailed, authenticate
 from flows.audit import Origin
 from flows.errors import FlowError
-from flows.reports import XLSX, error_report, export_directory
+from flows.reports import error_report, export_directory
+from flows.spreadsheets import XLSX
 from gql.imports.types import job_facts
+from gql.relay import parse_pk
 from models import ImportJob
 from permissions.jobs import can_see_import_job
 from permissions.viewer import Viewer
@@ -32,10 +34,6 @@ async def _viewer(request: Request) -> Viewer | Response:
     return viewer
 
 
-def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
-
-
 def _xlsx_response(content: bytes, file_name: str) -> Response:
     return Response(content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{file_name}"',
                                                          "Cache-Control": "no-store"})
@@ -45,7 +43,7 @@ async def error_report_file(request: Request) -> Response:
     viewer = await _viewer(request)
     if isinstance(viewer, Response):
         return viewer
-    job_id = _int(request.path_params["job_id"])
+    job_id = parse_pk(request.path_params["job_id"])
     job = await ImportJob.get_or_none(id=job_id) if job_id is not None else None
     if job is None or not can_see_import_job(viewer, job_facts(job)):
         return _not_found()
@@ -56,7 +54,7 @@ async def directory_export_file(request: Request) -> Response:
     viewer = await _viewer(request)
     if isinstance(viewer, Response):
         return viewer
-    corp_id = _int(request.path_params["corp_id"])
+    corp_id = parse_pk(request.path_params["corp_id"])
     if corp_id is None:
         return _not_found()
     origin = Origin(request.headers.get("x-request-id"), request.client.host if request.client else None)

@@ -21,6 +21,8 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
 
+from observability.logs import clip
+
 UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
 RATE_LIMITED = "RATE_LIMITED"
@@ -35,6 +37,8 @@ STABLE_CODES = frozenset({
 })
 
 MASKED_MESSAGE = "Internal server error."
+# An exception's message may quote what the client sent; the log keeps only its start.
+MAX_LOGGED_MESSAGE = 500
 
 log = logging.getLogger("chaingate.errors")
 
@@ -91,7 +95,7 @@ def apply_policy(errors: list[GraphQLError], *, dev: bool, suggestions: bool, re
         if code == INTERNAL_SERVER_ERROR:
             log.error(
                 "internal error in %s (request %s): %s",
-                ".".join(str(p) for p in err.path or ()) or "request", request_id, err.message,
+                ".".join(str(p) for p in err.path or ()) or "request", request_id, clip(err.message, MAX_LOGGED_MESSAGE),
                 exc_info=err.original_error,
             )
             extensions["requestId"] = request_id

@@ -1,6 +1,6 @@
 """Per-request protection inside the schema: introspection by viewer, the persisted-query
-safelist, query limits before validation, and the error policy every error passes through
-(where errors are also counted for /metrics)."""
+safelist, query limits and string arguments (NUL, length caps) before validation, and the
+error policy every error passes through (where errors are also counted for /metrics)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 
 from gql.persisted import PersistedQueryPolicy
 from gql.protection import documents
+from gql.protection.arguments import refuse_bad_strings
 from gql.protection.errors import BAD_REQUEST, FORBIDDEN, apply_policy
 from gql.protection.limits import DEFAULT_LIMITS, QueryLimits, first_exceeded, measure
 from gql.protection.viewers import may_introspect, sees_suggestions, viewer_of
@@ -56,7 +57,9 @@ class RequestProtection(SchemaExtension):
         key = None
         if ec.graphql_document is not None and ec.pre_execution_errors is None:
             # The limits depend on the variables (page sizes): measured on every request.
-            refusal = _unnamed_choice(ec) or self._over_limit(ec)
+            refusal = _unnamed_choice(ec) or self._over_limit(ec) or refuse_bad_strings(
+                ec.schema._schema, ec.graphql_document, ec.variables if isinstance(ec.variables, dict) else {}
+            )
             if refusal is not None:
                 # Set before graphql-core's validation runs: Strawberry then skips it and
                 # answers with this error alone, so an abusive document is never walked twice.
