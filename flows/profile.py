@@ -81,6 +81,9 @@ _TELEPHONE = re.compile(
     r"(?P<number>\+?[0-9(][0-9 ()\-]*?)\s*(?:(?:转|分机|ext\.?|x|#|,)\s*(?P<extension>[0-9]{1,6}))?",
     re.IGNORECASE,
 )
+# An internal extension on its own (分机号, 2 to 6 digits): common in corporate directories,
+# where colleagues dial each other through the switchboard.
+_INTERNAL_EXTENSION = re.compile(r"[0-9]{2,6}")
 TELEPHONE_MAX = 32
 
 
@@ -88,14 +91,16 @@ def clean_telephone(value: Any) -> str | None:
     """A telephone number, kept as written (trimmed): a number phonenumbers finds valid
     (mainland China unless it starts with +CC: landlines with their area code, mobiles,
     400/800 numbers), optionally followed by an extension. `021-12345678`,
-    `0755-8888 8888 转 123`, `+86 21 1234 5678`, `(010) 12345678 ext. 12` pass; a bare
-    extension (`8001`), letters or a formula (`=2+3`) are INVALID_TELEPHONE; over 32
-    characters is TOO_LONG."""
+    `0755-8888 8888 转 123`, `+86 21 1234 5678`, `(010) 12345678 ext. 12` pass, and so does an
+    internal extension alone (`8001`, 2 to 6 digits); letters or a formula (`=2+3`) are
+    INVALID_TELEPHONE; over 32 characters is TOO_LONG."""
     if value is None or not str(value).strip():
         return None
     text = str(value).strip()
     if len(text) > TELEPHONE_MAX:
         raise FlowError("TOO_LONG", f"telephone has at most {TELEPHONE_MAX} characters.", "telephone")
+    if _INTERNAL_EXTENSION.fullmatch(text):
+        return text
     shape = _TELEPHONE.fullmatch(text)
     if shape is None or not _valid_number(shape.group("number")):
         raise FlowError(

@@ -16,6 +16,8 @@ from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flows import table_reader
 from flows.table_budget import Budget
@@ -303,3 +305,22 @@ async def test_the_reader_memory_limit_stops_what_the_budgets_let_through(client
     monkeypatch.undo()
     ok = await run(client, gql, w, "ok.xlsx", workbook([HEAD, HEADER_ROW, DATA_ROW, TAIL]))
     assert ok["status"] == "SUCCEEDED" and counts(ok)["created"] == 1
+
+
+@given(
+    rows=st.lists(
+        st.tuples(st.text(alphabet="张王李赵刘陈杨黄周吴三四五六七八九", min_size=1, max_size=4),
+                  st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)),
+        min_size=1, max_size=20,
+    ),
+    nuls=st.integers(min_value=1, max_value=3),
+)
+def test_utf16_is_told_from_utf8_with_stray_nuls(rows, nuls):
+    from flows.table_reader import _csv_encoding
+
+    text = "姓名,手机\n" + "".join(f"{name},{mobile}\n" for name, mobile in rows)
+    assert _csv_encoding(text.encode("utf-16-le")) == ("utf-16-le", 0)
+    assert _csv_encoding(text.encode("utf-16-be")) == ("utf-16-be", 0)
+    # A few NULs typed into UTF-8 cells leave the file UTF-8: the cells are refused one by one.
+    stray = text.replace(",", ",\x00", nuls)
+    assert _csv_encoding(stray.encode("utf-8")) == ("utf-8", 0)
