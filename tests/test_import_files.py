@@ -16,7 +16,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flows import table_reader
@@ -315,6 +315,7 @@ async def test_the_reader_memory_limit_stops_what_the_budgets_let_through(client
     ),
     nuls=st.integers(min_value=1, max_value=3),
 )
+@settings(max_examples=300)
 def test_utf16_is_told_from_utf8_with_stray_nuls(rows, nuls):
     from flows.table_reader import _csv_encoding
 
