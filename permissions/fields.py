@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from tortoise.expressions import Q
+
 from models.enums import DEFAULT_SELF_EDITABLE, DEFAULT_VISIBLE_TO_MEMBERS, PROFILE_FIELDS, SENSITIVE_FIELDS, AppScope
 from permissions import scope
 from permissions.facts import MemberFacts
+from permissions.sql import NOTHING, any_of
 from permissions.viewer import Viewer, ViewerKind
 
 
@@ -27,23 +30,64 @@ class FieldSettings:
         return cls(frozenset(visible), frozenset(editable))
 
 
-def visible_fields(viewer: Viewer, t: MemberFacts, settings: FieldSettings) -> frozenset[str]:
-    """The profile fields of t that viewer gets; the caller has already checked that viewer sees t.
+def _reads_whole_profile(viewer: Viewer, t: MemberFacts) -> bool:
+    """V is T, or V administers T: every field, whatever T's corp shows its members."""
+    return viewer.kind is ViewerKind.MEMBER and (viewer.member_id == t.id or scope.administers_member(viewer, t))
 
-    Settings are always those of t's own corp, also when viewed from another corp.
-    """
-    if viewer.kind is ViewerKind.MEMBER and (viewer.member_id == t.id or scope.administers_member(viewer, t)):
-        return frozenset(PROFILE_FIELDS)
+
+def _fields_of_any_member(viewer: Viewer, corp_id: int, settings: FieldSettings) -> frozenset[str]:
+    """The fields viewer reads of any member of corp_id that it sees, whoever that member is
+    (settings: corp_id's own)."""
     d = viewer.directory
     if viewer.kind is ViewerKind.APP:
         # An app acts for its corp: its own corp's members in full, others as any member would;
         # contact data always needs fields:sensitive.
-        own = d is not None and d.reads_all and d.corp_id == t.corp_id
+        own = d is not None and d.reads_all and d.corp_id == corp_id
         base = frozenset(PROFILE_FIELDS) if own else settings.visible_to_members
         if not viewer.has_scope(AppScope.FIELDS_SENSITIVE):
             base -= SENSITIVE_FIELDS
         return base
     return settings.visible_to_members
+
+
+def visible_fields(viewer: Viewer, t: MemberFacts, settings: FieldSettings) -> frozenset[str]:
+    """The profile fields of t that viewer gets; the caller has already checked that viewer sees t.
+
+    Settings are always those of t's own corp, also when viewed from another corp.
+    """
+    if _reads_whole_profile(viewer, t):
+        return frozenset(PROFILE_FIELDS)
+    return _fields_of_any_member(viewer, t.corp_id, settings)
+
+
+def field_readable_q(viewer: Viewer, corp_id: int, settings: FieldSettings, field: str) -> Q | None:
+    """SQL twin of `field in visible_fields(viewer, t, settings)` for the members t of corp_id
+    (the caller keeps to that corp; settings are corp_id's). None when viewer reads the field
+    of every one of them: no condition at all. The corp's settings are known before the
+    query, so for most viewers this folds to a constant; only a member who does not read
+    the field of everyone gets `id = <itself>`, or its admin ranges, as a condition."""
+    if field in _fields_of_any_member(viewer, corp_id, settings):
+        return None
+    if viewer.kind is not ViewerKind.MEMBER:
+        return NOTHING
+    administered = scope.administers_q(viewer, corp_id)
+    if administered is None:
+        return None
+    own = [Q(id=viewer.member_id)] if viewer.member_id is not None else []
+    return any_of([*own, *([] if administered is NOTHING else [administered])])
+
+
+def as_viewer_reads(viewer: Viewer, corp_id: int, settings: FieldSettings, field: str, test: Q) -> Q:
+    """`test` on profile field `field` of corp_id's members, applied to the value as viewer
+    reads it (SPEC §2.2): a field withheld from viewer counts as empty for that member, so
+    the hidden value never narrows a list. This is `test` on
+    `CASE WHEN <readable> THEN column END`; `test` must be one that no empty value passes
+    (contains a non-empty text, equals a value), which makes it `<readable> AND test`.
+
+    field: an API name of PROFILE_FIELDS; test: a Q on that field's column.
+    """
+    readable = field_readable_q(viewer, corp_id, settings, field)
+    return test if readable is None else readable & test
 
 
 def hidden_fields(viewer: Viewer, t: MemberFacts, settings: FieldSettings) -> list[str]:

@@ -142,6 +142,22 @@ def administers_member(viewer: Viewer, t: MemberFacts) -> bool:
     return d.manages_all or (bool(d.admin_ranges) and _in_subtrees(d, d.range_paths(), t.unit_paths))
 
 
+def administers_q(viewer: Viewer, corp_id: int) -> Q | None:
+    """SQL twin of administers_member for the members of corp_id (the caller keeps to that
+    corp): None when the viewer administers every one of them, so that no condition is needed."""
+    d = viewer.directory
+    if d is None or d.corp_id != corp_id or viewer.member_id is None:
+        return NOTHING
+    if d.manages_all:
+        return None
+    roots = d.range_paths()
+    if not roots:
+        return NOTHING
+    if _whole_corp(d, roots):
+        return None
+    return Q(id__in=members_placed_under(roots, corp_id))
+
+
 # --- units ---------------------------------------------------------------------------
 
 def _unit_ancestors(d: DirectoryAccess) -> frozenset[int]:

@@ -81,6 +81,9 @@ class ChainQuery:
     async def chain_member_by_mobile(
         self, info: Info, chain_id: relay.GlobalID, mobile: str
     ) -> ChainContactNode | None:
+        # Keyed by a contact's mobile by design (SPEC §3.6): the caller brings the number, and
+        # only the owner's chain:status apps and the chain's admins may ask (_status_chain). The
+        # contact's own mobile in the answer still follows contact_shows_mobile (SPEC §2.2).
         pk = await _status_chain(info, chain_id)
         normalised = normalise_mobile(mobile)
         if pk is None or normalised is None:

@@ -20,7 +20,7 @@ from models.enums import PROFILE_FIELDS, ChainCorpStatus
 from models.enums import MemberStatus as MemberStatusValue
 from permissions import chain, scope
 from permissions.facts import MemberFacts
-from permissions.fields import can_read_field_settings, visible_fields
+from permissions.fields import as_viewer_reads, can_read_field_settings, visible_fields
 from permissions.members import visible_members_in_corp_q
 from permissions.sql import any_of, members_placed_under, starts_with
 
@@ -337,10 +337,15 @@ class CorpNode(relay.Node):
             found = found.filter(search_match_q(self._c.id, text))
         if surname_initial:
             found = found.filter(surname_initial=surname_initial.lower()[:1])
-        if position:
-            found = found.filter(position__icontains=position)
-        if gender:
-            found = found.filter(gender=gender.value)
+        if position or gender:
+            # A withheld position or gender is empty to this viewer: it must not narrow the list.
+            viewer, settings = info.context.viewer, await info.context.directory.settings.load(self._c.id)
+            if position:
+                found = found.filter(as_viewer_reads(viewer, self._c.id, settings, "position",
+                                                     Q(position__icontains=position)))
+            if gender:
+                found = found.filter(as_viewer_reads(viewer, self._c.id, settings, "gender",
+                                                     Q(gender=gender.value)))
         return await member_page(info, found, first, after)
 
     @strawberry.field
