@@ -227,10 +227,14 @@ async def test_the_redis_bucket_is_atomic_under_concurrency(redis_url, shared_pr
 
 async def test_the_redis_bucket_refills_with_time(redis_url, shared_prefix):
     limiter = RedisRateLimiter(redis_url, prefix=shared_prefix)
-    rule = RateRule(rate=20, burst=2)
+    rule = RateRule(rate=2, burst=2)
     try:
-        assert [(await limiter.take("k", rule)).allowed for _ in range(3)] == [True, True, False]
-        await asyncio.sleep(0.12)  # 20 tokens/s: two tokens back after 0.1 s
+        assert (await limiter.take("k", rule, cost=2)).allowed
+        # Empty: the next token is half a second away, far more than one round trip.
+        refused = await limiter.take("k", rule)
+        assert not refused.allowed and 0 < refused.retry_after <= 0.5
+        # Waiting as long as the refusal says (Redis's own clock decides) brings a token back.
+        await asyncio.sleep(refused.retry_after + 0.05)
         assert (await limiter.take("k", rule)).allowed
     finally:
         await limiter.close()
