@@ -29,6 +29,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -112,9 +113,21 @@ class Manifest:
 
 # --- where the data lives -------------------------------------------------------------
 
+def dataset_name(scale: Scale) -> str:
+    """The cached dataset's name: CHAINGATE_BENCH_DB when set (so that several people
+    benchmarking on one machine each keep their own copy), else one derived from the
+    dataset version and scale. It names the PostgreSQL database and the SQLite file."""
+    name = os.environ.get("CHAINGATE_BENCH_DB") or f"chaingate_bench_{scale.label.replace('-', '_')}"
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise SystemExit(f"CHAINGATE_BENCH_DB must be a plain lower-case name (a-z, 0-9, _), not {name!r}")
+    return name
+
+
 def sqlite_path(scale: Scale) -> Path:
     folder = Path(os.environ.get("CHAINGATE_BENCH_DIR", Path(tempfile.gettempdir()) / "chaingate-bench"))
     folder.mkdir(parents=True, exist_ok=True)
+    if os.environ.get("CHAINGATE_BENCH_DB"):
+        return folder / f"{dataset_name(scale)}.sqlite3"
     return folder / f"dataset-{scale.label}.sqlite3"
 
 
@@ -126,7 +139,7 @@ def postgres_admin_url() -> str:
 
 
 def postgres_url(scale: Scale) -> str:
-    return f"{postgres_admin_url().rpartition('/')[0]}/chaingate_bench_{scale.label.replace('-', '_')}"
+    return f"{postgres_admin_url().rpartition('/')[0]}/{dataset_name(scale)}"
 
 
 def postgres_app_url(url: str) -> str:

@@ -197,7 +197,8 @@ async def p3(r: Report, m: Any, v: Viewers, repeat: int) -> None:
 
 # --- P5 ------------------------------------------------------------------------------------
 
-async def p5(r: Report, m: Any, v: Viewers, repeat: int) -> None:
+async def p5_cases(m: Any) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """The P5 pages: name -> (viewer role, operation, variables); bench.explain reads them too."""
     from models import Member
 
     c, ch = gid("Corp", m.corp_id), gid("ChainSpace", m.chain_id)
@@ -228,6 +229,11 @@ async def p5(r: Report, m: Any, v: Viewers, repeat: int) -> None:
     for role in ("super admin", "chain admin (one group)"):
         cases[f"chain contacts, no totalCount {role}"] = (
             role, queries.without_count(queries.CHAIN_CONTACTS), {"ch": ch, "n": 20})
+    return cases
+
+
+async def p5(r: Report, m: Any, v: Viewers, repeat: int) -> None:
+    cases = await p5_cases(m)
     calls = {name: (lambda role=role, q=q, var=var: request(v[role], q, var)) for name, (role, q, var) in cases.items()}
     samples = await interleaved(calls, repeat)
     r.say(f"\n== P5 list and search pages of 20 at scale (authentication + execution in process, {repeat} rounds)")

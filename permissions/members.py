@@ -10,7 +10,7 @@ from tortoise.expressions import F, Q, Subquery
 from models.enums import MemberStatus
 from permissions import chain, scope
 from permissions.facts import MemberFacts
-from permissions.sql import any_of, in_corp_by_ids
+from permissions.sql import SubtreeUnits, any_of, in_corp_by_ids, unit_ids_under
 from permissions.viewer import Viewer
 
 
@@ -63,7 +63,12 @@ def visible_members_q(viewer: Viewer) -> Q:
 
 
 def visible_members_in_corp_q(
-    viewer: Viewer, corp_id: int, *, ids_given: bool = False, within: tuple[str, ...] | None = None
+    viewer: Viewer,
+    corp_id: int,
+    *,
+    ids_given: bool = False,
+    within: tuple[str, ...] | None = None,
+    units: SubtreeUnits | None = None,
 ) -> Q:
     """`visible_members_q(viewer) & Q(corp_id=corp_id)`, the same rows, in the shape the
     databases plan well: parts that cannot reach corp_id are left out (an OR of subqueries
@@ -72,16 +77,19 @@ def visible_members_in_corp_q(
     `ids_given`: the caller narrows the query to a short list of ids (search), which
     should drive it: the corp test is then written so SQLite does not scan the corp.
     `within`: the caller keeps to members seated in these unit subtrees (see
-    scope.members_in_corp_q)."""
+    scope.members_in_corp_q). `units`: the unit ids of scope.named_roots(viewer, within),
+    read up front by permissions.subtrees."""
     d = viewer.directory
-    corp = in_corp_by_ids(corp_id) if ids_given or within else Q(corp_id=corp_id)
+    # Seats listed by unit are estimated right: `corp_id = ?` then lets the ordering index drive.
+    listed = bool(within) and unit_ids_under(within or (), units) is not None
+    corp = in_corp_by_ids(corp_id) if ids_given or (within and not listed) else Q(corp_id=corp_id)
     if d is not None and d.corp_id == corp_id and d.reads_all:
         return corp
     # Every part below keeps to corp_id by itself: the scope part is the viewer's own corp,
     # connectors are the owner's members, linked members are picked by their corp. So the
     # OR needs no `corp_id = ?` around it, and each part can be found from its own ids.
     in_own_corp = d is not None and d.corp_id == corp_id
-    parts = [scope.members_in_corp_q(viewer, ids_given=ids_given, within=within)] if in_own_corp else []
+    parts = [scope.members_in_corp_q(viewer, ids_given=ids_given, within=within, units=units)] if in_own_corp else []
     if viewer.chains:
         # Connectors are owner-side members: only the owner's corp has any.
         # (an access with no place downstream has none: leave out its `1=0`, which would keep

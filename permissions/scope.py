@@ -15,7 +15,15 @@ from tortoise.expressions import Q
 from models.enums import MemberStatus
 from permissions.facts import MemberFacts, UnitFacts
 from permissions.paths import ancestor_ids, outermost, root_path, under_any
-from permissions.sql import NOTHING, any_of, in_corp_by_ids, members_placed_under, path_under_any
+from permissions.sql import (
+    NOTHING,
+    SubtreeUnits,
+    any_of,
+    in_corp_by_ids,
+    members_placed_under,
+    path_under_any,
+    unit_ids_under,
+)
 from permissions.viewer import DirectoryAccess, ScopeView, Viewer
 
 # Statuses a non-admin may see in a directory: resigned and disabled members are gone
@@ -76,8 +84,24 @@ def seeks_by_ids(viewer: Viewer) -> bool:
     return d is not None and not d.reads_all and _driving_roots(viewer, d) is not None
 
 
+def named_roots(viewer: Viewer, within: tuple[str, ...] | None = None) -> list[str]:
+    """The subtrees members_in_corp_q names for this viewer (its ranges, views, excluded
+    subtrees, own units, and `within`), less the whole corp, which needs no seat test:
+    the ones whose units permissions.subtrees reads up front."""
+    d = viewer.directory
+    if d is None or d.reads_all:
+        return list(within or ())
+    roots = [*d.range_paths(), *(r for v in d.views for r in (*v.roots, *v.excluded)), *d.own_unit_paths, *(within or ())]
+    whole = root_path(d.own_unit_paths[0]) if d.own_unit_paths else None
+    return sorted({r for r in roots if r != whole})
+
+
 def members_in_corp_q(
-    viewer: Viewer, *, ids_given: bool = False, within: tuple[str, ...] | None = None
+    viewer: Viewer,
+    *,
+    ids_given: bool = False,
+    within: tuple[str, ...] | None = None,
+    units: SubtreeUnits | None = None,
 ) -> Q:
     """Same rows as can_see_member_in_corp: the viewer, its admin ranges, and the listed
     members of its views; always within the viewer's corp.
@@ -90,20 +114,26 @@ def members_in_corp_q(
     list): they are then the driving seats, already enforced, and a member scoped to
     that unit pays for no subquery the super admin's query does not run too.
     `ids_given`: the caller narrows to a few ids itself, so the corp test must not be
-    one SQLite would rather scan by."""
+    one SQLite would rather scan by.
+    `units`: the unit ids of the subtrees named (see named_roots), so that seat tests list
+    units instead of path ranges."""
     d = viewer.directory
     if d is None:
         return NOTHING
-    # A caller narrowing by ids or seats drives the query with them: no `corp_id = ?` to scan by.
-    corp = in_corp_by_ids(d.corp_id) if ids_given or within else Q(corp_id=d.corp_id)
+    driving = outermost(within) if within else _driving_roots(viewer, d)
+    # A caller narrowing by ids or seats drives the query with them: no `corp_id = ?` to scan
+    # by. Unless the seats are listed by unit (`units`): then both databases estimate them
+    # right, and `corp_id = ?` lets the page walk the (corp_id, pinyin_full, id) index,
+    # testing each row's seats, and stop at the page's end.
+    listed = driving is not None and unit_ids_under(driving, units) is not None
+    corp = in_corp_by_ids(d.corp_id) if ids_given or (within and not listed) else Q(corp_id=d.corp_id)
     if d.reads_all:
         return corp
-    driving = outermost(within) if within else _driving_roots(viewer, d)
 
     def seated_in(roots: tuple[str, ...]) -> list[Q]:
         if _whole_corp(d, roots) or (driving is not None and all(under_any(r, roots) for r in driving)):
             return []  # implied: true for every member the query can reach
-        return [Q(id__in=members_placed_under(roots, d.corp_id))]
+        return [Q(id__in=members_placed_under(roots, d.corp_id, units))]
 
     parts: list[list[Q]] = []
     if viewer.member_id is not None:
@@ -114,12 +144,13 @@ def members_in_corp_q(
     for v in d.views:
         conditions = [listed, *seated_in(v.roots)]
         if v.excluded:
-            conditions.append(~Q(id__in=members_placed_under(v.excluded, d.corp_id)))
+            conditions.append(~Q(id__in=members_placed_under(v.excluded, d.corp_id, units)))
         parts.append(conditions)
     if not parts:
         return NOTHING
     if driving is not None and not within:
-        query = in_corp_by_ids(d.corp_id) & Q(id__in=members_placed_under(driving, d.corp_id))
+        by_seats = Q(corp_id=d.corp_id) if listed and not ids_given else in_corp_by_ids(d.corp_id)
+        query = by_seats & Q(id__in=members_placed_under(driving, d.corp_id, units))
     else:
         query = corp
     if any(not conditions for conditions in parts):

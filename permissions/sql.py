@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import reduce
 from operator import or_
 
@@ -11,6 +11,12 @@ from tortoise.expressions import Q, Subquery
 from permissions.paths import outermost, subtree_upper
 
 NOTHING = Q(id__in=[])  # renders as 1=0
+
+# Subtree root path -> the ids of the units in that subtree, read just before the query is
+# built (permissions.subtrees). Given, a seat test names its units as a list instead of a
+# path-range subquery: the planner then knows how many seats it matches (a path range it
+# guesses at a few dozen where it holds thousands, and sorts the whole visible set).
+SubtreeUnits = Mapping[str, tuple[int, ...]]
 
 # Subtrees as range predicates (`path >= '/1/5/' AND path < '/1/50'`) are what a btree index
 # on the path serves on both databases; Tortoise's `startswith` renders
@@ -65,10 +71,25 @@ def units_under(roots: Iterable[str], corp_id: int | None = None) -> Subquery:
     return Subquery(query.values("id"))
 
 
-def members_placed_under(roots: Iterable[str], corp_id: int | None = None) -> Subquery:
-    """Ids of members with at least one seat in one of the subtrees."""
+def unit_ids_under(roots: Iterable[str], units: SubtreeUnits | None) -> list[int] | None:
+    """The ids of the units in the subtrees when `units` holds every one of them, else None."""
+    outer = outermost(roots)
+    if units is None or any(r not in units for r in outer):
+        return None
+    return sorted({i for r in outer for i in units[r]})
+
+
+def members_placed_under(
+    roots: Iterable[str], corp_id: int | None = None, units: SubtreeUnits | None = None
+) -> Subquery:
+    """Ids of members with at least one seat in one of the subtrees; with `units` holding
+    the subtrees, their seats are found by the listed unit ids."""
     from models import Placement
 
+    roots = list(roots)
+    listed = unit_ids_under(roots, units)
+    if listed is not None:
+        return Subquery(Placement.filter(unit_id__in=listed).values("member_id"))
     return Subquery(Placement.filter(unit_id__in=units_under(roots, corp_id)).values("member_id"))
 
 

@@ -15,6 +15,7 @@ from permissions.loading import check_path_ordering, member_facts, member_viewer
 from permissions.members import can_see_member, visible_members_in_corp_q
 from permissions.paths import outermost, subtree_upper, under_any
 from permissions.sql import members_placed_under, path_ranges_enabled, use_path_ranges
+from permissions.subtrees import subtree_units
 from tests import factories as f
 from tests.test_policy_properties import build_corp, chain_shapes, corp_shapes
 
@@ -30,8 +31,16 @@ async def assert_per_corp_filter_matches(viewer, corp_ids):
         people = await Member.filter(corp_id=corp_id)
         facts = await member_facts(people)
         expected = {m.id for m in people if can_see_member(viewer, facts[m.id])}
+        listed = await subtree_units(corp_id, scope.named_roots(viewer))
         for ids_given in (False, True):
-            assert await sql_ids(visible_members_in_corp_q(viewer, corp_id, ids_given=ids_given)) == expected
+            for units in (None, listed, partly(listed)):
+                q = visible_members_in_corp_q(viewer, corp_id, ids_given=ids_given, units=units)
+                assert await sql_ids(q) == expected
+
+
+def partly(units):
+    """The unit lists less one subtree: the seat tests then fall back to path ranges, for all or some."""
+    return dict(list(units.items())[1:])
 
 
 async def assert_unit_lists_match(viewer, corp_id, units):
@@ -46,6 +55,11 @@ async def assert_unit_lists_match(viewer, corp_id, units):
             if can_see_member(viewer, facts[m.id]) and under_any_seat(facts[m.id].unit_paths, unit.path)
         }
         q = visible_members_in_corp_q(viewer, corp_id, within=(unit.path,))
+        assert set(await Member.filter(q, id__in=seated).values_list("id", flat=True)) == expected
+        # The same list with the subtrees' units read up front, as the resolvers do.
+        units = await subtree_units(corp_id, scope.named_roots(viewer, (unit.path,)))
+        seated = members_placed_under([unit.path], corp_id, units)
+        q = visible_members_in_corp_q(viewer, corp_id, within=(unit.path,), units=units)
         assert set(await Member.filter(q, id__in=seated).values_list("id", flat=True)) == expected
 
 

@@ -13,6 +13,7 @@ from permissions.corps import can_see_corp
 from permissions.facts import GroupFacts, UnitFacts
 from permissions.loading import chain_corp_facts, contact_facts, member_facts, member_viewer
 from permissions.members import can_see_member, visible_members_q
+from permissions.subtrees import selector_corps
 from tests import factories as f
 
 SCOPES = list(Scope)
@@ -180,6 +181,10 @@ async def test_chain_rules_sql_filter_equals_in_memory_check(database, shape):
     cfacts = await contact_facts(ChainContact.filter(chain_id=chain_.id))
     by_sql = set(await ChainContact.filter(chain.contacts_q(viewer), chain_id=chain_.id).values_list("id", flat=True))
     assert by_sql == {c.id for c in cfacts if chain.can_see_contact(viewer, c)}
+    # The same contacts when the narrow selectors' corps are read up front and listed.
+    listed = await selector_corps(viewer, chain_.id)
+    by_listed = ChainContact.filter(chain.contacts_q(viewer, listed=listed), chain_id=chain_.id)
+    assert set(await by_listed.values_list("id", flat=True)) == by_sql
 
     gall = await ChainGroup.filter(chain_id=chain_.id)
     by_sql = set(await ChainGroup.filter(chain.groups_q(viewer), chain_id=chain_.id).values_list("id", flat=True))

@@ -18,6 +18,7 @@ from models.enums import ChainCorpStatus as ChainCorpStatusValue
 from models.enums import ContactStatus as ContactStatusValue
 from permissions import chain
 from permissions.fields import contact_shows_mobile
+from permissions.subtrees import selector_corps
 
 
 async def contact_nodes(info: Info, rows: Sequence[ChainContact]) -> list[ChainContactNode]:
@@ -196,7 +197,9 @@ class ChainSpaceNode(relay.Node):
         after: str | None = None,
         status: ContactStatus | None = None,
     ) -> Connection[ChainContactNode]:
-        query = ChainContact.filter(chain.contacts_q(info.context.viewer), chain_id=self._c.id)
+        viewer = info.context.viewer
+        listed = await selector_corps(viewer, self._c.id)
+        query = ChainContact.filter(chain.contacts_q(viewer, listed=listed), chain_id=self._c.id)
         if status is not None:
             query = query.filter(status=ContactStatusValue(status.value).value)
         else:

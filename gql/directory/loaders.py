@@ -18,6 +18,7 @@ from permissions.facts import MemberFacts, UnitFacts
 from permissions.fields import FieldSettings
 from permissions.loading import chain_places_of_corps, field_settings, member_facts
 from permissions.members import can_see_member
+from permissions.subtrees import subtree_units
 from permissions.viewer import Viewer
 
 
@@ -69,6 +70,17 @@ class DirectoryLoaders:
         self.visible_member = DataLoader(self._visible_member)
         self.visible_unit = DataLoader(self._visible_unit)
         self.visible_corp = DataLoader(self._visible_corp)
+        self._subtree_units: dict[tuple[int, tuple[str, ...]], dict[str, tuple[int, ...]]] = {}
+
+    async def scope_units(self, corp_id: int, within: tuple[str, ...] | None = None) -> dict[str, tuple[int, ...]]:
+        """The unit ids of the subtrees the viewer's scope names in corp_id (and of `within`),
+        read once per request and corp: what the list queries name their seats by."""
+        own = self.viewer.directory is not None and self.viewer.directory.corp_id == corp_id
+        roots = tuple(scope.named_roots(self.viewer, within) if own else (within or ()))
+        key = (corp_id, roots)
+        if key not in self._subtree_units:
+            self._subtree_units[key] = await subtree_units(corp_id, roots)
+        return self._subtree_units[key]
 
     def prime_members(self, rows: Sequence[Member]) -> None:
         for m in rows:

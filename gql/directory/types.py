@@ -113,7 +113,7 @@ async def member_node(info: Info, member_id: int) -> MemberNode | None:
     return (await member_nodes(info, [m]))[0] if m is not None else None
 
 
-def members_query(  # type: ignore[no-untyped-def]
+async def members_query(  # type: ignore[no-untyped-def]
     info: Info,
     corp_id: int,
     status: list[MemberStatusValue] | None = None,
@@ -122,9 +122,12 @@ def members_query(  # type: ignore[no-untyped-def]
     within: tuple[str, ...] | None = None,
 ):
     """Visible members of one corp; resigned ones only when asked for by status (admins may
-    list them). `ids_given`, `within`: how the caller narrows it (see visible_members_in_corp_q)."""
+    list them). `ids_given`, `within`: how the caller narrows it (see visible_members_in_corp_q).
+    The units of the subtrees the policy names are read first (once per request), so the
+    seat tests list them."""
     viewer = info.context.viewer
-    query = Member.filter(visible_members_in_corp_q(viewer, corp_id, ids_given=ids_given, within=within))
+    units = await info.context.directory.scope_units(corp_id, within)
+    query = Member.filter(visible_members_in_corp_q(viewer, corp_id, ids_given=ids_given, within=within, units=units))
     if status:
         return query.filter(status__in=[s.value for s in status])
     return query.exclude(status=MemberStatusValue.RESIGNED.value)
@@ -255,27 +258,29 @@ class OrgUnitNode(relay.Node):
     async def children(self, info: Info) -> list[OrgUnitNode]:
         return [OrgUnitNode(pk=u.id, _u=u) for u in await info.context.directory.children.load(self._u.id)]
 
-    def _members(self, info: Info, include_descendants: bool):  # type: ignore[no-untyped-def]
+    async def _members(self, info: Info, include_descendants: bool):  # type: ignore[no-untyped-def]
         # A unit seats members of its own corp only; the query keeps to its subtree.
-        query = members_query(info, self._u.corp_id, within=(self._u.path,))
+        within = (self._u.path,)
+        query = await members_query(info, self._u.corp_id, within=within)
         if include_descendants:
-            return query.filter(id__in=members_placed_under([self._u.path], self._u.corp_id))
+            units = await info.context.directory.scope_units(self._u.corp_id, within)
+            return query.filter(id__in=members_placed_under(within, self._u.corp_id, units))
         return query.filter(id__in=Subquery(Placement.filter(unit_id=self._u.id).values("member_id")))
 
     @strawberry.field
     async def members(
         self, info: Info, first: int | None = None, after: str | None = None, include_descendants: bool = False
     ) -> Connection[MemberNode]:
-        return await member_page(info, self._members(info, include_descendants), first, after)
+        return await member_page(info, await self._members(info, include_descendants), first, after)
 
     @strawberry.field(description="Head-count of the unit and its subtree, counting only members this viewer sees.")
     async def member_count(self, info: Info) -> int:
-        return await self._members(info, True).count()
+        return await (await self._members(info, True)).count()
 
     @strawberry.field
     async def leaders(self, info: Info) -> list[MemberNode]:
         leader_ids = Subquery(Placement.filter(unit_id=self._u.id, is_leader=True).values("member_id"))
-        query = members_query(info, self._u.corp_id, within=(self._u.path,)).filter(id__in=leader_ids)
+        query = (await members_query(info, self._u.corp_id, within=(self._u.path,))).filter(id__in=leader_ids)
         query = query.order_by(*MEMBER_ORDER)
         return await member_nodes(info, await query.values(*MEMBER_COLUMNS))
 
@@ -315,7 +320,7 @@ class CorpNode(relay.Node):
         after: str | None = None,
         status: list[MemberStatus] | None = None,
     ) -> Connection[MemberNode]:
-        return await member_page(info, members_query(info, self._c.id, status), first, after)
+        return await member_page(info, await members_query(info, self._c.id, status), first, after)
 
     @strawberry.field(description="Name, full pinyin, pinyin initials (surname readings) or account.")
     async def search_members(
@@ -330,7 +335,7 @@ class CorpNode(relay.Node):
     ) -> Connection[MemberNode]:
         text = query.strip().lower()
         candidates = await search_candidates(self._c.id, text) if text else None
-        found = members_query(info, self._c.id, ids_given=candidates is not None)
+        found = await members_query(info, self._c.id, ids_given=candidates is not None)
         if candidates is not None:
             found = found.filter(id__in=candidates)
         elif text:
