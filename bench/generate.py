@@ -126,7 +126,10 @@ def postgres_admin_url() -> str:
 
 
 def postgres_url(scale: Scale) -> str:
-    return f"{postgres_admin_url().rpartition('/')[0]}/chaingate_bench_{scale.label.replace('-', '_')}"
+    """The dataset's database: `chaingate_bench_<version and scale>`, or CHAINGATE_BENCH_DB
+    (its name; the version and scale are appended) so two runs on one server keep apart."""
+    prefix = os.environ.get("CHAINGATE_BENCH_DB") or "chaingate_bench"
+    return f"{postgres_admin_url().rpartition('/')[0]}/{prefix}_{scale.label.replace('-', '_')}"
 
 
 def postgres_app_url(url: str) -> str:
