@@ -288,8 +288,8 @@ async def test_a_write_the_viewer_is_not_built_from_keeps_the_viewer(database):
 async def test_a_kept_viewer_costs_one_statement(database):
     from bench.harness import count_statements
 
-    w = await world()
-    token = w.tokens[w.members[0]]
+    _, root = await f.corp("单条")
+    token = f.token(await f.member([await f.unit(root, scope=Scope.DEPARTMENT)]))
     VIEWERS.clear()
     cold, _ = await count_statements(lambda: authenticate(f"Bearer {token}"))
     warm, viewer = await count_statements(lambda: authenticate(f"Bearer {token}"))
