@@ -561,7 +561,7 @@ async def open_dataset(db: str, scale: Scale, *, force: bool = False) -> tuple[s
     app_url = postgres_app_url(url)
     exists = await _pg_admin(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
     if exists and not force:
-        await init_db(app_url, run_migrations=False)
+        await init_db(app_url)  # migrations added since the dataset was built (only those run)
         manifest = await read_manifest()
         if manifest is not None:
             await create_bench_indexes()

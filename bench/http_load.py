@@ -72,8 +72,12 @@ def start_server(url: str, workers: int, port: int) -> subprocess.Popen[bytes]:
     env.pop("REDIS_URL")
     argv = [sys.executable, "-m", "uvicorn", "gql.app:create_app", "--factory", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    # CHAINGATE_BENCH_SERVER_DIR: serve another checkout's code (side by side with a branch).
+    other = os.environ.get("CHAINGATE_BENCH_SERVER_DIR")
+    if other:
+        env["PYTHONPATH"] = other
     # Its own process group, so stopping it stops its workers too.
-    return subprocess.Popen(argv, env=env, start_new_session=True)
+    return subprocess.Popen(argv, env=env, start_new_session=True, cwd=other or None)
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
