@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from auth.tokens import APP_TOKEN_PREFIX, InvalidToken, decode, hash_app_secret
+from auth.viewer_cache import VIEWERS, check_app, check_member, with_token
 from flows.errors import FlowError
 from flows.identity import ensure_person
 from models import AppToken, RevokedToken
@@ -35,21 +36,35 @@ async def authenticate(authorization: str | None) -> Viewer:
         claims = await decode(token)
     except InvalidToken as exc:
         raise AuthenticationFailed("Invalid or expired token.") from exc
+    if claims.typ != "person" or not claims.mobile:
+        assert claims.member_id is not None
+        return await _member(claims.member_id, claims.jti, claims.issued_ms or 0)
     if await RevokedToken.filter(jti=claims.jti).exists():
         raise AuthenticationFailed("Token revoked.")
-    if claims.typ == "person" and claims.mobile:
-        try:
-            person = await ensure_person(claims.mobile, claims.name)
-        except FlowError as exc:
-            raise AuthenticationFailed("Token names no valid mobile.") from exc
-        return Viewer(kind=ViewerKind.PERSON, person_id=person.id, token_id=claims.jti)
-    assert claims.member_id is not None
-    # Resolved from the database on every request: a resigned or disabled member, or a token
-    # issued before the member's sessions last ended, is refused at once.
-    viewer = await member_viewer(claims.member_id, token_id=claims.jti, issued_ms=claims.issued_ms or 0)
-    if viewer is None:
+    try:
+        person = await ensure_person(claims.mobile, claims.name)
+    except FlowError as exc:
+        raise AuthenticationFailed("Token names no valid mobile.") from exc
+    return Viewer(kind=ViewerKind.PERSON, person_id=person.id, token_id=claims.jti)
+
+
+async def _member(member_id: int, jti: str | None, issued_ms: int) -> Viewer:
+    # Checked against the database on every request, in one statement: a revoked token id, a
+    # resigned or disabled member, or a token issued before the member's sessions last ended
+    # is refused at once. The Viewer itself is rebuilt only when the policy version moved.
+    check, database = await check_member(member_id, jti or "", issued_ms)
+    if check.revoked:
+        raise AuthenticationFailed("Token revoked.")
+    if not check.may_act:
         raise AuthenticationFailed("Member is not active.")
-    return viewer
+    key = (database, "member", member_id)
+    viewer = VIEWERS.get(key, check.version)
+    if viewer is None:
+        viewer = await member_viewer(member_id)
+        if viewer is None:  # resigned between the check and the build
+            raise AuthenticationFailed("Member is not active.")
+        VIEWERS.put(key, check.version, viewer)
+    return with_token(viewer, jti)
 
 
 # lastUsedAt is kept to this resolution: writing it on every request would make a busy
@@ -58,10 +73,16 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 async def _app(secret: str) -> Viewer:
-    token = await AppToken.get_or_none(token_hash=hash_app_secret(secret))
+    check, database = await check_app(hash_app_secret(secret))
+    token = check.token
     now = datetime.now(timezone.utc)
     if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
         raise AuthenticationFailed("Invalid, expired or revoked app token.")
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         await AppToken.filter(id=token.id).update(last_used_at=now)
-    return await app_viewer(token)
+    key = (database, "app", token.id)
+    viewer = VIEWERS.get(key, check.version)
+    if viewer is None:
+        viewer = await app_viewer(token)
+        VIEWERS.put(key, check.version, viewer)
+    return viewer

@@ -18,14 +18,17 @@ class Result:
 
 
 async def request(token: str, query: str, variables: dict[str, Any] | None = None) -> Result:
-    """One request: authenticate the bearer token, execute with fresh loaders; errors raise."""
+    """One request: authenticate the bearer token, execute with fresh loaders, on one
+    database connection as /graphql does; errors raise."""
     from auth.backend import authenticate
     from gql.context import make_context
     from gql.schema import schema
+    from models.db import request_connection
 
     started = time.perf_counter()
-    viewer = await authenticate(f"Bearer {token}")
-    result = await schema.execute(query, variable_values=variables, context_value=make_context(viewer))
+    async with request_connection():
+        viewer = await authenticate(f"Bearer {token}")
+        result = await schema.execute(query, variable_values=variables, context_value=make_context(viewer))
     seconds = time.perf_counter() - started
     if result.errors:
         raise RuntimeError(f"GraphQL errors: {[str(e) for e in result.errors]}")

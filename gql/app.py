@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute, request_response
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise.connection import get_connection
 
 from auth.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -26,7 +26,7 @@ from gql.protection.gate import Budgets, RequestGate, UploadCaps
 from gql.protection.view import ProtectedGraphQL
 from gql.schema import schema
 from gql.telemetry import RequestTelemetry, check_metrics_token, metrics_endpoint
-from models.db import close_db, init_db
+from models.db import close_db, init_db, request_connection
 from models.settings import Settings, get_settings, require_signing_secret
 
 
@@ -47,6 +47,17 @@ def _default_limiter(settings: Settings) -> RateLimiter:
     if settings.redis_url:
         return RedisRateLimiter(settings.redis_url, prefix=settings.redis_prefix)
     return InMemoryRateLimiter()
+
+
+class OneConnection:
+    """The request's statements share one database connection (models.db.request_connection)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with request_connection():
+            await self.app(scope, receive, send)
 
 
 def create_app(
@@ -93,7 +104,7 @@ def create_app(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", gated(view, authenticates=True), methods=["GET", "POST"]),
+            Route("/graphql", OneConnection(gated(view, authenticates=True)), methods=["GET", "POST"]),
             # Subscriptions (graphql-transport-ws); the socket authenticates in connection_init.
             WebSocketRoute("/graphql", view),
             Route("/imports/{job_id}/errors.xlsx", budgeted(error_report_file), methods=["GET"]),

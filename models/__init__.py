@@ -1,6 +1,6 @@
 """Tortoise models and database set-up; no policy, no GraphQL."""
 
-from models.access import AdminGrant, AppToken, RevokedToken
+from models.access import AdminGrant, AppToken, PolicyVersion, RevokedToken
 from models.chain import ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, Invitation
 from models.directory import Corp, FieldSetting, Member, OrgUnit, Person, Placement
 from models.ops import AuditEvent, ImportJob, ImportSource, Notification
@@ -8,5 +8,5 @@ from models.ops import AuditEvent, ImportJob, ImportSource, Notification
 __all__ = [
     "AdminGrant", "AppToken", "AuditEvent", "ChainContact", "ChainCorp", "ChainGroup", "ChainRule",
     "ChainSpace", "Corp", "FieldSetting", "ImportJob", "ImportSource", "Invitation", "Member", "Notification",
-    "OrgUnit", "Person", "Placement", "RevokedToken",
+    "OrgUnit", "Person", "Placement", "PolicyVersion", "RevokedToken",
 ]

@@ -1,4 +1,4 @@
-"""Who may do what: admin grants, partner-app tokens, revoked JWT ids."""
+"""Who may do what: admin grants, partner-app tokens, revoked JWT ids, the policy version."""
 
 from __future__ import annotations
 
@@ -55,3 +55,15 @@ class RevokedToken(Model):
 
     class Meta:
         table = "revoked_token"
+
+
+class PolicyVersion(Model):
+    """One row (id 1): a counter that database triggers bump, in the writing transaction, on
+    every write that can change a Viewer (migration 0007 lists them; auth.viewer_cache says
+    why one global counter)."""
+
+    id = fields.IntField(primary_key=True)
+    version = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "policy_version"

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.connection import get_connection, get_connections
 
 from models.settings import get_settings, tortoise_db_url
 
 MODEL_MODULES = ["models.directory", "models.chain", "models.access", "models.ops"]
 
 
-def _custom_plans(url: str) -> str:
-    """PostgreSQL: no server-side prepared-statement cache. After five runs a cached statement
-    gets a generic plan that ignores its parameters, and for the policy filters (id lists,
-    subtree ranges) that plan can scan a whole corp: seconds instead of milliseconds."""
+def _custom_plans(url: str) -> str | dict[str, Any]:
+    """PostgreSQL: prepared statements are kept (asyncpg's statement cache: a statement seen
+    before is bound and run in one round trip, not parsed again) but always planned for
+    their parameters (`plan_cache_mode = force_custom_plan`). With the default mode
+    PostgreSQL switches a statement to a generic plan after five runs, and for the policy
+    filters (id lists, subtree ranges) that plan can scan a whole corp: seconds instead of
+    milliseconds. A URL that sets `statement_cache_size` itself is taken as it is."""
     if not url.startswith("postgres://") or "statement_cache_size" in url:
         return url
-    return f"{url}{'&' if '?' in url else '?'}statement_cache_size=0"
+    config = expand_db_url(url)
+    settings = config["credentials"].setdefault("server_settings", {})
+    settings.setdefault("plan_cache_mode", "force_custom_plan")
+    return config
 
 
 def tortoise_config(database_url: str | None = None) -> dict[str, Any]:
@@ -57,3 +69,69 @@ async def init_db(database_url: str | None = None, *, run_migrations: bool = Tru
 
 async def close_db() -> None:
     await Tortoise.close_connections()
+
+
+class _RequestConnection(AsyncpgDBClient):
+    """One pooled asyncpg connection held for a whole request: its statements run on it one
+    after another instead of each taking a connection from the pool and resetting it on the
+    way back. Transactions still take their own connection from the pool, as they did."""
+
+    def __init__(self, parent: AsyncpgDBClient, connection: Any) -> None:
+        self._connection = connection
+        self._lock = asyncio.Lock()
+        self.log = parent.log
+        self.connection_name = parent.connection_name
+        self.database = parent.database
+        self._parent = parent
+        self.released = False
+
+    def acquire_connection(self) -> Any:
+        return _Turn(self)
+
+    def _in_transaction(self) -> Any:
+        return self._parent._in_transaction()
+
+
+class _Turn:
+    """A statement's turn on the request's connection. A task the request started (an import
+    job) may outlive the request: once it is over, its statements take pooled connections."""
+
+    __slots__ = ("pinned", "fallback")
+
+    def __init__(self, pinned: _RequestConnection) -> None:
+        self.pinned = pinned
+        self.fallback: Any = None
+
+    async def __aenter__(self) -> Any:
+        await self.pinned._lock.acquire()
+        if not self.pinned.released:
+            return self.pinned._connection
+        self.pinned._lock.release()
+        self.fallback = self.pinned._parent.acquire_connection()
+        return await self.fallback.__aenter__()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self.fallback is not None:
+            await self.fallback.__aexit__(*exc)
+        else:
+            self.pinned._lock.release()
+
+
+@contextlib.asynccontextmanager
+async def request_connection() -> AsyncIterator[None]:
+    """Within the block, the default connection's statements outside transactions share one
+    connection (PostgreSQL; SQLite has one connection anyway). Released once, at the end."""
+    client = get_connection("default")
+    if not isinstance(client, AsyncpgDBClient) or isinstance(client, _RequestConnection) or client._pool is None:
+        yield
+        return
+    connection = await client._pool.acquire()
+    pinned = _RequestConnection(client, connection)
+    token = get_connections().set("default", pinned)
+    try:
+        yield
+    finally:
+        get_connections().reset(token)
+        async with pinned._lock:  # a statement of a task still running finishes first
+            pinned.released = True
+        await client._pool.release(connection)

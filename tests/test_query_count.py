@@ -134,6 +134,7 @@ async def test_chain_lists_of_10_and_100_issue_the_same_statements(gql):
     # Narrower viewers see one group (35 corps): pages of 10 and of 30.
     group_admin = await chain_admin_of(chain, groups[0])
     for viewer, query, key in ((downstream[0], CHAIN_CORPS, "corps"), (group_admin, CHAIN_CONTACTS, "contacts")):
+        await gql.ok(query, {**variables, "n": 1}, f.token(viewer))  # the viewer's Viewer is kept from here on
         small, _ = await count_statements(gql, query, {**variables, "n": 10}, f.token(viewer))
         large, data = await count_statements(gql, query, {**variables, "n": 30}, f.token(viewer))
         assert len(data["chainSpace"][key]["edges"]) == 30
