@@ -1,9 +1,12 @@
-"""Resign, reinstate, delete (离职 / 复职 / 删除, SPEC §3.5).
+"""Resign, reinstate, disable, enable, delete (离职 / 复职 / 禁用 / 启用 / 删除, SPEC §1, §3.5).
 
 Resigning is one status change: every view filters on status and every request re-reads the
 member (auth/backend.py), so the member is gone from views and its tokens are refused on the
 very next request without any cache to purge. Resigning and reinstating both end the member's
 sessions (flows.sessions): a token from before the resignation stays dead after reinstatement.
+Disabling (禁用) is the reversible twin without the handover: the member keeps its data, seats
+and leadership but cannot sign in and is gone from every non-admin view (DISABLED is not a
+listed status, permissions.scope.LISTED_STATUSES); disabling and enabling end its sessions.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ async def resign_member(
         if heir.id == member.id or heir.corp_id != member.corp_id or heir.status is not MemberStatus.ACTIVE:
             raise FlowError("INVALID_HANDOVER", "Hand over to another active member of the same corp.", "handoverTo")
 
+    before = member.status
     async with in_transaction():
         member.status = MemberStatus.RESIGNED
         member.resigned_at = datetime.now(timezone.utc)
@@ -71,7 +75,7 @@ async def resign_member(
                 "invitedCorps": await ChainCorp.filter(invited_by_id=member.id).update(invited_by_id=heir.id),
             }
         await record(viewer, "member.resign", "Member", member.id, corp_id=member.corp_id,
-                     before={"status": "ACTIVE"}, after={"status": "RESIGNED", **handed}, origin=origin)
+                     before={"status": before.value}, after={"status": "RESIGNED", **handed}, origin=origin)
     return member
 
 
@@ -95,6 +99,52 @@ async def reinstate_member(viewer: Viewer, member_id: int, *, origin: Origin | N
         await record(viewer, "member.reinstate", "Member", member.id, corp_id=member.corp_id,
                      before={"status": "RESIGNED"},
                      after={"status": "ACTIVE", "units": [s.unit_id for s in seats] or ["root"]}, origin=origin)
+    return member
+
+
+async def _switch_status(viewer: Viewer, member: Member, to: MemberStatus, action: str, origin: Origin | None) -> None:
+    """Apply a status change and end the member's sessions in one conditional UPDATE: a
+    concurrent lifecycle change between the check and here (a resignation, say) is not
+    overwritten (TRY_AGAIN), then audit it in the same transaction."""
+    before = member.status
+    change = {"status": to, **ended_sessions(), "updated_at": datetime.now(timezone.utc)}
+    async with in_transaction():
+        changed = await Member.filter(id=member.id, status=before.value).update(**change)
+        if not changed:
+            raise FlowError("TRY_AGAIN", "This member was changed meanwhile; try again.", "id")
+        member.update_from_dict(change)
+        await record(viewer, action, "Member", member.id, corp_id=member.corp_id,
+                     before={"status": before.value}, after={"status": to.value}, origin=origin)
+
+
+async def disable_member(viewer: Viewer, member_id: int, *, origin: Origin | None = None) -> Member:
+    """禁用 (disableMember, SPEC §1 DISABLED): an ACTIVE or PENDING member keeps its data, seats
+    and leadership, but its tokens are refused at once, actAs finds nothing, and non-admins no
+    longer see it (invisible ≡ nonexistent); its admins still list it with status DISABLED.
+
+    Errors: NOT_FOUND (not a member the viewer manages), TARGET_OUTRANKS_YOU, ALREADY_DISABLED,
+    ALREADY_RESIGNED (a resigned member is reinstated, not disabled), CANNOT_TARGET_SELF,
+    LAST_SUPER_ADMIN, TRY_AGAIN (changed concurrently)."""
+    member, _ = await managed_member(viewer, member_id)
+    if member.status is MemberStatus.DISABLED:
+        raise FlowError("ALREADY_DISABLED", "This member is already disabled.", "id")
+    if member.status is MemberStatus.RESIGNED:
+        raise FlowError("ALREADY_RESIGNED", "This member has resigned: reinstate it instead.", "id")
+    await _refuse_self_and_last_admin(viewer, member, "disable")
+    await _switch_status(viewer, member, MemberStatus.DISABLED, "member.disable", origin)
+    return member
+
+
+async def enable_member(viewer: Viewer, member_id: int, *, origin: Origin | None = None) -> Member:
+    """启用 (enableMember): a DISABLED member is ACTIVE again in its seats. Its sessions end once
+    more, as on reinstatement: a token from before it was disabled stays refused, and the member
+    gets a fresh one through actAs.
+
+    Errors: NOT_FOUND, TARGET_OUTRANKS_YOU, NOT_DISABLED, TRY_AGAIN."""
+    member, _ = await managed_member(viewer, member_id)
+    if member.status is not MemberStatus.DISABLED:
+        raise FlowError("NOT_DISABLED", "Only a disabled member can be enabled.", "id")
+    await _switch_status(viewer, member, MemberStatus.ACTIVE, "member.enable", origin)
     return member
 
 
