@@ -25,15 +25,33 @@ from permissions.viewer import Viewer
 
 
 async def _refuse_self_and_last_admin(viewer: Viewer, member: Member, what: str) -> None:
+    """The early answer, before anything is applied; keep_an_active_super_admin decides again
+    inside the change's transaction."""
     if member.id == viewer.member_id:
         raise FlowError("CANNOT_TARGET_SELF", f"You cannot {what} yourself.", "id")
-    is_super = await AdminGrant.filter(member_id=member.id, kind=AdminKind.SUPER_ADMIN.value).exists()
-    if is_super:
-        others = await AdminGrant.filter(
-            corp_id=member.corp_id, kind=AdminKind.SUPER_ADMIN.value, member__status=MemberStatus.ACTIVE.value
-        ).exclude(member_id=member.id).exists()
-        if not others:
-            raise FlowError("LAST_SUPER_ADMIN", "A corp keeps at least one active super admin.", "id")
+    await keep_an_active_super_admin(member.corp_id, without_member=member.id)
+
+
+async def keep_an_active_super_admin(
+    corp_id: int, *, without_member: int | None = None, without_grant: int | None = None, field: str = "id"
+) -> None:
+    """LAST_SUPER_ADMIN unless the corp keeps an active super admin once `without_member`
+    leaves (resigned, disabled, deleted) or `without_grant` is revoked. Called again inside
+    the transaction that makes the change, first locking the corp's super-admin grants
+    (FOR UPDATE on PostgreSQL; SQLite runs one writer at a time): two super admins removing
+    each other at once are decided one after the other, and the second is refused."""
+    grants = AdminGrant.filter(corp_id=corp_id, kind=AdminKind.SUPER_ADMIN.value)
+    # Whole rows: Tortoise drops FOR UPDATE from a values_list query.
+    held = {g.member_id for g in await grants.select_for_update()}
+    if without_member is not None and without_member not in held and without_grant is None:
+        return  # not a super admin: nothing to keep
+    others = grants.filter(member__status=MemberStatus.ACTIVE.value)
+    if without_member is not None:
+        others = others.exclude(member_id=without_member)
+    if without_grant is not None:
+        others = others.exclude(id=without_grant)
+    if not await others.exists():
+        raise FlowError("LAST_SUPER_ADMIN", "A corp keeps at least one active super admin.", field)
 
 
 async def resign_member(
@@ -51,6 +69,7 @@ async def resign_member(
 
     before = member.status
     async with in_transaction():
+        await keep_an_active_super_admin(member.corp_id, without_member=member.id)
         member.status = MemberStatus.RESIGNED
         member.resigned_at = datetime.now(timezone.utc)
         member.update_from_dict(ended_sessions())
@@ -109,6 +128,8 @@ async def _switch_status(viewer: Viewer, member: Member, to: MemberStatus, actio
     before = member.status
     change = {"status": to, **ended_sessions(), "updated_at": datetime.now(timezone.utc)}
     async with in_transaction():
+        if to is not MemberStatus.ACTIVE:
+            await keep_an_active_super_admin(member.corp_id, without_member=member.id)
         changed = await Member.filter(id=member.id, status=before.value).update(**change)
         if not changed:
             raise FlowError("TRY_AGAIN", "This member was changed meanwhile; try again.", "id")
@@ -156,6 +177,7 @@ async def delete_member(viewer: Viewer, member_id: int, *, origin: Origin | None
     corp_id = member.corp_id
     tombstone = f"member:{member.id} (erased)"
     async with in_transaction():
+        await keep_an_active_super_admin(corp_id, without_member=member.id)
         await AuditEvent.filter(target_type="Member", target_id=member.id).update(before=None, after={"erased": True})
         await AuditEvent.filter(actor_kind="MEMBER", actor_id=member.id).update(actor_label=tombstone)
         await member.delete()

@@ -160,3 +160,38 @@ async def test_import_keeps_a_disabled_member_disabled_and_export_replace_keeps_
     job = await finished(gql, w["boss_t"], result["job"]["id"])
     assert job["errors"] == [] and counts(job)["resigned"] == 0, job
     assert (await Member.get(id=w["staff"].id)).status is MemberStatus.DISABLED
+
+
+async def test_two_super_admins_disabling_each_other_at_once_leave_one_active(gql, monkeypatch):
+    """LAST_SUPER_ADMIN holds under a race: both requests pass the early check before either
+    applies (forced here), and the check made again inside the change's transaction, with the
+    corp's super-admin grants locked, refuses the second."""
+    import asyncio
+
+    from flows import lifecycle
+
+    w = await world(gql)
+    second = await f.member([w["root"]], name="二把手")
+    await f.grant(second, AdminKind.SUPER_ADMIN)
+    second_t = await act_as(gql, second)
+    checked = 0
+    both_checked = asyncio.Event()
+    early_check = lifecycle._refuse_self_and_last_admin
+
+    async def check_then_wait(*args: Any) -> None:
+        nonlocal checked
+        await early_check(*args)
+        checked += 1
+        if checked == 2:
+            both_checked.set()
+        await both_checked.wait()
+
+    monkeypatch.setattr(lifecycle, "_refuse_self_and_last_admin", check_then_wait)
+    one, two = await asyncio.gather(
+        gql.ok(DISABLE, {"input": {"id": gid(second)}}, w["boss_t"]),
+        gql.ok(DISABLE, {"input": {"id": gid(w["boss"])}}, second_t),
+    )
+    outcomes = sorted([codes(one, "disableMember"), codes(two, "disableMember")])
+    assert outcomes == [[], ["LAST_SUPER_ADMIN"]], (one, two)
+    statuses = await Member.filter(id__in=[w["boss"].id, second.id]).values_list("status", flat=True)
+    assert sorted(s.value if hasattr(s, "value") else s for s in statuses) == ["ACTIVE", "DISABLED"]
