@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 
 from flows.audit import Origin, record
 from flows.errors import FlowError, Forbidden, NotFound
+from flows.lifecycle import keep_an_active_super_admin
 from flows.names import normalise_corp_name, search_keys
 from models import AdminGrant, Corp, FieldSetting, Member, OrgUnit, Person, Placement
 from models.enums import PROFILE_FIELDS, AdminKind, AdminRight, MemberStatus, Scope
@@ -192,11 +193,7 @@ async def revoke_admin(viewer: Viewer, grant_id: int, *, origin: Origin | None =
         raise NotFound("grantId")
     async with in_transaction():
         if grant.kind is AdminKind.SUPER_ADMIN:
-            others = AdminGrant.filter(
-                corp_id=grant.corp_id, kind=AdminKind.SUPER_ADMIN.value, member__status=MemberStatus.ACTIVE.value
-            ).exclude(id=grant.id)
-            if not await others.exists():
-                raise FlowError("LAST_SUPER_ADMIN", "A corp keeps at least one active super admin.", "grantId")
+            await keep_an_active_super_admin(grant.corp_id, without_grant=grant.id, field="grantId")
         await grant.delete()
         await record(
             viewer, "admin.revoke", "Member", grant.member_id, corp_id=grant.corp_id,

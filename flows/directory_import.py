@@ -485,9 +485,10 @@ class Importer:
             )
             await Placement.filter(member_id__in=ids).update(is_leader=False)
             await AuditEvent.bulk_create([
-                event(self.viewer, "member.resign", "Member", i, corp_id=self.state.corp_id,
-                      before={"status": "ACTIVE"}, after={"status": "RESIGNED", "reason": f"import job {self.job.id} (REPLACE)"})
-                for i in ids
+                event(self.viewer, "member.resign", "Member", e.id, corp_id=self.state.corp_id,
+                      before={"status": e.status.value},
+                      after={"status": "RESIGNED", "reason": f"import job {self.job.id} (REPLACE)"})
+                for e in absent
             ])
             self.counts["resigned"] += len(ids)
             await ImportJob.filter(id=self.job.id).update(counts=self.counts)

@@ -8,10 +8,10 @@ stores the current millisecond. So a token issued in the very millisecond sessio
 refused, and a token is never stamped earlier than the millisecond after the last ending its
 issuer read (token_instant): one issued right after a reinstatement is accepted.
 
-Sessions end when a member is resigned and again when it is reinstated (a token minted from
-a read taken just before the resignation committed dies then too), and when an admin or the
-member itself revokes them (revokeMemberSessions). No flow sets DISABLED today; one that
-does must end sessions with `ended_sessions()` in the same update.
+Sessions end when a member is resigned or disabled and again when it is reinstated or
+enabled (a token minted from a read taken just before the resignation committed dies then
+too), and when an admin or the member itself revokes them (revokeMemberSessions). Every
+status change ends sessions with `ended_sessions()` in the same update.
 """
 
 from __future__ import annotations

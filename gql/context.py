@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,11 +23,26 @@ class Context:
     origin: Origin = field(default_factory=Origin)
     # graphql-transport-ws: the `connection_init` payload, where a socket carries its token.
     connection_params: dict[str, Any] | None = None
+    # A socket outlives its token's checks at connection_init: this authenticates its token
+    # again (None when it no longer may act). Set by the view for sockets only.
+    reauthenticate: Callable[[], Awaitable[Viewer | None]] | None = None
     directory: DirectoryLoaders = field(init=False)
     chain: ChainLoaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.refresh(self.viewer)
+
+    async def still_signed_in(self) -> bool:
+        """Whether the caller may still act: always for an HTTP request (authenticated when
+        it arrived); for a socket, its token is checked again, as each HTTP request checks it,
+        and the Viewer re-read (a resigned, disabled or revoked member's socket stops at once)."""
+        if self.reauthenticate is None:
+            return True
+        viewer = await self.reauthenticate()
+        if viewer is None:
+            return False
+        self.refresh(viewer)
+        return True
 
     def refresh(self, viewer: Viewer) -> None:
         """After a write that changes what the viewer may see: a new Viewer means new, empty loaders."""

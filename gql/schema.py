@@ -34,6 +34,7 @@ from gql.directory.mutations.create_member import CreateMemberPayload, create_me
 from gql.directory.mutations.create_org_unit import CreateOrgUnitPayload, create_org_unit
 from gql.directory.mutations.delete_org_unit import DeleteOrgUnitPayload, delete_org_unit
 from gql.directory.mutations.grant_admin import GrantAdminPayload, grant_admin
+from gql.directory.mutations.member_access import disable_member, enable_member
 from gql.directory.mutations.member_lifecycle import (
     DeleteMemberPayload,
     MemberPayload,
@@ -115,6 +116,16 @@ class Mutation:
         "TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), NOT_RESIGNED."))
     delete_member: DeleteMemberPayload = strawberry.mutation(resolver=delete_member, description=(
         "Errors include NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), CANNOT_TARGET_SELF, LAST_SUPER_ADMIN."))
+    disable_member: MemberPayload = strawberry.mutation(resolver=disable_member, description=(
+        "禁用: the member keeps its data and seats, but its tokens are refused at once (and stay refused after "
+        "enableMember), actAs finds nothing, and only its admins see it (status DISABLED). Errors include "
+        "NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a "
+        "directory admin with ranges or rights beyond yours), ALREADY_DISABLED, ALREADY_RESIGNED, "
+        "CANNOT_TARGET_SELF, LAST_SUPER_ADMIN, TRY_AGAIN."))
+    enable_member: MemberPayload = strawberry.mutation(resolver=enable_member, description=(
+        "启用: ACTIVE again; it gets a fresh member token through actAs. Errors include NOT_FOUND, "
+        "TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory "
+        "admin with ranges or rights beyond yours), NOT_DISABLED, TRY_AGAIN."))
     revoke_member_sessions: RevokeMemberSessionsPayload = strawberry.mutation(
         resolver=revoke_member_sessions, description=(
             "Every member token the member holds now is refused from the next request on; it gets a fresh "

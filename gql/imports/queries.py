@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 
 from gql.context import Info
+from gql.errors import unauthenticated
 from gql.imports.types import ImportJobNode, import_job_node
 from gql.relay import parse_id
 from models.enums import ImportJobStatus
@@ -25,6 +26,11 @@ class ImportQuery:
         return await import_job_node(info, pk) if pk is not None else None
 
 
+def _state(node: ImportJobNode) -> tuple[object, ...]:
+    job = node._j
+    return (job.status, job.processed_rows, tuple(sorted(job.counts.items())), len(job.errors))
+
+
 @strawberry.type
 class ImportSubscription:
     @strawberry.subscription(description="Progress of an import job: a message on every change, the last when it ends.")
@@ -34,11 +40,17 @@ class ImportSubscription:
         last = None
         while True:
             node = await import_job_node(info, pk) if pk is not None else None
+            if node is not None and _state(node) != last:
+                # About to send: a socket's token is checked again (it may have died while the job
+                # ran), and the job read again as the viewer is now.
+                if not await info.context.still_signed_in():
+                    raise unauthenticated("Your session has ended: sign in again.")
+                node = await import_job_node(info, pk)
             if node is None:
                 yield None
                 return
             job = node._j
-            state = (job.status, job.processed_rows, tuple(sorted(job.counts.items())), len(job.errors))
+            state = _state(node)
             if state != last:
                 last = state
                 yield node

@@ -24,6 +24,9 @@ from strawberry.asgi import GraphQL, StarletteRequestAdapter
 from strawberry.http import GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -52,12 +55,27 @@ class _ScopedRequestAdapter(StarletteRequestAdapter):
         self.scope = request.scope
 
 
+class _SignedInSocket(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws, where every operation a socket sends (query, mutation or
+    subscription) first checks the socket's token again: a token stays dead on a socket
+    opened before it died. A dead one closes the socket with 4403, as at connection_init."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged and not await self.context.still_signed_in():
+            await self.websocket.close(code=4403, reason="Unauthenticated")
+            return
+        await super().handle_subscribe(message)
+
+
 class ProtectedGraphQL(GraphQL[Context, None]):
     request_adapter_class = _ScopedRequestAdapter
+    graphql_transport_ws_handler_class = _SignedInSocket
 
     def __init__(self, schema: Any) -> None:
-        # The IDE is configured, but shown only to whoever may introspect (below).
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True, multipart_uploads_enabled=True)
+        # The IDE is configured, but shown only to whoever may introspect (below). Sockets speak
+        # graphql-transport-ws only: the legacy graphql-ws protocol would be a second door.
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True, multipart_uploads_enabled=True,
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,11 +102,20 @@ class ProtectedGraphQL(GraphQL[Context, None]):
         (browsers cannot set headers on a websocket); a bad token closes it with 4403."""
         params = context.connection_params or {}
         header = params.get("Authorization") or params.get("authorization")
+        token = header if isinstance(header, str) else None
         try:
-            viewer = await authenticate(header if isinstance(header, str) else None)
+            viewer = await authenticate(token)
         except AuthenticationFailed as exc:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"}) from exc
         context.refresh(viewer)
+
+        async def reauthenticate() -> Viewer | None:
+            try:
+                return await authenticate(token)
+            except AuthenticationFailed:
+                return None
+
+        context.reauthenticate = reauthenticate
         return UNSET
 
     @property

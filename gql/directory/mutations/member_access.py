@@ -1,0 +1,43 @@
+"""disableMember, enableMember (禁用 / 启用, SPEC §1 DISABLED): two small resolvers over flows/lifecycle.py."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from flows.lifecycle import disable_member as disable_member_flow
+from flows.lifecycle import enable_member as enable_member_flow
+from gql.context import Info
+from gql.directory.mutations.member_lifecycle import MemberPayload
+from gql.directory.types import member_node
+from gql.errors import run_flow
+from gql.relay import decode_id
+
+
+@strawberry.input
+class MemberIdInput:
+    id: relay.GlobalID
+
+
+async def disable_member(info: Info, input: MemberIdInput) -> MemberPayload:
+    """禁用: the member keeps its data and seats but cannot sign in and leaves non-admin views."""
+    ctx = info.context
+
+    async def flow() -> int:
+        member = await disable_member_flow(ctx.viewer, decode_id(input.id, "Member", "id"), origin=ctx.origin)
+        return member.id
+
+    member_id, errors = await run_flow(flow())
+    return MemberPayload(member=await member_node(info, member_id) if member_id else None, user_errors=errors)
+
+
+async def enable_member(info: Info, input: MemberIdInput) -> MemberPayload:
+    """启用: ACTIVE again; it gets a fresh member token through actAs."""
+    ctx = info.context
+
+    async def flow() -> int:
+        member = await enable_member_flow(ctx.viewer, decode_id(input.id, "Member", "id"), origin=ctx.origin)
+        return member.id
+
+    member_id, errors = await run_flow(flow())
+    return MemberPayload(member=await member_node(info, member_id) if member_id else None, user_errors=errors)
