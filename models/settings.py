@@ -75,11 +75,14 @@ def require_signing_secret(settings: Settings) -> str:
     """
     if settings.dev:
         return settings.secret
+    # Judged without surrounding whitespace, and the public value with anything added to it
+    # (a newline pasted along, one character more) is still the public value.
+    value = settings.secret.strip()
     if "secret" not in settings.model_fields_set:
         problem = "is not set"
-    elif settings.secret == DEV_SECRET:
+    elif DEV_SECRET in value:
         problem = "is the public development value"
-    elif len(settings.secret.encode()) < MIN_SECRET_BYTES:
+    elif len(value.encode()) < MIN_SECRET_BYTES:
         problem = f"is shorter than {MIN_SECRET_BYTES} bytes"
     else:
         return settings.secret

@@ -27,6 +27,9 @@ KNOWN_SECRETS = {
     "unset": None,
     "the development value": DEV_SECRET,
     "31 bytes": "k" * 31,
+    "the development value and a newline": DEV_SECRET + "\n",
+    "the development value and a character": DEV_SECRET + "x",
+    "31 bytes in whitespace": "   " + "k" * 31 + "   ",
 }
 
 
@@ -64,6 +67,9 @@ def test_the_refusal_says_what_is_wrong_with_the_secret(tmp_path):
     assert "is not set" in reasons["unset"]
     assert "is the public development value" in reasons["the development value"]
     assert "is shorter than 32 bytes" in reasons["31 bytes"]
+    assert "is the public development value" in reasons["the development value and a newline"]
+    assert "is the public development value" in reasons["the development value and a character"]
+    assert "is shorter than 32 bytes" in reasons["31 bytes in whitespace"]
 
 
 def test_the_app_factory_refuses_a_known_secret_whoever_starts_it(tmp_path):
