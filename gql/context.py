@@ -22,6 +22,8 @@ class Context:
     origin: Origin = field(default_factory=Origin)
     # graphql-transport-ws: the `connection_init` payload, where a socket carries its token.
     connection_params: dict[str, Any] | None = None
+    # Advice for the caller, returned in the response's `extensions.hints` (gql.hints).
+    hints: list[dict[str, Any]] = field(default_factory=list)
     directory: DirectoryLoaders = field(init=False)
     chain: ChainLoaders = field(init=False)
 
