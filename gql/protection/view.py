@@ -170,10 +170,11 @@ class ProtectedGraphQL(GraphQL[Context, None]):
             raise HTTPException(400, "Unable to parse the multipart body.") from exc
         operations = _multipart_json(form.form.get("operations"), "operations", dict)
         files_map = _multipart_json(form.form.get("map"), "map", dict)
-        files = form.files
+        # Starlette hands every part over as one mapping: the file parts are those not text.
+        files = {name: value for name, value in form.files.items() if not isinstance(value, str)}
         for part, paths in files_map.items():
             if part not in files:
-                raise HTTPException(400, f"`map` names the file part {part!r}, which the request does not carry.")
+                raise HTTPException(400, f"`map` names the file part {part!r}, which the request does not carry as a file.")
             if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
                 raise HTTPException(400, f"`map` entry {part!r} must be a list of paths such as \"variables.input.file\".")
             for path in paths:
