@@ -35,12 +35,10 @@ async def _run(args: argparse.Namespace) -> int:
     from flows.directory_import import submit_directory_import
     from flows.errors import FlowError
     from flows.reports import error_report
-    from models import ImportJob
+    from models import Corp, ImportJob
     from models.db import close_db, init_db
     from models.enums import ImportJobStatus, ImportMode
     from permissions.loading import member_viewer
-
-    from models import Corp
 
     path = Path(args.file)
     try:

@@ -180,7 +180,9 @@ async def _contact_and_place(chain_id: int, mobile: str) -> tuple[ChainContact |
 
 
 async def join_chain(viewer: Viewer, code: str, choice: Choice, *, origin: Origin | None = None) -> JoinResult:
-    """Join as the plan says; a lost race (another leader decided first) means: plan again."""
+    """Join as the plan says; a lost race (another leader decided first) means: plan again.
+    The chain's owner corp is refused (OWNER_CORP_CANNOT_JOIN); the result says whether the
+    person is a super admin of the corp it joined as."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         plan = await plan_join(viewer, code)
         try:

@@ -7,7 +7,8 @@ codes get pages of their own (410, 410, 404). Like the QR code, the page needs n
 the code is the secret, and a personal notification code shows nothing personal.
 
 Every value on the page comes from users (chain, corp and member names): each one is
-HTML-escaped where the page is put together (`_page`), and the page's CSP allows no script.
+HTML-escaped as it goes into a template (only our own fixed fragments are not), and the
+page's CSP allows no script.
 """
 
 from __future__ import annotations
