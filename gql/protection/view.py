@@ -161,9 +161,9 @@ class ProtectedGraphQL(GraphQL[Context, None]):
     async def parse_multipart(self, request: Any) -> dict[str, Any]:
         """A GraphQL multipart request (the multipart request spec), each mistake named: an
         `operations` or `map` field missing or not JSON, a map entry naming a file part the
-        request does not carry or a place in `operations` that does not exist, a file part
-        that no map entry names. Strawberry would leave the variable null instead, which a
-        mutation then reports as a missing file."""
+        request does not carry or a place in `operations` that does not exist. Strawberry
+        would leave the variable null instead, which a mutation then reports as a missing
+        file. (File parts that no map entry names are ignored, as the spec's servers do.)"""
         try:
             form = await request.get_form_data()
         except ValueError as exc:
@@ -179,10 +179,6 @@ class ProtectedGraphQL(GraphQL[Context, None]):
                 raise HTTPException(400, f"`map` entry {part!r} must be a list of paths such as \"variables.input.file\".")
             for path in paths:
                 _put_file(operations, path, part, files[part])
-        unnamed = sorted(set(files) - set(files_map))
-        if unnamed:
-            raise HTTPException(400, f"The file part {unnamed[0]!r} is not named in `map`, e.g. "
-                                     f'map={{"{unnamed[0]}": ["variables.input.file"]}}.')
         return operations
 
     async def _with_persisted_id(self, request: Any, data: GraphQLRequestData) -> GraphQLRequestData:
