@@ -12,6 +12,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from chaingate_cli.ids import id_of
+
 out = Console()
 err = Console(stderr=True)
 
@@ -33,19 +35,29 @@ async def _run(args: argparse.Namespace) -> int:
     from flows.directory_import import submit_directory_import
     from flows.errors import FlowError
     from flows.reports import error_report
-    from models import ImportJob
+    from models import Corp, ImportJob
     from models.db import close_db, init_db
     from models.enums import ImportJobStatus, ImportMode
     from permissions.loading import member_viewer
 
     path = Path(args.file)
-    content = path.read_bytes()
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        err.print(f"[red]Cannot read {escape(args.file)}:[/red] {escape(exc.strerror or str(exc))}")
+        return 2
     await init_db()
     try:
+        if not await Corp.exists(id=args.corp):
+            err.print(f"[red]No such corp: {args.corp}[/red]")
+            return 2
         member_id = await _importer_id(args.corp, args.as_member)
         viewer = await member_viewer(member_id) if member_id is not None else None
         if viewer is None:
-            err.print(f"[red]No active member to import as in corp {args.corp}[/red] (give --as MEMBER_ID).")
+            if args.as_member is not None:
+                err.print(f"[red]Member {args.as_member} is no active member of corp {args.corp}.[/red]")
+            else:
+                err.print(f"[red]Corp {args.corp} has no active super admin to import as[/red] (give --as MEMBER_ID).")
             return 2
         try:
             job = await submit_directory_import(
@@ -92,9 +104,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = commands.add_parser("import", help="import a directory file (.xlsx/.csv) into a corp, with progress")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--corp", required=True, type=int, metavar="ID", help="the corp's numeric id")
+    p.add_argument("--corp", required=True, type=id_of("Corp"), metavar="ID",
+                   help="the corp's global id (as the API returns it) or number")
     p.add_argument("--mode", choices=["CREATE", "UPSERT", "REPLACE"], default="UPSERT")
-    p.add_argument("--as", dest="as_member", type=int, metavar="MEMBER_ID",
+    p.add_argument("--as", dest="as_member", type=id_of("Member"), metavar="MEMBER_ID",
                    help="act as this member (default: the corp's first active super admin)")
     p.add_argument("--confirm-replace", action="store_true", help="required with --mode REPLACE")
     p.add_argument("--force", action="store_true", help="REPLACE past the mass-resignation guard")

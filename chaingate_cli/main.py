@@ -14,8 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from chaingate_cli.ids import id_of
 from models.settings import InsecureConfiguration, get_settings, require_signing_secret
 
 if TYPE_CHECKING:
@@ -97,19 +97,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def _print_tokens(tokens: DemoTokens, base_url: str) -> None:
     from auth.tokens import PERSON_TOKEN_TTL
 
-    table = Table(title="Demo tokens", show_lines=True, expand=True)
-    table.add_column("viewer", ratio=2)
-    table.add_column("token (Authorization: Bearer …)", ratio=3, overflow="fold")
+    out.print("[bold]Demo tokens[/bold] (send as Authorization: Bearer <token>):")
     for t in tokens.all():
-        table.add_row(f"[bold]{escape(t.role)}[/bold]\n{escape(t.who)}\n[dim]{escape(t.sees)}[/dim]", t.token)
-    out.print(table)
+        out.print(f"\n[bold]{escape(t.role)}[/bold]: {escape(t.who)} [dim]({escape(t.sees)})[/dim]", soft_wrap=True)
+        # The token alone on its line, never wrapped or styled: a double-click copies it whole.
+        out.print(t.token, soft_wrap=True, markup=False, highlight=False)
     ttl = get_settings().member_token_ttl_seconds
     out.print(
-        f"Member tokens expire after {ttl} s (CHAINGATE_TOKEN_TTL), the person token after "
-        f"{PERSON_TOKEN_TTL} s. Example requests:"
+        f"\nMember tokens expire after {ttl} s (CHAINGATE_TOKEN_TTL), the person token after "
+        f"{PERSON_TOKEN_TTL} s; `chaingate token member --member ID` makes a fresh one. Example requests:"
     )
     for t in tokens.all():
-        body = json.dumps({"query": PERSON_QUERY if t is tokens.person else MEMBER_QUERY})
+        body = json.dumps({"query": PERSON_QUERY if t is tokens.person else MEMBER_QUERY}, ensure_ascii=False)
         out.print(f"\n[bold]# {escape(t.role)}[/bold]")
         # Printed unwrapped and unstyled so that the line can be copied as it is.
         out.print(
@@ -154,6 +153,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    base_url = _browser_url(args.host, args.port)
+    if not os.environ.get("CHAINGATE_PUBLIC_URL"):
+        # Links the API hands out (reports, invitations, QR codes) point at this server; the
+        # workers inherit the environment. Behind a proxy, CHAINGATE_PUBLIC_URL says otherwise.
+        os.environ["CHAINGATE_PUBLIC_URL"] = base_url
     if args.demo and "CHAINGATE_DEV" not in os.environ:
         # GraphiQL is served in dev mode only; the workers inherit the environment.
         os.environ["CHAINGATE_DEV"] = "1"
@@ -164,7 +168,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Refused here, before migrating, with one line; each worker's app checks it again.
     require_signing_secret(settings)
     url = _safe_url(settings.database_url)
-    base_url = _browser_url(args.host, args.port)
     from gql.protection.client_address import trusted_proxies
 
     try:  # a bad proxy list stops the server here, before any worker starts
@@ -202,10 +205,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if metrics_dir is not None:
         out.print(f"[dim]metrics of the {args.workers} worker(s) are added up in {escape(metrics_dir)}[/dim]")
     try:
-        # JSON log lines; our own access line (with the request id) replaces uvicorn's.
+        # Our own access line (with the request id) replaces uvicorn's.
         uvicorn.run(
             "gql.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-            log_config=logging_config(settings.log_level), access_log=False,
+            # A person at a terminal in dev mode reads short lines; everything else gets JSON.
+            log_config=logging_config(settings.log_level, human=settings.dev and sys.stderr.isatty()),
+            access_log=False,
             # uvicorn would believe X-Forwarded-For from 127.0.0.1 (FORWARDED_ALLOW_IPS): the
             # app decides alone, from CHAINGATE_TRUSTED_PROXIES (gql.protection.client_address).
             proxy_headers=False,
@@ -230,6 +235,39 @@ def cmd_token_person(args: argparse.Namespace) -> int:
     # The token alone on stdout, so that TOKEN=$(chaingate token person ...) works.
     print(issue_person_token(mobile, args.name))
     err.print(f"[dim]person token for {mobile}, valid {PERSON_TOKEN_TTL} s, signed with CHAINGATE_SECRET[/dim]")
+    return 0
+
+
+async def _member_token(member_id: int) -> tuple[str | None, str]:
+    """(token, who) for an active member; (None, why not) otherwise."""
+    from auth.tokens import issue_member_token
+    from models import Member
+    from models.db import close_db, init_db
+    from models.enums import MemberStatus
+
+    await init_db()
+    try:
+        member = await Member.get_or_none(id=member_id).prefetch_related("corp")
+        if member is None:
+            return None, f"no such member: {member_id}"
+        who = f"{member.name} · {member.corp.name} (member {member.id})"
+        if member.status is not MemberStatus.ACTIVE:
+            return None, f"{who} is {member.status.value.lower()}: only active members get tokens"
+        return issue_member_token(member.id), who
+    finally:
+        await close_db()
+
+
+def cmd_token_member(args: argparse.Namespace) -> int:
+    """A fresh member token (dev issuer) without re-seeding: the demo's expire after 8 h."""
+    require_signing_secret(get_settings())
+    token, who = asyncio.run(_member_token(args.member))
+    if token is None:
+        err.print(f"[red]{escape(who)}[/red]")
+        return 2
+    print(token)  # alone on stdout: TOKEN=$(chaingate token member --member 1)
+    ttl = get_settings().member_token_ttl_seconds
+    err.print(f"[dim]member token for {escape(who)}, valid {ttl} s, signed with CHAINGATE_SECRET[/dim]")
     return 0
 
 
@@ -288,6 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--mobile", required=True, help="the person's mobile, e.g. +8613800000001")
     k.add_argument("--name")
     k.set_defaults(func=cmd_token_person)
+    k = kinds.add_parser("member", help="a member token for an active member (signed with CHAINGATE_SECRET)")
+    k.add_argument("--member", required=True, type=id_of("Member"), metavar="ID",
+                   help="the member's global id (as the API returns it) or number")
+    k.set_defaults(func=cmd_token_member)
 
     p = commands.add_parser("export-schema", help="print the GraphQL SDL (or write it with --output)")
     p.add_argument("--output", "-o", metavar="PATH")

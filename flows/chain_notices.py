@@ -15,7 +15,7 @@ from models import ChainContact, ChainSpace, Corp, Member, Notification
 from models.chain import JoinRequest
 from models.directory import Person
 from models.enums import AdminKind, ContactRole, MemberStatus
-from models.settings import get_settings
+from models.settings import public_link
 
 INVITATION = "CHAIN_INVITATION"
 REMINDER = "CHAIN_REMINDER"
@@ -31,11 +31,11 @@ def now() -> datetime:
 
 def join_url(code: str) -> str:
     """Where a person opens an invitation or an import notification (the front end's join page)."""
-    return f"{get_settings().public_url.rstrip('/')}/join/{code}"
+    return public_link(f"/join/{code}")
 
 
 def qr_url(code: str) -> str:
-    return f"{get_settings().public_url.rstrip('/')}/invitations/{code}/qr.png"
+    return public_link(f"/invitations/{code}/qr.png")
 
 
 def _gid(type_name: str, pk: int) -> str:

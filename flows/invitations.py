@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 from flows.audit import Origin, record
 from flows.chain_notices import now
 from flows.errors import Forbidden, FlowError, NotFound
-from models import ChainContact, ChainGroup, ChainSpace, Invitation, Member
+from models import ChainContact, ChainGroup, ChainSpace, Corp, Invitation, Member
 from models.enums import ChainCorpStatus, ContactRole, ContactStatus, MemberStatus
 from permissions import actions
 from permissions.chain import InvitationFacts, can_see_chain, can_see_group, can_see_invitation
@@ -174,3 +174,46 @@ async def open_code(code: str) -> Entry:
     if now() >= expires_at(issued, contact.chain):
         raise FlowError(*REFUSALS[InvitationState.EXPIRED], "code")
     return Entry(contact.chain, None, None, contact, expires_at(issued, contact.chain))
+
+
+@dataclass(frozen=True)
+class Landing:
+    """What the public join page (GET /join/{code}) shows of a code, to whoever holds it.
+
+    The code is the secret, as for its QR code. A personal notification code shows nothing
+    personal (no contact name, no imported corp): someone else who holds it could read it."""
+
+    state: InvitationState
+    chain_name: str
+    owner_name: str
+    # Who invites: the invitation's creator and its corp; for a personal code, the owner corp.
+    inviter_name: str | None
+    inviter_corp_name: str
+    # The group an invitation leads into; None: the chain as a whole (or a personal code).
+    group_name: str | None
+    expires_at: datetime
+    personal: bool
+    import_only: bool
+
+
+async def landing(code: str) -> Landing | None:
+    """The join page's facts for a code, in any state; None for a code that names nothing."""
+    code = code.strip()
+    if not plausible_code(code):
+        return None
+    inv = await Invitation.get_or_none(code=code).prefetch_related("chain", "group")
+    if inv is not None:
+        creator = await Member.get(id=inv.created_by_id).prefetch_related("corp")
+        owner = await Corp.get(id=inv.chain.owner_corp_id)
+        return Landing(
+            invitation_state(inv, inv.chain, creator.status, now()), inv.chain.name, owner.name, creator.name,
+            creator.corp.name, inv.group.name if inv.group is not None else None,
+            expires_at(inv.created_at, inv.chain), False, inv.chain.import_only,
+        )
+    contact = await ChainContact.get_or_none(join_code=code).prefetch_related("chain")
+    if contact is None:
+        return None
+    owner = await Corp.get(id=contact.chain.owner_corp_id)
+    until = expires_at(contact.invited_at or contact.created_at, contact.chain)
+    state = InvitationState.EXPIRED if now() >= until else InvitationState.ACTIVE
+    return Landing(state, contact.chain.name, owner.name, None, owner.name, None, until, True, contact.chain.import_only)

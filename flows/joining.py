@@ -98,6 +98,8 @@ class JoinResult:
     corp: Corp
     member_id: int | None = None
     request: JoinRequest | None = None
+    # Whether that member is a super admin of `corp` (a new corp's creator is).
+    is_super_admin: bool = False
 
 
 async def require_person(viewer: Viewer) -> Person:
@@ -148,7 +150,10 @@ async def plan_join(viewer: Viewer, code: str) -> JoinPlan:
     elif (namesake := await joined_namesake(place)) is not None:
         plan.rule, plan.merge_into = JoinRule.MUST_JOIN_CHAIN_CORP, namesake
         plan.required_corp = await Corp.get(id=namesake.corp_id)
-    elif own := [i for i in identities if place.name_key in corp_name_keys(i.corp)]:
+    elif own := [
+        i for i in identities
+        if place.name_key in corp_name_keys(i.corp) and i.corp.id != entry.chain.owner_corp_id
+    ]:
         plan.rule, plan.required_corp = JoinRule.MUST_JOIN_OWN_CORP, own[0].corp
     else:
         plan.default_corp_name = place.imported_name
@@ -175,17 +180,35 @@ async def _contact_and_place(chain_id: int, mobile: str) -> tuple[ChainContact |
 
 
 async def join_chain(viewer: Viewer, code: str, choice: Choice, *, origin: Origin | None = None) -> JoinResult:
-    """Join as the plan says; a lost race (another leader decided first) means: plan again."""
+    """Join as the plan says; a lost race (another leader decided first) means: plan again.
+    The chain's owner corp is refused (OWNER_CORP_CANNOT_JOIN); the result says whether the
+    person is a super admin of the corp it joined as."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         plan = await plan_join(viewer, code)
         try:
-            return await _carry_out(viewer, plan, choice, origin)
+            result = await _carry_out(viewer, plan, choice, origin)
         except (Retry, IntegrityError, OperationalError):
             # IntegrityError: a unique index caught a concurrent twin; OperationalError: a
             # deadlock victim. Either way the transaction rolled back and nothing was applied.
             if attempt == MAX_ATTEMPTS:
                 raise FlowError("TRY_AGAIN", "The chain changed while you were joining; try again.") from None
+            continue
+        if result.member_id is not None:
+            result.is_super_admin = await AdminGrant.exists(
+                member_id=result.member_id, corp_id=result.corp.id, kind=AdminKind.SUPER_ADMIN.value
+            )
+        return result
     raise AssertionError("unreachable")
+
+
+def _refuse_owner(plan: JoinPlan, corp_id: int | None) -> None:
+    """The chain's owner corp runs the chain: it is never also one of its downstream corps."""
+    if corp_id == plan.entry.chain.owner_corp_id:
+        raise FlowError(
+            "OWNER_CORP_CANNOT_JOIN",
+            "This corp owns the chain: it cannot also join it as a downstream corp. Choose another corp or create one.",
+            "corpId",
+        )
 
 
 async def _carry_out(viewer: Viewer, plan: JoinPlan, choice: Choice, origin: Origin | None) -> JoinResult:
@@ -203,6 +226,10 @@ async def _carry_out(viewer: Viewer, plan: JoinPlan, choice: Choice, origin: Ori
         if request is None:
             raise Retry()  # decided since the plan was read
         return JoinResult(JoinOutcome.PENDING_APPROVAL, plan.contact.id, plan.place.id, plan.required_corp, request=request)
+    if plan.rule in (JoinRule.MUST_JOIN_CHAIN_CORP, JoinRule.MUST_JOIN_OWN_CORP):
+        _refuse_owner(plan, plan.required_corp.id if plan.required_corp else None)
+    else:
+        _refuse_owner(plan, choice.corp_id)
     if plan.rule is JoinRule.MUST_JOIN_CHAIN_CORP:
         # The corp is decided (by rule 1, or by a leader who came first): whatever this person
         # chose, it attaches to that corp. A choice planned before a lost race lands here too.

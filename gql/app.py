@@ -1,5 +1,6 @@
 """The ASGI app: /graphql (behind the request gate; GraphiQL where introspection is allowed,
-its files under /graphiql/static), /healthz, /readyz, /metrics; every request with an id,
+its files under /graphiql/static), /healthz, /readyz, /metrics, the file downloads, and the
+join page with its QR code (/join/{code}, /invitations/{code}/qr.png); every request with an id,
 an access log line and its metrics (gql.telemetry)."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tortoise.connection import get_connection
 
 from auth.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
 from gql import persisted
+from gql.chain.join_page import join_page
 from gql.chain.qr import invitation_qr
 from gql.graphiql import ASSET_DIR, STATIC_ROUTE
 from gql.imports.files import directory_export_file, error_report_file
@@ -110,6 +112,8 @@ def create_app(
             Route("/imports/{job_id}/errors.xlsx", budgeted(error_report_file), methods=["GET"]),
             Route("/corps/{corp_id}/directory.xlsx", budgeted(directory_export_file), methods=["GET"]),
             Route("/invitations/{code}/qr.png", budgeted(invitation_qr), methods=["GET"]),
+            # Where invitation links and their QR codes lead: a page for the person's phone.
+            Route("/join/{code}", budgeted(join_page), methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             # GraphiQL's own scripts and styles (public libraries, no CDN needed).
             Mount(STATIC_ROUTE, StaticFiles(directory=ASSET_DIR)),

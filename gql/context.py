@@ -26,6 +26,8 @@ class Context:
     # A socket outlives its token's checks at connection_init: this authenticates its token
     # again (None when it no longer may act). Set by the view for sockets only.
     reauthenticate: Callable[[], Awaitable[Viewer | None]] | None = None
+    # Advice for the caller, returned in the response's `extensions.hints` (gql.hints).
+    hints: list[dict[str, Any]] = field(default_factory=list)
     directory: DirectoryLoaders = field(init=False)
     chain: ChainLoaders = field(init=False)
 

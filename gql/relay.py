@@ -214,6 +214,19 @@ def parse_pk(text: str) -> int | None:
     return pk if pk <= MAX_PK else None
 
 
+def pk_from_text(text: str, type_name: str) -> int | None:
+    """The primary key that `text` names, for ids people type or paste (URL path segments,
+    CLI options): the global id GraphQL hands out for `type_name` (e.g. `Q29ycDox`, Corp 1),
+    or the plain number. None when it can name no row of that type."""
+    if _PK_TEXT.fullmatch(text):
+        return parse_pk(text)
+    try:
+        gid = relay.GlobalID.from_id(text)
+    except relay.GlobalIDValueError:
+        return None
+    return parse_id(gid, type_name)
+
+
 def parse_id(gid: relay.GlobalID, type_name: str) -> int | None:
     """The primary key of a global id of the expected type, else None (unknown object)."""
     return parse_pk(gid.node_id) if gid.type_name == type_name else None

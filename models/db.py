@@ -62,9 +62,19 @@ async def migrate(database_url: str | None = None) -> None:
 async def init_db(database_url: str | None = None, *, run_migrations: bool = True) -> None:
     if run_migrations:
         await migrate(database_url)
-        await Tortoise.close_connections()
+        await _close_migration_connections()
     # The global fallback lets request tasks see the context set up in the ASGI lifespan task.
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+
+
+async def _close_migration_connections() -> None:
+    """Close what the migrations opened, without Tortoise's "Tortoise-ORM shutdown" log line:
+    at start-up that line would say the server is stopping while it is starting."""
+    from tortoise.context import get_current_context
+
+    ctx = get_current_context()
+    if ctx is not None:
+        await ctx.close_connections()
 
 
 async def close_db() -> None:

@@ -61,6 +61,13 @@ def get_settings() -> Settings:
     return Settings()
 
 
+def public_link(path: str) -> str:
+    """An absolute link to `path` ("/join/abc") for people and clients: under
+    CHAINGATE_PUBLIC_URL when set; `chaingate serve` sets it to the address it listens on
+    otherwise, so links work on whatever --host/--port it was given."""
+    return f"{get_settings().public_url.rstrip('/')}{path}"
+
+
 class InsecureConfiguration(ValueError):
     """A setting production must not run with; the message is one line saying what to set."""
 

@@ -115,6 +115,34 @@ def json_formatter() -> logging.Formatter:
     )
 
 
+def _short_line(_: WrappedLogger, __: str, event_dict: EventDict) -> str:
+    """One short line for a person at a terminal: `12:50:36 POST /graphql 200 5.1 ms WhoAmI
+    member:1` for a request, `12:50:36 info uvicorn.error: Started …` for anything else."""
+    clock = str(event_dict.get("ts", ""))[11:19]
+    if event_dict.get("logger") == "chaingate.access" and event_dict.get("event") == "request":
+        parts = [event_dict.get(k) for k in ("method", "path", "status")]
+        parts.append(f"{event_dict.get('duration_ms', '?')} ms")
+        parts += [event_dict.get(k) for k in ("operation", "viewer")]
+        return " ".join([clock, *(str(p) for p in parts if p is not None)])
+    line = f"{clock} {event_dict.get('level', '')} {event_dict.get('logger', '')}: {event_dict.get('event', '')}"
+    exception = event_dict.get("exception")
+    return f"{line}\n{exception}" if exception else line
+
+
+def human_formatter() -> logging.Formatter:
+    """Short lines for a terminal in dev mode (see `_short_line`); the fields are those of
+    `json_formatter`, only fewer are shown."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*_SHARED, structlog.stdlib.ExtraAdder(), drop_color_message],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            clip_long_values,
+            _short_line,
+        ],
+    )
+
+
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     """A structlog logger writing through `logging.getLogger(name)` (no global structlog
     configuration needed, so importing this module changes nothing elsewhere)."""
@@ -126,15 +154,16 @@ def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     return logger
 
 
-def logging_config(level: str = "INFO") -> dict[str, Any]:
-    """A `logging.config.dictConfig` for the server: everything to stderr as JSON lines.
-    uvicorn's access log is replaced by our own `chaingate.access` line (it has the
-    request id, the route, the GraphQL operation and the viewer)."""
-    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+def logging_config(level: str = "INFO", *, human: bool = False) -> dict[str, Any]:
+    """A `logging.config.dictConfig` for the server: everything to stderr as JSON lines, or
+    as short lines for a person (`human`: `serve` in dev mode at a terminal). uvicorn's
+    access log is replaced by our own `chaingate.access` line (it has the request id, the
+    route, the GraphQL operation and the viewer)."""
+    handler = {"class": "logging.StreamHandler", "formatter": "lines", "stream": "ext://sys.stderr"}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": json_formatter}},
+        "formatters": {"lines": {"()": human_formatter if human else json_formatter}},
         "handlers": {"default": handler},
         "root": {"handlers": ["default"], "level": level.upper()},
         "loggers": {

@@ -49,4 +49,8 @@ async def test_anonymous_sees_nothing(gql):
     corp, root = await f.corp()
     m = await f.member([root])
     assert await gql(NODE, {"id": f.gid("Member", m.id)}) == {"data": {"node": None}}
-    assert await gql('query($c: ID!) { corp(id: $c) { name } }', {"c": f.gid("Corp", corp.id)}) == {"data": {"corp": None}}
+    corp_query = 'query($c: ID!) { corp(id: $c) { name } }'
+    answer = await gql(corp_query, {"c": f.gid("Corp", corp.id)})
+    assert answer["data"] == {"corp": None} and "errors" not in answer
+    # The no-token hint it carries is word for word the one a corp that does not exist gets.
+    assert answer == await gql(corp_query, {"c": f.gid("Corp", 987_654_321)})

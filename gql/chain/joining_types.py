@@ -26,7 +26,9 @@ def corp_gid(corp_id: int) -> relay.GlobalID:
 class CorpChoice:
     corp_id: relay.GlobalID
     corp_name: str
-    is_super_admin: bool = False
+    is_super_admin: bool = strawberry.field(
+        default=False, description="Whether the person is a super admin of this corp (false while it is no member)."
+    )
 
 
 @strawberry.type
@@ -51,6 +53,7 @@ class JoinPreview:
 async def join_preview(plan: JoinPlan) -> JoinPreview:
     owner = await Corp.get(id=plan.entry.chain.owner_corp_id)
     required = plan.required_corp
+    admin_of = {i.corp.id for i in plan.identities if i.is_super_admin}
     return JoinPreview(
         chain_name=plan.entry.chain.name,
         owner_corp_name=owner.name,
@@ -60,7 +63,9 @@ async def join_preview(plan: JoinPlan) -> JoinPreview:
         contact_name=plan.contact.name if plan.contact else None,
         contact_status=plan.contact.status if plan.contact else None,
         imported_corp_name=plan.place.imported_name if plan.place else None,
-        required_corp=CorpChoice(corp_id=corp_gid(required.id), corp_name=required.name) if required else None,
+        required_corp=CorpChoice(
+            corp_id=corp_gid(required.id), corp_name=required.name, is_super_admin=required.id in admin_of
+        ) if required else None,
         needs_approval=plan.needs_approval,
         identities=[
             CorpChoice(corp_id=corp_gid(i.corp.id), corp_name=i.corp.name, is_super_admin=i.is_super_admin)

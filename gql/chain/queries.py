@@ -67,7 +67,10 @@ class ChainQuery:
         pk = parse_id(id, "ChainSpace")
         return await chain_space_node(info, pk) if pk is not None else None
 
-    @strawberry.field(description="Partner-app lookup (scope chain:status): an imported corp and its join status.")
+    @strawberry.field(
+        description="Partner-app lookup (scope chain:status; the chain's admins too): an imported corp and its "
+        "join status. `customCorpId` is matched exactly, case included, as the import keys it."
+    )
     async def chain_corp_by_custom_id(
         self, info: Info, chain_id: relay.GlobalID, custom_corp_id: str
     ) -> ChainCorpNode | None:

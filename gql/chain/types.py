@@ -120,6 +120,17 @@ class ChainCorpNode(relay.Node):
     def imported_name(self) -> str:
         return self._c.imported_name
 
+    @strawberry.field(
+        description="The corp's name: the joined corp's own name when this viewer may see that corp "
+        "(as `corp { name }`), else the name it was imported or joined under (`importedName`)."
+    )
+    async def name(self, info: Info) -> str:
+        if self._c.corp_id is not None:
+            c = await info.context.directory.visible_corp.load(self._c.corp_id)
+            if c is not None:
+                return str(c.name)
+        return self._c.imported_name
+
     @strawberry.field
     async def corp(self, info: Info) -> CorpNode | None:
         if self._c.corp_id is None:

@@ -7,6 +7,7 @@ from strawberry import relay
 
 from gql.context import Info
 from gql.directory.types import CorpNode, OrgUnitNode
+from gql.hints import hint_without_token
 from gql.relay import parse_id
 
 
@@ -22,7 +23,11 @@ async def unit_node(info: Info, unit_id: int) -> OrgUnitNode | None:
 
 @strawberry.type
 class DirectoryQuery:
-    @strawberry.field(description="A corp this viewer may see; null for unknown and invisible corps alike.")
+    @strawberry.field(
+        description="A corp this viewer may see; null for unknown and invisible corps alike (and, without a token, "
+        "with a hint in the response's `extensions.hints`)."
+    )
     async def corp(self, info: Info, id: relay.GlobalID) -> CorpNode | None:
+        hint_without_token(info, "corp(id)")
         pk = parse_id(id, "Corp")
         return await corp_node(info, pk) if pk is not None else None

@@ -18,7 +18,8 @@ from gql.relay import Connection, paginate
 from models import ChainCorp, ChainSpace, Corp, Member, OrgUnit, Placement
 from models.enums import PROFILE_FIELDS, ChainCorpStatus
 from models.enums import MemberStatus as MemberStatusValue
-from permissions import chain, scope
+from models.settings import public_link
+from permissions import actions, chain, scope
 from permissions.facts import MemberFacts
 from permissions.fields import as_viewer_reads, can_read_field_settings, visible_fields
 from permissions.members import visible_members_in_corp_q
@@ -379,6 +380,27 @@ class CorpNode(relay.Node):
             chain.chains_q(info.context.viewer) & (Q(owner_corp_id=self._c.id) | Q(id__in=joined))
         ).order_by("id")
         return [ChainSpaceNode(pk=c.id, _c=c) for c in rows]
+
+    @strawberry.field(
+        description="The corp's departments this viewer sees, as a flat list in tree order (a parent before its "
+        "children); rebuild the tree from `parent`. Empty for viewers outside the corp."
+    )
+    async def units(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[OrgUnitNode]:
+        query = OrgUnit.filter(scope.units_q(info.context.viewer), corp_id=self._c.id).order_by("path", "id")
+
+        async def build(rows: Sequence[OrgUnit]) -> list[OrgUnitNode]:
+            return [OrgUnitNode(pk=u.id, _u=u) for u in rows]
+
+        return await paginate(query, first, after, build)
+
+    @strawberry.field(
+        description="Where to download the directory as .xlsx (GET, Authorization: Bearer). Null for viewers who "
+        "may not export it (super admins, directory admins holding EXPORT and apps with directory:export may)."
+    )
+    def export_url(self, info: Info) -> str | None:
+        if not actions.can_export_directory(info.context.viewer, self._c.id):
+            return None
+        return public_link(f"/corps/{relay.GlobalID('Corp', str(self._c.id))}/directory.xlsx")
 
     @strawberry.field(description="Partner-app tokens of this corp; its super admins only, empty for anyone else.")
     async def app_tokens(self, info: Info) -> list[Annotated[AppTokenNode, strawberry.lazy("gql.apps.types")]]:

@@ -1,9 +1,13 @@
-"""Authenticated file downloads: an import job's error report and the directory export."""
+"""Authenticated file downloads: an import job's error report and the directory export.
+
+The id in the path is the global id GraphQL hands out (`ImportJob.reportUrl` and
+`Corp.exportUrl` use it) or the plain number; refusals have the GraphQL error shape
+(`{"errors": [{"message", "extensions": {"code"}}]}`)."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from auth.backend import AuthenticationFailed, authenticate
 from flows.audit import Origin
@@ -11,26 +15,29 @@ from flows.errors import FlowError
 from flows.reports import error_report, export_directory
 from flows.spreadsheets import XLSX
 from gql.imports.types import job_facts
-from gql.relay import parse_pk
+from gql.protection.responses import error_response
+from gql.relay import pk_from_text
 from models import ImportJob
 from permissions.jobs import can_see_import_job
 from permissions.viewer import Viewer
 
 
-def _not_found() -> Response:
-    # The same answer for a job that does not exist and one the caller may not see.
-    return JSONResponse({"error": "NOT_FOUND"}, status_code=404)
+def _not_found(what: str) -> Response:
+    # The same answer for an object that does not exist and one the caller may not see.
+    return error_response(404, f"No such {what}, or not one you may download.", "NOT_FOUND")
+
+
+def _unauthenticated(message: str) -> Response:
+    return error_response(401, message, "UNAUTHENTICATED", headers={"WWW-Authenticate": "Bearer"})
 
 
 async def _viewer(request: Request) -> Viewer | Response:
     try:
         viewer = await authenticate(request.headers.get("authorization"))
     except AuthenticationFailed as exc:
-        return JSONResponse({"error": "UNAUTHENTICATED", "message": str(exc)}, status_code=401,
-                            headers={"WWW-Authenticate": "Bearer"})
+        return _unauthenticated(str(exc))
     if not viewer.is_authenticated:
-        return JSONResponse({"error": "UNAUTHENTICATED", "message": "Sign in first."}, status_code=401,
-                            headers={"WWW-Authenticate": "Bearer"})
+        return _unauthenticated("Sign in first: send Authorization: Bearer <token>.")
     return viewer
 
 
@@ -43,10 +50,10 @@ async def error_report_file(request: Request) -> Response:
     viewer = await _viewer(request)
     if isinstance(viewer, Response):
         return viewer
-    job_id = parse_pk(request.path_params["job_id"])
+    job_id = pk_from_text(request.path_params["job_id"], "ImportJob")
     job = await ImportJob.get_or_none(id=job_id) if job_id is not None else None
     if job is None or not can_see_import_job(viewer, job_facts(job)):
-        return _not_found()
+        return _not_found("import job")
     return _xlsx_response(await error_report(job), f"import-{job.id}-errors.xlsx")
 
 
@@ -54,12 +61,12 @@ async def directory_export_file(request: Request) -> Response:
     viewer = await _viewer(request)
     if isinstance(viewer, Response):
         return viewer
-    corp_id = parse_pk(request.path_params["corp_id"])
+    corp_id = pk_from_text(request.path_params["corp_id"], "Corp")
     if corp_id is None:
-        return _not_found()
+        return _not_found("corp")
     origin = Origin(request.headers.get("x-request-id"), request.client.host if request.client else None)
     try:
         content = await export_directory(viewer, corp_id, origin=origin)
     except FlowError:
-        return _not_found()
+        return _not_found("corp")
     return _xlsx_response(content, f"directory-{corp_id}.xlsx")

@@ -8,10 +8,11 @@ import strawberry
 from strawberry import relay
 
 from gql.context import Info
-from gql.enums import ImportJobStatus, ImportKind
+from gql.enums import ImportJobStatus, ImportKind, ImportMode
 from gql.protection.limits import SIZE_ARGUMENTS
 from models import ImportJob
-from models.settings import get_settings
+from models.enums import ImportMode as ImportModeValue
+from models.settings import public_link
 from permissions.jobs import JobFacts, can_see_import_job
 
 MAX_ERRORS_PAGE = SIZE_ARGUMENTS["limit"]
@@ -31,8 +32,23 @@ class ImportRowError:
     message: str
 
 
+@strawberry.type(description="What an import job did so far; each count is 0 where it does not apply to the job's kind.")
+class ImportTotals:
+    created: int = strawberry.field(description="Members (directory) or contacts (chain) created.")
+    updated: int = strawberry.field(description="Members or contacts changed.")
+    unchanged: int = strawberry.field(description="Rows that matched what was already there.")
+    failed: int = strawberry.field(description="Rows refused (see errors).")
+    resigned: int = strawberry.field(description="Directory REPLACE: members resigned because the file left them out.")
+    units_created: int = strawberry.field(description="Directory: departments created from the 部门 paths.")
+    corps_created: int = strawberry.field(description="Chain: imported corps created.")
+    corps_updated: int = strawberry.field(description="Chain: imported corps changed (name, customCorpId, group).")
+    groups_created: int = strawberry.field(description="Chain: groups created from the 上下游分组 paths.")
+    invited: int = strawberry.field(description="Chain: leaders sent their invitation.")
+
+
 def report_path(job_id: int) -> str:
-    return f"/imports/{job_id}/errors.xlsx"
+    """The error report's path, keyed by the job's global id (as GraphQL hands it out)."""
+    return f"/imports/{relay.GlobalID('ImportJob', str(job_id))}/errors.xlsx"
 
 
 @strawberry.type(name="ImportJob")
@@ -44,9 +60,9 @@ class ImportJobNode(relay.Node):
     def kind(self) -> ImportKind:
         return self._j.kind
 
-    @strawberry.field
-    def mode(self) -> str | None:
-        return self._j.mode
+    @strawberry.field(description="The directory import's mode; null for a chain import.")
+    def mode(self) -> ImportMode | None:
+        return ImportModeValue(self._j.mode) if self._j.mode else None
 
     @strawberry.field
     def status(self) -> ImportJobStatus:
@@ -69,9 +85,19 @@ class ImportJobNode(relay.Node):
     def last_committed_row(self) -> int:
         return self._j.processed_rows
 
-    @strawberry.field
+    @strawberry.field(deprecation_reason="Use `totals`: the same counts as typed fields.")
     def counts(self) -> list[ImportCount]:
         return [ImportCount(name=k, value=v) for k, v in sorted(self._j.counts.items())]
+
+    @strawberry.field(description="Rows and objects created, updated, refused… so far, as typed fields.")
+    def totals(self) -> ImportTotals:
+        c = self._j.counts
+        return ImportTotals(
+            created=c.get("created", 0), updated=c.get("updated", 0), unchanged=c.get("unchanged", 0),
+            failed=c.get("failed", 0), resigned=c.get("resigned", 0), units_created=c.get("unitsCreated", 0),
+            corps_created=c.get("corpsCreated", 0), corps_updated=c.get("corpsUpdated", 0),
+            groups_created=c.get("groupsCreated", 0), invited=c.get("invited", 0),
+        )
 
     @strawberry.field
     def error_count(self) -> int:
@@ -94,7 +120,7 @@ class ImportJobNode(relay.Node):
     def report_url(self) -> str | None:
         if not self._j.errors:
             return None
-        return f"{get_settings().public_url.rstrip('/')}{report_path(self._j.id)}"
+        return public_link(report_path(self._j.id))
 
     @strawberry.field
     def created_at(self) -> datetime:

@@ -51,7 +51,9 @@ async def join_chain(info: Info, input: JoinChainInput) -> JoinChainPayload:
         )
     return JoinChainPayload(
         outcome=result.outcome,
-        corp=CorpChoice(corp_id=corp_gid(result.corp.id), corp_name=result.corp.name),
+        corp=CorpChoice(
+            corp_id=corp_gid(result.corp.id), corp_name=result.corp.name, is_super_admin=result.is_super_admin
+        ),
         member_id=relay.GlobalID("Member", str(result.member_id)) if result.member_id else None,
         chain_corp_id=relay.GlobalID("ChainCorp", str(result.place_id)),
         contact_id=relay.GlobalID("ChainContact", str(result.contact_id)),
