@@ -311,7 +311,8 @@ async def generate(scale: Scale, seed: int = 20240601) -> Manifest:
     # --- corp 1: the big directory ---
     corp_id = ids.take("corp")
     await Corp.create(id=corp_id, name="基准集团股份有限公司", short_name="基准集团",
-                      name_key=normalise_corp_name("基准集团股份有限公司"), verified=True)
+                      name_key=normalise_corp_name("基准集团股份有限公司"), verified=True,
+                      search_by_mobile=True)
     units, named = _unit_tree(scale, corp_id, ids)
     await _bulk(OrgUnit, units)
     log(f"{len(units)} units")

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
 
 from flows.phones import normalise_mobile
 from gql.errors import bad_request
@@ -83,8 +85,29 @@ async def _matched_units(viewer: Viewer, corp_id: int, text: str) -> Subquery | 
     return [i for i, path in units if under_any(path, roots)]
 
 
-async def match_tests(viewer: Viewer, corp: Corp, text: str, settings: FieldSettings | None) -> list[Q]:
-    """One condition per kind of match of the (lower-cased, stripped) term, any of which
+@dataclass(frozen=True)
+class Match:
+    """One kind of match: `members` is the condition on member rows (an `id IN` subquery),
+    `probe` a query of the same member ids that an index answers row by row, so reading
+    its first few hundred ids costs that many index entries, not the whole set."""
+
+    members: Q
+    probe: QuerySet[Any]
+    column: str  # the probe's member id column
+
+
+def _on_member_columns(corp_id: int, test: Q) -> Match:
+    query = Member.filter(test, corp_id=corp_id)
+    return Match(Q(id__in=Subquery(query.values("id"))), query, "id")
+
+
+def _seated_in(units: Subquery | list[int]) -> Match:
+    seats = Placement.filter(unit_id__in=units)
+    return Match(Q(id__in=Subquery(seats.values("member_id"))), seats, "member_id")
+
+
+async def match_tests(viewer: Viewer, corp: Corp, text: str, settings: FieldSettings | None) -> list[Match]:
+    """One Match per kind of match of the (lower-cased, stripped) term, any of which
     selects a member: name contains it; account, full pinyin or pinyin initials start
     with it; its mobile is the number the term spells (when the corp allows search by
     mobile and the viewer reads that member's mobile); it sits in the subtree of a unit
@@ -98,33 +121,36 @@ async def match_tests(viewer: Viewer, corp: Corp, text: str, settings: FieldSett
     if mobile is not None and settings is not None:
         if field_readable_q(viewer, corp.id, settings, "mobile") is not NOTHING:
             tests.append(as_viewer_reads(viewer, corp.id, settings, "mobile", Q(mobile=mobile)))
+    matches = [_on_member_columns(corp.id, test) for test in tests]
     units = await _matched_units(viewer, corp.id, text)
     if units is not None:
-        tests.append(Q(id__in=Subquery(Placement.filter(unit_id__in=units).values("member_id"))))
-    return tests
+        matches.append(_seated_in(units))
+    return matches
 
 
 def needs_settings(corp: Corp, text: str, filters: SearchFilters) -> bool:
     return filters.profile_fields or (corp.search_by_mobile and searched_mobile(text) is not None)
 
 
-def match_q(corp_id: int, tests: list[Q]) -> Q:
-    """Members of the corp passing any of the tests, one id subquery per test."""
-    return any_of(Q(id__in=Subquery(Member.filter(test, corp_id=corp_id).values("id"))) for test in tests)
-
-
-async def candidates(corp_id: int, tests: list[Q]) -> list[int] | None:
-    """The ids of the corp's members passing any of the tests, read test by test: each one
-    is an index range or a scan of a narrow index, and the page and its count then look up
-    these few ids instead of each running every test again. None when there are too many:
-    the caller then filters with match_q."""
+async def match_by_ids(matches: list[Match]) -> tuple[Q, bool]:
+    """The members any of the matches selects, with each match's ids read first: a match
+    of at most SEARCH_CANDIDATES_MAX members becomes that id list, so the page and its
+    count look up these ids instead of running every test again (twice); a broader one
+    (a department name, a one-letter term) stays a subquery. Returns (the condition,
+    whether it is a short id list, which should drive the query; else the page walks the
+    pinyin index and stops at its end)."""
     found: set[int] = set()
-    for test in tests:
-        ids = await Member.filter(test, corp_id=corp_id).limit(SEARCH_CANDIDATES_MAX + 1).values_list("id", flat=True)
-        found.update(ids)
-        if len(found) > SEARCH_CANDIDATES_MAX:
-            return None
-    return sorted(found)
+    broad: list[Q] = []
+    for match in matches:
+        ids = await match.probe.limit(SEARCH_CANDIDATES_MAX + 1).values_list(match.column, flat=True)
+        if len(ids) > SEARCH_CANDIDATES_MAX:
+            broad.append(match.members)
+        else:
+            found.update(ids)
+    if len(found) > SEARCH_CANDIDATES_MAX:
+        return any_of(m.members for m in matches), False
+    ids = [Q(id__in=sorted(found))] if found else []
+    return any_of([*ids, *broad]), not broad
 
 
 def filter_tests(viewer: Viewer, corp_id: int, settings: FieldSettings | None, filters: SearchFilters) -> list[Q]:
@@ -133,7 +159,12 @@ def filter_tests(viewer: Viewer, corp_id: int, settings: FieldSettings | None, f
     `settings`: the corp's, given whenever filters.profile_fields."""
     tests = []
     if filters.surname_initial:
-        tests.append(Q(surname_initial=filters.surname_initial.lower()[:1]))
+        letter = filters.surname_initial.lower()[:1]
+        tests.append(Q(surname_initial=letter))
+        if "a" <= letter <= "z":
+            # A letter initial is the first letter of the full pinyin (flows.names.search_keys):
+            # the same rows, as a range of the (corp_id, pinyin_full, id) index the page walks.
+            tests.append(starts_with("pinyin_full", letter))
     on_fields = []
     if filters.position:
         on_fields.append(("position", Q(position__icontains=filters.position)))

@@ -334,12 +334,10 @@ class CorpNode(relay.Node):
             settings = await info.context.directory.settings.load(corp_id)
         statuses = [MemberStatusValue(s.value) for s in status] if status else None
         tests = await search.match_tests(viewer, self._c, text, settings) if text else []
-        candidates = await search.candidates(corp_id, tests) if tests else None
-        found = members_query(info, corp_id, statuses, ids_given=candidates is not None)
-        if candidates is not None:
-            found = found.filter(id__in=candidates)
-        elif tests:
-            found = found.filter(search.match_q(corp_id, tests))
+        match, ids_given = await search.match_by_ids(tests) if tests else (None, False)
+        found = members_query(info, corp_id, statuses, ids_given=ids_given)
+        if match is not None:
+            found = found.filter(match)
         for test in search.filter_tests(viewer, corp_id, settings, filters):
             found = found.filter(test)
         return await member_page(info, found, first, after)
