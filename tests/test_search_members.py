@@ -259,3 +259,40 @@ async def test_a_filter_out_of_range_is_a_bad_request(gql, variables, argument):
 async def test_a_new_corp_does_not_search_by_mobile():
     corp, _ = await f.corp()
     assert (await Corp.get(id=corp.id)).search_by_mobile is False
+
+
+PAGE = """
+query($c: ID!, $q: String!, $n: Int!, $month: Int, $from: Date, $status: [MemberStatus!]) {
+  corp(id: $c) {
+    searchMembers(query: $q, first: $n, birthdayMonth: $month, hiredFrom: $from, status: $status) {
+      totalCount edges { node { name mobile birthday departments { unit { name } } } }
+    }
+  }
+}
+"""
+
+
+async def test_every_new_search_costs_the_same_statements_at_10_and_100(gql):
+    from tests.test_query_count import same_cost_at_10_and_100
+
+    corp, root = await f.corp()
+    await Corp.filter(id=corp.id).update(search_by_mobile=True)
+    sales = await f.unit(root, "营销中心", scope=Scope.DEPARTMENT)
+    teams = [await f.unit(sales, f"销售{i}组") for i in range(3)]
+    scoped = await f.member([teams[0]], name="孙浩")
+    admin = await f.member([root], name="徐敏")
+    await f.grant(admin, AdminKind.DIRECTORY_ADMIN, unit_ids=[sales.id], rights=[AdminRight.READ.value])
+    boss = await f.super_admin(root)
+    for i in range(110):
+        await f.member([teams[i % 3]], name=f"张{'伟芳娜敏静'[i % 5]}{i}", birthday=date(1990, 3, 1 + i % 28),
+                       hire_date=date(2015, 1, 1))
+    c = f.gid("Corp", corp.id)
+    variables = [{"q": "营销"}, {"q": "", "month": 3}, {"q": "", "from": "2014-01-01"},
+                 {"q": "", "status": ["ACTIVE"]}, {"q": "销售", "month": 3}]
+    # Birthday and hire date are withheld from members by default: 孙浩's filtered pages are empty.
+    for token, searches in ((f.token(boss), variables), (f.token(admin), variables), (f.token(scoped), variables[::3])):
+        for v in searches:
+            await same_cost_at_10_and_100(gql, PAGE, {"c": c, **v}, token, lambda d: d["corp"]["searchMembers"])
+    # Mobile terms match one member: the statements do not depend on the page size either.
+    small = await gql.ok(PAGE, {"c": c, "q": "139 0000 0001", "n": 10}, token=f.token(boss))
+    assert small["corp"]["searchMembers"]["totalCount"] <= 1
