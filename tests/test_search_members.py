@@ -296,3 +296,28 @@ async def test_every_new_search_costs_the_same_statements_at_10_and_100(gql):
     # Mobile terms match one member: the statements do not depend on the page size either.
     small = await gql.ok(PAGE, {"c": c, "q": "139 0000 0001", "n": 10}, token=f.token(boss))
     assert small["corp"]["searchMembers"]["totalCount"] <= 1
+
+
+async def test_a_term_naming_many_units_finds_the_members_of_each_visible_one(gql):
+    """More matching subtrees than search.UNIT_RANGES_MAX: the units are picked in memory,
+    with the same rule (visible units only, subtrees included)."""
+    from gql.directory.search import UNIT_RANGES_MAX
+
+    corp, root = await f.corp()
+    boss = await f.super_admin(root)
+    open_part = await f.unit(root, "开放区", scope=Scope.DEPARTMENT)
+    closed_part = await f.unit(root, "封闭区", scope=Scope.DEPARTMENT)
+    viewer = await f.member([open_part], name="孙浩")
+    expected = {"孙浩"}
+    for i in range(2 * UNIT_RANGES_MAX + 6):  # more than UNIT_RANGES_MAX visible to each viewer
+        group = await f.unit(open_part if i % 2 else closed_part, f"小组{i}")
+        below = await f.unit(group, f"岗{i}")
+        name = f"成员{i}"
+        await f.member([below], name=name)
+        if i % 2:
+            expected.add(name)
+    c = f.gid("Corp", corp.id)
+    data = await gql.ok(SEARCH, {"c": c, "q": "小组", "n": 100}, token=f.token(viewer))
+    assert {e["node"]["name"] for e in data["corp"]["searchMembers"]["edges"]} == expected - {"孙浩"}
+    data = await gql.ok(SEARCH, {"c": c, "q": "小组", "n": 100}, token=f.token(boss))
+    assert data["corp"]["searchMembers"]["totalCount"] == 2 * UNIT_RANGES_MAX + 6
