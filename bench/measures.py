@@ -149,10 +149,10 @@ def searches_with_filters(m: Any) -> list[tuple[str, dict[str, Any]]]:
     return [
         ("mobile", {**unset, "q": "139 0000 0100"}),
         ("department", {**unset, "q": m.search.get("department", "营销")}),
-        ("birthday month", {**unset, "q": "", "month": 3}),
+        ("birthday month", {**unset, "q": "", "month": "MARCH"}),
         ("hire range", {**unset, "q": "", "from": "2010-01-01", "to": "2012-12-31"}),
         ("status RESIGNED", {**unset, "q": "", "status": ["RESIGNED"]}),
-        ("initial + month", {**unset, "q": "", "s": "z", "month": 7}),
+        ("initial + month", {**unset, "q": "", "s": "z", "month": "JULY"}),
     ]
 
 

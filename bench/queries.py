@@ -46,7 +46,7 @@ query($c: ID!, $q: String!, $n: Int!) {
 
 # searchMembers with every filter (SPEC §3.7); unset ones are null.
 SEARCH_FILTERED = """
-query($c: ID!, $q: String!, $n: Int!, $s: String, $status: [MemberStatus!], $from: Date, $to: Date, $month: Int) {
+query($c: ID!, $q: String!, $n: Int!, $s: String, $status: [MemberStatus!], $from: Date, $to: Date, $month: Month) {
   corp(id: $c) {
     searchMembers(query: $q, first: $n, surnameInitial: $s, status: $status, hiredFrom: $from, hiredTo: $to,
                   birthdayMonth: $month) {

@@ -123,10 +123,12 @@ STATUS_FILTERS = [None, ["ACTIVE"], ["PENDING"], ["RESIGNED"], ["DISABLED"], ["A
 EVERY_STATUS = [s.value for s in MemberStatus]
 HIRE_RANGES = [(None, None), ("2016-01-01", None), (None, "2019-06-30"), ("2019-06-30", "2021-03-01")]
 BIRTHDAY_MONTHS = [None, 3, 7, 12]
+MONTHS = ["JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST", "SEPTEMBER", "OCTOBER",
+          "NOVEMBER", "DECEMBER"]
 
 SEARCH = """
 query Search($c: ID!, $q: String!, $s: String, $p: String, $g: Gender, $status: [MemberStatus!], $from: Date,
-             $to: Date, $month: Int) {
+             $to: Date, $month: Month) {
   corp(id: $c) { searchMembers(query: $q, surnameInitial: $s, position: $p, gender: $g, status: $status,
                                hiredFrom: $from, hiredTo: $to, birthdayMonth: $month, first: 100) {
     totalCount edges { node { id name account position gender status mobile hireDate birthday hiddenFields } } } }
@@ -245,7 +247,7 @@ class Search:
     def variables(self, corp_id: str) -> dict:
         return {"c": corp_id, "q": self.text, "s": self.initial, "p": self.position,
                 "g": self.gender.value if self.gender else None, "status": self.status,
-                "from": self.hired[0], "to": self.hired[1], "month": self.month}
+                "from": self.hired[0], "to": self.hired[1], "month": MONTHS[self.month - 1] if self.month else None}
 
 
 def passes(node: dict, search: Search, by_mobile: bool) -> bool:

@@ -43,12 +43,10 @@ class SearchFilters:
     gender: str | None = None  # a models.enums.Gender value
     hired_from: date | None = None
     hired_to: date | None = None
-    birthday_month: int | None = None
+    birthday_month: int | None = None  # 1-12
 
     def check(self) -> None:
-        """BAD_REQUEST for a month outside 1-12 or a hire-date range that ends before it starts."""
-        if self.birthday_month is not None and not 1 <= self.birthday_month <= 12:
-            raise bad_request("Corp.searchMembers(birthdayMonth) is a month, 1 to 12.")
+        """BAD_REQUEST for a hire-date range that ends before it starts."""
         if self.hired_from and self.hired_to and self.hired_from > self.hired_to:
             raise bad_request("Corp.searchMembers(hiredFrom) is after hiredTo.")
 

@@ -14,7 +14,7 @@ from tortoise.expressions import Q, Subquery
 from gql.audit.queries import corp_audit_events
 from gql.context import Info
 from gql.directory import search
-from gql.enums import Gender, MemberStatus, Scope
+from gql.enums import Gender, MemberStatus, Month, Scope
 from gql.relay import Connection, paginate
 from models import ChainCorp, ChainSpace, Corp, Member, OrgUnit, Placement
 from models.enums import PROFILE_FIELDS, ChainCorpStatus
@@ -318,13 +318,13 @@ class CorpNode(relay.Node):
         hired_to: Annotated[date | None, strawberry.argument(
             description="Hire date on or before this day (ISO date, inclusive); not before hiredFrom."
         )] = None,
-        birthday_month: Annotated[int | None, strawberry.argument(
-            description="Birthday in this month, 1 (January) to 12, any year and day."
+        birthday_month: Annotated[Month | None, strawberry.argument(
+            description="Birthday in this month, any year and day."
         )] = None,
     ) -> Connection[MemberNode]:
         filters = search.SearchFilters(
             surname_initial=surname_initial, position=position, gender=gender.value if gender else None,
-            hired_from=hired_from, hired_to=hired_to, birthday_month=birthday_month,
+            hired_from=hired_from, hired_to=hired_to, birthday_month=birthday_month.value if birthday_month else None,
         )
         filters.check()
         text = query.strip().lower()
