@@ -16,8 +16,9 @@ What it builds (at scale 1):
   100,000 chain corps (a tenth JOINED with a real corp and its leader as member, some
   REMOVED) and 300,000 contacts, 对接规则 from two units and one member.
 
-The database is cached: a SQLite file under the temp directory, or a PostgreSQL database
-named after the dataset version and scale, marked complete only once everything is in,
+The database is cached: a SQLite file under the temp directory (CHAINGATE_BENCH_DIR), or a
+PostgreSQL database named after the dataset version and scale (CHAINGATE_BENCH_DB names
+both instead), marked complete only once everything is in,
 so a crashed run is regenerated and a finished one is reused. `manifest()` returns the
 ids the measures need (viewers, units, chain).
 """
@@ -40,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 # Bump when the shape of the data changes: cached databases of other versions are ignored.
-DATASET_VERSION = 5
+DATASET_VERSION = 6
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟"
@@ -318,7 +319,8 @@ async def generate(scale: Scale, seed: int = 20240601) -> Manifest:
     # --- corp 1: the big directory ---
     corp_id = ids.take("corp")
     await Corp.create(id=corp_id, name="基准集团股份有限公司", short_name="基准集团",
-                      name_key=normalise_corp_name("基准集团股份有限公司"), verified=True)
+                      name_key=normalise_corp_name("基准集团股份有限公司"), verified=True,
+                      search_by_mobile=True)
     units, named = _unit_tree(scale, corp_id, ids)
     await _bulk(OrgUnit, units)
     log(f"{len(units)} units")
@@ -344,7 +346,8 @@ async def generate(scale: Scale, seed: int = 20240601) -> Manifest:
             id=pk, corp_id=corp_id, account=account, account_key=account.lower(), name=name,
             mobile=mobile or f"+86139{pk:08d}", email=f"{account}@jizhun.example.com",
             gender=(Gender.MALE, Gender.FEMALE)[pk % 2], position=POSITIONS[pk % len(POSITIONS)],
-            birthday=date(1970 + pk % 30, 1 + pk % 12, 1 + pk % 28), hire_date=date(2005 + pk % 19, 1 + pk % 12, 1),
+            birthday=date(1970 + pk % 30, 1 + pk % 12, 1 + pk % 28), birth_month=1 + pk % 12,
+            hire_date=date(2005 + pk % 19, 1 + pk % 12, 1),
             status=status, hidden_from_directory=hidden, pinyin_full=keys[0], pinyin_initials=keys[1],
             surname_initial=keys[2], resigned_at=now if status is MemberStatus.RESIGNED else None,
             created_at=now, updated_at=now,

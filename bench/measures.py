@@ -120,6 +120,9 @@ async def p2(r: Report, m: Any, v: Viewers) -> None:
         ("members list", queries.MEMBERS_PAGE, {"c": c}, ["super admin", "scoped member (DEPARTMENT)", "downstream member"]),
         ("unit subtree list", queries.UNIT_PAGE, {"u": unit}, ["super admin", "scoped member (DEPARTMENT)"]),
         ("search 'z'", queries.SEARCH, {"c": c, "q": "z"}, ["super admin", "scoped member (DEPARTMENT)"]),
+        *((f"search {label}", queries.SEARCH_FILTERED, {"c": c, **variables},
+           ["super admin", "scoped member (DEPARTMENT)", "directory admin"])
+          for label, variables in searches_with_filters(m)),
         ("chain corps", queries.CHAIN_CORPS, {"ch": ch}, ["super admin", "chain admin (one group)", "rule member", "downstream member"]),
         ("chain contacts", queries.CHAIN_CONTACTS, {"ch": ch}, ["rule member", "downstream member"]),
         # Every joined contact links a member, so both page sizes load members: the same shape.
@@ -137,6 +140,20 @@ async def p2(r: Report, m: Any, v: Viewers) -> None:
             all_equal &= counts[0] == counts[1]
             r.say(f"  {label:18} {role:30} {counts[0]:3d} / {counts[1]:3d}  {'equal' if counts[0] == counts[1] else 'DIFFERENT'}")
     r.verdict("P2 statements", "equal" if all_equal else "differ", all_equal)
+
+
+def searches_with_filters(m: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The searches SPEC §3.7 adds to name and pinyin: a mobile (written with spaces), a
+    department name, and each filter; every variable the query takes, unset ones null."""
+    unset = {"s": None, "status": None, "from": None, "to": None, "month": None}
+    return [
+        ("mobile", {**unset, "q": "139 0000 0100"}),
+        ("department", {**unset, "q": m.search.get("department", "营销")}),
+        ("birthday month", {**unset, "q": "", "month": "MARCH"}),
+        ("hire range", {**unset, "q": "", "from": "2010-01-01", "to": "2012-12-31"}),
+        ("status RESIGNED", {**unset, "q": "", "status": ["RESIGNED"]}),
+        ("initial + month", {**unset, "q": "", "s": "z", "month": "JULY"}),
+    ]
 
 
 # --- P3 ------------------------------------------------------------------------------------
@@ -219,6 +236,11 @@ async def p5_cases(m: Any) -> dict[str, tuple[str, str, dict[str, Any]]]:
     for kind in ("name", "pinyin", "initials"):
         for role in ("super admin", "scoped member (DEPARTMENT)", "member under ALL"):
             cases[f"search {kind:8} {s[kind]:9} {role}"] = (role, queries.SEARCH, {"c": c, "q": s[kind], "n": 20})
+    # The directory admin's own list: what its filtered searches compare with.
+    cases["members list                 directory admin"] = ("directory admin", queries.MEMBERS_PAGE, {"c": c, "n": 20})
+    for label, variables in searches_with_filters(m):
+        for role in ("super admin", "scoped member (DEPARTMENT)", "directory admin"):
+            cases[f"search {label:16} {role}"] = (role, queries.SEARCH_FILTERED, {"c": c, "n": 20, **variables})
     for role in ("super admin", "chain admin (one group)", "rule member", "downstream member"):
         cases[f"chain corps list             {role}"] = (role, queries.CHAIN_CORPS, {"ch": ch, "n": 20})
     for role in ("super admin", "chain admin (one group)", "rule member", "downstream member"):

@@ -44,6 +44,20 @@ query($c: ID!, $q: String!, $n: Int!) {
 }
 """ % MEMBER_FIELDS
 
+# searchMembers with every filter (SPEC §3.7); unset ones are null.
+SEARCH_FILTERED = """
+query($c: ID!, $q: String!, $n: Int!, $s: String, $status: [MemberStatus!], $from: Date, $to: Date, $month: Month) {
+  corp(id: $c) {
+    searchMembers(query: $q, first: $n, surnameInitial: $s, status: $status, hiredFrom: $from, hiredTo: $to,
+                  birthdayMonth: $month) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { node { %s departments { isMain unit { name } } } }
+    }
+  }
+}
+""" % MEMBER_FIELDS
+
 # P3: 100 members x 8 fields with their departments, nothing else.
 P3_PAGE = """
 query($c: ID!) {

@@ -9,7 +9,7 @@ from models import AuditEvent
 from permissions.viewer import Viewer
 
 # Values never written to the audit trail verbatim.
-REDACTED_KEYS = frozenset({"mobile", "email", "telephone", "address", "birthday", "secret", "token"})
+REDACTED_KEYS = frozenset({"mobile", "email", "telephone", "address", "birthday", "birth_month", "secret", "token"})
 
 
 @dataclass(frozen=True)

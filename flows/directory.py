@@ -115,25 +115,37 @@ async def create_org_unit(
 
 
 async def set_field_settings(
-    viewer: Viewer, corp_id: int, settings: dict[str, tuple[bool, bool]], *, origin: Origin | None = None
+    viewer: Viewer,
+    corp_id: int,
+    settings: dict[str, tuple[bool, bool]],
+    *,
+    search_by_mobile: bool | None = None,
+    origin: Origin | None = None,
 ) -> None:
+    """A corp's field switches (SPEC §2.2), field -> (visibleToMembers, selfEditable), and
+    its switch for searching members by mobile (§3.7; None leaves it). Super admins only
+    (NOT_FOUND for anyone else); UNKNOWN_FIELD for a field outside PROFILE_FIELDS."""
     if not actions.can_administer_corp(viewer, corp_id):
         raise NotFound("corpId")
     unknown = sorted(set(settings) - set(PROFILE_FIELDS))
     if unknown:
         raise FlowError("UNKNOWN_FIELD", f"Unknown profile field(s): {', '.join(unknown)}.", "settings")
     async with in_transaction():
-        before = {
+        before: dict[str, object] = {
             f: [v, e]
             for f, v, e in await FieldSetting.filter(corp_id=corp_id).values_list("field", "visible_to_members", "self_editable")
         }
+        after: dict[str, object] = {f: list(v) for f, v in settings.items()}
         for name, (visible, editable) in settings.items():
             await FieldSetting.update_or_create(
                 corp_id=corp_id, field=name, defaults={"visible_to_members": visible, "self_editable": editable}
             )
+        if search_by_mobile is not None:
+            before["searchByMobile"] = await Corp.filter(id=corp_id).first().values_list("search_by_mobile", flat=True)
+            after["searchByMobile"] = search_by_mobile
+            await Corp.filter(id=corp_id).update(search_by_mobile=search_by_mobile)
         await record(
-            viewer, "fieldSettings.set", "Corp", corp_id, corp_id=corp_id,
-            before=before, after={f: list(v) for f, v in settings.items()}, origin=origin,
+            viewer, "fieldSettings.set", "Corp", corp_id, corp_id=corp_id, before=before, after=after, origin=origin,
         )
 
 

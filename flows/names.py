@@ -7,17 +7,23 @@ import unicodedata
 
 from pypinyin import Style, lazy_pinyin
 
-# Surnames whose reading differs from the character's common reading (姓氏读音).
-# Compound surnames first so that they win over their first character.
+# Surnames whose reading differs from the character's common reading (姓氏读音), as the
+# 现代汉语词典 gives them; pypinyin reads the character as a word (单 dan, 六 liu, 乜 mie).
+# Compound surnames first so that they win over their first character. A surname pypinyin
+# already reads right needs no entry (尉 wei and 宓 mi alone; 尉迟 yu chi).
+# Changing a reading changes stored search keys: models/migrations/0008_search recomputes them.
 SURNAME_READINGS: dict[str, list[str]] = {
     "尉迟": ["yu", "chi"], "万俟": ["mo", "qi"], "长孙": ["zhang", "sun"], "单于": ["chan", "yu"],
-    "澹台": ["tan", "tai"], "宇文": ["yu", "wen"], "令狐": ["ling", "hu"],
+    "澹台": ["tan", "tai"], "宇文": ["yu", "wen"], "令狐": ["ling", "hu"], "乐正": ["yue", "zheng"],
     "单": ["shan"], "曾": ["zeng"], "解": ["xie"], "仇": ["qiu"], "朴": ["piao"], "查": ["zha"],
     "区": ["ou"], "盖": ["ge"], "缪": ["miao"], "覃": ["qin"], "翟": ["zhai"], "乐": ["yue"],
-    "沈": ["shen"], "秘": ["bi"], "种": ["chong"], "员": ["yun"], "繁": ["po"], "折": ["she"],
-    "尉": ["yu"], "召": ["shao"], "都": ["du"], "隗": ["wei"], "阚": ["kan"], "华": ["hua"],
+    "沈": ["shen"], "秘": ["bi"], "种": ["chong"], "员": ["yun"], "貟": ["yun"], "繁": ["po"],
+    "折": ["she"], "召": ["shao"], "都": ["du"], "隗": ["wei"], "阚": ["kan"], "华": ["hua"],
     "任": ["ren"], "纪": ["ji"], "过": ["guo"], "薄": ["bo"], "黑": ["he"], "句": ["gou"],
-    "逄": ["pang"], "叶": ["ye"], "贾": ["jia"], "宓": ["fu"], "莘": ["shen"], "藏": ["zang"],
+    "逄": ["pang"], "叶": ["ye"], "贾": ["jia"], "莘": ["shen"], "藏": ["zang"],
+    "粘": ["nian"], "六": ["lu"], "乜": ["nie"], "洗": ["xian"], "么": ["yao"], "能": ["nai"],
+    "佴": ["nai"], "蕃": ["pi"], "祭": ["zhai"], "重": ["chong"], "卜": ["bu"], "角": ["jue"],
+    "校": ["jiao"], "沓": ["ta"], "炅": ["gui"], "适": ["kuo"],
 }
 
 _SPACES = re.compile(r"\s+")

@@ -179,14 +179,22 @@ CLEANERS: dict[str, Any] = {
 }
 
 
+def birth_month_of(birthday: date | None) -> int | None:
+    """The month (1-12) stored next to a birthday, which searchMembers(birthdayMonth:) filters on."""
+    return birthday.month if birthday is not None else None
+
+
 def clean_profile(changes: dict[str, Any]) -> dict[str, Any]:
-    """Validated model attributes for the given API fields (unknown fields are refused)."""
+    """Validated model attributes for the given API fields (unknown fields are refused).
+    A birthday brings its month (`birth_month`): every write of a birthday goes through here."""
     out: dict[str, Any] = {}
     for field, value in changes.items():
         cleaner = CLEANERS.get(field)
         if cleaner is None:
             raise FlowError("UNKNOWN_FIELD", f"{field} is not a profile field.", field)
         out[ATTRIBUTES[field]] = cleaner(value)
+    if "birthday" in out:
+        out["birth_month"] = birth_month_of(out["birthday"])
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 import strawberry
 
 from models import enums
@@ -17,3 +19,19 @@ AdminRight = strawberry.enum(enums.AdminRight)
 ImportJobStatus = strawberry.enum(enums.ImportJobStatus)
 ImportKind = strawberry.enum(enums.ImportKind)
 ImportMode = strawberry.enum(enums.ImportMode)
+
+
+@strawberry.enum(description="A month of the year, as searchMembers(birthdayMonth:) takes it.")
+class Month(Enum):
+    JANUARY = 1
+    FEBRUARY = 2
+    MARCH = 3
+    APRIL = 4
+    MAY = 5
+    JUNE = 6
+    JULY = 7
+    AUGUST = 8
+    SEPTEMBER = 9
+    OCTOBER = 10
+    NOVEMBER = 11
+    DECEMBER = 12

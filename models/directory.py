@@ -81,6 +81,10 @@ class Member(Model):
     position = fields.CharField(max_length=128, null=True)
     address = fields.CharField(max_length=255, null=True)
     birthday = fields.DateField(null=True)
+    # The birthday's month (1-12), written with the birthday (flows.profile.birth_month_of):
+    # searchMembers(birthdayMonth:) compares a column, the same SQL on SQLite and PostgreSQL,
+    # and an index finds it (SQLite has no EXTRACT, PostgreSQL no strftime).
+    birth_month = fields.SmallIntField(null=True)
     hire_date = fields.DateField(null=True)
     status = fields.CharEnumField(MemberStatus, max_length=16, default=MemberStatus.ACTIVE)
     hidden_from_directory = fields.BooleanField(default=False)
@@ -110,6 +114,9 @@ class Member(Model):
             Index(fields=("corp_id", "pinyin_initials")),
             # Name search (contains): scanning this narrow index is cheaper than the table.
             Index(fields=("corp_id", "name", "id")),
+            # searchMembers filters: birthday month, hire-date range.
+            Index(fields=("corp_id", "birth_month")),
+            Index(fields=("corp_id", "hire_date")),
         )
 
 

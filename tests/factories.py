@@ -10,6 +10,7 @@ from strawberry import relay
 
 from auth.tokens import issue_member_token
 from flows.names import normalise_corp_name, search_keys
+from flows.profile import birth_month_of
 from models import (
     AdminGrant,
     ChainContact,
@@ -82,6 +83,8 @@ async def member(
     account = f"m{next(_seq)}"
     full, initials, first = search_keys(name)
     profile.setdefault("mobile", unique_mobile())
+    # Derived columns, as the flows write them (search keys from the name, month from the birthday).
+    profile.setdefault("birth_month", birth_month_of(profile.get("birthday")))
     m = await Member.create(
         corp_id=units[0].corp_id,
         account=account,

@@ -3,6 +3,9 @@ empty for that target. A withheld value never narrows, widens or orders a list."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -109,12 +112,26 @@ POSITION_FILTERS = [None, "大区", "经理", "销售代表", "ENGINEER", "lead"
 SEARCH_TERMS = ["", "张", "华", "zh", "zs", "zeng", "shan", "c", "m", "经理", "大区"]
 INITIALS = [None, "z", "s", "C"]
 GENDER_FILTERS = [None, *Gender]
-MEMBER_STATUSES = [MemberStatus.ACTIVE, MemberStatus.ACTIVE, MemberStatus.PENDING, MemberStatus.RESIGNED]
+MEMBER_STATUSES = [MemberStatus.ACTIVE, MemberStatus.ACTIVE, MemberStatus.PENDING, MemberStatus.RESIGNED,
+                   MemberStatus.DISABLED]
+BIRTHDAYS = [None, date(1990, 3, 15), date(1988, 7, 1), date(1992, 3, 31)]
+HIRE_DATES = [None, date(2015, 1, 1), date(2019, 6, 30), date(2021, 3, 1)]
+# Member i holds +86139000000<i>; the terms spell some of those numbers as people write them.
+MOBILE_TERMS = {"13900000001": "+8613900000001", "+86 139 0000 0002": "+8613900000002",
+                "0086-139-0000-0003": "+8613900000003", "139 0000 0099": "+8613900000099"}
+STATUS_FILTERS = [None, ["ACTIVE"], ["PENDING"], ["RESIGNED"], ["DISABLED"], ["ACTIVE", "RESIGNED"]]
+EVERY_STATUS = [s.value for s in MemberStatus]
+HIRE_RANGES = [(None, None), ("2016-01-01", None), (None, "2019-06-30"), ("2019-06-30", "2021-03-01")]
+BIRTHDAY_MONTHS = [None, 3, 7, 12]
+MONTHS = ["JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST", "SEPTEMBER", "OCTOBER",
+          "NOVEMBER", "DECEMBER"]
 
 SEARCH = """
-query Search($c: ID!, $q: String!, $s: String, $p: String, $g: Gender) {
-  corp(id: $c) { searchMembers(query: $q, surnameInitial: $s, position: $p, gender: $g, first: 100) {
-    totalCount edges { node { id name account position gender hiddenFields } } } }
+query Search($c: ID!, $q: String!, $s: String, $p: String, $g: Gender, $status: [MemberStatus!], $from: Date,
+             $to: Date, $month: Month) {
+  corp(id: $c) { searchMembers(query: $q, surnameInitial: $s, position: $p, gender: $g, status: $status,
+                               hiredFrom: $from, hiredTo: $to, birthdayMonth: $month, first: 100) {
+    totalCount edges { node { id name account position gender status mobile hireDate birthday hiddenFields } } } }
 }
 """
 
@@ -140,6 +157,8 @@ def directories(draw, viewer_kinds=EVERY_VIEWER):
             st.sampled_from(NAMES),
             st.sampled_from(POSITIONS),
             st.sampled_from(list(Gender)),
+            st.sampled_from(BIRTHDAYS),
+            st.sampled_from(HIRE_DATES),
         ),
         min_size=2,
         max_size=7,
@@ -154,22 +173,24 @@ def directories(draw, viewer_kinds=EVERY_VIEWER):
     pick = draw(st.integers(0, 6))
     # Ranges below the root (the root's range is the whole corp, as for a super admin).
     ranges = draw(st.lists(st.integers(1, n_units - 1), min_size=1, max_size=2, unique=True))
-    return root_scope, units, members, field_switches, (kind, pick, ranges)
+    return root_scope, units, members, field_switches, (kind, pick, ranges), draw(st.booleans())
 
 
 async def build_directory(shape):
     """(corp, its members, the viewer's bearer token, its Viewer) for a drawn shape."""
-    root_scope, units_spec, members_spec, field_switches, (kind, pick, ranges) = shape
+    root_scope, units_spec, members_spec, field_switches, (kind, pick, ranges), search_by_mobile = shape
     corp, root = await f.corp()
     root.scope = root_scope
     await root.save(update_fields=["scope"])
+    corp.search_by_mobile = search_by_mobile
+    await corp.save(update_fields=["search_by_mobile"])
     units = [root]
     for parent, unit_scope in units_spec:
         units.append(await f.unit(units[parent], scope=unit_scope))
     people = [
         await f.member([units[i] for i in seats], name=name, status=status, hidden=hidden, position=position,
-                       gender=gender)
-        for seats, status, hidden, name, position, gender in members_spec
+                       gender=gender, birthday=birthday, hire_date=hired, mobile=f"+86139{i:08d}")
+        for i, (seats, status, hidden, name, position, gender, birthday, hired) in enumerate(members_spec, start=1)
     ]
     await FieldSetting.bulk_create([
         FieldSetting(corp=corp, field=field, visible_to_members=shown, self_editable=False)
@@ -211,28 +232,57 @@ async def test_field_readable_sql_selects_the_members_whose_field_visible_fields
         assert by_sql == in_memory, field
 
 
-def passes(node: dict, text: str, initial: str | None, position: str | None, gender: Gender | None) -> bool:
-    """searchMembers' filters, evaluated in Python on the values the viewer was given (a
-    withheld field is null there): name contains the term, account or pinyin start with it."""
+@dataclass(frozen=True)
+class Search:
+    """One searchMembers call: its term and filters."""
+
+    text: str = ""
+    initial: str | None = None
+    position: str | None = None
+    gender: Gender | None = None
+    status: list[str] | None = None
+    hired: tuple[str | None, str | None] = (None, None)
+    month: int | None = None
+
+    def variables(self, corp_id: str) -> dict:
+        return {"c": corp_id, "q": self.text, "s": self.initial, "p": self.position,
+                "g": self.gender.value if self.gender else None, "status": self.status,
+                "from": self.hired[0], "to": self.hired[1], "month": MONTHS[self.month - 1] if self.month else None}
+
+
+def passes(node: dict, search: Search, by_mobile: bool) -> bool:
+    """searchMembers' term and filters, evaluated in Python on the values the viewer was given
+    (a withheld field is null there): name contains the term, account or pinyin start with
+    it, or (where the corp allows it) the mobile is the number it spells."""
     full, initials, surname_initial = search_keys(node["name"])
+    text = search.text
     if text:
         compact = text.replace(" ", "")
         pinyin = text.isascii() and (full.startswith(compact) or initials.startswith(compact))
-        if not (text in node["name"].lower() or node["account"].lower().startswith(text) or pinyin):
+        mobile = by_mobile and node["mobile"] is not None and MOBILE_TERMS.get(text) == node["mobile"]
+        if not (text in node["name"].lower() or node["account"].lower().startswith(text) or pinyin or mobile):
             return False
-    if initial and surname_initial != initial.lower()[:1]:
+    if search.initial and surname_initial != search.initial.lower()[:1]:
         return False
-    if position and (node["position"] is None or position.lower() not in node["position"].lower()):
+    if search.position and (node["position"] is None or search.position.lower() not in node["position"].lower()):
         return False
-    return not gender or node["gender"] == gender.value
+    if search.gender and node["gender"] != search.gender.value:
+        return False
+    if node["status"] not in (search.status or [s for s in EVERY_STATUS if s != "RESIGNED"]):
+        return False
+    start, end = search.hired
+    if (start or end) and (node["hireDate"] is None or not (start or "") <= node["hireDate"] <= (end or "9999")):
+        return False
+    return not search.month or (node["birthday"] is not None and int(node["birthday"][5:7]) == search.month)
 
 
 @settings(max_examples=60)
 @given(
     directories(viewer_kinds=("member", "directory", "super", "app", "app_sensitive")),
     st.lists(
-        st.tuples(st.sampled_from(SEARCH_TERMS), st.sampled_from(INITIALS), st.sampled_from(POSITION_FILTERS),
-                  st.sampled_from(GENDER_FILTERS)),
+        st.builds(Search, st.sampled_from([*SEARCH_TERMS, *MOBILE_TERMS]), st.sampled_from(INITIALS),
+                  st.sampled_from(POSITION_FILTERS), st.sampled_from(GENDER_FILTERS), st.sampled_from(STATUS_FILTERS),
+                  st.sampled_from(HIRE_RANGES), st.sampled_from(BIRTHDAY_MONTHS)),
         min_size=1,
         max_size=3,
     ),
@@ -240,16 +290,21 @@ def passes(node: dict, text: str, initial: str | None, position: str | None, gen
 async def test_search_filters_select_what_filtering_the_visible_values_selects(client, shape, searches):
     gql = GQL(client)
     corp, _, token, _ = await build_directory(shape)
+    by_mobile = shape[-1]
     corp_id = f.gid("Corp", corp.id)
-    everyone = (await gql.ok(SEARCH, {"c": corp_id, "q": ""}, token=token))["corp"]["searchMembers"]
+    everyone = (await gql.ok(SEARCH, {"c": corp_id, "q": "", "status": EVERY_STATUS}, token=token))
+    everyone = everyone["corp"]["searchMembers"]
     shown = [e["node"] for e in everyone["edges"]]
     assert everyone["totalCount"] == len(shown)
-    # Each single filter on a profile field, then the drawn combinations with search terms.
-    single = [("", None, p, None) for p in POSITION_FILTERS if p] + [("", None, None, g) for g in Gender]
-    for text, initial, position, gender in [*single, *searches]:
-        variables = {"c": corp_id, "q": text, "s": initial, "p": position, "g": gender.value if gender else None}
-        found = (await gql.ok(SEARCH, variables, token=token))["corp"]["searchMembers"]
-        expected = [n["id"] for n in shown if passes(n, text, initial, position, gender)]
+    # Each single filter and term on a profile field, then the drawn combinations.
+    single = [
+        *(Search(position=p) for p in POSITION_FILTERS if p), *(Search(gender=g) for g in Gender),
+        *(Search(status=s) for s in STATUS_FILTERS if s), *(Search(hired=h) for h in HIRE_RANGES if any(h)),
+        *(Search(month=m) for m in BIRTHDAY_MONTHS if m), *(Search(text=t) for t in MOBILE_TERMS),
+    ]
+    for search in [*single, *searches]:
+        found = (await gql.ok(SEARCH, search.variables(corp_id), token=token))["corp"]["searchMembers"]
+        expected = [n["id"] for n in shown if passes(n, search, by_mobile)]
         # The same members in the same order (pinyin, then id): nothing hidden narrows or orders the list.
-        assert [e["node"]["id"] for e in found["edges"]] == expected, variables
+        assert [e["node"]["id"] for e in found["edges"]] == expected, search
         assert found["totalCount"] == len(expected)

@@ -13,7 +13,8 @@ from tortoise.expressions import Q, Subquery
 
 from gql.audit.queries import corp_audit_events
 from gql.context import Info
-from gql.enums import Gender, MemberStatus, Scope
+from gql.directory import search
+from gql.enums import Gender, MemberStatus, Month, Scope
 from gql.relay import Connection, paginate
 from models import ChainCorp, ChainSpace, Corp, Member, OrgUnit, Placement
 from models.enums import PROFILE_FIELDS, ChainCorpStatus
@@ -21,9 +22,9 @@ from models.enums import MemberStatus as MemberStatusValue
 from models.settings import public_link
 from permissions import actions, chain, scope
 from permissions.facts import MemberFacts
-from permissions.fields import as_viewer_reads, can_read_field_settings, visible_fields
+from permissions.fields import can_read_field_settings, visible_fields
 from permissions.members import visible_members_in_corp_q
-from permissions.sql import any_of, members_placed_under, starts_with
+from permissions.sql import members_placed_under
 
 if TYPE_CHECKING:
     from gql.chain.types import ChainSpaceNode
@@ -132,40 +133,6 @@ async def members_query(  # type: ignore[no-untyped-def]
     if status:
         return query.filter(status__in=[s.value for s in status])
     return query.exclude(status=MemberStatusValue.RESIGNED.value)
-
-
-# A search seldom matches many members; past this many the matches stay a subquery.
-SEARCH_CANDIDATES_MAX = 1000
-
-
-def _search_tests(text: str) -> list[Q]:
-    """Name contains `text`; account, full pinyin or pinyin initials start with it."""
-    # A query with no letter case (Chinese) needs no case folding, which costs per row.
-    name = Q(name__contains=text) if text.upper() == text else Q(name__icontains=text)
-    tests = [name, starts_with("account_key", text)]
-    if text.isascii():
-        compact = text.replace(" ", "")
-        tests += [starts_with("pinyin_full", compact), starts_with("pinyin_initials", compact)]
-    return tests
-
-
-def search_match_q(corp_id: int, text: str) -> Q:
-    """Members of the corp matching `text` (see _search_tests), one id subquery per test."""
-    return any_of(Q(id__in=Subquery(Member.filter(test, corp_id=corp_id).values("id"))) for test in _search_tests(text))
-
-
-async def search_candidates(corp_id: int, text: str) -> list[int] | None:
-    """The ids of the corp's members matching `text`, read test by test: each one is an
-    index range or a scan of the narrow (corp_id, name, id) index, and the page and its
-    count then look up these few ids instead of each running every test again. None when
-    there are too many: the caller then filters with search_match_q."""
-    found: set[int] = set()
-    for test in _search_tests(text):
-        ids = await Member.filter(test, corp_id=corp_id).limit(SEARCH_CANDIDATES_MAX + 1).values_list("id", flat=True)
-        found.update(ids)
-        if len(found) > SEARCH_CANDIDATES_MAX:
-            return None
-    return sorted(found)
 
 
 async def member_page(info: Info, query: Any, first: int | None, after: str | None) -> Connection[MemberNode]:
@@ -323,36 +290,70 @@ class CorpNode(relay.Node):
     ) -> Connection[MemberNode]:
         return await member_page(info, await members_query(info, self._c.id, status), first, after)
 
-    @strawberry.field(description="Name, full pinyin, pinyin initials (surname readings) or account.")
+    @strawberry.field(description=(
+        "Members of this corp that this viewer sees, matching `query` (SPEC §3.7), in pinyin order. The term "
+        "matches: name (contains); account, full pinyin or pinyin initials (start with; surnames in their "
+        "surname reading: 单 shan, 曾 zeng); mobile, written any common way (139 0000 0007, +86..., 0086...), "
+        "only when the corp allows search by mobile (Corp.searchByMobile) and the viewer reads that member's "
+        "mobile; and the members in the subtree of a unit whose name contains it, among the units this viewer "
+        "sees. An empty query matches everyone. Filters narrow further; a filter on a profile field treats a "
+        "value withheld from this viewer (hiddenFields) as empty, so it never matches it."
+    ))
     async def search_members(
         self,
         info: Info,
-        query: str,
+        query: Annotated[str, strawberry.argument(description="The search term (at most 64 characters); empty for all.")],
         first: int | None = None,
         after: str | None = None,
-        surname_initial: str | None = None,
-        position: str | None = None,
+        surname_initial: Annotated[str | None, strawberry.argument(
+            description="First letter of the surname's pinyin (surname readings), e.g. z for 张 and 曾; # for names without one."
+        )] = None,
+        position: Annotated[str | None, strawberry.argument(
+            description="Position contains this text, ignoring case."
+        )] = None,
         gender: Gender | None = None,
+        status: Annotated[list[MemberStatus] | None, strawberry.argument(
+            description=(
+                "Only members in these statuses; default every status but RESIGNED. Members of other "
+                "statuses than ACTIVE and PENDING are listed to admins over them only, as everywhere."
+            )
+        )] = None,
+        hired_from: Annotated[date | None, strawberry.argument(
+            description="Hire date on or after this day (ISO date, inclusive)."
+        )] = None,
+        hired_to: Annotated[date | None, strawberry.argument(
+            description="Hire date on or before this day (ISO date, inclusive); not before hiredFrom."
+        )] = None,
+        birthday_month: Annotated[Month | None, strawberry.argument(
+            description="Birthday in this month, any year and day."
+        )] = None,
     ) -> Connection[MemberNode]:
+        filters = search.SearchFilters(
+            surname_initial=surname_initial, position=position, gender=gender.value if gender else None,
+            hired_from=hired_from, hired_to=hired_to, birthday_month=birthday_month.value if birthday_month else None,
+        )
+        filters.check()
         text = query.strip().lower()
-        candidates = await search_candidates(self._c.id, text) if text else None
-        found = await members_query(info, self._c.id, ids_given=candidates is not None)
-        if candidates is not None:
-            found = found.filter(id__in=candidates)
-        elif text:
-            found = found.filter(search_match_q(self._c.id, text))
-        if surname_initial:
-            found = found.filter(surname_initial=surname_initial.lower()[:1])
-        if position or gender:
-            # A withheld position or gender is empty to this viewer: it must not narrow the list.
-            viewer, settings = info.context.viewer, await info.context.directory.settings.load(self._c.id)
-            if position:
-                found = found.filter(as_viewer_reads(viewer, self._c.id, settings, "position",
-                                                     Q(position__icontains=position)))
-            if gender:
-                found = found.filter(as_viewer_reads(viewer, self._c.id, settings, "gender",
-                                                     Q(gender=gender.value)))
+        viewer, corp_id = info.context.viewer, self._c.id
+        settings = None
+        if search.needs_settings(self._c, text, filters):
+            settings = await info.context.directory.settings.load(corp_id)
+        statuses = [MemberStatusValue(s.value) for s in status] if status else None
+        tests = await search.match_tests(viewer, self._c, text, settings) if text else []
+        match, ids_given = await search.match_by_ids(tests) if tests else (None, False)
+        found = await members_query(info, corp_id, statuses, ids_given=ids_given)
+        if match is not None:
+            found = found.filter(match)
+        for test in search.filter_tests(viewer, corp_id, settings, filters):
+            found = found.filter(test)
         return await member_page(info, found, first, after)
+
+    @strawberry.field(description=(
+        "Whether searchMembers matches mobile numbers in this corp (off by default; set with "
+        "setFieldSettings(searchByMobile:)). Null for viewers outside the corp."
+    ))
+    def search_by_mobile(self, info: Info) -> bool | None:
+        return self._c.search_by_mobile if can_read_field_settings(info.context.viewer, self._c.id) else None
 
     @strawberry.field
     async def root_unit(self, info: Info) -> OrgUnitNode | None:

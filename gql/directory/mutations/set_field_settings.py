@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -21,26 +23,39 @@ class FieldSettingInput:
 @strawberry.type
 class SetFieldSettingsPayload:
     field_settings: list[FieldSetting] | None
+    search_by_mobile: bool | None = strawberry.field(
+        description="The corp's switch for searching members by mobile, as now set; null on errors."
+    )
     user_errors: list[UserError]
 
 
 async def set_field_settings(
-    info: Info, corp_id: relay.GlobalID, settings: list[FieldSettingInput]
+    info: Info,
+    corp_id: relay.GlobalID,
+    settings: list[FieldSettingInput],
+    search_by_mobile: Annotated[bool | None, strawberry.argument(description=(
+        "Whether searchMembers matches members' mobile numbers (SPEC §3.7), and then only where the "
+        "searcher reads that member's mobile; null or omitted leaves it as it is (off for a new corp)."
+    ))] = None,
 ) -> SetFieldSettingsPayload:
     ctx = info.context
 
     async def flow() -> int:
         pk = decode_id(corp_id, "Corp", "corpId")
         await set_field_settings_flow(
-            ctx.viewer, pk, {s.field: (s.visible_to_members, s.self_editable) for s in settings}, origin=ctx.origin
+            ctx.viewer, pk, {s.field: (s.visible_to_members, s.self_editable) for s in settings},
+            search_by_mobile=search_by_mobile, origin=ctx.origin,
         )
         return pk
 
     pk, errors = await run_flow(flow())
     if pk is None:
-        return SetFieldSettingsPayload(field_settings=None, user_errors=errors)
+        return SetFieldSettingsPayload(field_settings=None, search_by_mobile=None, user_errors=errors)
     ctx.directory.settings.clear(pk)
+    ctx.directory.visible_corp.clear(pk)
     corp = await corp_node(info, pk)
     return SetFieldSettingsPayload(
-        field_settings=await corp.field_settings(info) if corp else None, user_errors=[]  # type: ignore[misc]
+        field_settings=await corp.field_settings(info) if corp else None,  # type: ignore[misc]
+        search_by_mobile=corp.search_by_mobile(info) if corp else None,
+        user_errors=[],
     )

@@ -1,0 +1,182 @@
+"""searchMembers (SPEC §3.7): what a search term matches and what each filter keeps, as SQL
+conditions on a corp's members. The caller puts them under the member policy
+(members_query), so they only ever narrow what the viewer sees; a condition on a profile
+field goes through permissions.fields.as_viewer_reads, so a value withheld from the
+viewer counts as empty for that member (§2.2) and never narrows, widens or orders a list."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+from flows.phones import normalise_mobile
+from gql.errors import bad_request
+from models import Corp, Member, OrgUnit, Placement
+from permissions import scope
+from permissions.fields import FieldSettings, as_viewer_reads, field_readable_q
+from permissions.paths import outermost, under_any
+from permissions.sql import NOTHING, any_of, path_under_any, starts_with
+from permissions.viewer import Viewer
+
+# A search seldom matches many members; past this many the matches stay a subquery.
+SEARCH_CANDIDATES_MAX = 1000
+# Matching units whose subtrees are given to SQL as path ranges; past this many (a term like
+# 部 that names half the tree) their units are picked in memory from the viewer's units.
+UNIT_RANGES_MAX = 20
+# A term that can be a phone number: digits with the separators people write them with
+# (139 0000 0007, 139-0000-0007, +86 139..., 0086 139..., (+86) 139...).
+_PHONE_LIKE = re.compile(r"^\(?\+?[\d\s()\-]+$")
+_MIN_PHONE_DIGITS = 7
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """searchMembers' filters besides status (which members_query applies)."""
+
+    surname_initial: str | None = None
+    position: str | None = None
+    gender: str | None = None  # a models.enums.Gender value
+    hired_from: date | None = None
+    hired_to: date | None = None
+    birthday_month: int | None = None  # 1-12
+
+    def check(self) -> None:
+        """BAD_REQUEST for a hire-date range that ends before it starts."""
+        if self.hired_from and self.hired_to and self.hired_from > self.hired_to:
+            raise bad_request("Corp.searchMembers(hiredFrom) is after hiredTo.")
+
+    @property
+    def profile_fields(self) -> bool:
+        """Whether a filter tests a profile field (and so needs the corp's field settings)."""
+        return bool(self.position or self.gender or self.hired_from or self.hired_to or self.birthday_month)
+
+
+def searched_mobile(text: str) -> str | None:
+    """The E.164 number a term spells, in any common spelling, or None when it spells none."""
+    if not _PHONE_LIKE.match(text) or sum(c.isdigit() for c in text) < _MIN_PHONE_DIGITS:
+        return None
+    return normalise_mobile(text)
+
+
+def _contains(column: str, text: str) -> Q:
+    # A term with no letter case (Chinese, digits) needs no case folding, which costs per row.
+    return Q(**{f"{column}__contains" if text.upper() == text else f"{column}__icontains": text})
+
+
+async def _matched_units(viewer: Viewer, corp_id: int, text: str) -> Subquery | list[int] | None:
+    """The units (ids) in the subtrees of the units whose name contains `text`, among the
+    units the viewer may see (a hidden unit neither matches nor places a member); None when
+    no unit the viewer sees matches. One query, two when something matches."""
+    visible = scope.units_q(viewer)
+    paths = await OrgUnit.filter(visible, _contains("name", text), corp_id=corp_id).values_list("path", flat=True)
+    if not paths:
+        return None
+    roots = outermost(paths)
+    if len(roots) <= UNIT_RANGES_MAX:
+        return Subquery(OrgUnit.filter(visible, path_under_any(roots), corp_id=corp_id).values("id"))
+    units = await OrgUnit.filter(visible, corp_id=corp_id).values_list("id", "path")
+    return [i for i, path in units if under_any(path, roots)]
+
+
+@dataclass(frozen=True)
+class Match:
+    """One kind of match: `members` is the condition on member rows (an `id IN` subquery),
+    `probe` a query of the same member ids that an index answers row by row, so reading
+    its first few hundred ids costs that many index entries, not the whole set."""
+
+    members: Q
+    probe: QuerySet[Any]
+    column: str  # the probe's member id column
+
+
+def _on_member_columns(corp_id: int, test: Q) -> Match:
+    query = Member.filter(test, corp_id=corp_id)
+    return Match(Q(id__in=Subquery(query.values("id"))), query, "id")
+
+
+def _seated_in(units: Subquery | list[int]) -> Match:
+    seats = Placement.filter(unit_id__in=units)
+    return Match(Q(id__in=Subquery(seats.values("member_id"))), seats, "member_id")
+
+
+async def match_tests(viewer: Viewer, corp: Corp, text: str, settings: FieldSettings | None) -> list[Match]:
+    """One Match per kind of match of the (lower-cased, stripped) term, any of which
+    selects a member: name contains it; account, full pinyin or pinyin initials start
+    with it; its mobile is the number the term spells (when the corp allows search by
+    mobile and the viewer reads that member's mobile); it sits in the subtree of a unit
+    whose name contains it. `settings`: the corp's, needed only for a term that spells a
+    number in a corp that allows search by mobile (see needs_settings)."""
+    tests = [_contains("name", text), starts_with("account_key", text)]
+    if text.isascii():
+        compact = text.replace(" ", "")
+        tests += [starts_with("pinyin_full", compact), starts_with("pinyin_initials", compact)]
+    mobile = searched_mobile(text) if corp.search_by_mobile else None
+    if mobile is not None and settings is not None:
+        if field_readable_q(viewer, corp.id, settings, "mobile") is not NOTHING:
+            tests.append(as_viewer_reads(viewer, corp.id, settings, "mobile", Q(mobile=mobile)))
+    matches = [_on_member_columns(corp.id, test) for test in tests]
+    units = await _matched_units(viewer, corp.id, text)
+    if units is not None:
+        matches.append(_seated_in(units))
+    return matches
+
+
+def needs_settings(corp: Corp, text: str, filters: SearchFilters) -> bool:
+    return filters.profile_fields or (corp.search_by_mobile and searched_mobile(text) is not None)
+
+
+async def match_by_ids(matches: list[Match]) -> tuple[Q, bool]:
+    """The members any of the matches selects, with each match's ids read first: a match
+    of at most SEARCH_CANDIDATES_MAX members becomes that id list, so the page and its
+    count look up these ids instead of running every test again (twice); a broader one
+    (a department name, a one-letter term) stays a subquery. Returns (the condition,
+    whether it is a short id list, which should drive the query; else the page walks the
+    pinyin index and stops at its end)."""
+    found: set[int] = set()
+    broad: list[Q] = []
+    for match in matches:
+        ids = await match.probe.limit(SEARCH_CANDIDATES_MAX + 1).values_list(match.column, flat=True)
+        if len(ids) > SEARCH_CANDIDATES_MAX:
+            broad.append(match.members)
+        else:
+            found.update(ids)
+    if len(found) > SEARCH_CANDIDATES_MAX:
+        return any_of(m.members for m in matches), False
+    ids = [Q(id__in=sorted(found))] if found else []
+    return any_of([*ids, *broad]), not broad
+
+
+def filter_tests(viewer: Viewer, corp_id: int, settings: FieldSettings | None, filters: SearchFilters) -> list[Q]:
+    """One condition per filter given. The surname initial comes from the name, which whoever
+    sees the row reads; every other filter tests a profile field as the viewer reads it.
+    `settings`: the corp's, given whenever filters.profile_fields."""
+    tests = []
+    if filters.surname_initial:
+        letter = filters.surname_initial.lower()[:1]
+        tests.append(Q(surname_initial=letter))
+        if "a" <= letter <= "z":
+            # A letter initial is the first letter of the full pinyin (flows.names.search_keys):
+            # the same rows, as a range of the (corp_id, pinyin_full, id) index the page walks.
+            tests.append(starts_with("pinyin_full", letter))
+    on_fields = []
+    if filters.position:
+        on_fields.append(("position", Q(position__icontains=filters.position)))
+    if filters.gender:
+        on_fields.append(("gender", Q(gender=filters.gender)))
+    # Dates compare as ranges on the column (ISO text on SQLite, DATE on PostgreSQL: the same
+    # order); an empty date is in no range and in no month.
+    if filters.hired_from:
+        on_fields.append(("hireDate", Q(hire_date__gte=filters.hired_from)))
+    if filters.hired_to:
+        on_fields.append(("hireDate", Q(hire_date__lte=filters.hired_to)))
+    if filters.birthday_month:
+        on_fields.append(("birthday", Q(birth_month=filters.birthday_month)))
+    for field, test in on_fields:
+        assert settings is not None
+        tests.append(as_viewer_reads(viewer, corp_id, settings, field, test))
+    return tests
