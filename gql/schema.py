@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -77,18 +79,27 @@ NODE_RESOLVERS = {
 }
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "Reads, each cut to what the caller (member, person or app token; or anonymous) may see (SPEC §2): "
+    "objects it may not see are null or absent, as if they did not exist."))
 class Query(AuthQuery, DirectoryQuery, ChainQuery, ImportQuery):
     @strawberry.field(description="Any object by global id; null alike for unknown ids and objects you may not see.")
-    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+    async def node(
+        self, info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of any object.")]
+    ) -> relay.Node | None:
         resolve = NODE_RESOLVERS.get(id.type_name)
         pk = parse_pk(id.node_id)
         return await resolve(info, pk) if resolve and pk is not None else None  # type: ignore[no-any-return,operator]
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "Changes (SPEC §3). Each checks the caller's right, runs in one transaction and writes an audit event; "
+    "business-rule failures come back as userErrors {code field message} with nothing changed. An object the "
+    "caller may not see or act on is NOT_FOUND, like one that does not exist."))
 class Mutation:
-    create_corp: CreateCorpPayload = strawberry.mutation(resolver=create_corp)
+    create_corp: CreateCorpPayload = strawberry.mutation(resolver=create_corp, description=(
+        "A person (person token) creates a corp with a root unit, and becomes its first member and super admin; "
+        "actAs(corpId) then gives the member token (SPEC §4). Errors: FORBIDDEN (not a person token), INVALID_NAME."))
     act_as: ActAsPayload = strawberry.mutation(resolver=act_as, description=(
         "A person token's member token for one of its corps: the member bound to the person, else the "
         "member not yet activated that holds its number, which this activates (binds). "
@@ -96,9 +107,17 @@ class Mutation:
     change_my_mobile: ChangeMyMobilePayload = strawberry.mutation(resolver=change_my_mobile, description=(
         "A member moves its own mobile to the number of `personToken` (proving it is theirs) and is bound to "
         "that person. Errors: MEMBER_TOKEN_REQUIRED, PERSON_TOKEN_INVALID, DUPLICATE_MOBILE."))
-    create_org_unit: CreateOrgUnitPayload = strawberry.mutation(resolver=create_org_unit)
-    update_org_unit: UpdateOrgUnitPayload = strawberry.mutation(resolver=update_org_unit)
-    delete_org_unit: DeleteOrgUnitPayload = strawberry.mutation(resolver=delete_org_unit)
+    create_org_unit: CreateOrgUnitPayload = strawberry.mutation(resolver=create_org_unit, description=(
+        "A new department under a unit the caller manages (super admins, directory admins holding MANAGE there, "
+        "the corp's apps with directory:write). Errors: NOT_FOUND, INVALID_NAME, DUPLICATE_NAME, UNIT_TOO_DEEP, "
+        "UNKNOWN_UNIT (whitelist or exclude outside the corp)."))
+    update_org_unit: UpdateOrgUnitPayload = strawberry.mutation(resolver=update_org_unit, description=(
+        "Rename, move, reorder a unit or change its scope and leaders; the caller manages the unit (and the new "
+        "parent). Errors: NOT_FOUND, INVALID_NAME, DUPLICATE_NAME, UNIT_IS_ROOT (the root cannot move), "
+        "UNIT_LOOP, UNIT_TOO_DEEP, NOT_IN_UNIT (a leader not seated in the unit)."))
+    delete_org_unit: DeleteOrgUnitPayload = strawberry.mutation(resolver=delete_org_unit, description=(
+        "Deletes a unit with no child units and no members (resigned ones aside); the caller manages the unit. "
+        "Errors: NOT_FOUND, UNIT_IS_ROOT, UNIT_NOT_EMPTY."))
     create_member: CreateMemberPayload = strawberry.mutation(resolver=create_member, description=(
         "Errors include DUPLICATE_ACCOUNT and DUPLICATE_MOBILE (a mobile names one member of a corp)."))
     update_member: UpdateMemberPayload = strawberry.mutation(resolver=update_member, description=(
@@ -132,9 +151,15 @@ class Mutation:
             "Every member token the member holds now is refused from the next request on; it gets a fresh "
             "one through actAs. A member may end its own sessions, an admin those of a member it manages. "
             f"Errors: NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours)."))
-    set_field_settings: SetFieldSettingsPayload = strawberry.mutation(resolver=set_field_settings)
-    grant_admin: GrantAdminPayload = strawberry.mutation(resolver=grant_admin)
-    revoke_admin: RevokeAdminPayload = strawberry.mutation(resolver=revoke_admin)
+    set_field_settings: SetFieldSettingsPayload = strawberry.mutation(resolver=set_field_settings, description=(
+        "Which profile fields members see of each other and may edit themselves (SPEC §2.2); the corp's super "
+        "admins only. Errors: NOT_FOUND, UNKNOWN_FIELD."))
+    grant_admin: GrantAdminPayload = strawberry.mutation(resolver=grant_admin, description=(
+        "Makes an active member an admin (SPEC §2.4); the corp's super admins only (a directory admin cannot "
+        "grant). Errors: NOT_FOUND, MEMBER_NOT_ACTIVE, RANGE_REQUIRED (a directory admin without unitIds)."))
+    revoke_admin: RevokeAdminPayload = strawberry.mutation(resolver=revoke_admin, description=(
+        "Ends an admin grant; the corp's super admins only. Errors: NOT_FOUND, LAST_SUPER_ADMIN (the corp keeps "
+        "at least one super admin)."))
     import_directory: ImportDirectoryPayload = strawberry.mutation(resolver=import_directory)
     retry_import_job: RetryImportJobPayload = strawberry.mutation(resolver=retry_import_job)
     create_chain_space: CreateChainSpacePayload = strawberry.mutation(resolver=create_chain_space)
@@ -154,7 +179,7 @@ class Mutation:
     revoke_app_token: RevokeAppTokenPayload = strawberry.mutation(resolver=revoke_app_token)
 
 
-@strawberry.type
+@strawberry.type(description="Live updates over WebSocket (graphql-transport-ws).")
 class Subscription(ImportSubscription):
     pass
 
