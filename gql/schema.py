@@ -175,8 +175,13 @@ class Mutation:
     decline_invitation: DeclineInvitationPayload = strawberry.mutation(resolver=decline_invitation)
     confirm_chain_members: ConfirmChainMembersPayload = strawberry.mutation(resolver=confirm_chain_members)
     approve_join_request: ApproveJoinRequestPayload = strawberry.mutation(resolver=approve_join_request)
-    create_app_token: CreateAppTokenPayload = strawberry.mutation(resolver=create_app_token)
-    revoke_app_token: RevokeAppTokenPayload = strawberry.mutation(resolver=revoke_app_token)
+    create_app_token: CreateAppTokenPayload = strawberry.mutation(resolver=create_app_token, description=(
+        "Issues a partner-app token (SPEC §2.4); the corp's super admins in person only. The secret is in the "
+        "payload once and stored hashed. Errors: NOT_FOUND, INVALID_NAME, SCOPES_REQUIRED, MISSING_READ_SCOPE, "
+        "SCOPE_OUTSIDE_CHAIN, INVALID_EXPIRY (not in the future)."))
+    revoke_app_token: RevokeAppTokenPayload = strawberry.mutation(resolver=revoke_app_token, description=(
+        "Revokes a partner-app token: refused from the next request on; the corp's super admins in person only. "
+        "Errors: NOT_FOUND, ALREADY_REVOKED."))
 
 
 @strawberry.type(description="Live updates over WebSocket (graphql-transport-ws).")
