@@ -62,6 +62,9 @@ from gql.hints import Hints
 from gql.protection.extension import PROTECTION_EXTENSIONS, ProtectedSchema
 from gql.relay import parse_pk
 
+# Who manages a chain's settings, groups and rules (permissions.actions.can_manage_chain), said on those mutations.
+CHAIN_MANAGERS = "the owner's super admins and whole-chain admins (and the owner's apps with chain:write)"
+
 # Global id type name -> the policy-checked single-object loader.
 NODE_RESOLVERS = {
     "Member": member_node,
@@ -162,19 +165,56 @@ class Mutation:
         "at least one super admin)."))
     import_directory: ImportDirectoryPayload = strawberry.mutation(resolver=import_directory)
     retry_import_job: RetryImportJobPayload = strawberry.mutation(resolver=retry_import_job)
-    create_chain_space: CreateChainSpacePayload = strawberry.mutation(resolver=create_chain_space)
-    create_chain_group: CreateChainGroupPayload = strawberry.mutation(resolver=create_chain_group)
-    update_chain_space: UpdateChainSpacePayload = strawberry.mutation(resolver=update_chain_space)
-    update_chain_group: UpdateChainGroupPayload = strawberry.mutation(resolver=update_chain_group)
-    set_chain_rules: SetChainRulesPayload = strawberry.mutation(resolver=set_chain_rules)
-    remove_chain_corp: RemoveChainCorpPayload = strawberry.mutation(resolver=remove_chain_corp)
-    import_chain_contacts: ImportChainContactsPayload = strawberry.mutation(resolver=import_chain_contacts)
-    create_invitation: CreateInvitationPayload = strawberry.mutation(resolver=create_invitation)
-    revoke_invitation: RevokeInvitationPayload = strawberry.mutation(resolver=revoke_invitation)
-    join_chain: JoinChainPayload = strawberry.mutation(resolver=join_chain)
-    decline_invitation: DeclineInvitationPayload = strawberry.mutation(resolver=decline_invitation)
-    confirm_chain_members: ConfirmChainMembersPayload = strawberry.mutation(resolver=confirm_chain_members)
-    approve_join_request: ApproveJoinRequestPayload = strawberry.mutation(resolver=approve_join_request)
+    create_chain_space: CreateChainSpacePayload = strawberry.mutation(resolver=create_chain_space, description=(
+        "A new chain space (上下游) owned by the caller's corp, with its root group; the corp's super admins in "
+        "person only. Errors: NOT_FOUND, INVALID_NAME."))
+    create_chain_group: CreateChainGroupPayload = strawberry.mutation(resolver=create_chain_group, description=(
+        f"A new group in a chain; {CHAIN_MANAGERS}. Errors: NOT_FOUND, INVALID_NAME, DUPLICATE_NAME."))
+    update_chain_space: UpdateChainSpacePayload = strawberry.mutation(resolver=update_chain_space, description=(
+        f"Renames a chain or switches importOnly and corpsSeeEachOther; {CHAIN_MANAGERS}. "
+        "Errors: NOT_FOUND, INVALID_NAME."))
+    update_chain_group: UpdateChainGroupPayload = strawberry.mutation(resolver=update_chain_group, description=(
+        f"Renames, moves, reorders a group or switches peersVisible; {CHAIN_MANAGERS}. Errors: NOT_FOUND, "
+        "INVALID_NAME, DUPLICATE_NAME, ROOT_GROUP (the root group stays at the root), GROUP_LOOP."))
+    set_chain_rules: SetChainRulesPayload = strawberry.mutation(resolver=set_chain_rules, description=(
+        f"Replaces a chain's 对接规则 (SPEC §2.3); {CHAIN_MANAGERS}. Errors: NOT_FOUND, INVALID_RULE (not exactly "
+        "one subject and one object), MEMBER_NOT_ACTIVE, CORP_REMOVED."))
+    remove_chain_corp: RemoveChainCorpPayload = strawberry.mutation(resolver=remove_chain_corp, description=(
+        "Removes a corp from its chain: it and its contacts leave every non-admin view at once; pending reminders "
+        "and approval requests are dropped. Callers: whole-chain admins and chain admins over the corp's group. "
+        "Errors: NOT_FOUND, ALREADY_REMOVED."))
+    import_chain_contacts: ImportChainContactsPayload = strawberry.mutation(
+        resolver=import_chain_contacts, description=(
+            "Queues an import of contacts into a chain (SPEC §3.2); row errors land on the job, not here. Callers: "
+            "the chain's admins (rows outside a group admin's groups fail with OUT_OF_SCOPE) and the owner's apps "
+            "with chain:write. Errors: NOT_FOUND, FILE_OR_ROWS (send exactly one), BAD_FILE, EMPTY_FILE."))
+    create_invitation: CreateInvitationPayload = strawberry.mutation(resolver=create_invitation, description=(
+        "An invitation link and QR code into a chain (SPEC §3.3); members only: chain admins within their "
+        "groups, a joined leader into its own group. Errors: NOT_FOUND, FORBIDDEN (not a group you may invite into)."))
+    revoke_invitation: RevokeInvitationPayload = strawberry.mutation(resolver=revoke_invitation, description=(
+        "Withdraws an invitation: the link is refused from now on (INVITATION_REVOKED). Callers: whoever may see "
+        "it (its creator, the chain's admins over its group). Errors: NOT_FOUND, ALREADY_REVOKED."))
+    join_chain: JoinChainPayload = strawberry.mutation(resolver=join_chain, description=(
+        "A person (person token) joins a chain with an invitation or notification code, as the corp identity "
+        "the matching rules allow (SPEC §3.4); then actAs(corpId) gives the member token. Errors: "
+        "PERSON_TOKEN_REQUIRED, NOT_FOUND, INVITATION_EXPIRED, INVITATION_REVOKED, INVITER_RESIGNED, IMPORT_ONLY, "
+        "REMOVED_FROM_CHAIN, ALREADY_JOINED, NEEDS_LEADER_CONFIRMATION, IDENTITY_REQUIRED, MUST_JOIN_AS, "
+        "OWNER_CORP_CANNOT_JOIN, CORP_ALREADY_IN_CHAIN, CORP_REMOVED, INVALID_NAME, FORBIDDEN, TRY_AGAIN."))
+    decline_invitation: DeclineInvitationPayload = strawberry.mutation(resolver=decline_invitation, description=(
+        "An imported person (person token) declines: status DECLINED, the reminders stop. Errors: "
+        "PERSON_TOKEN_REQUIRED, NOT_FOUND, INVITATION_EXPIRED, INVITATION_REVOKED, INVITER_RESIGNED, IMPORT_ONLY, "
+        "REMOVED_FROM_CHAIN, NOT_IMPORTED, ALREADY_JOINED, TRY_AGAIN."))
+    confirm_chain_members: ConfirmChainMembersPayload = strawberry.mutation(
+        resolver=confirm_chain_members, description=(
+            "The corp's first leader or a super admin confirms imported colleagues into the corp and the chain; a "
+            "leader who is not a super admin sends approval requests instead (SPEC §3.4). Errors: NOT_FOUND, "
+            "CONTACTS_REQUIRED, CONTACT_DECLINED, and createMember's codes when a member is created "
+            "(e.g. DUPLICATE_MOBILE)."))
+    approve_join_request: ApproveJoinRequestPayload = strawberry.mutation(
+        resolver=approve_join_request, description=(
+            "A super admin of the request's corp approves (adds the person to the corp and the chain) or rejects "
+            "it. Errors: NOT_FOUND, REQUEST_CLOSED (already decided or withdrawn), and createMember's codes when "
+            "the member is created (e.g. DUPLICATE_MOBILE)."))
     create_app_token: CreateAppTokenPayload = strawberry.mutation(resolver=create_app_token, description=(
         "Issues a partner-app token (SPEC §2.4); the corp's super admins in person only. The secret is in the "
         "payload once and stored hashed. Errors: NOT_FOUND, INVALID_NAME, SCOPES_REQUIRED, MISSING_READ_SCOPE, "
