@@ -163,8 +163,15 @@ class Mutation:
     revoke_admin: RevokeAdminPayload = strawberry.mutation(resolver=revoke_admin, description=(
         "Ends an admin grant; the corp's super admins only. Errors: NOT_FOUND, LAST_SUPER_ADMIN (the corp keeps "
         "at least one super admin)."))
-    import_directory: ImportDirectoryPayload = strawberry.mutation(resolver=import_directory)
-    retry_import_job: RetryImportJobPayload = strawberry.mutation(resolver=retry_import_job)
+    import_directory: ImportDirectoryPayload = strawberry.mutation(resolver=import_directory, description=(
+        "Queues a directory import (SPEC §3.1): .xlsx/.csv upload (GraphQL multipart request) or rows; row errors "
+        "and the REPLACE guard (MASS_RESIGN) land on the job, not here. Callers: whoever manages some part of the "
+        "corp (rows outside a directory admin's ranges fail with OUT_OF_SCOPE), apps with directory:write. "
+        "Errors: NOT_FOUND, FILE_OR_ROWS (send exactly one), BAD_FILE, EMPTY_FILE, CONFIRMATION_REQUIRED "
+        "(REPLACE without confirmReplace)."))
+    retry_import_job: RetryImportJobPayload = strawberry.mutation(resolver=retry_import_job, description=(
+        "Queues a FAILED import again; it resumes after its last committed row (nothing lost, nothing twice). "
+        "Callers: whoever may see the job. Errors: NOT_FOUND, JOB_NOT_FAILED."))
     create_chain_space: CreateChainSpacePayload = strawberry.mutation(resolver=create_chain_space, description=(
         "A new chain space (上下游) owned by the caller's corp, with its root group; the corp's super admins in "
         "person only. Errors: NOT_FOUND, INVALID_NAME."))
