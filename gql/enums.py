@@ -26,7 +26,8 @@ def described_enum(cls: E, description: str, values: dict[str, str]) -> E:
 MemberStatus = described_enum(enums.MemberStatus, "Where a member stands in its corp (SPEC §1).", {
     "ACTIVE": "Working: seen per the directory rules, its tokens accepted.",
     "DISABLED": "禁用 by an admin: data and seats kept, tokens refused, seen only by its admins.",
-    "PENDING": "Created or imported but not yet activated (never bound to a person through actAs or a chain join).",
+    "PENDING": "Not activated (SPEC §1). Members are created ACTIVE; activation (binding to the person, by actAs or "
+               "a chain join) does not change the status.",
     "RESIGNED": "离职: gone from every view but its admins'; tokens refused; reinstateMember brings it back.",
 })
 Gender = described_enum(enums.Gender, "A member's gender as its profile records it.", {

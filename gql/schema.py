@@ -122,18 +122,28 @@ class Mutation:
         "Deletes a unit with no child units and no members (resigned ones aside); the caller manages the unit. "
         "Errors: NOT_FOUND, UNIT_IS_ROOT, UNIT_NOT_EMPTY."))
     create_member: CreateMemberPayload = strawberry.mutation(resolver=create_member, description=(
-        "Errors include DUPLICATE_ACCOUNT and DUPLICATE_MOBILE (a mobile names one member of a corp)."))
+        "A new member (ACTIVE; bound to its person at its first actAs) in units the caller manages (super admins, "
+        "directory admins holding MANAGE there, the corp's apps with directory:write). Errors: NOT_FOUND, "
+        "UNIT_REQUIRED, INVALID_ACCOUNT, DUPLICATE_ACCOUNT, INVALID_NAME, CONTACT_REQUIRED (none of mobile, email, "
+        "wechatId), INVALID_MOBILE, DUPLICATE_MOBILE (a mobile names one member of a corp), INVALID_EMAIL, "
+        "INVALID_WECHAT_ID, INVALID_TELEPHONE, INVALID_GENDER, INVALID_DATE, TOO_LONG."))
     update_member: UpdateMemberPayload = strawberry.mutation(resolver=update_member, description=(
         "An admin edits a member it manages. Errors include NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), MOBILE_BOUND (the member "
-        "is activated: only it changes its mobile, with changeMyMobile), DUPLICATE_MOBILE, ACCOUNT_IMMUTABLE."))
+        "is activated: only it changes its mobile, with changeMyMobile), DUPLICATE_MOBILE, ACCOUNT_IMMUTABLE, "
+        "UNIT_REQUIRED, INVALID_NAME, CONTACT_REQUIRED, INVALID_MOBILE, INVALID_EMAIL, INVALID_WECHAT_ID, "
+        "INVALID_TELEPHONE, INVALID_GENDER, INVALID_DATE, TOO_LONG."))
     update_my_profile: UpdateMyProfilePayload = strawberry.mutation(resolver=update_my_profile, description=(
-        "Errors include FIELD_NOT_EDITABLE and MOBILE_BOUND (an activated member changes its mobile with "
-        "changeMyMobile)."))
+        "A member (member token) changes its own profile fields that the corp marks self-editable. Errors: "
+        "FORBIDDEN (not a member token), FIELD_NOT_EDITABLE, MOBILE_BOUND (an activated member changes its mobile "
+        "with changeMyMobile), CONTACT_REQUIRED, INVALID_MOBILE, DUPLICATE_MOBILE, INVALID_EMAIL, INVALID_WECHAT_ID, "
+        "INVALID_TELEPHONE, INVALID_GENDER, INVALID_DATE, TOO_LONG."))
     move_members: MoveMembersPayload = strawberry.mutation(resolver=move_members, description=(
-        "All or nothing. Errors include NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), NOT_IN_UNIT."))
+        "All or nothing. Errors include NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), NOT_IN_UNIT, "
+        "MEMBERS_REQUIRED."))
     resign_member: MemberPayload = strawberry.mutation(resolver=resign_member, description=(
         "离职: gone from every view; its tokens are refused at once, and stay refused after a reinstatement. "
-        "Errors include NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), CANNOT_TARGET_SELF, LAST_SUPER_ADMIN."))
+        "Errors include NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), CANNOT_TARGET_SELF, LAST_SUPER_ADMIN, "
+        "ALREADY_RESIGNED, INVALID_HANDOVER."))
     reinstate_member: MemberPayload = strawberry.mutation(resolver=reinstate_member, description=(
         "复职: ACTIVE again; it gets a fresh member token through actAs. Errors include NOT_FOUND, "
         "TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), NOT_RESIGNED."))

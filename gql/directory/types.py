@@ -379,7 +379,7 @@ class CorpNode(relay.Node):
                                                      Q(gender=gender.value)))
         return await member_page(info, found, first, after)
 
-    @strawberry.field(description="The root of the department tree; null for viewers outside the corp's directory.")
+    @strawberry.field(description="The root of the department tree; null when this viewer sees none of the corp's units.")
     async def root_unit(self, info: Info) -> OrgUnitNode | None:
         u = await OrgUnit.filter(scope.units_q(info.context.viewer), corp_id=self._c.id, parent_id=None).first()
         return OrgUnitNode(pk=u.id, _u=u) if u is not None else None

@@ -48,7 +48,7 @@ class CreateMemberInput:
 
 @strawberry.type(description="What createMember did.")
 class CreateMemberPayload:
-    member: MemberNode | None = strawberry.field(description="The new member (status PENDING); null on error.")
+    member: MemberNode | None = strawberry.field(description="The new member; null on error.")
     user_errors: list[UserError] = strawberry.field(description="Why nothing was created; empty on success.")
 
 
