@@ -13,11 +13,13 @@ from flows.errors import FlowError
 T = TypeVar("T")
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "A business-rule failure of a mutation (SPEC §3): nothing was changed. Request problems (UNAUTHENTICATED, "
+    "FORBIDDEN, RATE_LIMITED, BAD_REQUEST) come as GraphQL errors with extensions.code instead."))
 class UserError:
-    code: str
-    field: str | None
-    message: str
+    code: str = strawberry.field(description="Stable UPPER_SNAKE code, e.g. NOT_FOUND; each mutation lists the codes it returns.")
+    field: str | None = strawberry.field(description="The input field at fault (camelCase, e.g. `mobile`), or null when the whole request is.")
+    message: str = strawberry.field(description="What went wrong and how to fix it, for a person to read.")
 
 
 def bad_request(message: str) -> GraphQLError:

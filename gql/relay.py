@@ -35,31 +35,33 @@ KEYSET_FIELDS = frozenset({"id", "pinyin_full"})
 MAX_KEY_LENGTH = 255
 
 
-@strawberry.type
+@strawberry.type(description="Where a connection's page sits in its list (Relay cursor connections, SPEC §4).")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="True when rows follow this page: ask again with `after: endCursor`.")
+    has_previous_page: bool = strawberry.field(description="True when this page was asked for with an `after` cursor.")
+    start_cursor: str | None = strawberry.field(description="Opaque cursor of the page's first edge; null on an empty page.")
+    end_cursor: str | None = strawberry.field(description="Opaque cursor of the page's last edge, for the next `after`; null on an empty page.")
 
 
-@strawberry.type
+@strawberry.type(description="One row of a connection's page, with its cursor.")
 class Edge(Generic[NodeT]):
-    cursor: str
-    node: NodeT
+    cursor: str = strawberry.field(description="Opaque position of this row; pass it as `after` to get the rows that follow.")
+    node: NodeT = strawberry.field(description="The row.")
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "One page of a list, cut to what the viewer may see (SPEC §2): Relay cursor connection with totalCount "
+    "(SPEC §4). Page with `first` (0-100, default 20) and `after` (a cursor from this list)."))
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
-    page_info: PageInfo
+    edges: list[Edge[NodeT]] = strawberry.field(description="The page's rows with their cursors, in the list's order.")
+    page_info: PageInfo = strawberry.field(description="Whether more rows follow, and the cursors to ask for them.")
     _count: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field
+    @strawberry.field(description="Rows in the whole list the viewer may see, not just this page (one COUNT, run only when selected).")
     async def total_count(self) -> int:
         return await self._count()
 
-    @strawberry.field
+    @strawberry.field(description="The page's rows without cursors (the nodes of `edges`).")
     def nodes(self) -> list[NodeT]:
         return [e.node for e in self.edges]
 

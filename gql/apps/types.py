@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 
 from gql.context import Info
+from gql.enums import described_enum
 from models import AppToken
 from models import enums
 from permissions.actions import can_manage_app_tokens
@@ -17,7 +18,17 @@ if TYPE_CHECKING:
     from gql.chain.types import ChainSpaceNode
     from gql.directory.types import MemberNode
 
-AppScope = strawberry.enum(enums.AppScope, description="What a partner-app token may do (SPEC §2.4).")
+AppScope = described_enum(enums.AppScope, "What a partner-app token may do (SPEC §2.4); its rights are these scopes "
+                          "cut to the issuing corp's.", {
+    "DIRECTORY_READ": "directory:read: read the corp's directory.",
+    "DIRECTORY_WRITE": "directory:write: change the directory (with directory:read).",
+    "DIRECTORY_EXPORT": "directory:export: download the directory (with directory:read).",
+    "CHAIN_READ": "chain:read: read the chain spaces the corp owns or has joined.",
+    "CHAIN_WRITE": "chain:write: change chains the corp owns, import their contacts (with chain:read).",
+    "CHAIN_STATUS": "chain:status: chainCorpByCustomId and chainMemberByMobile (SPEC §3.6).",
+    "FIELDS_SENSITIVE": "fields:sensitive: read mobile, email, telephone, address and birthday.",
+    "AUDIT_READ": "audit:read: read the corp's audit trail.",
+})
 
 
 @strawberry.type(name="AppToken", description="A partner-app credential; visible to its corp's super admins only.")
@@ -25,7 +36,7 @@ class AppTokenNode(relay.Node):
     pk: relay.NodeID[int]
     _t: strawberry.Private[AppToken]
 
-    @strawberry.field
+    @strawberry.field(description="The name its issuer gave it, 1-64 characters.")
     def name(self) -> str:
         return self._t.name
 
@@ -33,7 +44,7 @@ class AppTokenNode(relay.Node):
     def prefix(self) -> str:
         return self._t.prefix
 
-    @strawberry.field
+    @strawberry.field(description="What the token may do.")
     def scopes(self) -> list[AppScope]:
         known = enums.AppScope._value2member_map_
         return [enums.AppScope(s) for s in self._t.scopes if s in known]
@@ -43,11 +54,11 @@ class AppTokenNode(relay.Node):
         t = self._t
         return t.revoked_at is None and (t.expires_at is None or t.expires_at > datetime.now(timezone.utc))
 
-    @strawberry.field
+    @strawberry.field(description="When it stops working (UTC); null: never.")
     def expires_at(self) -> datetime | None:
         return self._t.expires_at
 
-    @strawberry.field
+    @strawberry.field(description="When it was revoked (UTC); null while not revoked.")
     def revoked_at(self) -> datetime | None:
         return self._t.revoked_at
 
@@ -55,7 +66,7 @@ class AppTokenNode(relay.Node):
     def last_used_at(self) -> datetime | None:
         return self._t.last_used_at
 
-    @strawberry.field
+    @strawberry.field(description="When it was issued (UTC).")
     def created_at(self) -> datetime:
         return self._t.created_at
 
@@ -66,7 +77,7 @@ class AppTokenNode(relay.Node):
         chain_id = self._t.chain_id  # type: ignore[attr-defined]
         return await chain_space_node(info, chain_id) if chain_id is not None else None
 
-    @strawberry.field
+    @strawberry.field(description="The super admin who issued it; null when erased or not visible.")
     async def created_by(self, info: Info) -> Annotated[MemberNode, strawberry.lazy("gql.directory.types")] | None:
         from gql.directory.types import member_node
 

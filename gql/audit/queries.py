@@ -34,8 +34,8 @@ def _actor_filter(actor_id: relay.GlobalID) -> dict[str, Any] | None:
 async def corp_audit_events(
     root: Any,
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
+    first: Annotated[int | None, strawberry.argument(description="Page size, 0-100; default 20.")] = None,
+    after: Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")] = None,
     action: Annotated[str | None, strawberry.argument(description='Exactly this action, e.g. "member.create".')] = None,
     target_type: Annotated[str | None, strawberry.argument(description="Objects of this type only.")] = None,
     actor_id: Annotated[

@@ -25,7 +25,7 @@ class AuditEventNode(relay.Node):
     def action(self) -> str:
         return self._e.action
 
-    @strawberry.field
+    @strawberry.field(description='Type of the changed object, e.g. "Member", "OrgUnit".')
     def target_type(self) -> str:
         return self._e.target_type
 
@@ -50,23 +50,25 @@ class AuditEventNode(relay.Node):
     def actor_label(self) -> str:
         return self._e.actor_label
 
-    @strawberry.field
+    @strawberry.field(description=(
+        "The changed fields before the change (JSON object); mobile, email, telephone, address, birthday, "
+        "secrets and tokens read \"***\". Null when the action records none (e.g. a creation)."))
     def before(self) -> JSON | None:
         return self._e.before
 
-    @strawberry.field
+    @strawberry.field(description="The changed fields after the change (JSON object), redacted like `before`; may be null.")
     def after(self) -> JSON | None:
         return self._e.after
 
-    @strawberry.field
+    @strawberry.field(description="The request's X-Request-ID (or the id the server gave it), to match logs.")
     def request_id(self) -> str | None:
         return self._e.request_id
 
-    @strawberry.field
+    @strawberry.field(description="The client address the request came from.")
     def ip(self) -> str | None:
         return self._e.ip
 
-    @strawberry.field
+    @strawberry.field(description="When it happened (UTC).")
     def created_at(self) -> datetime:
         return self._e.created_at
 

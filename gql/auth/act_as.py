@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -11,14 +13,18 @@ from gql.errors import UserError, run_flow
 from gql.relay import decode_id
 
 
-@strawberry.type
+@strawberry.type(description="What actAs did.")
 class ActAsPayload:
-    token: str | None
-    member_id: relay.GlobalID | None
-    user_errors: list[UserError]
+    token: str | None = strawberry.field(description=(
+        "A member token (JWT) for the corp: send it as Authorization: Bearer …; null on error."))
+    member_id: relay.GlobalID | None = strawberry.field(description="Global id of the Member the token acts as.")
+    user_errors: list[UserError] = strawberry.field(description="Why no token was issued; empty on success.")
 
 
-async def act_as(info: Info, corp_id: relay.GlobalID) -> ActAsPayload:
+async def act_as(
+    info: Info, corp_id: Annotated[relay.GlobalID, strawberry.argument(description=(
+        "Global id of a Corp where the person has a member (see viewer.identities)."))]
+) -> ActAsPayload:
     """Exchange a person token for a member token of one of the person's corps: its member
     bound to the person, else the not yet activated member holding its number, which this binds
     (SPEC §1). Errors: PERSON_TOKEN_REQUIRED, NOT_FOUND (corpId)."""

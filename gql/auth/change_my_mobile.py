@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from auth.backend import AuthenticationFailed, authenticate
@@ -10,15 +12,15 @@ from gql.errors import UserError, run_flow
 from permissions.viewer import ViewerKind
 
 
-@strawberry.input
+@strawberry.input(description="The proof of the new mobile number.")
 class ChangeMyMobileInput:
     person_token: str = strawberry.field(description="A person token for the new number: the proof that it is yours.")
 
 
-@strawberry.type
+@strawberry.type(description="What changeMyMobile did.")
 class ChangeMyMobilePayload:
-    member: MemberNode | None
-    user_errors: list[UserError]
+    member: MemberNode | None = strawberry.field(description="The caller with its new mobile; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was changed; empty on success.")
 
 
 async def _proven_person(token: str) -> int | None:
@@ -31,7 +33,9 @@ async def _proven_person(token: str) -> int | None:
     return proof.person_id if proof.kind is ViewerKind.PERSON else None
 
 
-async def change_my_mobile(info: Info, input: ChangeMyMobileInput) -> ChangeMyMobilePayload:
+async def change_my_mobile(
+    info: Info, input: Annotated[ChangeMyMobileInput, strawberry.argument(description="The proof of the new number.")]
+) -> ChangeMyMobilePayload:
     ctx = info.context
 
     async def flow() -> int:

@@ -12,31 +12,33 @@ from gql.directory.queries import corp_node
 from models import Corp, Person
 
 
-@strawberry.type
+@strawberry.type(description="A person's active member in one corp (企业身份), for actAs.")
 class CorpIdentity:
-    corp_id: relay.GlobalID
-    corp_name: str
-    member_name: str
+    corp_id: relay.GlobalID = strawberry.field(description="Global id of the Corp.")
+    corp_name: str = strawberry.field(description="The corp's full name.")
+    member_name: str = strawberry.field(description="The member's name in that corp.")
 
 
-@strawberry.type
+@strawberry.type(description="Who the request's token says the caller is.")
 class ViewerInfo:
-    kind: str
-    is_super_admin: bool
-    scopes: list[str] | None
+    kind: str = strawberry.field(description=(
+        "The credential: MEMBER (member token), PERSON (person token), APP (partner-app token) or ANONYMOUS (none)."))
+    is_super_admin: bool = strawberry.field(description="True for a member who is a super admin of its corp.")
+    scopes: list[str] | None = strawberry.field(description=(
+        "An app token's scopes, e.g. directory:read (SPEC §2.4); null for other credentials."))
     _member_id: strawberry.Private[int | None]
     _corp_id: strawberry.Private[int | None]
     _person_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The caller's own member (member tokens); null otherwise.")
     async def member(self, info: Info) -> MemberNode | None:
         return await member_node(info, self._member_id) if self._member_id else None
 
-    @strawberry.field
+    @strawberry.field(description="The caller's corp (member and app tokens); null otherwise.")
     async def corp(self, info: Info) -> CorpNode | None:
         return await corp_node(info, self._corp_id) if self._corp_id else None
 
-    @strawberry.field
+    @strawberry.field(description="A person token's verified mobile, E.164 (e.g. +8613800000000); null otherwise.")
     async def mobile(self) -> str | None:
         if self._person_id is None:
             return None
@@ -57,7 +59,7 @@ class ViewerInfo:
 
 @strawberry.type
 class AuthQuery:
-    @strawberry.field
+    @strawberry.field(description="The caller, as its token says; anyone may ask, without a token too.")
     def viewer(self, info: Info) -> ViewerInfo:
         v = info.context.viewer
         return ViewerInfo(

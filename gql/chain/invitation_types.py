@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from gql.chain.types import ChainGroupNode
 
 
-@strawberry.type(name="Invitation")
+@strawberry.type(name="Invitation", description=(
+    "A link and QR code into a chain space, optionally into one group (SPEC §3.3); seen by the chain's admins "
+    "(within their groups) and by its creator."))
 class InvitationNode(relay.Node):
     pk: relay.NodeID[int]
     _i: strawberry.Private[Invitation]
@@ -33,7 +35,7 @@ class InvitationNode(relay.Node):
     def code(self) -> str:
         return self._i.code
 
-    @strawberry.field
+    @strawberry.field(description="The join page a person opens: <public base>/join/<code>.")
     def url(self) -> str:
         return chain_notices.join_url(self._i.code)
 
@@ -41,7 +43,7 @@ class InvitationNode(relay.Node):
     def qr_code_url(self) -> str:
         return chain_notices.qr_url(self._i.code)
 
-    @strawberry.field
+    @strawberry.field(description="When it was created (UTC).")
     def created_at(self) -> datetime:
         return self._i.created_at
 
@@ -49,11 +51,11 @@ class InvitationNode(relay.Node):
     def expires_at(self) -> datetime:
         return expires_at(self._i.created_at, self._chain)
 
-    @strawberry.field
+    @strawberry.field(description="When it was revoked (UTC); null while not revoked.")
     def revoked_at(self) -> datetime | None:
         return self._i.revoked_at
 
-    @strawberry.field
+    @strawberry.field(description="Whether it still works; when several reasons apply, revoked wins, then the creator.")
     def state(self) -> InvitationState:
         return invitation_state(self._i, self._chain, self._creator_status, chain_notices.now())
 
@@ -63,7 +65,7 @@ class InvitationNode(relay.Node):
 
         return await group_node(info, self._i.group_id) if self._i.group_id else None
 
-    @strawberry.field
+    @strawberry.field(description="The member who created it; null when this viewer may not see that member.")
     async def created_by(self, info: Info) -> MemberNode | None:
         return await member_node(info, self._i.created_by_id)
 

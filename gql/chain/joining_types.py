@@ -22,31 +22,32 @@ def corp_gid(corp_id: int) -> relay.GlobalID:
     return relay.GlobalID("Corp", str(corp_id))
 
 
-@strawberry.type
+@strawberry.type(description="A corp the person may or must join as.")
 class CorpChoice:
-    corp_id: relay.GlobalID
-    corp_name: str
+    corp_id: relay.GlobalID = strawberry.field(description="Global id of the Corp (for joinChain's corpId).")
+    corp_name: str = strawberry.field(description="The corp's full name.")
     is_super_admin: bool = strawberry.field(
         default=False, description="Whether the person is a super admin of this corp (false while it is no member)."
     )
 
 
-@strawberry.type
+@strawberry.type(description="What joinChain would do for this person with this code (SPEC §3.4); changes nothing.")
 class JoinPreview:
-    chain_name: str
-    owner_corp_name: str
-    expires_at: datetime
-    rule: JoinRule
+    chain_name: str = strawberry.field(description="The chain space's name.")
+    owner_corp_name: str = strawberry.field(description="The upstream corp that owns the chain.")
+    expires_at: datetime = strawberry.field(description="When the code stops working (UTC).")
+    rule: JoinRule = strawberry.field(description="Which corp identity the person must or may join as.")
     role: ContactRole | None = strawberry.field(description="As imported; null when the person was not imported.")
-    contact_name: str | None
-    contact_status: ContactStatus | None
-    imported_corp_name: str | None
+    contact_name: str | None = strawberry.field(description="The person's name as imported; null when not imported.")
+    contact_status: ContactStatus | None = strawberry.field(description=(
+        "The person's status in the chain; null when not imported."))
+    imported_corp_name: str | None = strawberry.field(description="The corp name as imported; null when not imported.")
     required_corp: CorpChoice | None = strawberry.field(
         description="The corp the person must join as (rules 1 and 2), or already joined as."
     )
     needs_approval: bool = strawberry.field(description="Joining needs the required corp's super admins to approve.")
     identities: list[CorpChoice] = strawberry.field(description="The person's corps it may choose from (rule 3).")
-    can_create_corp: bool
+    can_create_corp: bool = strawberry.field(description="The person may create a new corp to join as (rule 3).")
     default_corp_name: str | None = strawberry.field(description="Suggested name for a new corp: the imported corp name.")
 
 
@@ -76,30 +77,31 @@ async def join_preview(plan: JoinPlan) -> JoinPreview:
     )
 
 
-@strawberry.type(name="JoinRequest")
+@strawberry.type(name="JoinRequest", description=(
+    "A request that a corp's super admins let a person in (SPEC §3.4); seen by that corp's super admins only."))
 class JoinRequestNode(relay.Node):
     pk: relay.NodeID[int]
     _r: strawberry.Private[JoinRequest]
     _contact: strawberry.Private[ChainContact]
     _chain_name: strawberry.Private[str]
 
-    @strawberry.field
+    @strawberry.field(description="JOIN (the person asks) or CONFIRM (a leader asks for a colleague).")
     def kind(self) -> JoinRequestKind:
         return self._r.kind
 
-    @strawberry.field
+    @strawberry.field(description="PENDING until a super admin decides.")
     def status(self) -> JoinRequestStatus:
         return self._r.status
 
-    @strawberry.field
+    @strawberry.field(description="When it was made (UTC).")
     def created_at(self) -> datetime:
         return self._r.created_at
 
-    @strawberry.field
+    @strawberry.field(description="When it was decided or cancelled (UTC); null while pending.")
     def decided_at(self) -> datetime | None:
         return self._r.decided_at
 
-    @strawberry.field
+    @strawberry.field(description="The chain space the person joins through.")
     def chain_name(self) -> str:
         return self._chain_name
 
@@ -107,15 +109,15 @@ class JoinRequestNode(relay.Node):
     def person_name(self) -> str:
         return self._contact.name
 
-    @strawberry.field
+    @strawberry.field(description="The person's mobile as imported, E.164 (e.g. +8613800000000).")
     def person_mobile(self) -> str:
         return self._contact.mobile
 
-    @strawberry.field
+    @strawberry.field(description="The person's role as imported.")
     def role(self) -> ContactRole:
         return self._contact.role
 
-    @strawberry.field
+    @strawberry.field(description="The person's chain contact; null when this viewer may not see it.")
     async def contact(self, info: Info) -> ChainContactNode | None:
         return await contact_node(info, self._contact.id)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -32,16 +34,21 @@ async def _status_chain(info: Info, chain_id: relay.GlobalID) -> int | None:
     return pk
 
 
-@strawberry.type
+@strawberry.type(description="What previewJoin found.")
 class PreviewJoinPayload:
-    preview: JoinPreview | None
-    user_errors: list[UserError]
+    preview: JoinPreview | None = strawberry.field(description="What joining would do; null on error.")
+    user_errors: list[UserError] = strawberry.field(description=(
+        "Why the code cannot be used (the codes joinChain would return); empty otherwise."))
 
 
 @strawberry.type
 class ChainQuery:
     @strawberry.field(description="With a person token: which corp identity this invitation or notification code lets you join as.")
-    async def preview_join(self, info: Info, code: str) -> PreviewJoinPayload:
+    async def preview_join(
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description="The code of an invitation link or import notification.")],
+    ) -> PreviewJoinPayload:
         plan, errors = await run_flow(plan_join(info.context.viewer, code))
         return PreviewJoinPayload(preview=await join_preview(plan) if plan else None, user_errors=errors)
 
@@ -49,9 +56,10 @@ class ChainQuery:
     async def join_requests(
         self,
         info: Info,
-        status: JoinRequestStatus | None = JoinRequestStatusValue.PENDING,
-        first: int | None = None,
-        after: str | None = None,
+        status: Annotated[JoinRequestStatus | None, strawberry.argument(
+            description="Only requests in this status (default PENDING); null for all.")] = JoinRequestStatusValue.PENDING,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 0-100; default 20.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")] = None,
     ) -> Connection[JoinRequestNode]:
         query = JoinRequest.filter(chain.join_requests_q(info.context.viewer))
         if status is not None:
@@ -62,8 +70,10 @@ class ChainQuery:
 
         return await paginate(query.order_by("id"), first, after, build)
 
-    @strawberry.field
-    async def chain_space(self, info: Info, id: relay.GlobalID) -> ChainSpaceNode | None:
+    @strawberry.field(description="A chain space this viewer may see; null for unknown and invisible ones alike.")
+    async def chain_space(
+        self, info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of a ChainSpace.")]
+    ) -> ChainSpaceNode | None:
         pk = parse_id(id, "ChainSpace")
         return await chain_space_node(info, pk) if pk is not None else None
 
@@ -72,7 +82,10 @@ class ChainQuery:
         "join status. `customCorpId` is matched exactly, case included, as the import keys it."
     )
     async def chain_corp_by_custom_id(
-        self, info: Info, chain_id: relay.GlobalID, custom_corp_id: str
+        self,
+        info: Info,
+        chain_id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of the ChainSpace.")],
+        custom_corp_id: Annotated[str, strawberry.argument(description="The customCorpId given at import.")],
     ) -> ChainCorpNode | None:
         pk = await _status_chain(info, chain_id)
         if pk is None:
@@ -82,7 +95,11 @@ class ChainQuery:
 
     @strawberry.field(description="Partner-app lookup (scope chain:status): the joined contact, null while not joined.")
     async def chain_member_by_mobile(
-        self, info: Info, chain_id: relay.GlobalID, mobile: str
+        self,
+        info: Info,
+        chain_id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of the ChainSpace.")],
+        mobile: Annotated[str, strawberry.argument(description=(
+            "The contact's mobile: +CC… or a mainland number, normalised to E.164 before matching."))],
     ) -> ChainContactNode | None:
         # Keyed by a contact's mobile by design (SPEC §3.6): the caller brings the number, and
         # only the owner's chain:status apps and the chain's admins may ask (_status_chain). The

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from collections.abc import Sequence
 
 import strawberry
@@ -40,20 +42,22 @@ async def contact_nodes(info: Info, rows: Sequence[ChainContact]) -> list[ChainC
     ]
 
 
-@strawberry.type(name="ChainGroup")
+@strawberry.type(name="ChainGroup", description=(
+    "A group of a chain space's tree (上下游分组, e.g. 经销商 → 华东). Seen by the owner's super admins, the "
+    "chain's admins over it, and corps of the chain that may see it (SPEC §2.3)."))
 class ChainGroupNode(relay.Node):
     pk: relay.NodeID[int]
     _g: strawberry.Private[ChainGroup]
 
-    @strawberry.field
+    @strawberry.field(description="Name, 1-32 characters, unique among its sibling groups.")
     def name(self) -> str:
         return self._g.name
 
-    @strawberry.field
+    @strawberry.field(description="Whether corps of this group see each other (default false, SPEC §2.3).")
     def peers_visible(self) -> bool:
         return self._g.peers_visible
 
-    @strawberry.field
+    @strawberry.field(description="The parent group; null at the top, or when this viewer may not see it.")
     async def parent(self, info: Info) -> ChainGroupNode | None:
         if self._g.parent_id is None:
             return None
@@ -61,30 +65,34 @@ class ChainGroupNode(relay.Node):
         return ChainGroupNode(pk=g.id, _g=g) if g is not None else None
 
 
-@strawberry.type(name="ChainContact")
+@strawberry.type(name="ChainContact", description=(
+    "A person's place in a chain space (SPEC §1): imported by the owner, then invited, joined or declined. "
+    "Seen per the chain rules (SPEC §2.3)."))
 class ChainContactNode(relay.Node):
     pk: relay.NodeID[int]
     _c: strawberry.Private[ChainContact]
     _member: strawberry.Private[MemberNode | None]
     _shows_mobile: strawberry.Private[bool]
 
-    @strawberry.field
+    @strawberry.field(description="The name the contact was imported under (联系人姓名), 1-32 characters.")
     def name(self) -> str:
         return self._c.name
 
-    @strawberry.field
+    @strawberry.field(description="LEADER (负责人) or MEMBER (成员) of its corp.")
     def role(self) -> ContactRole:
         return self._c.role
 
-    @strawberry.field
+    @strawberry.field(description="Where the person stands: imported, invited, joined, declined...")
     def status(self) -> ContactStatus:
         return self._c.status
 
-    @strawberry.field
+    @strawberry.field(description=(
+        "Mobile, E.164 (e.g. +8613800000000). Chain admins see it (apps with fields:sensitive); anyone else "
+        "only when the joined member's field policy shows it (SPEC §2.2). Null otherwise, and named in hiddenFields."))
     def mobile(self) -> str | None:
         return self._c.mobile if self._shows_mobile else None
 
-    @strawberry.field
+    @strawberry.field(description='["mobile"] when the mobile is withheld from this viewer, else empty.')
     def hidden_fields(self) -> list[str]:
         return [] if self._shows_mobile else ["mobile"]
 
@@ -97,26 +105,28 @@ class ChainContactNode(relay.Node):
     def member(self) -> MemberNode | None:
         return self._member
 
-    @strawberry.field
+    @strawberry.field(description="The contact's corp in the chain; null when this viewer may not see it.")
     async def chain_corp(self, info: Info) -> ChainCorpNode | None:
         c = await info.context.chain.visible_chain_corp.load(self._c.chain_corp_id)
         return ChainCorpNode(pk=c.id, _c=c) if c is not None else None
 
 
-@strawberry.type(name="ChainCorp")
+@strawberry.type(name="ChainCorp", description=(
+    "A corp's place in a chain space (SPEC §1): exists from the import row on, before the real corp joins. "
+    "Seen per the chain rules (SPEC §2.3)."))
 class ChainCorpNode(relay.Node):
     pk: relay.NodeID[int]
     _c: strawberry.Private[ChainCorp]
 
-    @strawberry.field
+    @strawberry.field(description="IMPORTED, JOINED or REMOVED.")
     def status(self) -> ChainCorpStatus:
         return self._c.status
 
-    @strawberry.field
+    @strawberry.field(description="The owner's own id for the corp (自定义企业id), unique in the chain; null when none.")
     def custom_corp_id(self) -> str | None:
         return self._c.custom_corp_id
 
-    @strawberry.field
+    @strawberry.field(description="The corp name as imported (or as joined, for corps that joined without an import).")
     def imported_name(self) -> str:
         return self._c.imported_name
 
@@ -131,19 +141,19 @@ class ChainCorpNode(relay.Node):
                 return str(c.name)
         return self._c.imported_name
 
-    @strawberry.field
+    @strawberry.field(description="The real corp that joined in this place; null before that, or when not visible.")
     async def corp(self, info: Info) -> CorpNode | None:
         if self._c.corp_id is None:
             return None
         c = await info.context.directory.visible_corp.load(self._c.corp_id)
         return CorpNode(pk=c.id, _c=c) if c is not None else None
 
-    @strawberry.field
+    @strawberry.field(description="The group it sits in; null when this viewer may not see the group.")
     async def group(self, info: Info) -> ChainGroupNode | None:
         g = await info.context.chain.visible_group.load(self._c.group_id)
         return ChainGroupNode(pk=g.id, _g=g) if g is not None else None
 
-    @strawberry.field
+    @strawberry.field(description="Its contacts this viewer sees, in import order.")
     async def contacts(self, info: Info) -> list[ChainContactNode]:
         rows = await ChainContact.filter(chain.contacts_q(info.context.viewer), chain_corp_id=self._c.id).order_by("id")
         return await contact_nodes(info, rows)
@@ -153,16 +163,19 @@ class ChainCorpNode(relay.Node):
         return await member_node(info, self._c.decided_by_id) if self._c.decided_by_id else None
 
 
-@strawberry.type(name="ChainSpace")
+@strawberry.type(name="ChainSpace", description=(
+    "An upstream corp's chain space (上下游, SPEC §1): its groups, corps and contacts. Seen by the owner's members "
+    "and the corps that joined it, each cut to what it may see (SPEC §2.3)."))
 class ChainSpaceNode(relay.Node):
     pk: relay.NodeID[int]
     _c: strawberry.Private[ChainSpace]
 
-    @strawberry.field
+    @strawberry.field(description="The chain's name, 1-64 characters.")
     def name(self) -> str:
         return self._c.name
 
-    @strawberry.field
+    @strawberry.field(description=(
+        "仅导入的企业可加入: only imported corps may join; invitations then live 90 days instead of 7."))
     def import_only(self) -> bool:
         return self._c.import_only
 
@@ -170,23 +183,24 @@ class ChainSpaceNode(relay.Node):
     def corps_see_each_other(self) -> bool:
         return self._c.corps_see_each_other
 
-    @strawberry.field
+    @strawberry.field(description="The upstream corp that owns the chain (上级企业).")
     async def owner(self, info: Info) -> CorpNode | None:
         c = await info.context.directory.visible_corp.load(self._c.owner_corp_id)
         return CorpNode(pk=c.id, _c=c) if c is not None else None
 
-    @strawberry.field
+    @strawberry.field(description="The groups this viewer sees, in tree order (a parent before its children).")
     async def groups(self, info: Info) -> list[ChainGroupNode]:
         rows = await ChainGroup.filter(chain.groups_q(info.context.viewer), chain_id=self._c.id).order_by("path")
         return [ChainGroupNode(pk=g.id, _g=g) for g in rows]
 
-    @strawberry.field
+    @strawberry.field(description="The corps of the chain this viewer sees, in import order.")
     async def corps(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        status: ChainCorpStatus | None = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 0-100; default 20.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")] = None,
+        status: Annotated[ChainCorpStatus | None, strawberry.argument(
+            description="Only corps in this status; default every status but REMOVED.")] = None,
     ) -> Connection[ChainCorpNode]:
         query = ChainCorp.filter(chain.chain_corps_q(info.context.viewer), chain_id=self._c.id)
         if status is not None:
@@ -200,13 +214,14 @@ class ChainSpaceNode(relay.Node):
 
         return await paginate(query.order_by("id"), first, after, build)
 
-    @strawberry.field
+    @strawberry.field(description="The chain's contacts this viewer sees (SPEC §2.3), in import order.")
     async def contacts(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        status: ContactStatus | None = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 0-100; default 20.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")] = None,
+        status: Annotated[ContactStatus | None, strawberry.argument(
+            description="Only contacts in this status; default every status but REMOVED.")] = None,
     ) -> Connection[ChainContactNode]:
         viewer = info.context.viewer
         listed = await selector_corps(viewer, self._c.id)
@@ -219,7 +234,10 @@ class ChainSpaceNode(relay.Node):
 
     @strawberry.field(description="Invitation links into this chain: chain admins see those in their range, members their own.")
     async def invitations(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 0-100; default 20.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")] = None,
     ) -> Connection[InvitationNode]:
         query = Invitation.filter(chain.invitations_q(info.context.viewer), chain_id=self._c.id).order_by("-id")
         chain_row = self._c
@@ -263,53 +281,55 @@ class ChainSpaceNode(relay.Node):
         return await member_nodes(info, rows)
 
 
-@strawberry.type
+@strawberry.type(description="How many of the chain's corps (that the admin sees) are in one status.")
 class ChainCorpStatusCount:
-    status: ChainCorpStatus
-    count: int
+    status: ChainCorpStatus = strawberry.field(description="The status.")
+    count: int = strawberry.field(description="Corps in it.")
 
 
-@strawberry.type
+@strawberry.type(description="How many of the chain's contacts (that the admin sees) are in one status.")
 class ContactStatusCount:
-    status: ContactStatus
-    count: int
+    status: ContactStatus = strawberry.field(description="The status.")
+    count: int = strawberry.field(description="Contacts in it.")
 
 
-@strawberry.type
+@strawberry.type(description="A chain's import and invitation progress (SPEC §3.2): counts by status.")
 class ImportProgress:
-    corps: list[ChainCorpStatusCount]
-    contacts: list[ContactStatusCount]
+    corps: list[ChainCorpStatusCount] = strawberry.field(description="Corps by status, every status listed.")
+    contacts: list[ContactStatusCount] = strawberry.field(description="Contacts by status, every status listed.")
 
-    @strawberry.field
+    @strawberry.field(description="Corps in the chain, removed ones aside.")
     def corps_total(self) -> int:
         return sum(c.count for c in self.corps if c.status is not ChainCorpStatusValue.REMOVED)
 
-    @strawberry.field
+    @strawberry.field(description="Corps that have joined.")
     def corps_joined(self) -> int:
         return sum(c.count for c in self.corps if c.status is ChainCorpStatusValue.JOINED)
 
 
-@strawberry.type(name="ChainRule")
+@strawberry.type(name="ChainRule", description=(
+    "对接规则 (SPEC §1): the owner-side subject (a unit subtree or a member) sees the object's contacts (a group "
+    "with its subgroups, or one corp), and they see the subject. One of each side is set."))
 class ChainRuleNode:
     pk: strawberry.Private[int]
     _r: strawberry.Private[ChainRule]
 
-    @strawberry.field
+    @strawberry.field(description="The owner's unit whose subtree is the subject; null when the subject is a member.")
     async def subject_unit(self, info: Info) -> OrgUnitNode | None:
         if self._r.subject_unit_id is None:
             return None
         u = await info.context.directory.visible_unit.load(self._r.subject_unit_id)
         return OrgUnitNode(pk=u.id, _u=u) if u is not None else None
 
-    @strawberry.field
+    @strawberry.field(description="The owner's member who is the subject; null when the subject is a unit.")
     async def subject_member(self, info: Info) -> MemberNode | None:
         return await member_node(info, self._r.subject_member_id) if self._r.subject_member_id else None
 
-    @strawberry.field
+    @strawberry.field(description="The group (with its subgroups) that is the object; null when it is a corp.")
     async def object_group(self, info: Info) -> ChainGroupNode | None:
         return await group_node(info, self._r.object_group_id) if self._r.object_group_id else None
 
-    @strawberry.field
+    @strawberry.field(description="The chain corp that is the object; null when it is a group.")
     async def object_chain_corp(self, info: Info) -> ChainCorpNode | None:
         return await chain_corp_node(info, self._r.object_chain_corp_id) if self._r.object_chain_corp_id else None
 

@@ -17,16 +17,21 @@ _API_NAME = {attr: api for api, attr in ATTRIBUTES.items()}
 
 @strawberry.input(description="Profile fields to change: omitted fields stay, null clears.")
 class ProfileChanges:
-    alias: str | None = strawberry.UNSET
-    mobile: str | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-    wechat_id: str | None = strawberry.UNSET
-    telephone: str | None = strawberry.UNSET
-    gender: Gender | None = strawberry.UNSET
-    position: str | None = strawberry.UNSET
-    address: str | None = strawberry.UNSET
-    birthday: date | None = strawberry.UNSET
-    hire_date: date | None = strawberry.UNSET
+    alias: str | None = strawberry.field(default=strawberry.UNSET, description="Nickname (别名).")
+    mobile: str | None = strawberry.field(default=strawberry.UNSET, description=(
+        "Mobile: +CC… or a mainland number, stored in E.164 (e.g. +8613800000000); unique in the corp. "
+        "Refused (MOBILE_BOUND) once the member is activated: it then changes it with changeMyMobile."))
+    email: str | None = strawberry.field(default=strawberry.UNSET, description="Email address.")
+    wechat_id: str | None = strawberry.field(default=strawberry.UNSET, description=(
+        "WeChat id (微信号): at most 64 characters, not all digits."))
+    telephone: str | None = strawberry.field(default=strawberry.UNSET, description=(
+        "Landline (座机) as written, e.g. 021-12345678 or 0755-8888 8888 转 123; +CC outside China."))
+    gender: Gender | None = strawberry.field(default=strawberry.UNSET, description="Gender.")
+    position: str | None = strawberry.field(default=strawberry.UNSET, description="Job title (职位).")
+    address: str | None = strawberry.field(default=strawberry.UNSET, description="Postal or office address.")
+    birthday: date | None = strawberry.field(default=strawberry.UNSET, description="Birthday, ISO date (YYYY-MM-DD).")
+    hire_date: date | None = strawberry.field(default=strawberry.UNSET, description=(
+        "Date of joining the corp (入职日期), ISO date."))
 
 
 def given_fields(data: Any, attrs: tuple[str, ...]) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -27,7 +29,9 @@ class DirectoryQuery:
         description="A corp this viewer may see; null for unknown and invisible corps alike (and, without a token, "
         "with a hint in the response's `extensions.hints`)."
     )
-    async def corp(self, info: Info, id: relay.GlobalID) -> CorpNode | None:
+    async def corp(
+        self, info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of a Corp.")]
+    ) -> CorpNode | None:
         hint_without_token(info, "corp(id)")
         pk = parse_id(id, "Corp")
         return await corp_node(info, pk) if pk is not None else None

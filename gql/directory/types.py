@@ -30,6 +30,12 @@ if TYPE_CHECKING:
     from gql.chain.types import ChainSpaceNode
 
 MEMBER_ORDER = ("pinyin_full", "id")
+# How a profile field the policy withholds reads (SPEC §2.2); said on each such field.
+_WITHHELD = (
+    " Null when the viewer may not read it: it is then named in hiddenFields (the viewer is the member, "
+    "administers it, or sees it and the corp shows the field to members; apps need fields:sensitive for "
+    "mobile, email, telephone, address and birthday; SPEC §2.2)."
+)
 
 
 # The columns a Member node reads: pages fetch only these, as plain rows.
@@ -142,32 +148,36 @@ async def member_page(info: Info, query: Any, first: int | None, after: str | No
     )
 
 
-@strawberry.type
+@strawberry.type(description="A member's seat in one org unit (部门).")
 class MemberDepartment:
-    unit: OrgUnitNode
-    is_main: bool
-    is_leader: bool
+    unit: OrgUnitNode = strawberry.field(description="The unit.")
+    is_main: bool = strawberry.field(description="True for the member's main unit (主部门; exactly one per member).")
+    is_leader: bool = strawberry.field(description="True when the member leads this unit (部门负责人).")
 
 
-@strawberry.type(name="Member")
+@strawberry.type(name="Member", description=(
+    "A person's identity inside one corp (成员, SPEC §1). Seen per the directory and chain rules (SPEC §2.1, "
+    "§2.3); profile fields the viewer may not read are null and named in hiddenFields (SPEC §2.2)."))
 class MemberNode(relay.Node):
     # Plain attributes, already cut by the field policy (None = withheld, named in hiddenFields).
     pk: relay.NodeID[int]
-    account: str
-    name: str
-    status: MemberStatus
-    alias: str | None
-    mobile: str | None
-    email: str | None
-    wechat_id: str | None
-    telephone: str | None
-    gender: Gender | None
-    position: str | None
-    address: str | None
-    birthday: date | None
-    hire_date: date | None
+    account: str = strawberry.field(description=(
+        "账号 (userid): unique in the corp ignoring case, [A-Za-z0-9_.@-]{1,64}, immutable; always visible."))
+    name: str = strawberry.field(description="Full name (姓名); always visible to whoever sees the member.")
+    status: MemberStatus = strawberry.field(description="ACTIVE, DISABLED, PENDING or RESIGNED; always visible.")
+    alias: str | None = strawberry.field(description="Nickname (别名/昵称)." + _WITHHELD)
+    mobile: str | None = strawberry.field(description="Mobile in E.164, e.g. +8613800000000." + _WITHHELD)
+    email: str | None = strawberry.field(description="Email address." + _WITHHELD)
+    wechat_id: str | None = strawberry.field(description="WeChat id (微信号), never all digits." + _WITHHELD)
+    telephone: str | None = strawberry.field(description="Landline (座机) as written, e.g. 021-12345678." + _WITHHELD)
+    gender: Gender | None = strawberry.field(description="Gender." + _WITHHELD)
+    position: str | None = strawberry.field(description="Job title (职位)." + _WITHHELD)
+    address: str | None = strawberry.field(description="Postal or office address." + _WITHHELD)
+    birthday: date | None = strawberry.field(description="Birthday, ISO date (YYYY-MM-DD)." + _WITHHELD)
+    hire_date: date | None = strawberry.field(description="Date of joining the corp (入职日期), ISO date." + _WITHHELD)
     hidden_fields: list[str] = strawberry.field(
-        description="Profile fields withheld from this viewer (null above means hidden, not empty)."
+        description="Profile fields withheld from this viewer, by API name (e.g. `mobile`, `hireDate`): null above "
+        "means hidden, not empty (SPEC §2.2)."
     )
     _corp_id: strawberry.Private[int]
     _shown: strawberry.Private[frozenset[str]]
@@ -194,35 +204,38 @@ class MemberNode(relay.Node):
             if u is not None
         ]
 
-    @strawberry.field
+    @strawberry.field(description="The member's corp; null when the viewer may not see that corp.")
     async def corp(self, info: Info) -> CorpNode | None:
         c = await info.context.directory.visible_corp.load(self._corp_id)
         return CorpNode(pk=c.id, _c=c) if c is not None else None
 
 
-@strawberry.type(name="OrgUnit")
+@strawberry.type(name="OrgUnit", description=(
+    "A department (部门) of a corp's tree. A viewer sees the units of its visible subtrees and their ancestors "
+    "(name and structure only, so the tree can be walked; SPEC §2.1)."))
 class OrgUnitNode(relay.Node):
     pk: relay.NodeID[int]
     _u: strawberry.Private[Any]  # an OrgUnit, or a UnitRow from the loaders
     # Plain attributes copied from the unit (no resolver per field).
-    name: str = ""
-    order: int = 0
+    name: str = strawberry.field(default="", description=(
+        "Name: at most 50 display columns (a CJK character counts 2), unique among its siblings."))
+    order: int = strawberry.field(default=0, description="Position among its siblings: smaller first.")
     scope: Scope = strawberry.field(
         default=Scope.INHERIT, description="The scope set on this unit; INHERIT takes the nearest ancestor's."
     )
-    depth: int = 0
+    depth: int = strawberry.field(default=0, description="Levels below the root: the root is 0 (at most 15 levels).")
 
     def __post_init__(self) -> None:
         self.name, self.order, self.scope, self.depth = self._u.name, self._u.order, self._u.scope, self._u.depth
 
-    @strawberry.field
+    @strawberry.field(description="The parent unit; null for the root.")
     async def parent(self, info: Info) -> OrgUnitNode | None:
         if self._u.parent_id is None:
             return None
         u = await info.context.directory.visible_unit.load(self._u.parent_id)
         return OrgUnitNode(pk=u.id, _u=u) if u is not None else None
 
-    @strawberry.field
+    @strawberry.field(description="The child units this viewer sees, in `order`.")
     async def children(self, info: Info) -> list[OrgUnitNode]:
         return [OrgUnitNode(pk=u.id, _u=u) for u in await info.context.directory.children.load(self._u.id)]
 
@@ -235,9 +248,14 @@ class OrgUnitNode(relay.Node):
             return query.filter(id__in=members_placed_under(within, self._u.corp_id, units))
         return query.filter(id__in=Subquery(Placement.filter(unit_id=self._u.id).values("member_id")))
 
-    @strawberry.field
+    @strawberry.field(description="Members seated in this unit that this viewer sees (resigned ones never), by pinyin.")
     async def members(
-        self, info: Info, first: int | None = None, after: str | None = None, include_descendants: bool = False
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 0-100; default 20.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")] = None,
+        include_descendants: Annotated[bool, strawberry.argument(
+            description="Also the members of every unit below this one.")] = False,
     ) -> Connection[MemberNode]:
         return await member_page(info, await self._members(info, include_descendants), first, after)
 
@@ -245,7 +263,7 @@ class OrgUnitNode(relay.Node):
     async def member_count(self, info: Info) -> int:
         return await (await self._members(info, True)).count()
 
-    @strawberry.field
+    @strawberry.field(description="The unit's leaders (部门负责人) that this viewer sees, by pinyin.")
     async def leaders(self, info: Info) -> list[MemberNode]:
         leader_ids = Subquery(Placement.filter(unit_id=self._u.id, is_leader=True).values("member_id"))
         query = (await members_query(info, self._u.corp_id, within=(self._u.path,))).filter(id__in=leader_ids)
@@ -253,14 +271,18 @@ class OrgUnitNode(relay.Node):
         return await member_nodes(info, await query.values(*MEMBER_COLUMNS))
 
 
-@strawberry.type
+@strawberry.type(description="How a corp treats one profile field (管理后台 显示 / 成员自行修改, SPEC §2.2).")
 class FieldSetting:
-    field: str
-    visible_to_members: bool
-    self_editable: bool
+    field: str = strawberry.field(description=(
+        "Profile field by API name: alias, mobile, email, wechatId, telephone, gender, position, address, "
+        "birthday or hireDate."))
+    visible_to_members: bool = strawberry.field(description="Members who see a colleague also read this field.")
+    self_editable: bool = strawberry.field(description="Members may change this field of their own profile.")
 
 
-@strawberry.type(name="Corp")
+@strawberry.type(name="Corp", description=(
+    "An organisation with its own directory (企业, SPEC §1). Visible to its members, to corps in the chains it "
+    "owns and to corps of a chain that may see it (SPEC §2.3); invisible corps are null, as if absent."))
 class CorpNode(relay.Node):
     pk: relay.NodeID[int]
     _c: strawberry.Private[Corp]
@@ -268,25 +290,28 @@ class CorpNode(relay.Node):
         resolver=corp_audit_events, description="The corp's audit trail, newest first: super admins and audit:read apps."
     )
 
-    @strawberry.field
+    @strawberry.field(description="Full name.")
     def name(self) -> str:
         return self._c.name
 
-    @strawberry.field
+    @strawberry.field(description="Short name (简称); null when none is set.")
     def short_name(self) -> str | None:
         return self._c.short_name
 
-    @strawberry.field
+    @strawberry.field(description="True once the corp's identity has been verified (认证).")
     def verified(self) -> bool:
         return self._c.verified
 
-    @strawberry.field
+    @strawberry.field(description=(
+        "The corp's members this viewer sees (SPEC §2.1), by pinyin. Resigned members only when `status` asks "
+        "for them, and then only for their admins."))
     async def members(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        status: list[MemberStatus] | None = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 0-100; default 20.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")] = None,
+        status: Annotated[list[MemberStatus] | None, strawberry.argument(
+            description="Only members in these statuses; default every status but RESIGNED.")] = None,
     ) -> Connection[MemberNode]:
         return await member_page(info, await members_query(info, self._c.id, status), first, after)
 
@@ -303,15 +328,17 @@ class CorpNode(relay.Node):
         self,
         info: Info,
         query: Annotated[str, strawberry.argument(description="The search term (at most 64 characters); empty for all.")],
-        first: int | None = None,
-        after: str | None = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 0-100; default 20.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")] = None,
         surname_initial: Annotated[str | None, strawberry.argument(
             description="First letter of the surname's pinyin (surname readings), e.g. z for 张 and 曾; # for names without one."
         )] = None,
         position: Annotated[str | None, strawberry.argument(
             description="Position contains this text, ignoring case."
         )] = None,
-        gender: Gender | None = None,
+        gender: Annotated[Gender | None, strawberry.argument(
+            description="Only members of this gender; a gender withheld from this viewer never matches."
+        )] = None,
         status: Annotated[list[MemberStatus] | None, strawberry.argument(
             description=(
                 "Only members in these statuses; default every status but RESIGNED. Members of other "
@@ -355,7 +382,7 @@ class CorpNode(relay.Node):
     def search_by_mobile(self, info: Info) -> bool | None:
         return self._c.search_by_mobile if can_read_field_settings(info.context.viewer, self._c.id) else None
 
-    @strawberry.field
+    @strawberry.field(description="The root of the department tree; null when this viewer sees none of the corp's units.")
     async def root_unit(self, info: Info) -> OrgUnitNode | None:
         u = await OrgUnit.filter(scope.units_q(info.context.viewer), corp_id=self._c.id, parent_id=None).first()
         return OrgUnitNode(pk=u.id, _u=u) if u is not None else None
@@ -370,7 +397,7 @@ class CorpNode(relay.Node):
             for f in PROFILE_FIELDS
         ]
 
-    @strawberry.field
+    @strawberry.field(description="Chain spaces (上下游) the corp owns or has joined, that this viewer sees.")
     async def chain_spaces(
         self, info: Info
     ) -> list[Annotated[ChainSpaceNode, strawberry.lazy("gql.chain.types")]]:
@@ -386,7 +413,12 @@ class CorpNode(relay.Node):
         description="The corp's departments this viewer sees, as a flat list in tree order (a parent before its "
         "children); rebuild the tree from `parent`. Empty for viewers outside the corp."
     )
-    async def units(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[OrgUnitNode]:
+    async def units(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 0-100; default 20.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")] = None,
+    ) -> Connection[OrgUnitNode]:
         query = OrgUnit.filter(scope.units_q(info.context.viewer), corp_id=self._c.id).order_by("path", "id")
 
         async def build(rows: Sequence[OrgUnit]) -> list[OrgUnitNode]:

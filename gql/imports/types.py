@@ -18,18 +18,20 @@ from permissions.jobs import JobFacts, can_see_import_job
 MAX_ERRORS_PAGE = SIZE_ARGUMENTS["limit"]
 
 
-@strawberry.type
+@strawberry.type(description="One named count of an import job (the older form of ImportTotals).")
 class ImportCount:
-    name: str
-    value: int
+    name: str = strawberry.field(description="What is counted, e.g. created, updated, failed, unitsCreated.")
+    value: int = strawberry.field(description="How many.")
 
 
-@strawberry.type
+@strawberry.type(description="Why one row (or the whole file) was refused: the row changed nothing.")
 class ImportRowError:
     row: int | None = strawberry.field(description="Spreadsheet row (the header is row 1); null for a file-level error.")
-    column: str | None
-    code: str
-    message: str
+    column: str | None = strawberry.field(description=(
+        "The column at fault, by its header in the file (e.g. 手机), or its letter when it has none; null for the "
+        "whole row."))
+    code: str = strawberry.field(description="Stable UPPER_SNAKE code, e.g. INVALID_MOBILE, DUPLICATE_ACCOUNT, OUT_OF_SCOPE.")
+    message: str = strawberry.field(description="What is wrong with the row and how to fix it.")
 
 
 @strawberry.type(description="What an import job did so far; each count is 0 where it does not apply to the job's kind.")
@@ -51,12 +53,14 @@ def report_path(job_id: int) -> str:
     return f"/imports/{relay.GlobalID('ImportJob', str(job_id))}/errors.xlsx"
 
 
-@strawberry.type(name="ImportJob")
+@strawberry.type(name="ImportJob", description=(
+    "One directory or chain import (SPEC §3.1, §3.2, §3.8), run by a worker: status, progress, counts and row "
+    "errors. Seen by whoever started it, and by the corp's super admins (directory) or the chain's managers (chain)."))
 class ImportJobNode(relay.Node):
     pk: relay.NodeID[int]
     _j: strawberry.Private[ImportJob]
 
-    @strawberry.field
+    @strawberry.field(description="DIRECTORY or CHAIN_CONTACTS.")
     def kind(self) -> ImportKind:
         return self._j.kind
 
@@ -64,11 +68,11 @@ class ImportJobNode(relay.Node):
     def mode(self) -> ImportMode | None:
         return ImportModeValue(self._j.mode) if self._j.mode else None
 
-    @strawberry.field
+    @strawberry.field(description="QUEUED, RUNNING, SUCCEEDED or FAILED.")
     def status(self) -> ImportJobStatus:
         return self._j.status
 
-    @strawberry.field
+    @strawberry.field(description="The uploaded file's name; null for rows sent in the mutation.")
     def file_name(self) -> str | None:
         return self._j.file_name
 
@@ -85,7 +89,7 @@ class ImportJobNode(relay.Node):
     def last_committed_row(self) -> int:
         return self._j.processed_rows
 
-    @strawberry.field(deprecation_reason="Use `totals`: the same counts as typed fields.")
+    @strawberry.field(description="The counts by name.", deprecation_reason="Use `totals`: the same counts as typed fields.")
     def counts(self) -> list[ImportCount]:
         return [ImportCount(name=k, value=v) for k, v in sorted(self._j.counts.items())]
 
@@ -99,7 +103,7 @@ class ImportJobNode(relay.Node):
             groups_created=c.get("groupsCreated", 0), invited=c.get("invited", 0),
         )
 
-    @strawberry.field
+    @strawberry.field(description="How many errors `errors` holds (row errors and any file-level failure).")
     def error_count(self) -> int:
         return len(self._j.errors)
 
@@ -122,15 +126,15 @@ class ImportJobNode(relay.Node):
             return None
         return public_link(report_path(self._j.id))
 
-    @strawberry.field
+    @strawberry.field(description="When it was queued (UTC).")
     def created_at(self) -> datetime:
         return self._j.created_at
 
-    @strawberry.field
+    @strawberry.field(description="When a worker last started it (UTC); null while queued.")
     def started_at(self) -> datetime | None:
         return self._j.started_at
 
-    @strawberry.field
+    @strawberry.field(description="When it succeeded or failed (UTC); null until then.")
     def finished_at(self) -> datetime | None:
         return self._j.finished_at
 

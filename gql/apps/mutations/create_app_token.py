@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from datetime import datetime
 
 import strawberry
@@ -13,27 +15,31 @@ from gql.errors import UserError, run_flow
 from gql.relay import decode_id
 
 
-@strawberry.input
+@strawberry.input(description="A partner-app token to issue (SPEC §1 AppToken).")
 class CreateAppTokenInput:
-    corp_id: relay.GlobalID
-    name: str
-    scopes: list[AppScope]
+    corp_id: relay.GlobalID = strawberry.field(description="Global id of the Corp that issues it.")
+    name: str = strawberry.field(description="A name to recognise it by, 1-64 characters.")
+    scopes: list[AppScope] = strawberry.field(description=(
+        "At least one; a write or export scope needs its read scope; a chain-bound token holds chain and "
+        "fields:sensitive scopes only."))
     chain_id: relay.GlobalID | None = strawberry.field(
         default=None, description="Bind the token to one chain the corp owns or has joined."
     )
     expires_at: datetime | None = strawberry.field(default=None, description="Without a zone: UTC.")
 
 
-@strawberry.type
+@strawberry.type(description="What createAppToken did.")
 class CreateAppTokenPayload:
-    app_token: AppTokenNode | None
+    app_token: AppTokenNode | None = strawberry.field(description="The new token; null on error.")
     secret: str | None = strawberry.field(
         description="The token's secret (Authorization: Bearer …). Shown this once: store it now."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was issued; empty on success.")
 
 
-async def create_app_token(info: Info, input: CreateAppTokenInput) -> CreateAppTokenPayload:
+async def create_app_token(
+    info: Info, input: Annotated[CreateAppTokenInput, strawberry.argument(description="The token to issue.")]
+) -> CreateAppTokenPayload:
     ctx = info.context
 
     async def flow() -> IssuedToken:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -10,18 +12,20 @@ from gql.errors import UserError, run_flow
 from gql.relay import decode_id
 
 
-@strawberry.input
+@strawberry.input(description="The token to revoke.")
 class RevokeAppTokenInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = strawberry.field(description="Global id of the AppToken.")
 
 
-@strawberry.type
+@strawberry.type(description="What revokeAppToken did.")
 class RevokeAppTokenPayload:
-    app_token: AppTokenNode | None
-    user_errors: list[UserError]
+    app_token: AppTokenNode | None = strawberry.field(description="The revoked token; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was revoked; empty on success.")
 
 
-async def revoke_app_token(info: Info, input: RevokeAppTokenInput) -> RevokeAppTokenPayload:
+async def revoke_app_token(
+    info: Info, input: Annotated[RevokeAppTokenInput, strawberry.argument(description="The token to revoke.")]
+) -> RevokeAppTokenPayload:
     ctx = info.context
 
     async def flow() -> AppTokenNode:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -12,17 +14,19 @@ from gql.relay import decode_id
 
 @strawberry.input(description="A super admin of the corp lets the person into the corp and the chain, or not.")
 class ApproveJoinRequestInput:
-    id: relay.GlobalID
-    approve: bool = True
+    id: relay.GlobalID = strawberry.field(description="Global id of the JoinRequest.")
+    approve: bool = strawberry.field(default=True, description="True to let the person in, false to reject.")
 
 
-@strawberry.type
+@strawberry.type(description="What approveJoinRequest did.")
 class ApproveJoinRequestPayload:
-    join_request: JoinRequestNode | None
-    user_errors: list[UserError]
+    join_request: JoinRequestNode | None = strawberry.field(description="The request, now decided; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was decided; empty on success.")
 
 
-async def approve_join_request(info: Info, input: ApproveJoinRequestInput) -> ApproveJoinRequestPayload:
+async def approve_join_request(
+    info: Info, input: Annotated[ApproveJoinRequestInput, strawberry.argument(description="The request and the decision.")]
+) -> ApproveJoinRequestPayload:
     ctx = info.context
 
     async def flow() -> int:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -14,26 +16,28 @@ from gql.relay import decode_id
 
 @strawberry.input(description="The first leader (or a super admin) of a joined corp confirms its imported colleagues.")
 class ConfirmChainMembersInput:
-    chain_corp_id: relay.GlobalID
-    contact_ids: list[relay.GlobalID]
+    chain_corp_id: relay.GlobalID = strawberry.field(description="Global id of the joined ChainCorp of the caller's corp.")
+    contact_ids: list[relay.GlobalID] = strawberry.field(description="Global ids of its ChainContacts to confirm (at least one).")
 
 
-@strawberry.type
+@strawberry.type(description="What became of one confirmed contact.")
 class ConfirmedContact:
-    contact: ChainContactNode | None
-    joined: bool
+    contact: ChainContactNode | None = strawberry.field(description="The contact; null when the caller may not see it.")
+    joined: bool = strawberry.field(description="True when the person is now in the corp and the chain.")
     join_request: JoinRequestNode | None = strawberry.field(
         description="When the confirming leader is not a super admin: the approval request sent to them."
     )
 
 
-@strawberry.type
+@strawberry.type(description="What confirmChainMembers did.")
 class ConfirmChainMembersPayload:
-    results: list[ConfirmedContact]
-    user_errors: list[UserError]
+    results: list[ConfirmedContact] = strawberry.field(description="One per confirmed contact; empty on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was confirmed; empty on success.")
 
 
-async def confirm_chain_members(info: Info, input: ConfirmChainMembersInput) -> ConfirmChainMembersPayload:
+async def confirm_chain_members(
+    info: Info, input: Annotated[ConfirmChainMembersInput, strawberry.argument(description="The corp and the contacts.")]
+) -> ConfirmChainMembersPayload:
     ctx = info.context
 
     async def flow() -> list[Confirmation]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -10,22 +12,25 @@ from gql.errors import UserError, run_flow
 from gql.relay import decode_id
 
 
-@strawberry.input
+@strawberry.input(description="A new group in a chain space (上下游分组).")
 class CreateChainGroupInput:
-    chain_id: relay.GlobalID
-    name: str
-    parent_id: relay.GlobalID | None = None
-    peers_visible: bool = False
-    order: int = 0
+    chain_id: relay.GlobalID = strawberry.field(description="Global id of the ChainSpace.")
+    name: str = strawberry.field(description="Name, 1-32 characters, unique among its siblings.")
+    parent_id: relay.GlobalID | None = strawberry.field(default=None, description=(
+        "Global id of the parent ChainGroup of the same chain; default the chain's root group."))
+    peers_visible: bool = strawberry.field(default=False, description="Whether corps of this group see each other.")
+    order: int = strawberry.field(default=0, description="Position among its siblings: smaller first.")
 
 
-@strawberry.type
+@strawberry.type(description="What createChainGroup did.")
 class CreateChainGroupPayload:
-    group: ChainGroupNode | None
-    user_errors: list[UserError]
+    group: ChainGroupNode | None = strawberry.field(description="The new group; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was created; empty on success.")
 
 
-async def create_chain_group(info: Info, input: CreateChainGroupInput) -> CreateChainGroupPayload:
+async def create_chain_group(
+    info: Info, input: Annotated[CreateChainGroupInput, strawberry.argument(description="The group to create.")]
+) -> CreateChainGroupPayload:
     ctx = info.context
 
     async def flow() -> int:

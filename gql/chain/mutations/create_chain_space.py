@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -11,20 +13,23 @@ from gql.errors import UserError, run_flow
 from gql.relay import decode_id
 
 
-@strawberry.input
+@strawberry.input(description="A new chain space owned by the caller's corp.")
 class CreateChainSpaceInput:
-    corp_id: relay.GlobalID
-    name: str
-    import_only: bool = False
+    corp_id: relay.GlobalID = strawberry.field(description="Global id of the owner Corp.")
+    name: str = strawberry.field(description="Name, 1-64 characters.")
+    import_only: bool = strawberry.field(default=False, description=(
+        "仅导入的企业可加入: only imported corps may join; links then live 90 days."))
 
 
-@strawberry.type
+@strawberry.type(description="What createChainSpace did.")
 class CreateChainSpacePayload:
-    chain_space: ChainSpaceNode | None
-    user_errors: list[UserError]
+    chain_space: ChainSpaceNode | None = strawberry.field(description="The new chain space; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was created; empty on success.")
 
 
-async def create_chain_space(info: Info, input: CreateChainSpaceInput) -> CreateChainSpacePayload:
+async def create_chain_space(
+    info: Info, input: Annotated[CreateChainSpaceInput, strawberry.argument(description="The chain space to create.")]
+) -> CreateChainSpacePayload:
     ctx = info.context
 
     async def flow() -> int:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -10,21 +12,23 @@ from gql.errors import UserError, run_flow
 from gql.relay import decode_id
 
 
-@strawberry.input
+@strawberry.input(description="A new invitation link into a chain space (SPEC §3.3).")
 class CreateInvitationInput:
-    chain_id: relay.GlobalID
+    chain_id: relay.GlobalID = strawberry.field(description="Global id of the ChainSpace.")
     group_id: relay.GlobalID | None = strawberry.field(
         default=None, description="Invite into this group; a joined leader's default is its own group."
     )
 
 
-@strawberry.type
+@strawberry.type(description="What createInvitation did.")
 class CreateInvitationPayload:
-    invitation: InvitationNode | None
-    user_errors: list[UserError]
+    invitation: InvitationNode | None = strawberry.field(description="The new invitation, with its URL and QR code; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was created; empty on success.")
 
 
-async def create_invitation(info: Info, input: CreateInvitationInput) -> CreateInvitationPayload:
+async def create_invitation(
+    info: Info, input: Annotated[CreateInvitationInput, strawberry.argument(description="Where the invitation leads.")]
+) -> CreateInvitationPayload:
     ctx = info.context
 
     async def flow() -> InvitationNode:

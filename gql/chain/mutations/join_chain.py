@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -14,24 +16,27 @@ from gql.relay import decode_id
 
 @strawberry.input(description="With a person token. Rule 3 needs corpId (one of your corps) or newCorpName.")
 class JoinChainInput:
-    code: str
-    corp_id: relay.GlobalID | None = None
+    code: str = strawberry.field(description="The code from the invitation link or import notification.")
+    corp_id: relay.GlobalID | None = strawberry.field(default=None, description=(
+        "Global id of one of your corps to join as (see previewJoin's identities)."))
     new_corp_name: str | None = strawberry.field(default=None, description="Create a corp (you become its super admin).")
-    new_corp_short_name: str | None = None
+    new_corp_short_name: str | None = strawberry.field(default=None, description="Short name of that new corp.")
 
 
-@strawberry.type
+@strawberry.type(description="What joinChain did.")
 class JoinChainPayload:
-    outcome: JoinOutcome | None
+    outcome: JoinOutcome | None = strawberry.field(description="JOINED or PENDING_APPROVAL; null on error.")
     corp: CorpChoice | None = strawberry.field(description="The corp identity the person joined (or waits to join) as.")
     member_id: relay.GlobalID | None = strawberry.field(description="The person's member in that corp, once joined.")
-    chain_corp_id: relay.GlobalID | None
-    contact_id: relay.GlobalID | None
+    chain_corp_id: relay.GlobalID | None = strawberry.field(description="Global id of the corp's ChainCorp.")
+    contact_id: relay.GlobalID | None = strawberry.field(description="Global id of the person's ChainContact.")
     join_request_id: relay.GlobalID | None = strawberry.field(description="The approval request while PENDING_APPROVAL.")
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description="Why the person did not join; empty on success.")
 
 
-async def join_chain(info: Info, input: JoinChainInput) -> JoinChainPayload:
+async def join_chain(
+    info: Info, input: Annotated[JoinChainInput, strawberry.argument(description="The code and the corp identity.")]
+) -> JoinChainPayload:
     """Then `actAs(corpId)` gives the member token to act in the chain."""
     ctx = info.context
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -10,18 +12,20 @@ from gql.errors import UserError, run_flow
 from gql.relay import decode_id
 
 
-@strawberry.input
+@strawberry.input(description="The corp to remove from its chain.")
 class RemoveChainCorpInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = strawberry.field(description="Global id of the ChainCorp.")
 
 
-@strawberry.type
+@strawberry.type(description="What removeChainCorp did.")
 class RemoveChainCorpPayload:
     chain_corp: ChainCorpNode | None = strawberry.field(description="Status REMOVED; visible to the chain's admins only.")
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was removed; empty on success.")
 
 
-async def remove_chain_corp(info: Info, input: RemoveChainCorpInput) -> RemoveChainCorpPayload:
+async def remove_chain_corp(
+    info: Info, input: Annotated[RemoveChainCorpInput, strawberry.argument(description="The corp to remove.")]
+) -> RemoveChainCorpPayload:
     ctx = info.context
 
     async def flow() -> int:

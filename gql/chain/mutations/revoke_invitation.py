@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -10,18 +12,20 @@ from gql.errors import UserError, run_flow
 from gql.relay import decode_id
 
 
-@strawberry.input
+@strawberry.input(description="The invitation to withdraw.")
 class RevokeInvitationInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = strawberry.field(description="Global id of the Invitation.")
 
 
-@strawberry.type
+@strawberry.type(description="What revokeInvitation did.")
 class RevokeInvitationPayload:
-    invitation: InvitationNode | None
-    user_errors: list[UserError]
+    invitation: InvitationNode | None = strawberry.field(description="The invitation, now REVOKED; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was revoked; empty on success.")
 
 
-async def revoke_invitation(info: Info, input: RevokeInvitationInput) -> RevokeInvitationPayload:
+async def revoke_invitation(
+    info: Info, input: Annotated[RevokeInvitationInput, strawberry.argument(description="The invitation to withdraw.")]
+) -> RevokeInvitationPayload:
     ctx = info.context
 
     async def flow() -> InvitationNode:

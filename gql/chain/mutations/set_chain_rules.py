@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -13,10 +15,14 @@ from gql.relay import decode_id
 
 @strawberry.input(description="Exactly one subject (an owner unit subtree or member) and one object (a group subtree or chain corp).")
 class ChainRuleInput:
-    subject_unit_id: relay.GlobalID | None = None
-    subject_member_id: relay.GlobalID | None = None
-    object_group_id: relay.GlobalID | None = None
-    object_chain_corp_id: relay.GlobalID | None = None
+    subject_unit_id: relay.GlobalID | None = strawberry.field(default=None, description=(
+        "Global id of an OrgUnit of the owner corp: its subtree is the subject."))
+    subject_member_id: relay.GlobalID | None = strawberry.field(default=None, description=(
+        "Global id of an active Member of the owner corp: the subject."))
+    object_group_id: relay.GlobalID | None = strawberry.field(default=None, description=(
+        "Global id of a ChainGroup of the chain: it and its subgroups are the object."))
+    object_chain_corp_id: relay.GlobalID | None = strawberry.field(default=None, description=(
+        "Global id of a ChainCorp of the chain (not removed): the object."))
 
     def to_flow(self) -> RuleInput:
         def pk(gid: relay.GlobalID | None, type_name: str, field: str) -> int | None:
@@ -32,18 +38,20 @@ class ChainRuleInput:
 
 @strawberry.input(description="Replaces the chain's whole rule set; an empty list clears it.")
 class SetChainRulesInput:
-    chain_id: relay.GlobalID
-    rules: list[ChainRuleInput]
+    chain_id: relay.GlobalID = strawberry.field(description="Global id of the ChainSpace.")
+    rules: list[ChainRuleInput] = strawberry.field(description="The chain's rules from now on.")
 
 
-@strawberry.type
+@strawberry.type(description="What setChainRules did.")
 class SetChainRulesPayload:
-    chain_space: ChainSpaceNode | None
-    rules: list[ChainRuleNode]
-    user_errors: list[UserError]
+    chain_space: ChainSpaceNode | None = strawberry.field(description="The chain space; null on error.")
+    rules: list[ChainRuleNode] = strawberry.field(description="The chain's rules now; empty on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was changed; empty on success.")
 
 
-async def set_chain_rules(info: Info, input: SetChainRulesInput) -> SetChainRulesPayload:
+async def set_chain_rules(
+    info: Info, input: Annotated[SetChainRulesInput, strawberry.argument(description="The chain and its new rule set.")]
+) -> SetChainRulesPayload:
     ctx = info.context
 
     async def flow() -> tuple[int, list[ChainRuleNode]]:

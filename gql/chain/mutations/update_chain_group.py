@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -13,22 +15,24 @@ from gql.relay import decode_id
 
 @strawberry.input(description="Unset fields stay as they are.")
 class UpdateChainGroupInput:
-    id: relay.GlobalID
-    name: str | None = None
+    id: relay.GlobalID = strawberry.field(description="Global id of the ChainGroup.")
+    name: str | None = strawberry.field(default=None, description="New name, 1-32 characters, unique among siblings.")
     parent_id: relay.GlobalID | None = strawberry.field(
         default=None, description="Move the group (and its subgroups) under this group of the same chain."
     )
-    peers_visible: bool | None = None
-    order: int | None = None
+    peers_visible: bool | None = strawberry.field(default=None, description="Whether corps of this group see each other.")
+    order: int | None = strawberry.field(default=None, description="Position among its siblings: smaller first.")
 
 
-@strawberry.type
+@strawberry.type(description="What updateChainGroup did.")
 class UpdateChainGroupPayload:
-    group: ChainGroupNode | None
-    user_errors: list[UserError]
+    group: ChainGroupNode | None = strawberry.field(description="The group after the change; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was changed; empty on success.")
 
 
-async def update_chain_group(info: Info, input: UpdateChainGroupInput) -> UpdateChainGroupPayload:
+async def update_chain_group(
+    info: Info, input: Annotated[UpdateChainGroupInput, strawberry.argument(description="The group and its changes.")]
+) -> UpdateChainGroupPayload:
     ctx = info.context
 
     async def flow() -> int:

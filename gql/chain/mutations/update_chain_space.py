@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -12,8 +14,8 @@ from gql.relay import decode_id
 
 @strawberry.input(description="Unset fields stay as they are.")
 class UpdateChainSpaceInput:
-    id: relay.GlobalID
-    name: str | None = None
+    id: relay.GlobalID = strawberry.field(description="Global id of the ChainSpace.")
+    name: str | None = strawberry.field(default=None, description="New name, 1-64 characters.")
     import_only: bool | None = strawberry.field(
         default=None, description="仅导入的企业可加入: only imported corps may join; links then live 90 days."
     )
@@ -22,13 +24,15 @@ class UpdateChainSpaceInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="What updateChainSpace did.")
 class UpdateChainSpacePayload:
-    chain_space: ChainSpaceNode | None
-    user_errors: list[UserError]
+    chain_space: ChainSpaceNode | None = strawberry.field(description="The chain space after the change; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was changed; empty on success.")
 
 
-async def update_chain_space(info: Info, input: UpdateChainSpaceInput) -> UpdateChainSpacePayload:
+async def update_chain_space(
+    info: Info, input: Annotated[UpdateChainSpaceInput, strawberry.argument(description="The chain space and its changes.")]
+) -> UpdateChainSpacePayload:
     ctx = info.context
 
     async def flow() -> int:

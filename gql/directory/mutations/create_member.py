@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from datetime import date
 
 import strawberry
@@ -15,34 +17,44 @@ from gql.relay import decode_id
 from models.enums import Gender as GenderValue
 
 
-@strawberry.input
+@strawberry.input(description="A new member (SPEC §1): at least one of mobile, email and wechatId.")
 class CreateMemberInput:
-    corp_id: relay.GlobalID
-    account: str
-    name: str
-    unit_ids: list[relay.GlobalID]
-    main_unit_id: relay.GlobalID | None = None
-    leader_of: list[relay.GlobalID] | None = None
-    alias: str | None = None
-    mobile: str | None = None
-    email: str | None = None
-    wechat_id: str | None = None
-    telephone: str | None = None
-    gender: Gender = GenderValue.UNKNOWN
-    position: str | None = None
-    address: str | None = None
-    birthday: date | None = None
-    hire_date: date | None = None
-    hidden_from_directory: bool = False
+    corp_id: relay.GlobalID = strawberry.field(description="Global id of the Corp.")
+    account: str = strawberry.field(description=(
+        "账号 (userid): [A-Za-z0-9_.@-]{1,64}, unique in the corp ignoring case; immutable afterwards."))
+    name: str = strawberry.field(description="Full name (姓名), 1-64 characters.")
+    unit_ids: list[relay.GlobalID] = strawberry.field(description=(
+        "Global ids of the OrgUnits it sits in (at least one), each one the caller manages."))
+    main_unit_id: relay.GlobalID | None = strawberry.field(default=None, description=(
+        "Global id of its main unit, one of unitIds; default the first."))
+    leader_of: list[relay.GlobalID] | None = strawberry.field(default=None, description=(
+        "Global ids of the unitIds it leads (部门负责人)."))
+    alias: str | None = strawberry.field(default=None, description="Nickname (别名).")
+    mobile: str | None = strawberry.field(default=None, description=(
+        "Mobile: +CC… or a mainland number, stored in E.164 (e.g. +8613800000000); unique in the corp."))
+    email: str | None = strawberry.field(default=None, description="Email address.")
+    wechat_id: str | None = strawberry.field(default=None, description=(
+        "WeChat id (微信号): at most 64 characters, not all digits."))
+    telephone: str | None = strawberry.field(default=None, description=(
+        "Landline (座机) as written, e.g. 021-12345678; +CC outside China."))
+    gender: Gender = strawberry.field(default=GenderValue.UNKNOWN, description="Gender; default UNKNOWN.")
+    position: str | None = strawberry.field(default=None, description="Job title (职位).")
+    address: str | None = strawberry.field(default=None, description="Postal or office address.")
+    birthday: date | None = strawberry.field(default=None, description="Birthday, ISO date (YYYY-MM-DD).")
+    hire_date: date | None = strawberry.field(default=None, description="Date of joining (入职日期), ISO date.")
+    hidden_from_directory: bool = strawberry.field(default=False, description=(
+        "Seen only by itself and its admins (SPEC §2.1)."))
 
 
-@strawberry.type
+@strawberry.type(description="What createMember did.")
 class CreateMemberPayload:
-    member: MemberNode | None
-    user_errors: list[UserError]
+    member: MemberNode | None = strawberry.field(description="The new member; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was created; empty on success.")
 
 
-async def create_member(info: Info, input: CreateMemberInput) -> CreateMemberPayload:
+async def create_member(
+    info: Info, input: Annotated[CreateMemberInput, strawberry.argument(description="The member to create.")]
+) -> CreateMemberPayload:
     ctx = info.context
 
     async def flow() -> int:

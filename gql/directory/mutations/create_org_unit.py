@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -13,23 +15,28 @@ from gql.relay import decode_id
 from models.enums import Scope as ScopeValue
 
 
-@strawberry.input
+@strawberry.input(description="A new department under an existing one.")
 class CreateOrgUnitInput:
-    parent_id: relay.GlobalID
-    name: str
-    order: int = 0
-    scope: Scope = ScopeValue.INHERIT
-    whitelist: list[relay.GlobalID] | None = None
-    exclude: list[relay.GlobalID] | None = None
+    parent_id: relay.GlobalID = strawberry.field(description="Global id of the parent OrgUnit (at most 15 levels deep).")
+    name: str = strawberry.field(description=(
+        "Name: at most 50 display columns (a CJK character counts 2), unique among siblings, none of \\:*?\"<>|."))
+    order: int = strawberry.field(default=0, description="Position among its siblings: smaller first.")
+    scope: Scope = strawberry.field(default=ScopeValue.INHERIT, description="Whom its members see (SPEC §2.1).")
+    whitelist: list[relay.GlobalID] | None = strawberry.field(default=None, description=(
+        "Global ids of OrgUnits of the corp whose subtrees members under this scope see besides."))
+    exclude: list[relay.GlobalID] | None = strawberry.field(default=None, description=(
+        "Global ids of OrgUnits of the corp whose subtrees members under this scope do not see."))
 
 
-@strawberry.type
+@strawberry.type(description="What createOrgUnit did.")
 class CreateOrgUnitPayload:
-    unit: OrgUnitNode | None
-    user_errors: list[UserError]
+    unit: OrgUnitNode | None = strawberry.field(description="The new unit; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was created; empty on success.")
 
 
-async def create_org_unit(info: Info, input: CreateOrgUnitInput) -> CreateOrgUnitPayload:
+async def create_org_unit(
+    info: Info, input: Annotated[CreateOrgUnitInput, strawberry.argument(description="The unit to create.")]
+) -> CreateOrgUnitPayload:
     ctx = info.context
 
     async def flow() -> int:

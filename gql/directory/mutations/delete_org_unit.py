@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -9,13 +11,15 @@ from gql.errors import UserError, run_flow
 from gql.relay import decode_id
 
 
-@strawberry.type
+@strawberry.type(description="What deleteOrgUnit did.")
 class DeleteOrgUnitPayload:
-    deleted_id: relay.GlobalID | None
-    user_errors: list[UserError]
+    deleted_id: relay.GlobalID | None = strawberry.field(description="Global id of the deleted OrgUnit; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was deleted; empty on success.")
 
 
-async def delete_org_unit(info: Info, id: relay.GlobalID) -> DeleteOrgUnitPayload:
+async def delete_org_unit(
+    info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of the OrgUnit.")]
+) -> DeleteOrgUnitPayload:
     """Only a unit without subunits and (non-resigned) members: else UNIT_NOT_EMPTY."""
     async def flow() -> int:
         # Decoded inside the flow: an id of the wrong type is a NOT_FOUND userError too.

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -12,30 +14,37 @@ from models.enums import AdminKind as AdminKindValue
 from models.enums import AdminRight as AdminRightValue
 
 
-@strawberry.input
+@strawberry.input(description="An admin grant for an ACTIVE member of the caller's corp (SPEC §2.4).")
 class GrantAdminInput:
-    member_id: relay.GlobalID
-    kind: AdminKind
-    unit_ids: list[relay.GlobalID] | None = None
-    rights: list[AdminRight] | None = None
-    chain_id: relay.GlobalID | None = None
-    group_ids: list[relay.GlobalID] | None = None
+    member_id: relay.GlobalID = strawberry.field(description="Global id of the Member.")
+    kind: AdminKind = strawberry.field(description="SUPER_ADMIN, DIRECTORY_ADMIN or CHAIN_ADMIN.")
+    unit_ids: list[relay.GlobalID] | None = strawberry.field(default=None, description=(
+        "DIRECTORY_ADMIN only, required: global ids of the OrgUnits whose subtrees are its ranges."))
+    rights: list[AdminRight] | None = strawberry.field(default=None, description=(
+        "DIRECTORY_ADMIN only: its rights in those ranges; default READ (always held)."))
+    chain_id: relay.GlobalID | None = strawberry.field(default=None, description=(
+        "CHAIN_ADMIN only, required: global id of a ChainSpace the corp owns."))
+    group_ids: list[relay.GlobalID] | None = strawberry.field(default=None, description=(
+        "CHAIN_ADMIN only: global ids of the ChainGroups it is limited to (with their subgroups); "
+        "none for the whole chain."))
 
 
-@strawberry.type
+@strawberry.type(description="An admin grant held by a member (SPEC §1 AdminGrant).")
 class AdminGrant:
-    id: strawberry.ID
-    kind: AdminKind
-    rights: list[AdminRight]
+    id: strawberry.ID = strawberry.field(description="The grant's id (a plain number), for revokeAdmin.")
+    kind: AdminKind = strawberry.field(description="What kind of admin it makes the member.")
+    rights: list[AdminRight] = strawberry.field(description="A directory admin's rights in its ranges; empty for other kinds.")
 
 
-@strawberry.type
+@strawberry.type(description="What grantAdmin did.")
 class GrantAdminPayload:
-    grant: AdminGrant | None
-    user_errors: list[UserError]
+    grant: AdminGrant | None = strawberry.field(description="The new grant; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was granted; empty on success.")
 
 
-async def grant_admin(info: Info, input: GrantAdminInput) -> GrantAdminPayload:
+async def grant_admin(
+    info: Info, input: Annotated[GrantAdminInput, strawberry.argument(description="The grant to make.")]
+) -> GrantAdminPayload:
     ctx = info.context
 
     async def flow() -> AdminGrant:

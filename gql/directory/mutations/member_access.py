@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -14,12 +16,14 @@ from gql.errors import run_flow
 from gql.relay import decode_id
 
 
-@strawberry.input
+@strawberry.input(description="The member to act on.")
 class MemberIdInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = strawberry.field(description="Global id of the Member.")
 
 
-async def disable_member(info: Info, input: MemberIdInput) -> MemberPayload:
+async def disable_member(
+    info: Info, input: Annotated[MemberIdInput, strawberry.argument(description="The member to disable.")]
+) -> MemberPayload:
     """禁用: the member keeps its data and seats but cannot sign in and leaves non-admin views."""
     ctx = info.context
 
@@ -31,7 +35,9 @@ async def disable_member(info: Info, input: MemberIdInput) -> MemberPayload:
     return MemberPayload(member=await member_node(info, member_id) if member_id else None, user_errors=errors)
 
 
-async def enable_member(info: Info, input: MemberIdInput) -> MemberPayload:
+async def enable_member(
+    info: Info, input: Annotated[MemberIdInput, strawberry.argument(description="The member to enable.")]
+) -> MemberPayload:
     """启用: ACTIVE again; it gets a fresh member token through actAs."""
     ctx = info.context
 

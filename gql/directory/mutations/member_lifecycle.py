@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -14,19 +16,25 @@ from gql.errors import UserError, run_flow
 from gql.relay import decode_id
 
 
-@strawberry.type
+@strawberry.type(description="A member after a change of status.")
 class MemberPayload:
-    member: MemberNode | None
-    user_errors: list[UserError]
+    member: MemberNode | None = strawberry.field(description="The member as the caller now sees it; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was changed; empty on success.")
 
 
-@strawberry.type
+@strawberry.type(description="What deleteMember did.")
 class DeleteMemberPayload:
-    deleted_id: relay.GlobalID | None
-    user_errors: list[UserError]
+    deleted_id: relay.GlobalID | None = strawberry.field(description="Global id of the erased Member; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was erased; empty on success.")
 
 
-async def resign_member(info: Info, id: relay.GlobalID, handover_to: relay.GlobalID | None = None) -> MemberPayload:
+async def resign_member(
+    info: Info,
+    id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of the Member who leaves.")],
+    handover_to: Annotated[relay.GlobalID | None, strawberry.argument(description=(
+        "Global id of an active Member of the same corp who inherits its unit leadership, chain-rule "
+        "subjecthood and open invitations (离职继承); optional."))] = None,
+) -> MemberPayload:
     """离职: gone from every view and its tokens refused at once; leadership, chain-rule
     subjecthood and open invitations pass to `handoverTo` when given."""
     ctx = info.context
@@ -40,7 +48,9 @@ async def resign_member(info: Info, id: relay.GlobalID, handover_to: relay.Globa
     return MemberPayload(member=await member_node(info, member_id) if member_id else None, user_errors=errors)
 
 
-async def reinstate_member(info: Info, id: relay.GlobalID) -> MemberPayload:
+async def reinstate_member(
+    info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of a RESIGNED Member.")]
+) -> MemberPayload:
     """复职: ACTIVE again in the units it had that still exist, else in the root unit."""
     ctx = info.context
 
@@ -52,7 +62,9 @@ async def reinstate_member(info: Info, id: relay.GlobalID) -> MemberPayload:
     return MemberPayload(member=await member_node(info, member_id) if member_id else None, user_errors=errors)
 
 
-async def delete_member(info: Info, id: relay.GlobalID) -> DeleteMemberPayload:
+async def delete_member(
+    info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of the Member to erase.")]
+) -> DeleteMemberPayload:
     """Irreversible erasure of the member's personal data; audit rows keep a tombstone."""
     async def flow() -> int:
         return await delete_member_flow(info.context.viewer, decode_id(id, "Member", "id"), origin=info.context.origin)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -11,22 +13,24 @@ from gql.relay import decode_id
 from models import Member
 
 
-@strawberry.input
+@strawberry.input(description="Members to move to another unit of their corp.")
 class MoveMembersInput:
-    member_ids: list[relay.GlobalID]
-    to_unit_id: relay.GlobalID
+    member_ids: list[relay.GlobalID] = strawberry.field(description="Global ids of the Members (at least one).")
+    to_unit_id: relay.GlobalID = strawberry.field(description="Global id of the OrgUnit they move to.")
     from_unit_id: relay.GlobalID | None = strawberry.field(
         default=None, description="Move only this seat; without it the target becomes each member's only unit."
     )
 
 
-@strawberry.type
+@strawberry.type(description="What moveMembers did.")
 class MoveMembersPayload:
-    members: list[MemberNode]
-    user_errors: list[UserError]
+    members: list[MemberNode] = strawberry.field(description="The moved members; empty on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was moved; empty on success.")
 
 
-async def move_members(info: Info, input: MoveMembersInput) -> MoveMembersPayload:
+async def move_members(
+    info: Info, input: Annotated[MoveMembersInput, strawberry.argument(description="Who moves where.")]
+) -> MoveMembersPayload:
     ctx = info.context
 
     async def flow() -> list[Member]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from flows.directory import revoke_admin as revoke_admin_flow
@@ -8,13 +10,15 @@ from gql.context import Info
 from gql.errors import UserError, run_flow
 
 
-@strawberry.type
+@strawberry.type(description="What revokeAdmin did.")
 class RevokeAdminPayload:
-    revoked_grant_id: strawberry.ID | None
-    user_errors: list[UserError]
+    revoked_grant_id: strawberry.ID | None = strawberry.field(description="Id of the revoked grant; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was revoked; empty on success.")
 
 
-async def revoke_admin(info: Info, grant_id: strawberry.ID) -> RevokeAdminPayload:
+async def revoke_admin(
+    info: Info, grant_id: Annotated[strawberry.ID, strawberry.argument(description="AdminGrant.id of the grant.")]
+) -> RevokeAdminPayload:
     async def flow() -> int:
         try:
             pk = int(grant_id)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -10,18 +12,20 @@ from gql.errors import UserError, run_flow
 from gql.relay import decode_id
 
 
-@strawberry.input
+@strawberry.input(description="The member whose sessions end.")
 class RevokeMemberSessionsInput:
-    member_id: relay.GlobalID
+    member_id: relay.GlobalID = strawberry.field(description="Global id of the Member (the caller's own, or one it manages).")
 
 
-@strawberry.type
+@strawberry.type(description="What revokeMemberSessions did.")
 class RevokeMemberSessionsPayload:
-    member: MemberNode | None
-    user_errors: list[UserError]
+    member: MemberNode | None = strawberry.field(description="The member whose tokens were revoked; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was revoked; empty on success.")
 
 
-async def revoke_member_sessions(info: Info, input: RevokeMemberSessionsInput) -> RevokeMemberSessionsPayload:
+async def revoke_member_sessions(
+    info: Info, input: Annotated[RevokeMemberSessionsInput, strawberry.argument(description="Whose sessions end.")]
+) -> RevokeMemberSessionsPayload:
     ctx = info.context
 
     async def flow() -> int:

@@ -13,26 +13,30 @@ from gql.errors import UserError, run_flow
 from gql.relay import decode_id
 
 
-@strawberry.input
+@strawberry.input(description="How the corp treats one profile field (SPEC §2.2).")
 class FieldSettingInput:
-    field: str
-    visible_to_members: bool
-    self_editable: bool
+    field: str = strawberry.field(description=(
+        "Profile field by API name: alias, mobile, email, wechatId, telephone, gender, position, address, "
+        "birthday or hireDate."))
+    visible_to_members: bool = strawberry.field(description="Members who see a colleague also read this field (显示).")
+    self_editable: bool = strawberry.field(description="Members may change this field of their own profile (成员自行修改).")
 
 
-@strawberry.type
+@strawberry.type(description="What setFieldSettings did.")
 class SetFieldSettingsPayload:
-    field_settings: list[FieldSetting] | None
+    field_settings: list[FieldSetting] | None = strawberry.field(description=(
+        "All of the corp's field settings after the change; null on error."))
     search_by_mobile: bool | None = strawberry.field(
         description="The corp's switch for searching members by mobile, as now set; null on errors."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was changed; empty on success.")
 
 
 async def set_field_settings(
     info: Info,
-    corp_id: relay.GlobalID,
-    settings: list[FieldSettingInput],
+    corp_id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of the Corp.")],
+    settings: Annotated[list[FieldSettingInput], strawberry.argument(description=(
+        "The fields to set; fields not listed keep their settings."))],
     search_by_mobile: Annotated[bool | None, strawberry.argument(description=(
         "Whether searchMembers matches members' mobile numbers (SPEC §3.7), and then only where the "
         "searcher reads that member's mobile; null or omitted leaves it as it is (off for a new corp)."

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -11,23 +13,28 @@ from gql.errors import UserError, run_flow
 from gql.relay import decode_id
 
 
-@strawberry.input
+@strawberry.input(description="A member and the fields to change: omitted fields stay, null clears.")
 class UpdateMemberInput(ProfileChanges):
-    id: relay.GlobalID
-    name: str | None = strawberry.UNSET
-    hidden_from_directory: bool | None = strawberry.UNSET
+    id: relay.GlobalID = strawberry.field(description="Global id of the Member.")
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="Full name (姓名), 1-64 characters.")
+    hidden_from_directory: bool | None = strawberry.field(default=strawberry.UNSET, description=(
+        "Seen only by itself and its admins (SPEC §2.1)."))
     account: str | None = strawberry.field(default=None, description="Accounts are immutable: a different value is refused.")
-    unit_ids: list[relay.GlobalID] | None = None
-    main_unit_id: relay.GlobalID | None = None
+    unit_ids: list[relay.GlobalID] | None = strawberry.field(default=None, description=(
+        "Global ids of the OrgUnits it sits in from now on (at least one); omitted: its seats stay."))
+    main_unit_id: relay.GlobalID | None = strawberry.field(default=None, description=(
+        "Global id of its main unit, one of its units."))
 
 
-@strawberry.type
+@strawberry.type(description="What updateMember did.")
 class UpdateMemberPayload:
-    member: MemberNode | None
-    user_errors: list[UserError]
+    member: MemberNode | None = strawberry.field(description="The member after the change; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was changed; empty on success.")
 
 
-async def update_member(info: Info, input: UpdateMemberInput) -> UpdateMemberPayload:
+async def update_member(
+    info: Info, input: Annotated[UpdateMemberInput, strawberry.argument(description="The member and its changes.")]
+) -> UpdateMemberPayload:
     ctx = info.context
 
     async def flow() -> int:

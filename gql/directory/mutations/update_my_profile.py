@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from flows.members import update_my_profile as update_my_profile_flow
@@ -9,13 +11,16 @@ from gql.directory.types import MemberNode, member_node
 from gql.errors import UserError, run_flow
 
 
-@strawberry.type
+@strawberry.type(description="What updateMyProfile did.")
 class UpdateMyProfilePayload:
-    member: MemberNode | None
-    user_errors: list[UserError]
+    member: MemberNode | None = strawberry.field(description="The caller after the change; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was changed; empty on success.")
 
 
-async def update_my_profile(info: Info, input: ProfileChanges) -> UpdateMyProfilePayload:
+async def update_my_profile(
+    info: Info, input: Annotated[ProfileChanges, strawberry.argument(description=(
+        "The fields to change, each one the corp marks self-editable."))]
+) -> UpdateMyProfilePayload:
     """Only the fields the corp marks self-editable; any other is FIELD_NOT_EDITABLE."""
     ctx = info.context
 

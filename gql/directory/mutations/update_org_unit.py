@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -15,27 +17,34 @@ from models.enums import Scope as ScopeValue
 
 @strawberry.input(description="Omitted fields stay as they are.")
 class UpdateOrgUnitInput:
-    id: relay.GlobalID
-    name: str | None = None
-    parent_id: relay.GlobalID | None = None
-    order: int | None = None
-    scope: Scope | None = None
-    whitelist: list[relay.GlobalID] | None = None
-    exclude: list[relay.GlobalID] | None = None
-    leader_ids: list[relay.GlobalID] | None = None
+    id: relay.GlobalID = strawberry.field(description="Global id of the OrgUnit.")
+    name: str | None = strawberry.field(default=None, description=(
+        "New name: at most 50 display columns (a CJK character counts 2), unique among siblings."))
+    parent_id: relay.GlobalID | None = strawberry.field(default=None, description=(
+        "Global id of the new parent OrgUnit: not inside the unit's own subtree, at most 15 levels deep."))
+    order: int | None = strawberry.field(default=None, description="Position among its siblings: smaller first.")
+    scope: Scope | None = strawberry.field(default=None, description="Whom its members see (SPEC §2.1).")
+    whitelist: list[relay.GlobalID] | None = strawberry.field(default=None, description=(
+        "Global ids of OrgUnits whose subtrees members under this scope see besides (replaces the list)."))
+    exclude: list[relay.GlobalID] | None = strawberry.field(default=None, description=(
+        "Global ids of OrgUnits whose subtrees members under this scope do not see (replaces the list)."))
+    leader_ids: list[relay.GlobalID] | None = strawberry.field(default=None, description=(
+        "Global ids of the Members seated in the unit who lead it (部门负责人), replacing the leaders."))
 
 
-@strawberry.type
+@strawberry.type(description="What updateOrgUnit did.")
 class UpdateOrgUnitPayload:
-    unit: OrgUnitNode | None
-    user_errors: list[UserError]
+    unit: OrgUnitNode | None = strawberry.field(description="The unit after the change; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was changed; empty on success.")
 
 
 def _ids(gids: list[relay.GlobalID] | None, type_name: str, field: str) -> list[int] | None:
     return [decode_id(g, type_name, field) for g in gids] if gids is not None else None
 
 
-async def update_org_unit(info: Info, input: UpdateOrgUnitInput) -> UpdateOrgUnitPayload:
+async def update_org_unit(
+    info: Info, input: Annotated[UpdateOrgUnitInput, strawberry.argument(description="The unit and its changes.")]
+) -> UpdateOrgUnitPayload:
     ctx = info.context
 
     async def flow() -> int:

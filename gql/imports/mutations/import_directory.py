@@ -16,39 +16,43 @@ from models.enums import ImportMode as ImportModeValue
 
 @strawberry.input(description="One directory row as text, as it would stand in the file.")
 class DirectoryRowInput:
-    name: str | None = None
-    account: str | None = None
-    alias: str | None = None
-    wechat_id: str | None = None
-    mobile: str | None = None
-    email: str | None = None
-    telephone: str | None = None
+    name: str | None = strawberry.field(default=None, description="姓名: full name (required).")
+    account: str | None = strawberry.field(default=None, description=(
+        "账号: [A-Za-z0-9_.@-]{1,64}, unique in the corp ignoring case (required); keys UPSERT and REPLACE."))
+    alias: str | None = strawberry.field(default=None, description="别名: nickname.")
+    wechat_id: str | None = strawberry.field(default=None, description="微信号: WeChat id, not all digits.")
+    mobile: str | None = strawberry.field(default=None, description=(
+        "手机: +CC… or a mainland mobile, as text; stored in E.164 (e.g. +8613800000000)."))
+    email: str | None = strawberry.field(default=None, description="邮箱: email address.")
+    telephone: str | None = strawberry.field(default=None, description="电话: landline as written, e.g. 021-12345678.")
     departments: str | None = strawberry.field(default=None, description="`A->B->C`, several separated by `;`.")
-    position: str | None = None
-    gender: str | None = None
-    address: str | None = None
-    birthday: str | None = None
-    hire_date: str | None = None
+    position: str | None = strawberry.field(default=None, description="职位: job title.")
+    gender: str | None = strawberry.field(default=None, description="性别: 男/女/未知 or MALE/FEMALE/UNKNOWN.")
+    address: str | None = strawberry.field(default=None, description="地址: postal or office address.")
+    birthday: str | None = strawberry.field(default=None, description="生日: a date, e.g. 1990-05-01.")
+    hire_date: str | None = strawberry.field(default=None, description="入职日期: a date, e.g. 2020-03-01.")
 
 
 _ROW_FIELDS = {key: key if key != "wechatId" else "wechat_id" for key in TEMPLATE_HEADERS}
 _ROW_FIELDS["hireDate"] = "hire_date"
 
 
-@strawberry.input
+@strawberry.input(description="A directory to import into a corp (SPEC §3.1): a file or rows, not both.")
 class ImportDirectoryInput:
-    corp_id: relay.GlobalID
-    mode: ImportMode = ImportModeValue.UPSERT
+    corp_id: relay.GlobalID = strawberry.field(description="Global id of the Corp.")
+    mode: ImportMode = strawberry.field(default=ImportModeValue.UPSERT, description="CREATE, UPSERT (default) or REPLACE.")
     file: Upload | None = strawberry.field(default=None, description=".xlsx or .csv (UTF-8, UTF-8-BOM, GB18030).")
-    rows: list[DirectoryRowInput] | None = None
+    rows: list[DirectoryRowInput] | None = strawberry.field(default=None, description=(
+        "The rows themselves, instead of a file."))
     confirm_replace: bool = strawberry.field(default=False, description="Required for REPLACE.")
     force: bool = strawberry.field(default=False, description="REPLACE even past the mass-resignation guard.")
 
 
-@strawberry.type
+@strawberry.type(description="What importDirectory did.")
 class ImportDirectoryPayload:
-    job: ImportJobNode | None
-    user_errors: list[UserError]
+    job: ImportJobNode | None = strawberry.field(description=(
+        "The queued import job (follow it with importJob(id), query or subscription); null on error."))
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was queued; empty on success.")
 
 
 async def import_directory(info: Info, input: ImportDirectoryInput) -> ImportDirectoryPayload:

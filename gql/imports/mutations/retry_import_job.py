@@ -10,10 +10,10 @@ from gql.imports.types import ImportJobNode, import_job_node
 from gql.relay import decode_id
 
 
-@strawberry.type
+@strawberry.type(description="What retryImportJob did.")
 class RetryImportJobPayload:
-    job: ImportJobNode | None
-    user_errors: list[UserError]
+    job: ImportJobNode | None = strawberry.field(description="The job, queued again; null on error.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing was queued; empty on success.")
 
 
 async def retry_import_job(info: Info, id: relay.GlobalID) -> RetryImportJobPayload:
