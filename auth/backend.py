@@ -63,7 +63,7 @@ async def _member(member_id: int, jti: str | None, issued_ms: int) -> Viewer:
         viewer = await member_viewer(member_id)
         if viewer is None:  # resigned between the check and the build
             raise AuthenticationFailed("Member is not active.")
-        VIEWERS.put(key, check.version, viewer)
+        viewer = VIEWERS.put(key, check.version, viewer)
     return with_token(viewer, jti)
 
 
@@ -84,5 +84,5 @@ async def _app(secret: str) -> Viewer:
     viewer = VIEWERS.get(key, check.version)
     if viewer is None:
         viewer = await app_viewer(token)
-        VIEWERS.put(key, check.version, viewer)
+        viewer = VIEWERS.put(key, check.version, viewer)
     return viewer

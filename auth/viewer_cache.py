@@ -72,11 +72,14 @@ class ViewerCache:
         self._entries.move_to_end(key)
         return entry[1]
 
-    def put(self, key: tuple[Any, ...], version: int, viewer: Viewer) -> None:
+    def put(self, key: tuple[Any, ...], version: int, viewer: Viewer) -> Viewer:
+        """Keep `viewer` for `version`; returns the kept Viewer, with an empty `kept` of its own."""
+        viewer = replace(viewer, kept={})
         self._entries[key] = (version, viewer)
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
+        return viewer
 
     def clear(self) -> None:
         self._entries.clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from models.enums import AdminRight, AppScope
 
@@ -84,6 +85,11 @@ class Viewer:
     directory: DirectoryAccess | None = None
     chains: tuple[ChainAccess, ...] = field(default_factory=tuple)
     token_id: str | None = None
+    # What requests derived from tables whose writes bump the policy version (a corp's field
+    # settings and row, the unit ids of scope subtrees), kept with this Viewer: a Viewer is kept
+    # (auth.viewer_cache) only while that version holds, so these are as fresh as the Viewer.
+    # None for a Viewer that is not kept (anonymous, persons, a Viewer built within a request).
+    kept: dict[Any, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_authenticated(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from models.enums import AdminKind, ContactStatus
+from models.enums import AdminKind, ContactStatus, Scope
 from tests import factories as f
 
 MEMBERS = """
@@ -93,6 +93,26 @@ async def test_members_page_of_10_and_100_issue_the_same_statements(gql):
         gql, MEMBERS, {"c": f.gid("Corp", corp.id)}, f.token(viewer), lambda d: d["corp"]["members"]
     )
     assert statements < 25
+
+
+async def test_a_warm_scoped_members_page_with_departments_costs_four_statements(gql):
+    """The token check (with the policy version), the page, its seats with their units, the
+    count: the corp's row, its field settings and the scope's unit ids are kept with the Viewer."""
+    from bench.queries import MEMBERS_PAGE
+
+    corp, root = await f.corp()
+    division = await f.unit(root, scope=Scope.DEPARTMENT)
+    team, elsewhere = await f.unit(division), await f.unit(root)
+    viewer = await f.member([team], name="查看者")
+    for i in range(30):
+        await f.member([team if i % 2 else division, elsewhere], name=f"成员{i}")
+    variables, token = {"c": f.gid("Corp", corp.id), "n": 20}, f.token(viewer)
+    await gql.ok(MEMBERS_PAGE, variables, token)
+    statements, data = await count_statements(gql, MEMBERS_PAGE, variables, token)
+    page = data["corp"]["members"]
+    assert page["totalCount"] == 31 and len(page["edges"]) == 20
+    assert all(e["node"]["departments"] for e in page["edges"])
+    assert statements == 4
 
 
 async def test_search_page_of_10_and_100_issue_the_same_statements(gql):

@@ -295,3 +295,41 @@ async def test_a_kept_viewer_costs_one_statement(database):
     warm, viewer = await count_statements(lambda: authenticate(f"Bearer {token}"))
     assert warm == 1 and cold > 1
     assert viewer == await from_scratch(token)
+
+
+async def test_field_setting_and_corp_writes_bump_the_policy_version(database):
+    """A kept Viewer keeps its corps' rows and field settings (Viewer.kept): their writes bump."""
+    from models import Corp, FieldSetting, PolicyVersion
+
+    corp, _ = await f.corp("设置")
+
+    async def bumps(write) -> bool:
+        before = (await PolicyVersion.get(id=1)).version
+        await write
+        return (await PolicyVersion.get(id=1)).version > before
+
+    assert await bumps(FieldSetting.create(corp_id=corp.id, field="mobile", visible_to_members=False, self_editable=False))
+    assert await bumps(FieldSetting.filter(corp_id=corp.id).update(visible_to_members=True))
+    assert await bumps(FieldSetting.filter(corp_id=corp.id).delete())
+    assert await bumps(Corp.filter(id=corp.id).update(name="改名"))
+    assert await bumps(Corp.filter(id=corp.id).update(search_by_mobile=True))
+    assert not await bumps(Corp.filter(id=corp.id).update(search_by_mobile=True))  # nothing changed
+
+
+async def test_a_kept_viewer_reads_field_settings_and_the_corp_as_written_since(gql):
+    from models import Corp, FieldSetting
+
+    corp, root = await f.corp("设置")
+    token = f.token(await f.super_admin(root))
+    query = "query($c: ID!) { corp(id: $c) { name fieldSettings { field visibleToMembers } } }"
+    variables = {"c": f.gid("Corp", corp.id)}
+    before = (await gql.ok(query, variables, token))["corp"]
+    assert before["name"] == corp.name and ("mobile", False) not in {(s["field"], s["visibleToMembers"]) for s in before["fieldSettings"]}
+    # Written behind the API's back: only the triggers tell the kept Viewer.
+    await FieldSetting.update_or_create(
+        {"visible_to_members": False, "self_editable": False}, corp_id=corp.id, field="mobile"
+    )
+    await Corp.filter(id=corp.id).update(name="改名")
+    after = (await gql.ok(query, variables, token))["corp"]
+    assert after["name"] == "改名"
+    assert ("mobile", False) in {(s["field"], s["visibleToMembers"]) for s in after["fieldSettings"]}

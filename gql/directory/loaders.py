@@ -60,7 +60,7 @@ def by_id_loader(model: Any) -> DataLoader:
 class DirectoryLoaders:
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
-        self.corp_raw = by_id_loader(Corp)
+        self.corp_raw = DataLoader(self._corp_rows)
         self.member_raw = by_id_loader(Member)
         self.unit_raw = DataLoader(self._unit_rows)
         self.member_facts = DataLoader(self._member_facts)
@@ -79,8 +79,36 @@ class DirectoryLoaders:
         roots = tuple(scope.named_roots(self.viewer, within) if own else (within or ()))
         key = (corp_id, roots)
         if key not in self._subtree_units:
-            self._subtree_units[key] = await subtree_units(corp_id, roots)
+            kept = self.viewer.kept
+            found = kept.get(("units", key)) if kept is not None else None
+            if found is None:
+                found = await subtree_units(corp_id, roots)
+                if kept is not None:
+                    kept[("units", key)] = found
+            self._subtree_units[key] = found
         return self._subtree_units[key]
+
+    def forget_corp(self, corp_id: int) -> None:
+        """After a write to a corp's row or field settings within this request: read them again."""
+        self.settings.clear(corp_id)
+        self.corp_raw.clear(corp_id)
+        self.visible_corp.clear(corp_id)
+        if self.viewer.kept is not None:
+            self.viewer.kept.pop(("settings", corp_id), None)
+            self.viewer.kept.pop(("corp", corp_id), None)
+
+    async def _kept_by_id(self, kind: str, ids: Sequence[int], read: Any) -> list[Any]:
+        """Values by id, those the kept Viewer holds (Viewer.kept) first, the rest read by
+        `read(ids) -> {id: value}` and kept with it."""
+        kept = self.viewer.kept if self.viewer.kept is not None else {}
+        missing = [i for i in ids if (kind, i) not in kept]
+        if missing:
+            found = await read(missing)
+            for i in missing:
+                if found.get(i) is not None:
+                    kept[(kind, i)] = found[i]
+            return [kept.get((kind, i), found.get(i)) for i in ids]
+        return [kept[(kind, i)] for i in ids]
 
     def prime_members(self, rows: Sequence[Member]) -> None:
         for m in rows:
@@ -92,8 +120,13 @@ class DirectoryLoaders:
         return [facts.get(i) for i in ids]
 
     async def _settings(self, corp_ids: Sequence[int]) -> list[FieldSettings]:
-        found = await field_settings(corp_ids)
-        return [found[c] for c in corp_ids]
+        return await self._kept_by_id("settings", corp_ids, field_settings)
+
+    async def _corp_rows(self, ids: Sequence[int]) -> list[Corp | None]:
+        async def read(missing: list[int]) -> dict[int, Corp]:
+            return {c.id: c for c in await Corp.filter(id__in=missing)}
+
+        return await self._kept_by_id("corp", ids, read)
 
     async def _seats(self, member_ids: Sequence[int]) -> list[list[Seat]]:
         """Seats of each member, the main one first, then by order (the departments order).

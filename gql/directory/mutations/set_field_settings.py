@@ -55,8 +55,7 @@ async def set_field_settings(
     pk, errors = await run_flow(flow())
     if pk is None:
         return SetFieldSettingsPayload(field_settings=None, search_by_mobile=None, user_errors=errors)
-    ctx.directory.settings.clear(pk)
-    ctx.directory.visible_corp.clear(pk)
+    ctx.directory.forget_corp(pk)
     corp = await corp_node(info, pk)
     return SetFieldSettingsPayload(
         field_settings=await corp.field_settings(info) if corp else None,  # type: ignore[misc]
