@@ -1,7 +1,8 @@
 """Files handed back to users: an import's error report, and the directory export.
 
-The error report holds the original columns of every refused row plus a reason column, so
-the user fixes the rows in place and imports the report itself again. The export writes the
+The error report (sheet `REPORT_SHEET`) holds the original columns of every refused row, the
+row's number in the submitted file and its reasons, one per line in the cell, so the user
+finds each row in the original, fixes it in place and imports the report again. The export writes the
 import template's columns, so export -> edit -> re-import (UPSERT) round-trips.
 """
 
@@ -18,8 +19,8 @@ from flows.audit import Origin, record
 from flows.directory_import import COLUMNS, PATH_SEPARATOR, TEMPLATE_HEADERS
 from flows.errors import NotFound
 from flows.profile import GENDER_LABELS
-from flows.tabular import read_table
-from models import ImportJob, ImportSource, Member, OrgUnit, Placement
+from flows.import_pipeline import read_source
+from models import ImportJob, ImportJobError, ImportSource, Member, OrgUnit, Placement
 from models.enums import PROFILE_FIELDS, MemberStatus
 from permissions import actions
 from permissions.facts import MemberFacts
@@ -30,12 +31,14 @@ from permissions.sql import members_placed_under
 from permissions.viewer import Viewer
 
 REASON_HEADER = "错误原因 reason"
+ROW_HEADER = "原行号 row"
+REPORT_SHEET = "导入错误 errors"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _xlsx(rows: Any) -> bytes:
+def _xlsx(rows: Any, title: str | None = None) -> bytes:
     book = Workbook(write_only=True)
-    sheet = book.create_sheet()
+    sheet = book.create_sheet(title)
     for row in rows:
         sheet.append(row)
     out = io.BytesIO()
@@ -46,29 +49,34 @@ def _xlsx(rows: Any) -> bytes:
 async def error_report(job: ImportJob) -> bytes:
     """Only call for a job the viewer may see (permissions.jobs.can_see_import_job)."""
     by_row: dict[int | None, list[str]] = defaultdict(list)
-    for e in job.errors:
-        where = f"[{e['column']}] " if e.get("column") else ""
-        by_row[e.get("row")].append(f"{e['code']}: {where}{e['message']}")
+    for row, column, code, message in await ImportJobError.filter(job_id=job.id).order_by("id").values_list(
+        "row", "column", "code", "message"
+    ):
+        where = f"[{column}] " if column else ""
+        by_row[row].append(f"{code}: {where}{message}")
     source = await ImportSource.get_or_none(job_id=job.id)
+
+    def reasons(row: int | None) -> str:
+        return "\n".join(by_row.get(row, []))
 
     def rows() -> Any:
         if source is None:
-            yield [REASON_HEADER]
+            yield [ROW_HEADER, REASON_HEADER]
             return
         try:
-            table = read_table(source.file_name, source.content)
+            table = read_source(source)
         except Exception:  # the file itself was refused: the report carries that reason alone
-            yield [REASON_HEADER]
-            yield ["; ".join(by_row.get(None, []))]
+            yield [ROW_HEADER, REASON_HEADER]
+            yield ["", reasons(None)]
             return
-        yield [*table.headers, REASON_HEADER]
+        yield [*table.headers, ROW_HEADER, REASON_HEADER]
         if None in by_row:
-            yield [*([""] * len(table.headers)), "; ".join(by_row[None])]
+            yield [*([""] * len(table.headers)), "", reasons(None)]
         for number, cells in table.rows:
             if number in by_row:
-                yield [*cells[: len(table.headers)], "; ".join(by_row[number])]
+                yield [*cells[: len(table.headers)], number, reasons(number)]
 
-    return _xlsx(rows())
+    return _xlsx(rows(), REPORT_SHEET)
 
 
 def _cell(value: Any) -> Any:
