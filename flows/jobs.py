@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import socket
@@ -121,10 +122,18 @@ class Lease:
 
 Handler = Callable[[ImportJob, Lease], Awaitable[None]]
 _handlers: dict[ImportKind, Handler] = {}
+# Where each kind's handler registers itself (imported on first use: those modules import this one).
+HANDLER_MODULES = {ImportKind.DIRECTORY: "flows.directory_import", ImportKind.CHAIN_CONTACTS: "flows.chain_import"}
 
 
 def register(kind: ImportKind, handler: Handler) -> None:
     _handlers[kind] = handler
+
+
+def handler_for(kind: ImportKind) -> Handler:
+    if kind not in _handlers:
+        importlib.import_module(HANDLER_MODULES[kind])
+    return _handlers[kind]
 
 
 def _claimable(moment: datetime) -> Q:
@@ -194,7 +203,7 @@ async def execute(job: ImportJob, lease: Lease) -> str:
     beat = asyncio.create_task(_heartbeat(lease), name=f"lease-{job.id}")
     started, outcome = time.monotonic(), "succeeded"
     try:
-        await _handlers[job.kind](job, lease)
+        await handler_for(job.kind)(job, lease)
         await lease.write(status=ImportJobStatus.SUCCEEDED.value, finished_at=now(), lease_owner=None, lease_expires_at=None)
     except Stopping:
         outcome = "released"
