@@ -21,7 +21,7 @@ class ImportJob(Model):
     processed_rows = fields.IntField(default=0)
     counts = fields.JSONField(default=dict)
     # Rows handled so far (validated, committed or not): moves within a batch, for progress bars.
-    rows_done = fields.IntField(default=0)
+    rows_done = fields.IntField(default=0, db_default=0)
     created_by = fields.ForeignKeyField("models.Member", related_name="import_jobs", null=True, on_delete=fields.SET_NULL)
     # Who runs it (MEMBER or APP and its id): the job re-resolves this Viewer whenever it runs.
     actor_kind = fields.CharField(max_length=16, default="MEMBER")
@@ -35,7 +35,7 @@ class ImportJob(Model):
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
     # The queue it waits in (`corp:ID` or `chain:ID`): one job of a queue runs at a time.
-    queue = fields.CharField(max_length=40, default="")
+    queue = fields.CharField(max_length=40, default="", db_default="")
     # The worker running it and until when: a worker renews its lease while it runs, and a
     # RUNNING job whose lease ran out is taken over by another worker (flows/jobs.py).
     lease_owner = fields.CharField(max_length=80, null=True)

@@ -6,27 +6,31 @@ from tortoise.indexes import Index
 from tortoise import fields
 
 
-async def _queues_and_errors(apps, schema_editor):
-    """Each job gets its queue; the row errors leave the job's JSON list for their own table."""
+async def _queues_and_stash(apps, schema_editor):
+    """Each job gets its queue; its JSON list of row errors waits in a stash while SQLite
+    rebuilds the job table without that column."""
+    client = schema_editor.client
+    await client.execute_script(
+        "UPDATE import_job SET queue = CASE WHEN chain_id IS NULL THEN 'corp:' || corp_id ELSE 'chain:' || chain_id END;"
+        "CREATE TABLE import_job_errors_stash AS SELECT id, errors FROM import_job"
+    )
+
+
+async def _errors_to_their_table(apps, schema_editor):
     client = schema_editor.client
     postgres = client.capabilities.dialect == "postgres"
-
-    def marks(n):
-        return ", ".join(f"${i}" if postgres else "?" for i in range(1, n + 1))
-
-    await client.execute_script(
-        "UPDATE import_job SET queue = CASE WHEN chain_id IS NULL THEN 'corp:' || corp_id ELSE 'chain:' || chain_id END"
-    )
-    _, rows = await client.execute_query("SELECT id, errors FROM import_job")
+    _, rows = await client.execute_query("SELECT id, errors FROM import_job_errors_stash")
     values = []
     for row in rows:
         errors = row["errors"]
         for e in (loads(errors) if isinstance(errors, str) else errors) or []:
             values.append([row["id"], e.get("row"), e.get("column"), e.get("code") or "", e.get("message") or ""])
-    if values:
-        await client.execute_many(
-            f'INSERT INTO import_job_error (job_id, "row", "column", code, message) VALUES ({marks(5)})', values
+    marks = ", ".join(f"${i}" if postgres else "?" for i in range(1, 6))
+    for value in values:
+        await client.execute_query(
+            f'INSERT INTO import_job_error (job_id, "row", "column", code, message) VALUES ({marks})', value
         )
+    await client.execute_script("DROP TABLE import_job_errors_stash")
 
 
 class Migration(migrations.Migration):
@@ -38,7 +42,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='ImportJob',
             name='queue',
-            field=fields.CharField(default='', max_length=40),
+            field=fields.CharField(default='', db_default='', max_length=40),
         ),
         ops.AddField(
             model_name='ImportJob',
@@ -53,7 +57,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='ImportJob',
             name='rows_done',
-            field=fields.IntField(default=0),
+            field=fields.IntField(default=0, db_default=0),
         ),
         ops.AddIndex(
             model_name='ImportJob',
@@ -72,9 +76,10 @@ class Migration(migrations.Migration):
             options={'table': 'import_job_error', 'app': 'models', 'indexes': [Index(fields=['job_id', 'row'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
-        ops.RunPython(_queues_and_errors),
+        ops.RunPython(_queues_and_stash),
         ops.RemoveField(
             model_name='ImportJob',
             name='errors',
         ),
+        ops.RunPython(_errors_to_their_table),
     ]
