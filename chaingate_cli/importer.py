@@ -36,8 +36,8 @@ async def _run(args: argparse.Namespace) -> int:
     from flows import jobs
     from flows.directory_import import submit_directory_import
     from flows.errors import FlowError
-    from flows.reports import error_report
     from flows.import_pipeline import rows_handled
+    from flows.reports import error_report
     from models import ImportJob, ImportJobError
     from models.db import close_db, init_db
     from models.enums import ImportJobStatus, ImportMode

@@ -14,10 +14,9 @@ Each new leader gets an invitation and a week of daily reminders.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-from collections.abc import Callable
 
 from tortoise.transactions import in_transaction
 
@@ -31,7 +30,6 @@ from flows.tabular import Cell, CellError, RowError, column_letter, mobile_cell,
 from models import AuditEvent, ChainContact, ChainCorp, ChainGroup, ChainSpace, Corp, ImportJob, ImportSource
 from models.enums import ChainCorpStatus, ContactRole, ContactStatus, ImportKind
 from permissions import actions
-from permissions.loading import actor_viewer
 from permissions.paths import make_path
 from permissions.viewer import Viewer, ViewerKind
 

@@ -28,7 +28,6 @@ from models import AuditEvent, ImportJob, ImportSource, Member, OrgUnit, Placeme
 from models.enums import ImportKind, ImportMode, MemberStatus
 from permissions import actions
 from permissions.facts import MemberFacts
-from permissions.loading import actor_viewer
 from permissions.paths import make_path
 from permissions.viewer import Viewer, ViewerKind
 
