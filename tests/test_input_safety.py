@@ -19,7 +19,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows import jobs
 from flows.spreadsheets import FORMULA_TRIGGERS, inert_text, strip_inert_quote
 from gql.protection.arguments import MAX_SEARCH_TERM, MAX_STRING
 from gql.relay import MAX_PK
@@ -276,7 +275,6 @@ async def test_a_cell_stored_before_the_telephone_rule_reimports_unchanged(clien
     job = await finished(gql, w["t"], result["job"]["id"])
     assert job["errors"] == [] and counts(job)["updated"] == 0
     assert (await Member.get(id=legacy.id)).telephone == "内线 8001"
-    await jobs.wait_idle()
 
 
 async def test_a_nul_in_an_imported_file_is_a_row_or_file_error_not_a_crash(client, gql):

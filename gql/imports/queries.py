@@ -38,7 +38,7 @@ class ImportSubscription:
                 yield None
                 return
             job = node._j
-            state = (job.status, job.processed_rows, tuple(sorted(job.counts.items())), len(job.errors))
+            state = (job.status, job.processed_rows, job.rows_done, tuple(sorted(job.counts.items())))
             if state != last:
                 last = state
                 yield node
