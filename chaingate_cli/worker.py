@@ -18,7 +18,20 @@ from rich.markup import escape
 err = Console(stderr=True)
 
 
-async def _run(concurrency: int, dispatch_every: float) -> int:
+async def _stdin_closed() -> None:
+    """Returns when stdin reaches its end: the process holding its other end has exited."""
+    reader = asyncio.StreamReader()
+    transport, _ = await asyncio.get_running_loop().connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
+    )
+    try:
+        while await reader.read(4096):
+            pass
+    finally:
+        transport.close()
+
+
+async def _run(concurrency: int, dispatch_every: float, with_parent: bool = False) -> int:
     from flows.notifications import SenderConfigError, sender_from_settings
     from flows.worker import Worker, outbox_duty
     from models.db import close_db, init_db
@@ -35,6 +48,9 @@ async def _run(concurrency: int, dispatch_every: float) -> int:
             worker = Worker(concurrency=concurrency, duties=[outbox_duty(sender, dispatch_every)])
             for sig in (signal.SIGTERM, signal.SIGINT):
                 asyncio.get_running_loop().add_signal_handler(sig, worker.stop.set)
+            if with_parent:  # the parent's end of our stdin closes however it exits (even SIGKILL)
+                watch = asyncio.create_task(_stdin_closed())
+                watch.add_done_callback(lambda _: worker.stop.set())
             err.print(f"[dim]worker {escape(worker.owner)}: {concurrency} job(s) at a time, "
                       f"notifications through the {sender.name} sender[/dim]")
             await worker.run()
@@ -48,12 +64,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from observability.logs import configure
 
     configure(get_settings().log_level)
-    return asyncio.run(_run(args.concurrency, args.dispatch_interval))
+    return asyncio.run(_run(args.concurrency, args.dispatch_interval, args.with_parent))
 
 
 def start_worker_process() -> subprocess.Popen[bytes]:
-    """A `chaingate worker` child beside `serve --demo`, with this process's environment."""
-    return subprocess.Popen([sys.executable, "-m", "chaingate_cli.main", "worker"])
+    """A `chaingate worker` child beside `serve --demo`, with this process's environment. It
+    stops as on SIGTERM when this process exits, however it exits: uvicorn re-raises the
+    SIGTERM that stopped it once it has shut down, so `serve` may never reach its cleanup."""
+    return subprocess.Popen([sys.executable, "-m", "chaingate_cli.main", "worker", "--with-parent"],
+                            stdin=subprocess.PIPE)
 
 
 def stop_worker_process(process: subprocess.Popen[bytes]) -> None:
@@ -71,6 +90,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--concurrency", type=_at_least_one, default=1, metavar="N", help="jobs run at once (default 1)")
     p.add_argument("--dispatch-interval", type=float, default=5.0, metavar="SECONDS",
                    help="how often due notifications are delivered (default 5)")
+    # `serve --demo`'s own worker: stop when stdin (a pipe from the parent) closes.
+    p.add_argument("--with-parent", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_worker)
 
 

@@ -113,12 +113,12 @@ async def test_the_error_report_repeats_original_cells_inert(client, gql):
     rows = cells(response.content)
     assert all(c.data_type == "s" for row in rows for c in row if c.value is not None)
     assert [c.value for c in rows[1]][:5] == ["坏电话", "badtel", "13800138000", "'=2+3", "'" + FORMULAS["position"]]
-    assert rows[1][5].value.startswith("INVALID_TELEPHONE")
+    assert rows[1][5].value == "2" and rows[1][6].value.startswith("INVALID_TELEPHONE")  # 原行号 row, then the reason
 
-    # Imported again (less its reason column), the report gives the same verdict: the reader
-    # dropped the quotes the writer added.
+    # Imported again (less its row and reason columns), the report gives the same verdict: the
+    # reader dropped the quotes the writer added.
     book = openpyxl.load_workbook(io.BytesIO(response.content))
-    book.active.delete_cols(6)
+    book.active.delete_cols(6, 2)
     out = io.BytesIO()
     book.save(out)
     again = await upload(client, w["t"], w["corp"].id, "report.xlsx", out.getvalue(), mode="CREATE")

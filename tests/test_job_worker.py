@@ -16,12 +16,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from python_calamine import CalamineWorkbook
 
-from flows import import_pipeline, jobs
+from flows import directory_import, import_pipeline, jobs, table_reader
 from flows.directory_import import Importer, submit_directory_import
 from flows.reports import REPORT_SHEET, ROW_HEADER, error_report
 from models import AuditEvent, ImportJob, ImportJobError, Member, Notification
@@ -239,3 +240,46 @@ async def test_row_errors_live_in_their_own_table_and_the_report_gives_row_sheet
     assert [line.split(":")[0] for line in by_row[5]] == ["DUPLICATE_IN_FILE"]
     assert sheet[1][header.index("account")] == "rep bad"
 
+
+
+def reader_processes() -> list[int]:
+    """This process's children that are table readers (flows/table_reader.py), zombies included."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == os.getpid() and b"table_reader" in (stat.parent / "cmdline").read_bytes():
+                found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.parametrize("stop", ["graceful stop", "lease lost", "crash"])
+async def test_a_pipeline_that_stops_early_leaves_no_reader_process_or_temp_file(stop, monkeypatch, tmp_path):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the reader's temp copy of the file goes
+    # A small pipe buffer: the reader is still writing rows when the pipeline stops.
+    monkeypatch.setattr(table_reader, "LINE_LIMIT", 4096)
+    monkeypatch.setattr(directory_import, "BATCH_ROWS", BATCH_ROWS)
+    job, corp_id = await queued_import(f"stop{len(stop)}", 5000)
+    alive_while_running: list[int] = []
+    real_apply = Importer.apply
+
+    async def apply(self: Importer, plans: list[Any]) -> Any:
+        alive_while_running.extend(reader_processes())
+        if stop == "lease lost":
+            await ImportJob.filter(id=job.id).update(lease_owner="worker:other")
+        elif stop == "crash":
+            raise RuntimeError("the handler broke")
+        return await real_apply(self, plans)
+
+    monkeypatch.setattr(Importer, "apply", apply)
+    claimed = await jobs.claim(jobs.new_worker_id("test"))
+    assert claimed is not None and claimed[0].id == job.id
+    if stop == "graceful stop":
+        claimed[1].stop.set()
+    outcome = await jobs.execute(*claimed)
+    assert outcome == {"graceful stop": "released", "lease lost": "lost", "crash": "crashed"}[stop]
+    assert alive_while_running, "the reader must still be running when the pipeline stops"
+    assert reader_processes() == []
+    assert list(tmp_path.glob("chaingate-import-*")) == []
+    assert await Member.filter(corp_id=corp_id, account__startswith="stop").count() < 5000
+    await ImportJob.filter(id=job.id).delete()
