@@ -64,7 +64,7 @@ async def child(url: str, file: Path, kind: str) -> dict[str, object]:
     from flows.directory import create_corp
     from flows.directory_import import submit_directory_import
     from flows.identity import ensure_person
-    from models import ImportJob
+    from models import ImportJob, ImportJobError
     from models.db import close_db, init_db
     from models.enums import ImportMode
     from permissions.loading import member_viewer
@@ -85,10 +85,11 @@ async def child(url: str, file: Path, kind: str) -> dict[str, object]:
             job = await submit_chain_import(owner, chain.id, file.name, content)
         else:
             job = await submit_directory_import(viewer, admin.corp_id, file.name, content, ImportMode.UPSERT)
-        await jobs.wait_idle()
+        await jobs.run_pending_jobs()
         seconds = time.perf_counter() - started
         job = await ImportJob.get(id=job.id)
-        return {"seconds": seconds, "status": job.status.value, "counts": job.counts, "errors": len(job.errors)}
+        errors = await ImportJobError.filter(job_id=job.id).count()
+        return {"seconds": seconds, "status": job.status.value, "counts": job.counts, "errors": errors}
     finally:
         await close_db()
 

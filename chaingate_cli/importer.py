@@ -1,5 +1,9 @@
 """`chaingate import FILE --corp ID [--mode M] [--as MEMBER_ID] [--report PATH]`: a directory
-import run in this process, with a progress bar, acting as a super admin of the corp."""
+import run in this process, with a progress bar, acting as a super admin of the corp.
+
+The job is queued like any other and then claimed by this process, under the same lease
+as a worker's (flows/jobs.py): killed midway, a worker takes it over; while a worker runs
+another job of the corp, this command waits for its turn."""
 
 from __future__ import annotations
 
@@ -34,8 +38,9 @@ async def _run(args: argparse.Namespace) -> int:
     from flows import jobs
     from flows.directory_import import submit_directory_import
     from flows.errors import FlowError
+    from flows.import_pipeline import rows_handled
     from flows.reports import error_report
-    from models import Corp, ImportJob
+    from models import Corp, ImportJob, ImportJobError
     from models.db import close_db, init_db
     from models.enums import ImportJobStatus, ImportMode
     from permissions.loading import member_viewer
@@ -70,26 +75,27 @@ async def _run(args: argparse.Namespace) -> int:
         columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=err, transient=False) as progress:
             task = progress.add_task(f"import {path.name}", total=None)
-            while True:
+            running = asyncio.create_task(jobs.run_job_here(job.id))
+            while not running.done():
                 current = await ImportJob.get(id=job.id)
-                done = sum(current.counts.get(k, 0) for k in ("created", "updated", "unchanged", "failed"))
-                progress.update(task, completed=done, total=current.total_rows or None)
-                if current.status in (ImportJobStatus.SUCCEEDED, ImportJobStatus.FAILED):
-                    break
-                await asyncio.sleep(0.2)
-        await jobs.wait_idle()
-        job = await ImportJob.get(id=job.id)
+                # rows_done moves within a batch, at least every PROGRESS_SECONDS of work.
+                progress.update(task, completed=max(current.rows_done, rows_handled(current.counts)),
+                                total=current.total_rows or None)
+                await asyncio.wait({running}, timeout=0.2)
+            job = await running
+            progress.update(task, completed=rows_handled(job.counts), total=job.total_rows or None)
+        errors = await ImportJobError.filter(job_id=job.id).order_by("id").limit(21)
         summary = Table(title=f"import job {job.id}: {job.status.value}")
         for key in ("created", "updated", "unchanged", "failed", "resigned", "unitsCreated"):
             summary.add_column(key, justify="right")
         summary.add_row(*(str(job.counts.get(k, 0)) for k in ("created", "updated", "unchanged", "failed", "resigned", "unitsCreated")))
         out.print(summary)
-        for e in job.errors[:20]:
-            where = f"row {e['row']}" if e.get("row") else "file"
-            out.print(f"  {where} [{escape(str(e.get('column') or ''))}] {e['code']}: {escape(e['message'])}")
-        if len(job.errors) > 20:
-            out.print(f"  … and {len(job.errors) - 20} more")
-        if job.errors and args.report:
+        for e in errors[:20]:
+            where = f"row {e.row}" if e.row else "file"
+            out.print(f"  {where} [{escape(e.column or '')}] {e.code}: {escape(e.message)}")
+        if len(errors) > 20:
+            out.print(f"  … and {await ImportJobError.filter(job_id=job.id).count() - 20} more")
+        if errors and args.report:
             Path(args.report).write_bytes(await error_report(job))
             out.print(f"error report written to {escape(args.report)}")
         return 0 if job.status is ImportJobStatus.SUCCEEDED else 1

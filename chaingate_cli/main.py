@@ -204,6 +204,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     metrics_dir = prepare_multiprocess_dir(args.workers)
     if metrics_dir is not None:
         out.print(f"[dim]metrics of the {args.workers} worker(s) are added up in {escape(metrics_dir)}[/dim]")
+    job_worker = None
+    if args.demo:
+        from chaingate_cli.worker import start_worker_process
+
+        # The API only queues imports: the demo runs one job worker beside it.
+        job_worker = start_worker_process()
+        out.print("[dim]--demo: started a `chaingate worker` for import jobs and notifications[/dim]")
     try:
         # Our own access line (with the request id) replaces uvicorn's.
         uvicorn.run(
@@ -216,6 +223,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             proxy_headers=False,
         )
     finally:
+        if job_worker is not None:
+            from chaingate_cli.worker import stop_worker_process
+
+            stop_worker_process(job_worker)
         if metrics_dir is not None and chosen_dir is None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
@@ -342,6 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
     from chaingate_cli.notifications import add_parser as add_notifications_parser
 
     add_notifications_parser(commands)
+
+    from chaingate_cli.worker import add_parser as add_worker_parser
+
+    add_worker_parser(commands)
 
     from chaingate_cli.persisted import add_parser as add_persisted_parser
 

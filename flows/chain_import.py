@@ -6,17 +6,18 @@ Columns: 联系人姓名 name*, 身份 role* (负责人/成员), 手机号 mobil
 Unlike the source product, errors are per row: a corp's valid rows land even when another
 of its rows fails. A corp is keyed by customCorpId, else by its normalised name; an imported
 name that is a JOINED corp's full or short name lands on that corp (matching rule 1). A
-contact is keyed by chain + mobile. Rows go in batches, each committed together with the
+contact is keyed by chain + mobile. These are the chain rules plugged into the import
+pipeline (flows/import_pipeline.py), which batches the rows and commits each batch with the
 job's progress; imports into one chain run one after another (the job queue is per chain).
 Each new leader gets an invitation and a week of daily reminders.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from flows import chain_notices, jobs
@@ -24,12 +25,12 @@ from flows.audit import Origin, event, record
 from flows.errors import FlowError, NotFound
 from flows.invitations import new_code
 from flows.names import normalise_corp_name
-from flows.tabular import (Cell, CellError, RowError, column_letter, foreign_separator, map_columns, mobile_cell,
-                           nul_cell_errors, read_table, split_paths, stray_cells, text_cell, unreadable_cells)
+from flows.import_pipeline import ImportSpec, Rows, run_import
+from flows.tabular import (Cell, CellError, RowError, column_letter, foreign_separator, mobile_cell, nul_cell_errors,
+                           split_paths, stray_cells, text_cell, unreadable_cells)
 from models import AuditEvent, ChainContact, ChainCorp, ChainGroup, ChainSpace, Corp, ImportJob, ImportSource
 from models.enums import ChainCorpStatus, ContactRole, ContactStatus, ImportKind
 from permissions import actions
-from permissions.loading import actor_viewer
 from permissions.paths import make_path
 from permissions.viewer import Viewer, ViewerKind
 
@@ -201,7 +202,6 @@ class ChainImporter:
             "corpsCreated": 0, "corpsUpdated": 0, "created": 0, "updated": 0, "unchanged": 0, "failed": 0,
             "groupsCreated": 0, "invited": 0, **job.counts,
         }
-        self.errors: list[dict[str, Any]] = list(job.errors)
 
     def column(self, key: str) -> str | None:
         index = next((i for i, k in self.mapping.items() if k == key), None)
@@ -346,6 +346,7 @@ class ChainImporter:
     async def apply(self, plans: list[RowPlan]) -> list[tuple[str, Any]]:
         """Write a batch; returns the state changes to remember once it has committed."""
         s = self.state
+        s.begin_batch()
         delta: list[tuple[str, Any]] = []
         new_groups: dict[tuple[str, ...], tuple[int, str]] = {}
         new_contacts: list[ChainContact] = []
@@ -499,7 +500,7 @@ class ChainImporter:
         delta.append(("contact", (plan.mobile, contact)))
         return "updated"
 
-    def remember(self, delta: list[tuple[str, Any]]) -> None:
+    def remember(self, plans: list[RowPlan], delta: list[tuple[str, Any]]) -> None:
         """The batch committed: later rows see its groups, corps and contacts."""
         s = self.state
         for kind, value in delta:
@@ -511,74 +512,32 @@ class ChainImporter:
                 mobile, contact = value
                 s.contacts[mobile] = contact
 
-    async def flush(self, plans: list[RowPlan], last_row: int, row_errors: list[RowError]) -> None:
-        """Apply a batch and move the job's progress in the same transaction."""
-        self.errors += [e.as_dict() for e in row_errors]
-        self.counts["failed"] += len({e.row for e in row_errors})
-        snapshot = dict(self.counts)
-        try:
-            async with in_transaction():
-                self.state.begin_batch()
-                delta = await self.apply(plans)
-                await self._save_progress(last_row)
-        except IntegrityError:
-            # Someone joined with one of these mobiles meanwhile: redo the batch row by row,
-            # so only the clashing rows fail.
-            self.counts = snapshot
-            await self._apply_one_by_one(plans, last_row)
-            return
-        self.remember(delta)
+    def replay(self, number: int, cells: list[Cell]) -> None:
+        """Committed before a resume: only the file-level agreement needs to see it again."""
+        self.plan(number, cells)
 
-    async def _apply_one_by_one(self, plans: list[RowPlan], last_row: int) -> None:
-        for plan in plans:
-            try:
-                async with in_transaction():
-                    self.state.begin_batch()
-                    delta = await self.apply([plan])
-            except IntegrityError:
-                self.errors.append(RowError(plan.row, self.column("mobile"), "CONTACT_JOINED",
-                                            "This person joined the chain while the import ran.").as_dict())
-                self.counts["failed"] += 1
-                continue
-            self.remember(delta)
-        await self._save_progress(last_row)
+    async def clash(self, plan: RowPlan) -> RowError:
+        return RowError(plan.row, self.column("mobile"), "CONTACT_JOINED", "This person joined the chain while the import ran.")
 
-    async def _save_progress(self, last_row: int) -> None:
-        await ImportJob.filter(id=self.job.id).update(processed_rows=last_row, counts=self.counts, errors=self.errors)
+    async def finish(self, lease: jobs.Lease) -> None:
+        return None
 
 
-async def run_chain_import(job: ImportJob) -> None:
-    viewer = await actor_viewer(job.actor_kind, job.actor_id)
-    if viewer is None or job.chain_id is None or not actions.can_import_chain(viewer, job.chain_id):
-        raise FlowError("ACTOR_GONE", "The member or app that started this import may no longer import into this chain.")
-    source = await ImportSource.get(job_id=job.id)
-    table = await read_table(source.file_name, source.content)
-    mapping = map_columns(table.headers, ALIASES, REQUIRED)
-    await ImportJob.filter(id=job.id).update(columns=table.headers, total_rows=max(table.size_hint, job.total_rows))
-    state = await ChainState.load(job.chain_id)
-    importer = ChainImporter(job, viewer, state, mapping, table.headers)
-    importer.errors += [n for n in table.notices if n not in importer.errors]
-    plans: list[RowPlan] = []
-    row_errors: list[RowError] = []
-    last_row = job.processed_rows
-    total = 0
-    async for number, cells in table.rows:
-        total += 1
-        if number <= job.processed_rows:
-            # Committed before a restart: only the file-level agreement needs to see it again.
-            importer.plan(number, cells)
-            continue
-        outcome = importer.plan(number, cells)
-        if isinstance(outcome, RowPlan):
-            plans.append(outcome)
-        else:
-            row_errors += outcome
-        last_row = number
-        if len(plans) + len({e.row for e in row_errors}) >= BATCH_ROWS:
-            await importer.flush(plans, last_row, row_errors)
-            plans, row_errors = [], []
-    await importer.flush(plans, last_row, row_errors)
-    await ImportJob.filter(id=job.id).update(total_rows=total)
+async def _start(job: ImportJob, viewer: Viewer, mapping: dict[int, str], headers: list[str],
+                 reread: Callable[[], Rows]) -> ChainImporter:
+    assert job.chain_id is not None
+    return ChainImporter(job, viewer, await ChainState.load(job.chain_id), mapping, headers)
+
+
+SPEC = ImportSpec(
+    kind=ImportKind.CHAIN_CONTACTS, aliases=ALIASES, required=REQUIRED, batch_rows=lambda: BATCH_ROWS,
+    may_run=lambda viewer, job: job.chain_id is not None and actions.can_import_chain(viewer, job.chain_id),
+    start=_start,
+)
+
+
+async def run_chain_import(job: ImportJob, lease: jobs.Lease) -> None:
+    await run_import(SPEC, job, lease)
 
 
 jobs.register(ImportKind.CHAIN_CONTACTS, run_chain_import)
@@ -587,7 +546,7 @@ jobs.register(ImportKind.CHAIN_CONTACTS, run_chain_import)
 async def submit_chain_import(
     viewer: Viewer, chain_id: int, file_name: str, content: bytes, *, origin: Origin | None = None
 ) -> ImportJob:
-    """Queue an import into the chain; imports into one chain run one after another."""
+    """Queue an import into the chain for a worker; imports into one chain run one after another."""
     if not actions.can_import_chain(viewer, chain_id):
         raise NotFound("chainId")
     if not content:
@@ -598,9 +557,9 @@ async def submit_chain_import(
         job = await ImportJob.create(
             corp_id=chain.owner_corp_id, chain_id=chain_id, kind=ImportKind.CHAIN_CONTACTS, file_name=file_name,
             created_by_id=viewer.member_id, actor_kind=viewer.kind.value, actor_id=actor_id,
+            queue=jobs.queue_of(chain.owner_corp_id, chain_id),
         )
         await ImportSource.create(job=job, file_name=file_name, content=content)
         await record(viewer, "import.chainContacts", "ImportJob", job.id, corp_id=chain.owner_corp_id,
                      after={"chain": chain_id, "file": file_name, "bytes": len(content)}, origin=origin)
-    await jobs.submit(job.id)
     return job

@@ -1,36 +1,36 @@
 """Directory import (通讯录批量导入, SPEC §3.1): .xlsx/.csv or rows -> members and units.
 
-The file is streamed row by row and applied in batches; each batch commits together with
-the job's progress, so the job always tells exactly which rows are in the database. Rows
-are validated in Python against the corp's state before any write: an invalid row
-changes nothing and is reported with row, column, code and message; valid rows land.
+The directory rules plugged into the import pipeline (flows/import_pipeline.py), which
+reads the file, batches the rows and commits each batch with the job's progress. Rows are
+validated in Python against the corp's state before any write: an invalid row changes
+nothing and is reported with row, column, code and message; valid rows land.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from flows import jobs
 from flows.audit import Origin, event, record
 from flows.directory import MAX_UNIT_DEPTH, validate_unit_name
 from flows.errors import FlowError, NotFound
+from flows.import_pipeline import ImportSpec, Rows, run_import
 from flows.members import _search_fields
-from flows.sessions import ended_sessions
 from flows.profile import ATTRIBUTES, clean_account, clean_profile, require_contact
-from flows.tabular import (Cell, CellError, RowError, column_letter, date_cell, foreign_separator, map_columns, mobile_cell,
-                           nul_cell_errors, read_table, split_paths, stray_cells, telephone_cell, text_cell,
-                           unreadable_cells)
+from flows.sessions import ended_sessions
+from flows.tabular import (Cell, CellError, RowError, column_letter, date_cell, foreign_separator, mobile_cell,
+                           nul_cell_errors, split_paths, stray_cells, telephone_cell, text_cell, unreadable_cells)
 from models import AuditEvent, ImportJob, ImportSource, Member, OrgUnit, Placement
 from models.enums import ImportKind, ImportMode, MemberStatus
 from permissions import actions
 from permissions.facts import NO_STANDING, AdminStanding, MemberFacts
-from permissions.loading import actor_viewer, admin_standings
+from permissions.loading import admin_standings
 from permissions.paths import make_path
 from permissions.viewer import Viewer, ViewerKind
 
@@ -185,7 +185,6 @@ class Importer:
             "created": 0, "updated": 0, "unchanged": 0, "failed": 0, "resigned": 0, "unitsCreated": 0,
             **job.counts,
         }
-        self.errors: list[dict[str, Any]] = list(job.errors)
 
     def _column(self, key: str) -> str:
         index = next(i for i, k in self.mapping.items() if k == key)
@@ -422,44 +421,17 @@ class Importer:
                 if plan.departments is not None:
                     plan.existing.unit_ids = self._unit_ids(plan.departments, {}) or plan.existing.unit_ids
 
-    async def flush(self, plans: list[Plan], last_row: int, row_errors: list[RowError]) -> None:
-        """Apply a batch and move the job's progress in the same transaction."""
-        self.errors += [e.as_dict() for e in row_errors]
-        self.counts["failed"] += len({e.row for e in row_errors})
-        snapshot = (dict(self.counts), len(self.errors))
-        try:
-            async with in_transaction():
-                created, new_ids = await self.apply(plans)
-                await self._save_progress(last_row)
-        except IntegrityError:
-            # A concurrent writer took an account between validation and commit: redo the
-            # batch row by row so only the clashing rows fail.
-            self.counts = dict(snapshot[0])
-            plans, created, new_ids = await self._apply_one_by_one(plans, last_row)
-        self.commit_state(plans, created, new_ids)
+    def remember(self, plans: list[Plan], written: tuple[dict[tuple[str, ...], tuple[int, str, int]], dict[str, int]]) -> None:
+        self.commit_state(plans, *written)
 
-    async def _apply_one_by_one(
-        self, plans: list[Plan], last_row: int
-    ) -> tuple[list[Plan], dict[tuple[str, ...], tuple[int, str, int]], dict[str, int]]:
-        landed: list[Plan] = []
-        created: dict[tuple[str, ...], tuple[int, str, int]] = {}
-        new_ids: dict[str, int] = {}
-        for plan in plans:
-            try:
-                async with in_transaction():
-                    units, ids = await self.apply([plan])
-            except IntegrityError:
-                self.errors.append((await self._clash(plan)).as_dict())
-                self.counts["failed"] += 1
-                continue
-            landed.append(plan)
-            self.state.units.update(units)  # committed: later rows must not create them again
-            created.update(units)
-            new_ids.update(ids)
-        await self._save_progress(last_row)
-        return landed, created, new_ids
+    def replay(self, number: int, cells: list[Cell]) -> None:
+        """A row committed before a resume: its account counts as seen (duplicates in the
+        file, and REPLACE's absent members)."""
+        account = _account_key(cells[next(i for i, k in self.mapping.items() if k == "account")])
+        if account:
+            self.state.seen.add(account)
 
-    async def _clash(self, plan: Plan) -> RowError:
+    async def clash(self, plan: Plan) -> RowError:
         """Which unique key a concurrent writer took between validation and commit."""
         mobile = plan.attrs.get("mobile")
         if mobile and await Member.filter(corp_id=self.state.corp_id, mobile=mobile).exclude(
@@ -470,10 +442,11 @@ class Importer:
         return RowError(plan.row, self._column("account"), "DUPLICATE_ACCOUNT",
                         f"Account {plan.account} was created by someone else meanwhile.")
 
-    async def _save_progress(self, last_row: int) -> None:
-        await ImportJob.filter(id=self.job.id).update(processed_rows=last_row, counts=self.counts, errors=self.errors)
+    async def finish(self, lease: jobs.Lease) -> None:
+        if self.mode is ImportMode.REPLACE:
+            await self.resign_absent(lease)
 
-    async def resign_absent(self) -> None:
+    async def resign_absent(self, lease: jobs.Lease) -> None:
         """REPLACE: members absent from the file are resigned (after the guard has passed)."""
         absent = self.absent()
         if not absent:
@@ -491,7 +464,7 @@ class Importer:
                 for e in absent
             ])
             self.counts["resigned"] += len(ids)
-            await ImportJob.filter(id=self.job.id).update(counts=self.counts)
+            await lease.write(counts=self.counts)
 
     def absent(self) -> list[Existing]:
         manageable = [
@@ -522,24 +495,15 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
     return {k: _jsonable_value(v) for k, v in d.items()}
 
 
-async def run_directory_import(job: ImportJob) -> None:
-    viewer = await actor_viewer(job.actor_kind, job.actor_id)
-    if viewer is None:
-        raise FlowError("ACTOR_GONE", "The member or app that started this import may no longer act.")
-    source = await ImportSource.get(job_id=job.id)
-    table = await read_table(source.file_name, source.content)
-    mapping = map_columns(table.headers, ALIASES, REQUIRED)
-    await ImportJob.filter(id=job.id).update(columns=table.headers, total_rows=max(table.size_hint, job.total_rows))
+async def _start(job: ImportJob, viewer: Viewer, mapping: dict[int, str], headers: list[str],
+                 reread: Callable[[], Rows]) -> Importer:
     state = await CorpState.load(job.corp_id)
-    importer = Importer(job, viewer, state, mapping, table.headers)
-    importer.errors += [n for n in table.notices if n not in importer.errors]
-    mode = ImportMode(job.mode)
-
-    if mode is ImportMode.REPLACE and job.processed_rows == 0:
+    importer = Importer(job, viewer, state, mapping, headers)
+    if ImportMode(job.mode) is ImportMode.REPLACE and job.processed_rows == 0:
         # The guard needs the whole file's accounts before anything is applied.
         account_col = next(i for i, k in mapping.items() if k == "account")
-        accounts = {_account_key(cells[account_col]) async for _, cells in (await read_table(source.file_name, source.content)).rows}
-        state.seen = set(accounts)
+        async with aclosing(reread()) as rows:
+            state.seen = {_account_key(cells[account_col]) async for _, cells in rows}
         absent = importer.absent()
         active = sum(1 for e in state.members.values() if e.status is not MemberStatus.RESIGNED)
         if not job.options.get("force") and len(absent) > GUARD_COUNT and len(absent) > GUARD_SHARE * active:
@@ -549,31 +513,17 @@ async def run_directory_import(job: ImportJob) -> None:
                 f"{GUARD_COUNT}); nothing was changed. Re-run with force to do it anyway.",
             )
         state.seen = set()
+    return importer
 
-    plans: list[Plan] = []
-    row_errors: list[RowError] = []
-    last_row = job.processed_rows
-    total = 0
-    async for number, cells in table.rows:
-        total += 1
-        if number <= job.processed_rows:
-            account = _account_key(cells[next(i for i, k in mapping.items() if k == "account")])
-            if account:
-                state.seen.add(account)
-            continue
-        outcome = importer.plan(number, cells)
-        if isinstance(outcome, Plan):
-            plans.append(outcome)
-        else:
-            row_errors += outcome
-        last_row = number
-        if len(plans) + len({e.row for e in row_errors}) >= BATCH_ROWS:
-            await importer.flush(plans, last_row, row_errors)
-            plans, row_errors = [], []
-    await importer.flush(plans, last_row, row_errors)
-    await ImportJob.filter(id=job.id).update(total_rows=total)
-    if mode is ImportMode.REPLACE:
-        await importer.resign_absent()
+
+SPEC = ImportSpec(
+    kind=ImportKind.DIRECTORY, aliases=ALIASES, required=REQUIRED, batch_rows=lambda: BATCH_ROWS,
+    may_run=lambda viewer, job: True, start=_start,
+)
+
+
+async def run_directory_import(job: ImportJob, lease: jobs.Lease) -> None:
+    await run_import(SPEC, job, lease)
 
 
 jobs.register(ImportKind.DIRECTORY, run_directory_import)
@@ -590,7 +540,8 @@ async def submit_directory_import(
     force: bool = False,
     origin: Origin | None = None,
 ) -> ImportJob:
-    """Queue an import; the file is kept with the job so it can resume and be reported on."""
+    """Queue an import for a worker (flows/worker.py); the file is kept with the job, in the
+    database, so any worker can run it, resume it and report on it."""
     if not actions.can_import_directory(viewer, corp_id):
         raise NotFound("corpId")
     if not content:
@@ -606,10 +557,9 @@ async def submit_directory_import(
         job = await ImportJob.create(
             corp_id=corp_id, kind=ImportKind.DIRECTORY, mode=mode.value, file_name=file_name,
             created_by_id=viewer.member_id, actor_kind=viewer.kind.value, actor_id=actor_id,
-            options={"confirmReplace": confirm_replace, "force": force},
+            options={"confirmReplace": confirm_replace, "force": force}, queue=jobs.queue_of(corp_id, None),
         )
         await ImportSource.create(job=job, file_name=file_name, content=content)
         await record(viewer, "import.directory", "ImportJob", job.id, corp_id=corp_id,
                      after={"file": file_name, "mode": mode.value, "bytes": len(content), "force": force}, origin=origin)
-    await jobs.submit(job.id)
     return job

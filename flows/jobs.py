@@ -1,164 +1,289 @@
-"""Background import jobs: queued in the database, run one at a time per queue.
+"""Import jobs: a lease-based queue in the database, run by `chaingate worker` processes.
 
-A job row is the truth: QUEUED -> RUNNING -> SUCCEEDED | FAILED. A handler commits its work
-in batches and moves `processed_rows` forward in the same transaction as the batch, so a
-job that dies at row k has exactly rows < k applied and says so; `retry` resumes it there.
+The API only enqueues (a QUEUED row plus its file in `import_source`); workers, on any
+machine sharing the database, claim and run the jobs. A job row is the truth:
 
-Queues: directory imports queue per corp, chain imports per chain (SPEC §3.2: concurrent
-imports into one chain are serialised, never lost). The claim locks the queue's owner row
-and refuses while another job of the queue runs, so a job runs once and a queue runs one
-job at a time even when several worker processes see it.
+    QUEUED -> RUNNING (leased by one worker) -> SUCCEEDED | FAILED
+    RUNNING -> QUEUED       the worker stopped gracefully (SIGTERM) after a committed batch
+    RUNNING, lease expired  the worker died: the next worker to poll takes it over
+    FAILED -> QUEUED        `retryImportJob` (a file-level failure, or a crash)
+
+**Leases, not hopes.** A claim sets `lease_owner` and `lease_expires_at` (now +
+CHAINGATE_JOB_LEASE_SECONDS, 15 s by default); the running worker renews it every third of
+that. Every batch commits its rows, its row errors and the job's progress (the last
+committed row) in one transaction whose progress UPDATE is *fenced* on the lease
+(`WHERE lease_owner = me`): a worker that lost its lease (paused past it, or its job was
+taken over) cannot commit another row, so a job's rows land exactly once. A worker taking
+a job over resumes after `processed_rows`; nobody has to press retry.
+
+**Queues.** Directory imports queue per corp, chain imports per chain (SPEC §3.2: imports
+into one chain are serialised, never lost): a job is claimed only while no other job of
+its queue holds a live lease, oldest first. Claims are safe with any number of workers:
+on PostgreSQL the claim locks the queue's owner row (`FOR UPDATE SKIP LOCKED`: a worker
+skips a queue another is claiming from instead of waiting); on SQLite there is one writer,
+and a claim that loses the race to another process fails its transaction and is not taken.
+Whatever the database, the claiming UPDATE is a compare-and-set on the state read.
+
+**Why our own table and not procrastinate.** procrastinate is a fine PostgreSQL job
+engine, but PostgreSQL only (LISTEN/NOTIFY, PL/pgSQL procedures): SQLite, the default
+and the quick start, would need a second engine and would be the path nobody tests. What
+chaingate needs is small: one running job per queue, a renewable lease, and a progress
+write fenced on that lease in the batch's own transaction, which an external engine's job
+lock could not join. A job row with a lease works identically on both databases; one
+interface (`claim`, `execute`, `Worker`), tested on both.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from tortoise.exceptions import OperationalError, TransactionManagementError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from flows.audit import Origin, record
 from flows.errors import FlowError, NotFound
-from models import ChainSpace, Corp, ImportJob
+from models import ChainSpace, Corp, ImportJob, ImportJobError
 from models.enums import ImportJobStatus, ImportKind
+from models.settings import get_settings
 from observability.metrics import observe_import_job
 from permissions.jobs import JobFacts, can_see_import_job
 from permissions.viewer import Viewer
 
 log = logging.getLogger("chaingate.jobs")
 
-Handler = Callable[[ImportJob], Awaitable[None]]
-
-# A job RUNNING for longer than this is taken for one whose process died: it no longer
-# holds its queue (a 100 000-row import takes about a minute).
-STALE_AFTER = timedelta(hours=1)
-
-_handlers: dict[ImportKind, Handler] = {}
-_queue_locks: dict[str, asyncio.Lock] = {}
-_tasks: set[asyncio.Task[None]] = set()
+RUNNING = ImportJobStatus.RUNNING.value
+QUEUED = ImportJobStatus.QUEUED.value
+# Jobs looked at per claim: enough to find a free queue behind a few busy ones.
+CLAIM_WINDOW = 50
 
 
-def register(kind: ImportKind, handler: Handler) -> None:
-    _handlers[kind] = handler
+class LeaseLost(Exception):
+    """This worker no longer holds the job's lease: another worker owns it now."""
 
 
-def queue_key(job: ImportJob) -> str:
-    return f"chain:{job.chain_id}" if job.chain_id is not None else f"corp:{job.corp_id}"
-
-
-def _queue_filter(key: str) -> dict[str, Any]:
-    kind, _, ident = key.partition(":")
-    return {"chain_id": int(ident)} if kind == "chain" else {"corp_id": int(ident), "chain_id": None}
+class Stopping(Exception):
+    """The worker is stopping: the handler returns after a committed batch, the job is released."""
 
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-async def submit(job_id: int) -> None:
-    """Start draining the job's queue in the background (returns at once)."""
-    job = await ImportJob.get(id=job_id)
-    task = asyncio.create_task(_drain(queue_key(job)), name=f"import-queue-{queue_key(job)}")
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
+def lease_seconds() -> float:
+    return get_settings().job_lease_seconds
 
 
-async def wait_idle() -> None:
-    """Wait until every queue drained (tests, the CLI, shutdown)."""
-    while _tasks:
-        await asyncio.gather(*list(_tasks), return_exceptions=True)
+def new_worker_id(label: str = "worker") -> str:
+    """Who holds a lease: readable in the database (host, pid) and unique per worker run."""
+    return f"{label}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-async def _drain(key: str) -> None:
-    lock = _queue_locks.setdefault(key, asyncio.Lock())
-    async with lock:
-        while True:
-            job = await ImportJob.filter(status=ImportJobStatus.QUEUED.value, **_queue_filter(key)).order_by("id").first()
-            if job is None or not await run(job.id):
-                # Nothing queued, or another process runs this queue's job: that process
-                # drains the queue when it finishes.
-                return
+def queue_of(corp_id: int, chain_id: int | None) -> str:
+    return f"chain:{chain_id}" if chain_id is not None else f"corp:{corp_id}"
 
 
-async def fail(job_id: int, code: str, message: str, column: str | None = None) -> None:
-    """Stop a job for a reason that concerns the whole file; committed rows stay committed."""
-    job = await ImportJob.get(id=job_id)
-    errors = [*job.errors, {"row": None, "column": column, "code": code, "message": message}]
-    await ImportJob.filter(id=job_id).update(
-        status=ImportJobStatus.FAILED.value, failure=f"{code}: {message}", errors=errors, finished_at=now()
-    )
+@dataclass
+class Lease:
+    """One worker's claim on one RUNNING job. `stop` asks the handler to return after its
+    next committed batch (graceful shutdown)."""
+
+    job_id: int
+    owner: str
+    seconds: float
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def mine(self) -> Any:
+        return ImportJob.filter(id=self.job_id, lease_owner=self.owner, status=RUNNING)
+
+    def until(self) -> datetime:
+        return now() + timedelta(seconds=self.seconds)
+
+    async def renew(self) -> bool:
+        return bool(await self.mine().update(lease_expires_at=self.until()))
+
+    async def write(self, **values: Any) -> None:
+        """Update the job, only while the lease is ours (it renews the lease too). Called in a
+        batch's transaction, a lost lease rolls the whole batch back."""
+        if not await self.mine().update(**{"lease_expires_at": self.until(), **values}):
+            raise LeaseLost(f"job {self.job_id}: lease of {self.owner} lost")
 
 
-async def _claim(job_id: int) -> bool:
-    """QUEUED -> RUNNING, unless another job of the same queue is running, in this process
-    or another worker. The queue's owner row (the chain, or the corp) is locked meanwhile,
-    so two workers cannot both find the queue idle (PostgreSQL row lock; SQLite has one writer)."""
-    job = await ImportJob.get_or_none(id=job_id)
-    if job is None:
-        return False
-    key = queue_key(job)
+Handler = Callable[[ImportJob, Lease], Awaitable[None]]
+_handlers: dict[ImportKind, Handler] = {}
+# Where each kind's handler registers itself (imported on first use: those modules import this one).
+HANDLER_MODULES = {ImportKind.DIRECTORY: "flows.directory_import", ImportKind.CHAIN_CONTACTS: "flows.chain_import"}
+
+
+def register(kind: ImportKind, handler: Handler) -> None:
+    _handlers[kind] = handler
+
+
+def handler_for(kind: ImportKind) -> Handler:
+    if kind not in _handlers:
+        importlib.import_module(HANDLER_MODULES[kind])
+    return _handlers[kind]
+
+
+def _claimable(moment: datetime) -> Q:
+    # QUEUED, or RUNNING under a lease that ran out (or never had one: a job left RUNNING by
+    # a process of a version without leases).
+    return Q(status=QUEUED) | Q(status=RUNNING, lease_expires_at__lt=moment) | Q(status=RUNNING, lease_expires_at=None)
+
+
+def _locks_rows() -> bool:
+    return bool(ImportJob._meta.db.capabilities.dialect == "postgres")
+
+
+async def claim(owner: str, *, job_id: int | None = None, seconds: float | None = None) -> tuple[ImportJob, Lease] | None:
+    """Take the oldest claimable job of a free queue (or job `job_id` only) for `owner`;
+    None when there is none."""
+    moment = now()
+    candidates = ImportJob.filter(_claimable(moment))
+    if job_id is not None:
+        candidates = candidates.filter(id=job_id)
+    seen: set[str] = set()
+    for c in await candidates.order_by("id").limit(CLAIM_WINDOW).values("id", "queue", "corp_id", "chain_id"):
+        if c["queue"] in seen:
+            continue  # only a queue's oldest claimable job may go
+        seen.add(c["queue"])
+        lease = Lease(c["id"], owner, seconds or lease_seconds())
+        try:
+            won = await _claim_one(c, lease)
+        except (OperationalError, TransactionManagementError):
+            # SQLite: another process wrote between this claim's read and its write.
+            won = False
+        if won:
+            return await ImportJob.get(id=c["id"]), lease
+    return None
+
+
+async def _claim_one(c: dict[str, Any], lease: Lease) -> bool:
+    moment = now()
     async with in_transaction():
-        owner = ChainSpace.filter(id=job.chain_id) if job.chain_id is not None else Corp.filter(id=job.corp_id)
-        await owner.select_for_update().values_list("id", flat=True)
-        running = ImportJob.filter(
-            status=ImportJobStatus.RUNNING.value, started_at__gt=now() - STALE_AFTER, **_queue_filter(key)
-        ).exclude(id=job_id)
-        if await running.exists():
+        if _locks_rows():
+            owner = ChainSpace.filter(id=c["chain_id"]) if c["chain_id"] is not None else Corp.filter(id=c["corp_id"])
+            if not await owner.select_for_update(skip_locked=True).values_list("id", flat=True):
+                return False  # another worker is claiming from this queue right now
+        busy = ImportJob.filter(queue=c["queue"], status=RUNNING, lease_expires_at__gte=moment).exclude(id=c["id"])
+        if await busy.exists():
             return False
-        claimed = await ImportJob.filter(id=job_id, status=ImportJobStatus.QUEUED.value).update(
-            status=ImportJobStatus.RUNNING.value, started_at=now(), failure=None
-        )
-    return bool(claimed)
+        earlier = ImportJob.filter(queue=c["queue"], status=QUEUED, id__lt=c["id"])
+        if await earlier.exists():
+            return False  # FIFO per queue, even when the window above started later
+        return bool(await ImportJob.filter(_claimable(moment), id=c["id"]).update(
+            status=RUNNING, lease_owner=lease.owner, lease_expires_at=lease.until(), started_at=moment, failure=None,
+        ))
 
 
-async def run(job_id: int) -> bool:
-    """Claim and run one queued job; False when it could not be claimed. Never raises: the
-    outcome is written on the job."""
-    if not await _claim(job_id):
-        return False
-    job = await ImportJob.get(id=job_id)
+async def _heartbeat(lease: Lease) -> None:
+    while True:
+        await asyncio.sleep(lease.seconds / 3)
+        try:
+            if not await lease.renew():
+                return  # taken over: the handler's next fenced write stops it
+        except Exception:  # a database hiccup: try again before the lease runs out
+            log.warning("job %s: lease renewal failed", lease.job_id, exc_info=True)
+
+
+async def execute(job: ImportJob, lease: Lease) -> str:
+    """Run a claimed job to its end (or to a graceful stop) while renewing its lease.
+    Returns the outcome: succeeded, failed, crashed, released or lost. Never raises."""
+    beat = asyncio.create_task(_heartbeat(lease), name=f"lease-{job.id}")
     started, outcome = time.monotonic(), "succeeded"
     try:
-        await _handlers[job.kind](job)
+        await handler_for(job.kind)(job, lease)
+        await lease.write(status=ImportJobStatus.SUCCEEDED.value, finished_at=now(), lease_owner=None, lease_expires_at=None)
+    except Stopping:
+        outcome = "released"
+        await _release(lease)
+    except LeaseLost:
+        outcome = "lost"
+        log.warning("import job %s was taken over by another worker; %s stops working on it", job.id, lease.owner)
     except FlowError as exc:
         outcome = "failed"
-        await fail(job_id, exc.code, exc.message, exc.field)
+        await _fail_quietly(lease, exc.code, exc.message, exc.field)
     except Exception:  # a crash must leave a job that says so, not one stuck RUNNING
         outcome = "crashed"
-        log.exception("import job %s crashed", job_id)
-        await fail(job_id, "JOB_CRASHED", "The import stopped unexpectedly; rows before the reported progress are saved. Retry to resume.")
-    else:
-        await ImportJob.filter(id=job_id, status=ImportJobStatus.RUNNING.value).update(
-            status=ImportJobStatus.SUCCEEDED.value, finished_at=now()
-        )
-    observe_import_job(job.kind.value, outcome, time.monotonic() - started)
-    return True
+        log.exception("import job %s crashed", job.id)
+        await _fail_quietly(lease, "JOB_CRASHED",
+                            "The import stopped unexpectedly; rows before the reported progress are saved. Retry to resume.")
+    finally:
+        beat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beat
+    if outcome not in ("released", "lost"):
+        observe_import_job(job.kind.value, outcome, time.monotonic() - started)
+    return outcome
+
+
+async def _release(lease: Lease) -> None:
+    """Back to the queue at once: any worker resumes it after its last committed row."""
+    with contextlib.suppress(LeaseLost):
+        await lease.write(status=QUEUED, lease_owner=None, lease_expires_at=None)
+
+
+async def _fail_quietly(lease: Lease, code: str, message: str, column: str | None = None) -> None:
+    try:
+        await fail(lease, code, message, column)
+    except LeaseLost:
+        log.warning("import job %s: not marked %s, its lease is gone", lease.job_id, code)
+
+
+async def fail(lease: Lease, code: str, message: str, column: str | None = None) -> None:
+    """Stop a job for a reason that concerns the whole file; committed rows stay committed."""
+    async with in_transaction():
+        await lease.write(status=ImportJobStatus.FAILED.value, failure=f"{code}: {message}", finished_at=now(),
+                          lease_owner=None, lease_expires_at=None)
+        await ImportJobError.create(job_id=lease.job_id, row=None, column=column, code=code, message=message)
+
+
+async def run_pending_jobs(owner: str | None = None) -> int:
+    """Run, in this process and one after another, every job that can be claimed now, until
+    none is left (tests, benchmarks). Returns how many ran."""
+    owner = owner or new_worker_id("inline")
+    ran = 0
+    while (claimed := await claim(owner)) is not None:
+        await execute(*claimed)
+        ran += 1
+    return ran
+
+
+async def run_job_here(job_id: int, *, poll: float = 0.5) -> ImportJob:
+    """Run one job in this process (the CLI's `chaingate import`), through the same claim and
+    lease as a worker; while another worker holds it or its queue, wait for that one."""
+    owner = new_worker_id("cli")
+    while True:
+        claimed = await claim(owner, job_id=job_id)
+        if claimed is not None:
+            await execute(*claimed)
+        job = await ImportJob.get(id=job_id)
+        if job.status in (ImportJobStatus.SUCCEEDED, ImportJobStatus.FAILED):
+            return job
+        await asyncio.sleep(poll)
 
 
 async def requeue(job_id: int) -> bool:
     """A FAILED job goes back to the queue; its handler resumes after `processed_rows`."""
-    job = await ImportJob.get_or_none(id=job_id)
-    if job is None:
-        return False
-    # The file-level failure goes; row errors of committed batches stay with their rows.
-    row_errors = [e for e in job.errors if e.get("row") is not None]
-    updated = await ImportJob.filter(id=job_id, status=ImportJobStatus.FAILED.value).update(
-        status=ImportJobStatus.QUEUED.value, finished_at=None, failure=None, errors=row_errors
-    )
+    async with in_transaction():
+        updated = await ImportJob.filter(id=job_id, status=ImportJobStatus.FAILED.value).update(
+            status=QUEUED, finished_at=None, failure=None, lease_owner=None, lease_expires_at=None
+        )
+        if updated:
+            # The file-level failure goes; row errors of committed batches stay with their rows.
+            await ImportJobError.filter(job_id=job_id, row=None).delete()
     return bool(updated)
-
-
-async def resume_queued() -> None:
-    """At start-up: queues whose jobs were waiting when the last process stopped."""
-    rows = await ImportJob.filter(status=ImportJobStatus.QUEUED.value).order_by("id")
-    for key in dict.fromkeys(queue_key(j) for j in rows):
-        task = asyncio.create_task(_drain(key), name=f"import-queue-{key}")
-        _tasks.add(task)
-        task.add_done_callback(_tasks.discard)
 
 
 async def retry(viewer: Viewer, job_id: int, *, origin: Origin | None = None) -> ImportJob:
@@ -170,5 +295,4 @@ async def retry(viewer: Viewer, job_id: int, *, origin: Origin | None = None) ->
         raise FlowError("JOB_NOT_FAILED", "Only a failed job can be retried.", "id")
     await record(viewer, "import.retry", "ImportJob", job.id, corp_id=job.corp_id,
                  after={"resumeAfterRow": job.processed_rows}, origin=origin)
-    await submit(job.id)
     return await ImportJob.get(id=job.id)

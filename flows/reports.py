@@ -1,9 +1,11 @@
 """Files handed back to users: an import's error report, and the directory export.
 
-The error report holds the original columns of every refused row plus a reason column, so
-the user fixes the rows in place and imports the report itself again. The export writes the
-import template's columns, so export -> edit -> re-import (UPSERT) round-trips. Both are
-written by flows.spreadsheets: string cells, nothing a spreadsheet would run as a formula.
+The error report (sheet `REPORT_SHEET`) holds the original columns of every refused row, the
+row's number in the submitted file and its reasons, one per line in the cell, so the user
+finds each row in the original, fixes it in place and imports the report again. The export
+writes the import template's columns, so export -> edit -> re-import (UPSERT) round-trips.
+Both are written by flows.spreadsheets: string cells, nothing a spreadsheet would run as a
+formula.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from flows.audit import Origin, record
 from flows.directory_import import COLUMNS, PATH_SEPARATOR, TEMPLATE_HEADERS
 from flows.errors import FlowError, NotFound
 from flows.profile import GENDER_LABELS
+from flows.import_pipeline import read_source
 from flows.spreadsheets import xlsx_bytes
-from flows.tabular import CellError, excel_datetime, read_table
+from flows.tabular import CellError, excel_datetime
 from flows.xlsx_stream import ErrorCell, ExcelDate, FormulaCell
-from models import ImportJob, ImportSource, Member, OrgUnit, Placement
+from models import ImportJob, ImportJobError, ImportSource, Member, OrgUnit, Placement
 from models.enums import PROFILE_FIELDS, MemberStatus
 from permissions import actions
 from permissions.facts import MemberFacts
@@ -29,34 +32,43 @@ from permissions.sql import members_placed_under
 from permissions.viewer import Viewer
 
 REASON_HEADER = "错误原因 reason"
+ROW_HEADER = "原行号 row"
+REPORT_SHEET = "导入错误 errors"
 
 
 async def error_report(job: ImportJob) -> bytes:
     """Only call for a job the viewer may see (permissions.jobs.can_see_import_job)."""
     by_row: dict[int | None, list[str]] = defaultdict(list)
-    for e in job.errors:
-        where = f"[{e['column']}] " if e.get("column") else ""
-        by_row[e.get("row")].append(f"{e['code']}: {where}{e['message']}")
+    for row, column, code, message in await ImportJobError.filter(job_id=job.id).order_by("id").values_list(
+        "row", "column", "code", "message"
+    ):
+        where = f"[{column}] " if column else ""
+        by_row[row].append(f"{code}: {where}{message}")
     source = await ImportSource.get_or_none(job_id=job.id)
-    return xlsx_bytes(await _report_rows(source, by_row))
+    return xlsx_bytes(await _report_rows(source, by_row), title=REPORT_SHEET)
 
 
 async def _report_rows(source: ImportSource | None, by_row: dict[int | None, list[str]]) -> list[list[Any]]:
+    def reasons(row: int | None) -> str:
+        return "\n".join(by_row.get(row, []))
+
     if source is None:
-        return [[REASON_HEADER]]
+        return [[ROW_HEADER, REASON_HEADER]]
     try:
-        table = await read_table(source.file_name, source.content)
+        table = await read_source(source)
     except FlowError:  # the file itself was refused: the report carries that reason alone
-        return [[REASON_HEADER], ["; ".join(by_row.get(None, []))]]
-    rows: list[list[Any]] = [[*table.headers, REASON_HEADER]]
+        return [[ROW_HEADER, REASON_HEADER], ["", reasons(None)]]
+    rows: list[list[Any]] = [[*table.headers, ROW_HEADER, REASON_HEADER]]
     if None in by_row:
-        rows.append([*([""] * len(table.headers)), "; ".join(by_row[None])])
+        rows.append([*([""] * len(table.headers)), "", reasons(None)])
     try:
         async for number, cells in table.rows:
             if number in by_row:
-                rows.append([*(_report_cell(c) for c in cells[: len(table.headers)]), "; ".join(by_row[number])])
+                rows.append([*(_report_cell(c) for c in cells[: len(table.headers)]), number, reasons(number)])
     except FlowError:
         pass  # the file failed part-way (a budget): the rows read so far are what the job saw
+    finally:
+        await table.close()
     return rows
 
 

@@ -81,10 +81,11 @@ def strip_inert_quote(value: Any) -> Any:
     return value
 
 
-def xlsx_bytes(rows: Iterable[Iterable[Any]]) -> bytes:
-    """One sheet of string cells, every value made inert (streamed: write-only workbook)."""
+def xlsx_bytes(rows: Iterable[Iterable[Any]], title: str | None = None) -> bytes:
+    """One sheet (named `title`, else openpyxl's default) of string cells, every value made
+    inert (streamed: write-only workbook)."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet()
+    sheet = book.create_sheet(title)
 
     def cell(value: Any) -> WriteOnlyCell:
         text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", as_text(value))

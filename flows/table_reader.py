@@ -221,6 +221,10 @@ async def stream_table(file_name: str, content: bytes, budget: Budget | None = N
     finally:
         if process is not None and process.returncode is None:
             process.kill()
+            if process.stdout is not None:
+                # wait() returns only once the pipe has closed, and a reader stopped early may
+                # have paused it (its buffer full): read what the killed child left, to its end.
+                await process.stdout.read()
             await process.wait()
         os.unlink(path)
 

@@ -3,10 +3,10 @@
 from models.access import AdminGrant, AppToken, PolicyVersion, RevokedToken
 from models.chain import ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, Invitation
 from models.directory import Corp, FieldSetting, Member, OrgUnit, Person, Placement
-from models.ops import AuditEvent, ImportJob, ImportSource, Notification
+from models.ops import AuditEvent, ImportJob, ImportJobError, ImportSource, Notification
 
 __all__ = [
     "AdminGrant", "AppToken", "AuditEvent", "ChainContact", "ChainCorp", "ChainGroup", "ChainRule",
-    "ChainSpace", "Corp", "FieldSetting", "ImportJob", "ImportSource", "Invitation", "Member", "Notification",
-    "OrgUnit", "Person", "Placement", "PolicyVersion", "RevokedToken",
+    "ChainSpace", "Corp", "FieldSetting", "ImportJob", "ImportJobError", "ImportSource", "Invitation", "Member",
+    "Notification", "OrgUnit", "Person", "Placement", "PolicyVersion", "RevokedToken",
 ]

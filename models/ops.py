@@ -20,7 +20,8 @@ class ImportJob(Model):
     total_rows = fields.IntField(default=0)
     processed_rows = fields.IntField(default=0)
     counts = fields.JSONField(default=dict)
-    errors = fields.JSONField(default=list)
+    # Rows handled so far (validated, committed or not): moves within a batch, for progress bars.
+    rows_done = fields.IntField(default=0, db_default=0)
     created_by = fields.ForeignKeyField("models.Member", related_name="import_jobs", null=True, on_delete=fields.SET_NULL)
     # Who runs it (MEMBER or APP and its id): the job re-resolves this Viewer whenever it runs.
     actor_kind = fields.CharField(max_length=16, default="MEMBER")
@@ -33,10 +34,31 @@ class ImportJob(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
+    # The queue it waits in (`corp:ID` or `chain:ID`): one job of a queue runs at a time.
+    queue = fields.CharField(max_length=40, default="", db_default="")
+    # The worker running it and until when: a worker renews its lease while it runs, and a
+    # RUNNING job whose lease ran out is taken over by another worker (flows/jobs.py).
+    lease_owner = fields.CharField(max_length=80, null=True)
+    lease_expires_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "import_job"
-        indexes = (Index(fields=("corp_id", "created_at")),)
+        indexes = (Index(fields=("corp_id", "created_at")), Index(fields=("status", "queue")))
+
+
+class ImportJobError(Model):
+    """One broken rule of one row (or of the whole file, row NULL): written with its batch."""
+
+    id = fields.BigIntField(primary_key=True)
+    job = fields.ForeignKeyField("models.ImportJob", related_name="row_errors", on_delete=fields.CASCADE)
+    row = fields.IntField(null=True)
+    column = fields.CharField(max_length=255, null=True)
+    code = fields.CharField(max_length=40)
+    message = fields.TextField()
+
+    class Meta:
+        table = "import_job_error"
+        indexes = (Index(fields=("job_id", "row")),)
 
 
 class ImportSource(Model):

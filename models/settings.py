@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     # /metrics answers a bearer of this token (at least 32 characters); unset, only in dev mode.
     metrics_token: str | None = Field(default=None, alias="CHAINGATE_METRICS_TOKEN")
     log_level: str = Field(default="INFO", alias="CHAINGATE_LOG_LEVEL")
+    # Import jobs: how long a worker's claim on a running job lasts unless renewed (it renews
+    # every third of it); a dead worker's job is taken over once its lease runs out.
+    job_lease_seconds: float = Field(default=15.0, gt=0, alias="CHAINGATE_JOB_LEASE_SECONDS")
+    # Rows per import batch, overriding each kind's own (1000 directory, 500 chain); for tuning and tests.
+    import_batch_rows: int | None = Field(default=None, gt=0, alias="CHAINGATE_IMPORT_BATCH_ROWS")
+    # How often an idle worker looks for queued jobs and due notifications.
+    worker_poll_seconds: float = Field(default=1.0, gt=0, alias="CHAINGATE_WORKER_POLL_SECONDS")
 
 
 @lru_cache

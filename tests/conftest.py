@@ -122,3 +122,14 @@ class GQL:
 @pytest.fixture
 async def gql(client: httpx.AsyncClient) -> GQL:
     return GQL(client)
+
+
+@pytest.fixture
+async def job_worker(database: str) -> AsyncIterator[Any]:
+    """A job worker in this event loop for the test's duration: imports queued by the API
+    run while the test waits on them (a subscription, a poll). Tests that only need the
+    queued jobs done call `await flows.jobs.run_pending_jobs()` instead."""
+    from flows.worker import background_worker
+
+    async with background_worker(poll=0.05) as worker:
+        yield worker

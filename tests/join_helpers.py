@@ -96,7 +96,7 @@ async def import_corp_1(gql: Any, name: str = "企业1") -> Imported:
         for who, role in people
     ]}}, token=f.token(owner_admin))
     assert data["importChainContacts"]["userErrors"] == []
-    await jobs.wait_idle()
+    await jobs.run_pending_jobs()
     contacts = {c.name: c for c in await ChainContact.filter(chain_id=chain.id)}
     assert set(contacts) == {who for who, _ in people}
     place = await ChainCorp.get(id=contacts["负责人1"].chain_corp_id)

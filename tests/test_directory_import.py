@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import openpyxl
@@ -57,7 +57,7 @@ async def upload(client: Any, token: str, corp_id: int, name: str, content: byte
 
 
 async def finished(gql: Any, token: str, job_gid: str) -> dict[str, Any]:
-    await jobs.wait_idle()
+    await jobs.run_pending_jobs()
     return (await gql.ok(JOB, {"id": job_gid}, token))["importJob"]
 
 
@@ -268,7 +268,7 @@ async def test_failure_at_row_k_leaves_a_consistent_database_and_retry_finishes(
 async def test_export_edit_reimport_round_trips_without_loss(client, gql):
     w = await world()
     await upload(client, w["t"], w["corp"].id, "people.xlsx", xlsx(MIXED_ROWS))
-    await jobs.wait_idle()
+    await jobs.run_pending_jobs()
     before = {m.account: m for m in await Member.filter(corp_id=w["corp"].id)}
     response = await client.get(f"/corps/{w['corp'].id}/directory.xlsx", headers={"Authorization": f"Bearer {w['t']}"})
     assert response.status_code == 200
@@ -298,7 +298,7 @@ async def test_export_edit_reimport_round_trips_without_loss(client, gql):
     assert denied.status_code == 404
 
 
-async def test_subscription_follows_a_job_to_its_end(gql):
+async def test_subscription_follows_a_job_to_its_end(gql, job_worker):
     from gql.context import Context
     from gql.schema import schema
     from permissions.loading import member_viewer
@@ -325,7 +325,7 @@ async def test_subscription_follows_a_job_to_its_end(gql):
 @pytest.fixture(autouse=True)
 async def _drain_jobs():
     yield
-    await jobs.wait_idle()
+    await jobs.run_pending_jobs()
 
 
 async def test_remaining_file_and_row_codes(client, gql):
@@ -353,30 +353,30 @@ async def test_a_job_whose_importer_resigned_does_not_run(gql):
     second = await f.super_admin(w["root"])
     rows = [{"name": "甲", "account": "gone_a", "email": "g@x.cn"}]
     job = await ImportJob.create(corp_id=w["corp"].id, kind="DIRECTORY", mode="UPSERT", file_name="rows.csv",
-                                 actor_kind="MEMBER", actor_id=second.id)
+                                 actor_kind="MEMBER", actor_id=second.id, queue=jobs.queue_of(w["corp"].id, None))
     from gql.imports.mutations.import_directory import _ROW_FIELDS, DirectoryRowInput
     from gql.imports.upload import rows_as_csv
     from models import ImportSource
 
     await ImportSource.create(job=job, file_name="rows.csv", content=rows_as_csv([DirectoryRowInput(**r) for r in rows], _ROW_FIELDS))
     await Member.filter(id=second.id).update(status=MemberStatus.RESIGNED.value)
-    await jobs.submit(job.id)
     result = await finished(gql, w["t"], f.gid("ImportJob", job.id))
     assert result["status"] == "FAILED" and codes(result) == {None: ["ACTOR_GONE"]}
     assert not await Member.filter(account="gone_a").exists()
 
 
 async def test_a_queue_runs_one_job_at_a_time_across_processes(gql):
-    """A job RUNNING elsewhere (another worker) holds its queue; the next one waits for it."""
+    """A job RUNNING under another worker's live lease holds its queue; the next one waits for it."""
     w = await world()
     elsewhere = await ImportJob.create(corp_id=w["corp"].id, kind="DIRECTORY", mode="UPSERT", status="RUNNING",
-                                       started_at=jobs.now(), actor_kind="MEMBER", actor_id=w["boss"].id)
+                                       started_at=jobs.now(), actor_kind="MEMBER", actor_id=w["boss"].id,
+                                       queue=jobs.queue_of(w["corp"].id, None), lease_owner="worker:elsewhere",
+                                       lease_expires_at=jobs.now() + timedelta(minutes=5))
     rows = [{"name": "排队", "account": "queued_a", "email": "q@x.cn"}]
     data = await gql.ok(IMPORT, {"input": {"corpId": f.gid("Corp", w["corp"].id), "rows": rows}}, w["t"])
     job = await finished(gql, w["t"], data["importDirectory"]["job"]["id"])
     assert job["status"] == "QUEUED" and not await Member.filter(account="queued_a").exists()
-    # The other worker finishes and drains the queue it holds.
-    await ImportJob.filter(id=elsewhere.id).update(status="SUCCEEDED", finished_at=jobs.now())
-    await jobs._drain(jobs.queue_key(elsewhere))
+    # The other worker finishes; the queue is free for the next claim.
+    await ImportJob.filter(id=elsewhere.id).update(status="SUCCEEDED", finished_at=jobs.now(), lease_owner=None)
     job = await finished(gql, w["t"], data["importDirectory"]["job"]["id"])
     assert job["status"] == "SUCCEEDED" and await Member.filter(account="queued_a").exists()

@@ -361,14 +361,16 @@ JOB_ERRORS = "query($id: ID!, $n: Int!) { importJob(id: $id) { errors(limit: $n)
 
 
 async def test_import_job_errors_limit_is_bounded(database):
-    from models import ImportJob
+    from models import ImportJob, ImportJobError
     from models.enums import ImportJobStatus, ImportKind
 
     corp, root = await f.corp()
     admin = await f.super_admin(root)
     job = await ImportJob.create(
         corp=corp, kind=ImportKind.DIRECTORY, status=ImportJobStatus.FAILED, created_by=admin, actor_id=admin.id,
-        errors=[{"row": i, "column": None, "code": "REQUIRED", "message": "x"} for i in range(2, 700)],
+    )
+    await ImportJobError.bulk_create(
+        [ImportJobError(job_id=job.id, row=i, column=None, code="REQUIRED", message="x") for i in range(2, 700)]
     )
     async with api() as c:
         huge = (await c.post("/graphql", json={"query": JOB_ERRORS, "variables": {

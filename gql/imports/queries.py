@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -21,20 +22,22 @@ FINISHED = (ImportJobStatus.SUCCEEDED, ImportJobStatus.FAILED)
 @strawberry.type
 class ImportQuery:
     @strawberry.field(description="An import job you started or administer; null alike for unknown ones.")
-    async def import_job(self, info: Info, id: relay.GlobalID) -> ImportJobNode | None:
+    async def import_job(self, info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of the ImportJob.")]) -> ImportJobNode | None:
         pk = parse_id(id, "ImportJob")
         return await import_job_node(info, pk) if pk is not None else None
 
 
 def _state(node: ImportJobNode) -> tuple[object, ...]:
     job = node._j
-    return (job.status, job.processed_rows, tuple(sorted(job.counts.items())), len(job.errors))
+    return (job.status, job.processed_rows, job.rows_done, tuple(sorted(job.counts.items())))
 
 
 @strawberry.type
 class ImportSubscription:
     @strawberry.subscription(description="Progress of an import job: a message on every change, the last when it ends.")
-    async def import_job(self, info: Info, id: relay.GlobalID) -> AsyncGenerator[ImportJobNode | None, None]:
+    async def import_job(
+        self, info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of the ImportJob.")]
+    ) -> AsyncGenerator[ImportJobNode | None, None]:
         # The job row is the shared truth, so polling it works whichever worker runs the job.
         pk = parse_id(id, "ImportJob")
         last = None

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 
+from flows.import_pipeline import rows_handled
 from gql.context import Info
 from gql.enums import ImportJobStatus, ImportKind, ImportMode
 from gql.protection.limits import SIZE_ARGUMENTS
-from models import ImportJob
+from models import ImportJob, ImportJobError
 from models.enums import ImportMode as ImportModeValue
 from models.settings import public_link
 from permissions.jobs import JobFacts, can_see_import_job
@@ -80,10 +82,10 @@ class ImportJobNode(relay.Node):
     def total_rows(self) -> int:
         return self._j.total_rows
 
-    @strawberry.field(description="Rows handled so far (applied, unchanged or refused).")
+    @strawberry.field(description="Rows handled so far (applied, unchanged or refused); moves within a batch, "
+                                  "at least every second of work.")
     def rows_done(self) -> int:
-        c = self._j.counts
-        return sum(c.get(k, 0) for k in ("created", "updated", "unchanged", "failed"))
+        return max(self._j.rows_done, rows_handled(self._j.counts))
 
     @strawberry.field(description="Every row up to this spreadsheet row is committed; a retry resumes after it.")
     def last_committed_row(self) -> int:
@@ -104,25 +106,32 @@ class ImportJobNode(relay.Node):
         )
 
     @strawberry.field(description="How many errors `errors` holds (row errors and any file-level failure).")
-    def error_count(self) -> int:
-        return len(self._j.errors)
+    async def error_count(self) -> int:
+        return await ImportJobError.filter(job_id=self._j.id).count()
 
-    @strawberry.field(description=f"Row errors in file order; `limit` at most {MAX_ERRORS_PAGE.largest}.")
-    def errors(self, offset: int = 0, limit: int = MAX_ERRORS_PAGE.default) -> list[ImportRowError]:
+    @strawberry.field(description=f"Row errors in the order found; `limit` at most {MAX_ERRORS_PAGE.largest}.")
+    async def errors(
+        self,
+        offset: Annotated[int, strawberry.argument(description="How many errors to skip, in the order found.")] = 0,
+        limit: Annotated[int, strawberry.argument(
+            description=f"How many errors to return, 0-{MAX_ERRORS_PAGE.largest}.")] = MAX_ERRORS_PAGE.default,
+    ) -> list[ImportRowError]:
         # The query limits refuse a limit out of range before execution; this holds without them.
         limit = max(0, min(limit, MAX_ERRORS_PAGE.largest))
-        return [
-            ImportRowError(row=e.get("row"), column=e.get("column"), code=e["code"], message=e["message"])
-            for e in self._j.errors[max(offset, 0): max(offset, 0) + limit]
-        ]
+        if not limit:
+            return []
+        rows = await ImportJobError.filter(job_id=self._j.id).order_by("id").offset(max(offset, 0)).limit(limit).values(
+            "row", "column", "code", "message"
+        )
+        return [ImportRowError(**r) for r in rows]
 
     @strawberry.field(description="Why the whole job stopped, when it did.")
     def failure(self) -> str | None:
         return self._j.failure
 
     @strawberry.field(description="The error report (.xlsx: original columns plus a reason); Bearer auth.")
-    def report_url(self) -> str | None:
-        if not self._j.errors:
+    async def report_url(self) -> str | None:
+        if not await ImportJobError.filter(job_id=self._j.id).exists():
             return None
         return public_link(report_path(self._j.id))
 

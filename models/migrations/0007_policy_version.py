@@ -80,7 +80,7 @@ async def drop_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_identity_binding')]
+    dependencies = [('models', '0006_job_leases')]
 
     initial = False
 

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 from strawberry.file_uploads import Upload
 
 from flows.directory_import import TEMPLATE_HEADERS, submit_directory_import
 from gql.context import Info
-from gql.imports.upload import submitted_file
 from gql.enums import ImportMode
 from gql.errors import UserError, run_flow
 from gql.imports.types import ImportJobNode, import_job_node
+from gql.imports.upload import submitted_file
 from gql.relay import decode_id
 from models.enums import ImportMode as ImportModeValue
 
@@ -55,7 +57,11 @@ class ImportDirectoryPayload:
     user_errors: list[UserError] = strawberry.field(description="Why nothing was queued; empty on success.")
 
 
-async def import_directory(info: Info, input: ImportDirectoryInput) -> ImportDirectoryPayload:
+async def import_directory(
+    info: Info,
+    input: Annotated[ImportDirectoryInput, strawberry.argument(
+        description="The corp, the mode, and either a file (multipart upload) or rows.")],
+) -> ImportDirectoryPayload:
     """Queue an import job; follow it with `importJob(id)` (query or subscription)."""
     ctx = info.context
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -16,7 +18,10 @@ class RetryImportJobPayload:
     user_errors: list[UserError] = strawberry.field(description="Why nothing was queued; empty on success.")
 
 
-async def retry_import_job(info: Info, id: relay.GlobalID) -> RetryImportJobPayload:
+async def retry_import_job(
+    info: Info,
+    id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of the FAILED ImportJob to resume.")],
+) -> RetryImportJobPayload:
     """Resume a failed import after its last committed row: nothing lost, nothing twice."""
     ctx = info.context
 

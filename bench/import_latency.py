@@ -1,0 +1,193 @@
+"""API latency while a big import runs: p50/p99 of a light query with no import, then while
+a worker imports N rows, side by side, on SQLite and PostgreSQL.
+
+    python -m bench.import_latency                  # 100 000 rows, both databases
+    python -m bench.import_latency --rows 20000 --db sqlite
+
+Real processes, as deployed: `chaingate serve` (one uvicorn worker) queues the import sent
+as a GraphQL multipart upload, and a separate `chaingate worker` runs it, while this
+script sends `{ viewer { kind } }` one request after another (request budgets off). The
+goal: p99 during the import ÷ p99 without it ≤ 1.5. The import's own duration and the
+worker's peak memory are printed too (P4: 100 000 rows ≤ 60 s, ≤ 400 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.import_directory import drop_postgres, generate, postgres_url
+
+LIGHT = "{ viewer { kind } }"
+IMPORT = """mutation($input: ImportDirectoryInput!) { importDirectory(input: $input) {
+  job { id } userErrors { code message } } }"""
+JOB = "query($id: ID!) { importJob(id: $id) { status rowsDone totalRows } }"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def _seed(url: str) -> tuple[str, int]:
+    """A corp with a super admin; its token and the corp id."""
+    from auth.tokens import issue_member_token
+    from flows.directory import create_corp
+    from flows.identity import ensure_person
+    from models.db import close_db, init_db
+    from permissions.viewer import Viewer, ViewerKind
+
+    await init_db(url)
+    try:
+        person = await ensure_person("+8613700000000", "基准管理员")
+        admin = await create_corp(Viewer(kind=ViewerKind.PERSON, person_id=person.id), "基准企业")
+        return issue_member_token(admin.id), admin.corp_id
+    finally:
+        await close_db()
+
+
+async def _light(client: Any, token: str) -> float:
+    started = time.perf_counter()
+    response = await client.post("/graphql", json={"query": LIGHT}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    return (time.perf_counter() - started) * 1000
+
+
+async def _measure(url: str, file: Path, seconds_idle: float) -> dict[str, Any]:
+    import httpx
+
+    token, corp_id = await _seed(url)
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url, "CHAINGATE_RATE_LIMIT": "0", "CHAINGATE_LOG_LEVEL": "WARNING"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    server = subprocess.Popen([sys.executable, "-m", "chaingate_cli.main", "serve", "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            for _ in range(600):
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+            for _ in range(20):  # warm-up
+                await _light(client, token)
+            idle: list[float] = []
+            deadline = time.monotonic() + seconds_idle
+            while time.monotonic() < deadline:
+                idle.append(await _light(client, token))
+
+            from strawberry import relay
+
+            corp_gid = str(relay.GlobalID("Corp", str(corp_id)))
+            variables = {"input": {"corpId": corp_gid, "mode": "UPSERT", "file": None}}
+            response = await client.post(
+                "/graphql",
+                data={"operations": json.dumps({"query": IMPORT, "variables": variables}),
+                      "map": json.dumps({"0": ["variables.input.file"]})},
+                files={"0": (file.name, file.read_bytes(), "application/octet-stream")},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            job_id = response.json()["data"]["importDirectory"]["job"]["id"]
+            worker = subprocess.Popen([sys.executable, "-m", "chaingate_cli.main", "worker"], cwd=ROOT, env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            started = time.monotonic()
+            busy: list[float] = []
+            status, checked = "QUEUED", 0.0
+            while status not in ("SUCCEEDED", "FAILED"):
+                busy.append(await _light(client, token))
+                if time.monotonic() - checked > 0.5:
+                    checked = time.monotonic()
+                    job = (await client.post("/graphql", json={"query": JOB, "variables": {"id": job_id}},
+                                             headers={"Authorization": f"Bearer {token}"})).json()["data"]["importJob"]
+                    status = job["status"]
+            import_seconds = time.monotonic() - started
+        worker.send_signal(signal.SIGTERM)
+        _, _, usage = os.wait4(worker.pid, 0)
+        worker = None
+        return {"idle": idle, "busy": busy, "status": status, "import_seconds": import_seconds,
+                "worker_peak_mb": usage.ru_maxrss / 1024}
+    finally:
+        for process in (worker, server):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+
+
+def _child(url: str, file: Path, idle_seconds: float) -> dict[str, Any] | str:
+    """One database per child process: Tortoise keeps one database's dialect per process."""
+    done = subprocess.run([sys.executable, "-m", "bench.import_latency", "--child", url, "--file", str(file),
+                           "--idle-seconds", str(idle_seconds)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        return f"child failed with status {done.returncode}"
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _line(label: str, r: dict[str, Any] | str) -> str:
+    if isinstance(r, str):
+        return f"{label:<10} {r}"
+    idle, busy = r["idle"], r["busy"]
+    i50, i99 = statistics.median(idle), _percentile(idle, 0.99)
+    b50, b99 = statistics.median(busy), _percentile(busy, 0.99)
+    return (f"{label:<10} {i50:>8.1f} {i99:>8.1f} {b50:>8.1f} {b99:>8.1f} {b50 / i50:>6.2f} {b99 / i99:>6.2f}"
+            f" {len(busy):>7} {r['import_seconds']:>7.1f} {r['worker_peak_mb']:>7.0f}  {r['status']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--idle-seconds", type=float, default=10.0, help="how long the no-import baseline runs")
+    parser.add_argument("--child", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(_measure(args.child, Path(args.file), args.idle_seconds))))
+        return
+
+    file = Path(tempfile.gettempdir()) / f"chaingate-bench-directory-{args.rows}.xlsx"
+    if not file.exists():
+        generate(args.rows, file, "directory")
+    results: list[tuple[str, dict[str, Any] | str]] = []
+    if args.db in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            results.append(("sqlite", _child(f"sqlite://{tmp}/bench.sqlite3", file, args.idle_seconds)))
+    if args.db in ("postgres", "both"):
+        pg = asyncio.run(postgres_url())
+        if isinstance(pg, str):
+            results.append(("postgres", pg))
+        else:
+            try:
+                results.append(("postgres", _child(pg[1], file, args.idle_seconds)))
+            finally:
+                asyncio.run(drop_postgres(*pg))
+    print(f"\n`{LIGHT}` latency (ms) without and during a {args.rows}-row directory import run by a worker")
+    print(f"{'database':<10} {'idle p50':>8} {'idle p99':>8} {'busy p50':>8} {'busy p99':>8} {'p50 ×':>6} {'p99 ×':>6}"
+          f" {'samples':>7} {'import s':>7} {'peak MB':>7}  outcome")
+    for label, r in results:
+        print(_line(label, r))
+
+
+if __name__ == "__main__":
+    main()

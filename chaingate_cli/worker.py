@@ -1,0 +1,102 @@
+"""`chaingate worker [--concurrency N]`: run import jobs and deliver notifications until SIGTERM.
+
+Run as many as you like, on any machine sharing the database (flows/worker.py). SIGTERM or
+Ctrl-C: each running job finishes its batch and goes back to the queue for another worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import subprocess
+import sys
+
+from rich.console import Console
+from rich.markup import escape
+
+err = Console(stderr=True)
+
+
+async def _stdin_closed() -> None:
+    """Returns when stdin reaches its end: the process holding its other end has exited."""
+    reader = asyncio.StreamReader()
+    transport, _ = await asyncio.get_running_loop().connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
+    )
+    try:
+        while await reader.read(4096):
+            pass
+    finally:
+        transport.close()
+
+
+async def _run(concurrency: int, dispatch_every: float, with_parent: bool = False) -> int:
+    from flows.notifications import SenderConfigError, sender_from_settings
+    from flows.worker import Worker, outbox_duty
+    from models.db import close_db, init_db
+
+    try:
+        sender = sender_from_settings()
+    except SenderConfigError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        return 2
+    # Migrations are `chaingate migrate`'s (or `serve`'s) job: a worker never races to apply them.
+    await init_db(run_migrations=False)
+    try:
+        async with sender:
+            worker = Worker(concurrency=concurrency, duties=[outbox_duty(sender, dispatch_every)])
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                asyncio.get_running_loop().add_signal_handler(sig, worker.stop.set)
+            if with_parent:  # the parent's end of our stdin closes however it exits (even SIGKILL)
+                watch = asyncio.create_task(_stdin_closed())
+                watch.add_done_callback(lambda _: worker.stop.set())
+            err.print(f"[dim]worker {escape(worker.owner)}: {concurrency} job(s) at a time, "
+                      f"notifications through the {sender.name} sender[/dim]")
+            await worker.run()
+    finally:
+        await close_db()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from models.settings import get_settings
+    from observability.logs import configure
+
+    configure(get_settings().log_level)
+    return asyncio.run(_run(args.concurrency, args.dispatch_interval, args.with_parent))
+
+
+def start_worker_process() -> subprocess.Popen[bytes]:
+    """A `chaingate worker` child beside `serve --demo`, with this process's environment. It
+    stops as on SIGTERM when this process exits, however it exits: uvicorn re-raises the
+    SIGTERM that stopped it once it has shut down, so `serve` may never reach its cleanup."""
+    return subprocess.Popen([sys.executable, "-m", "chaingate_cli.main", "worker", "--with-parent"],
+                            stdin=subprocess.PIPE)
+
+
+def stop_worker_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()  # SIGTERM: the job in flight finishes its batch and is released
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = commands.add_parser("worker", help="run queued import jobs and deliver notifications (until SIGTERM)")
+    p.add_argument("--concurrency", type=_at_least_one, default=1, metavar="N", help="jobs run at once (default 1)")
+    p.add_argument("--dispatch-interval", type=float, default=5.0, metavar="SECONDS",
+                   help="how often due notifications are delivered (default 5)")
+    # `serve --demo`'s own worker: stop when stdin (a pipe from the parent) closes.
+    p.add_argument("--with-parent", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_worker)
+
+
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
