@@ -195,7 +195,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         out.print("[dim](GraphiQL is served in dev mode only: CHAINGATE_DEV=1)[/dim]")
     import shutil
 
-    from observability.logs import logging_config
+    from observability.logs import human_wanted, logging_config
     from observability.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
 
     # Several workers add up their metrics through files (prometheus-client's multi-process
@@ -216,7 +216,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.run(
             "gql.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
             # A person at a terminal in dev mode reads short lines; everything else gets JSON.
-            log_config=logging_config(settings.log_level, human=settings.dev and sys.stderr.isatty()),
+            log_config=logging_config(settings.log_level, human=human_wanted(settings.dev)),
             access_log=False,
             # uvicorn would believe X-Forwarded-For from 127.0.0.1 (FORWARDED_ALLOW_IPS): the
             # app decides alone, from CHAINGATE_TRUSTED_PROXIES (gql.protection.client_address).

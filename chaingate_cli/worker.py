@@ -61,9 +61,10 @@ async def _run(concurrency: int, dispatch_every: float, with_parent: bool = Fals
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from models.settings import get_settings
-    from observability.logs import configure
+    from observability.logs import configure, human_wanted
 
-    configure(get_settings().log_level)
+    settings = get_settings()
+    configure(settings.log_level, human=human_wanted(settings.dev))
     return asyncio.run(_run(args.concurrency, args.dispatch_interval, args.with_parent))
 
 

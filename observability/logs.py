@@ -175,9 +175,17 @@ def logging_config(level: str = "INFO", *, human: bool = False) -> dict[str, Any
     }
 
 
-def configure(level: str = "INFO") -> None:
-    """JSON lines for a process that is not started by uvicorn (the CLI's long runners)."""
+def human_wanted(dev: bool) -> bool:
+    """Short lines only for a person: dev mode with stderr on a terminal; JSON otherwise."""
+    import sys
+
+    return dev and sys.stderr.isatty()
+
+
+def configure(level: str = "INFO", *, human: bool = False) -> None:
+    """The same lines for a process that is not started by uvicorn (the CLI's long runners,
+    such as the worker `serve --demo` starts beside the server)."""
     import logging.config
 
-    logging.config.dictConfig(logging_config(level))
+    logging.config.dictConfig(logging_config(level, human=human))
 

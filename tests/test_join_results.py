@@ -55,7 +55,7 @@ async def test_preview_join_says_whether_the_person_is_super_admin_of_the_requir
         {"name": "甲方零件厂超管", "role": "负责人", "mobile": boss.mobile, "corpName": "甲方零件厂"},
     ]}}, token=f.token(admin))
     assert data["importChainContacts"]["userErrors"] == []
-    await jobs.wait_idle()
+    await jobs.run_pending_jobs()
     code = (await ChainContact.get(chain_id=chain.id, mobile=boss.mobile)).join_code
     person = f.person_token(boss.mobile)
     preview = (await gql.ok(PREVIEW, {"code": code}, person))["previewJoin"]["preview"]
@@ -80,7 +80,7 @@ async def test_the_owner_corp_cannot_join_its_own_chain_as_a_downstream_corp(gql
         {"name": "链主企业超管", "role": "负责人", "mobile": admin.mobile, "corpName": "链主企业"},
     ]}}, token=f.token(admin))
     assert data["importChainContacts"]["userErrors"] == []
-    await jobs.wait_idle()
+    await jobs.run_pending_jobs()
     code = (await ChainContact.get(chain_id=chain.id, mobile=admin.mobile)).join_code
     preview = (await gql.ok(PREVIEW, {"code": code}, person))["previewJoin"]["preview"]
     assert preview["rule"] == "CHOOSE_OR_CREATE" and preview["requiredCorp"] is None
