@@ -174,7 +174,8 @@ async def _claim_one(c: dict[str, Any], lease: Lease) -> bool:
     async with in_transaction():
         if _locks_rows():
             owner = ChainSpace.filter(id=c["chain_id"]) if c["chain_id"] is not None else Corp.filter(id=c["corp_id"])
-            if not await owner.select_for_update(skip_locked=True).values_list("id", flat=True):
+            # Model rows, not values_list: Tortoise drops FOR UPDATE from a values query.
+            if not await owner.select_for_update(skip_locked=True).only("id"):
                 return False  # another worker is claiming from this queue right now
         busy = ImportJob.filter(queue=c["queue"], status=RUNNING, lease_expires_at__gte=moment).exclude(id=c["id"])
         if await busy.exists():
