@@ -122,3 +122,26 @@ async def running(
                 server.process.kill()
                 server.process.wait()
         logs.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def in_process_ws_url() -> AsyncIterator[str]:
+    """The app served by uvicorn inside the test's own event loop (so it sees the test's
+    database connection) on a free loopback port: the websocket URL of its /graphql."""
+    import uvicorn
+
+    from gql.app import create_app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(manage_db=False), lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield f"ws://127.0.0.1:{sock.getsockname()[1]}/graphql"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()

@@ -8,14 +8,12 @@ import asyncio
 import hashlib
 import json
 import os
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from websockets.asyncio.client import connect
 
 from chaingate_cli.main import main as cli
@@ -24,6 +22,7 @@ from gql.persisted import ManifestError
 from models.settings import get_settings
 from tests import factories as f
 from tests.gateway import app_token
+from tests.servers import in_process_ws_url
 
 VIEWER_KIND = "query ViewerKind { viewer { kind } }"
 CORP_NAME = "query CorpName { viewer { corp { name } } }"
@@ -185,18 +184,8 @@ def test_configuration_mistakes_stop_the_server_at_start(monkeypatch, tmp_path):
 
 @pytest.fixture
 async def ws_url(database: str) -> AsyncIterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(manage_db=False), lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"ws://127.0.0.1:{sock.getsockname()[1]}/graphql"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    async with in_process_ws_url() as url:
+        yield url
 
 
 async def first_answer(url: str, token: str, query: str) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,7 +21,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -49,7 +47,13 @@ from models import Member
 from models.settings import get_settings
 from tests import factories as f
 from tests.gateway import api, app_token, bearer
-from tests.servers import child_database_url, free_port, running, serve_command
+from tests.servers import (
+    child_database_url,
+    free_port,
+    in_process_ws_url,
+    running,
+    serve_command,
+)
 
 VIEWER = "{ viewer { kind } }"
 
@@ -234,21 +238,8 @@ async def test_several_operations_without_operation_name_are_an_error(database, 
 
 @pytest.fixture
 async def ws_url(database: str) -> AsyncIterator[str]:
-    from gql.app import create_app
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(manage_db=False), lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"ws://127.0.0.1:{sock.getsockname()[1]}/graphql"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    async with in_process_ws_url() as url:
+        yield url
 
 
 async def test_several_subscriptions_without_operation_name_are_an_error_on_the_socket(ws_url):

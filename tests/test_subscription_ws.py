@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import uvicorn
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from flows import jobs
 from tests import factories as f
+from tests.servers import in_process_ws_url
 
 IMPORT = """
 mutation($input: ImportDirectoryInput!) { importDirectory(input: $input) { job { id } userErrors { code } } }"""
@@ -23,21 +21,8 @@ SUBSCRIBE = "subscription($id: ID!) { importJob(id: $id) { status rowsDone } }"
 
 @pytest.fixture(scope="module")
 async def ws_url(database: str) -> AsyncIterator[str]:
-    from gql.app import create_app
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(manage_db=False), lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"ws://127.0.0.1:{sock.getsockname()[1]}/graphql"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    async with in_process_ws_url() as url:
+        yield url
 
 
 async def subscribe(url: str, token: str | None, job_gid: str) -> list[dict[str, Any]]:
