@@ -10,10 +10,9 @@ from strawberry import relay
 from flows.lifecycle import disable_member as disable_member_flow
 from flows.lifecycle import enable_member as enable_member_flow
 from gql.context import Info
-from gql.directory.mutations.member_lifecycle import MemberPayload
-from gql.directory.types import member_node
-from gql.errors import run_flow
+from gql.directory.mutations.member_lifecycle import MemberPayload, member_payload
 from gql.relay import decode_id
+from models import Member
 
 
 @strawberry.input(description="The member to act on.")
@@ -27,12 +26,10 @@ async def disable_member(
     """禁用: the member keeps its data and seats but cannot sign in and leaves non-admin views."""
     ctx = info.context
 
-    async def flow() -> int:
-        member = await disable_member_flow(ctx.viewer, decode_id(input.id, "Member", "id"), origin=ctx.origin)
-        return member.id
+    async def change() -> Member:
+        return await disable_member_flow(ctx.viewer, decode_id(input.id, "Member", "id"), origin=ctx.origin)
 
-    member_id, errors = await run_flow(flow())
-    return MemberPayload(member=await member_node(info, member_id) if member_id else None, user_errors=errors)
+    return await member_payload(info, change())
 
 
 async def enable_member(
@@ -41,9 +38,7 @@ async def enable_member(
     """启用: ACTIVE again; it gets a fresh member token through actAs."""
     ctx = info.context
 
-    async def flow() -> int:
-        member = await enable_member_flow(ctx.viewer, decode_id(input.id, "Member", "id"), origin=ctx.origin)
-        return member.id
+    async def change() -> Member:
+        return await enable_member_flow(ctx.viewer, decode_id(input.id, "Member", "id"), origin=ctx.origin)
 
-    member_id, errors = await run_flow(flow())
-    return MemberPayload(member=await member_node(info, member_id) if member_id else None, user_errors=errors)
+    return await member_payload(info, change())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated
 
 import strawberry
@@ -14,12 +15,24 @@ from gql.context import Info
 from gql.directory.types import MemberNode, member_node
 from gql.errors import UserError, run_flow
 from gql.relay import decode_id
+from models import Member
 
 
 @strawberry.type(description="A member after a change of status.")
 class MemberPayload:
     member: MemberNode | None = strawberry.field(description="The member as the caller now sees it; null on error.")
     user_errors: list[UserError] = strawberry.field(description="Why nothing was changed; empty on success.")
+
+
+async def member_payload(info: Info, change: Awaitable[Member]) -> MemberPayload:
+    """Run a status change of one member (a flows/lifecycle.py call) and answer with the
+    member as the caller now sees it, or with the userErrors it was refused with."""
+
+    async def flow() -> int:
+        return (await change).id
+
+    member_id, errors = await run_flow(flow())
+    return MemberPayload(member=await member_node(info, member_id) if member_id else None, user_errors=errors)
 
 
 @strawberry.type(description="What deleteMember did.")
@@ -39,13 +52,11 @@ async def resign_member(
     subjecthood and open invitations pass to `handoverTo` when given."""
     ctx = info.context
 
-    async def flow() -> int:
+    async def change() -> Member:
         heir = decode_id(handover_to, "Member", "handoverTo") if handover_to else None
-        member = await resign_member_flow(ctx.viewer, decode_id(id, "Member", "id"), handover_to=heir, origin=ctx.origin)
-        return member.id
+        return await resign_member_flow(ctx.viewer, decode_id(id, "Member", "id"), handover_to=heir, origin=ctx.origin)
 
-    member_id, errors = await run_flow(flow())
-    return MemberPayload(member=await member_node(info, member_id) if member_id else None, user_errors=errors)
+    return await member_payload(info, change())
 
 
 async def reinstate_member(
@@ -54,12 +65,10 @@ async def reinstate_member(
     """复职: ACTIVE again in the units it had that still exist, else in the root unit."""
     ctx = info.context
 
-    async def flow() -> int:
-        member = await reinstate_member_flow(ctx.viewer, decode_id(id, "Member", "id"), origin=ctx.origin)
-        return member.id
+    async def change() -> Member:
+        return await reinstate_member_flow(ctx.viewer, decode_id(id, "Member", "id"), origin=ctx.origin)
 
-    member_id, errors = await run_flow(flow())
-    return MemberPayload(member=await member_node(info, member_id) if member_id else None, user_errors=errors)
+    return await member_payload(info, change())
 
 
 async def delete_member(
