@@ -84,12 +84,13 @@ def seeks_by_ids(viewer: Viewer) -> bool:
     return d is not None and not d.reads_all and _driving_roots(viewer, d) is not None
 
 
-def named_roots(viewer: Viewer, within: tuple[str, ...] | None = None) -> list[str]:
+def named_roots(viewer: Viewer, within: tuple[str, ...] | None = None, *, corp_id: int | None = None) -> list[str]:
     """The subtrees members_in_corp_q names for this viewer (its ranges, views, excluded
     subtrees, own units, and `within`), less the whole corp, which needs no seat test:
-    the ones whose units permissions.subtrees reads up front."""
+    the ones whose units permissions.subtrees reads up front. In another corp than the
+    viewer's own (`corp_id`), its scope names nothing there: only `within`."""
     d = viewer.directory
-    if d is None or d.reads_all:
+    if d is None or d.reads_all or (corp_id is not None and d.corp_id != corp_id):
         return list(within or ())
     roots = [*d.range_paths(), *(r for v in d.views for r in (*v.roots, *v.excluded)), *d.own_unit_paths, *(within or ())]
     whole = root_path(d.own_unit_paths[0]) if d.own_unit_paths else None

@@ -75,8 +75,7 @@ class DirectoryLoaders:
     async def scope_units(self, corp_id: int, within: tuple[str, ...] | None = None) -> dict[str, tuple[int, ...]]:
         """The unit ids of the subtrees the viewer's scope names in corp_id (and of `within`),
         read once per request and corp: what the list queries name their seats by."""
-        own = self.viewer.directory is not None and self.viewer.directory.corp_id == corp_id
-        roots = tuple(scope.named_roots(self.viewer, within) if own else (within or ()))
+        roots = tuple(scope.named_roots(self.viewer, within, corp_id=corp_id))
         key = (corp_id, roots)
         if key not in self._subtree_units:
             kept = self.viewer.kept
