@@ -150,6 +150,8 @@ async def _owner_side(
         if admin_all_chains or (grant is not None and not grant.group_ids):
             out.append(ChainAccess(chain_id, corp_id, admin_all=True))
             continue
+        # Paths as sorted sets: the rules come in no set order, and a Viewer built twice from
+        # the same facts must compare equal (the kept-Viewer check relies on it).
         mine = [
             r
             for r in rules
@@ -164,11 +166,11 @@ async def _owner_side(
             chain_id,
             corp_id,
             admin_group_paths=admin_paths,
-            rule_group_paths=tuple(r["object_group__path"] for r in mine if r["object_group__path"]),
+            rule_group_paths=tuple(sorted({r["object_group__path"] for r in mine if r["object_group__path"]})),
             rule_chain_corp_ids=frozenset(r["object_chain_corp_id"] for r in mine if r["object_chain_corp_id"]),
-            rule_corp_group_paths=tuple(
-                r["object_chain_corp__group__path"] for r in mine if r["object_chain_corp__group__path"]
-            ),
+            rule_corp_group_paths=tuple(sorted(
+                {r["object_chain_corp__group__path"] for r in mine if r["object_chain_corp__group__path"]}
+            )),
         )
         if admin_paths or access.rule_group_paths or access.rule_chain_corp_ids:
             out.append(access)
@@ -214,7 +216,7 @@ async def _downstream_side(corp_id: int, only_chain: int | None) -> list[ChainAc
                 own_group_id=p["group_id"],
                 own_group_path=p["group__path"],
                 peers_visible=bool(p["group__peers_visible"] or p["chain__corps_see_each_other"]),
-                connector_unit_paths=tuple(r["subject_unit__path"] for r in covering if r["subject_unit__path"]),
+                connector_unit_paths=tuple(sorted({r["subject_unit__path"] for r in covering if r["subject_unit__path"]})),
                 connector_member_ids=frozenset(member_ids),
             )
         )
