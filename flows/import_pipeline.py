@@ -43,6 +43,7 @@ from tortoise.transactions import in_transaction
 
 from flows.errors import FlowError
 from flows.jobs import Lease, Stopping
+from flows.table_reader import sweep_spool
 from flows.tabular import Cell, RowError, Table, map_columns, read_table
 from models import ImportJob, ImportJobError, ImportSource
 from models.enums import ImportKind
@@ -102,7 +103,7 @@ class ImportSpec:
 async def read_source(source: ImportSource) -> Table:
     """The one place an import's file is read (the job, its resumption, its error report).
     The caller reads `rows` to the end or awaits `table.close()`."""
-    return await read_table(source.file_name, source.content)
+    return await read_table(source.file_name, source.content, source.job_id)
 
 
 async def source_rows(source: ImportSource) -> Rows:
@@ -160,6 +161,7 @@ async def run_import(spec: ImportSpec, job: ImportJob, lease: Lease) -> None:
     if viewer is None or not spec.may_run(viewer, job):
         raise FlowError("ACTOR_GONE", "The member or app that started this import may no longer run it.")
     source = await ImportSource.get(job_id=job.id)
+    sweep_spool(job.id)  # a runner before this one was killed outright: its spool file goes
     table = await read_source(source)
     try:
         await _run_rows(spec, job, lease, viewer, source, table)

@@ -85,9 +85,9 @@ def _blank(value: Cell) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-async def _messages(file_name: str, content: bytes) -> AsyncGenerator[Any, None]:
+async def _messages(file_name: str, content: bytes, job_id: int | None) -> AsyncGenerator[Any, None]:
     """The reader's messages, its file-level refusals turned into the imports' FlowError."""
-    stream = stream_table(file_name, content)
+    stream = stream_table(file_name, content, job_id=job_id)
     try:
         async for message in stream:
             yield message
@@ -97,10 +97,10 @@ async def _messages(file_name: str, content: bytes) -> AsyncGenerator[Any, None]
         await stream.aclose()
 
 
-async def read_table(file_name: str, content: bytes) -> Table:
-    """Open an .xlsx (the sheet the user sees) or .csv upload. The first non-blank row is
-    the header. Raises FlowError with a file-level code."""
-    messages = _messages(file_name, content)
+async def read_table(file_name: str, content: bytes, job_id: int | None = None) -> Table:
+    """Open an .xlsx (the sheet the user sees) or .csv upload, for job `job_id` (names its
+    spool file). The first non-blank row is the header. Raises FlowError with a file-level code."""
+    messages = _messages(file_name, content, job_id)
     try:
         meta = await anext(messages)
         async for number, cells in messages:

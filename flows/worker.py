@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from flows import jobs
+from flows.table_reader import sweep_spool
 
 log = logging.getLogger("chaingate.worker")
 
@@ -65,6 +66,8 @@ class Worker:
     async def run(self) -> None:
         """Until `stop` is set; then each running job stops after its batch and is released."""
         log.info("worker %s started (concurrency %s)", self.owner, self.concurrency)
+        for path in sweep_spool():
+            log.info("removed %s, left by a process that is gone", path)
         try:
             while not self.stop.is_set():
                 await self._claim_free_slots()
