@@ -333,3 +333,12 @@ async def test_a_worker_starting_removes_spool_files_of_processes_that_are_gone(
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
     assert all(p.exists() for p in kept)
+
+
+async def test_a_worker_runs_at_a_lower_cpu_priority_than_whoever_started_it():
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    expected = min(base + 10, 19)  # the worker's default --nice
+    with worker_process() as worker:
+        async def lowered() -> bool:
+            return os.getpriority(os.PRIO_PROCESS, worker.pid) == expected
+        await wait_for(lowered, "the worker to lower its priority")
