@@ -10,7 +10,8 @@ Stopping (SIGTERM, Ctrl-C): no new claims; each running job finishes the batch i
 commits it and goes back to the queue with its lease released, where any worker resumes
 it after its last committed row. A worker killed outright (SIGKILL, a lost machine)
 leaves its jobs RUNNING under a lease nobody renews; once it runs out (15 s by default),
-the next worker to poll takes them over.
+the next worker to poll takes them over. A worker starting removes the spool files
+(flows/table_reader.py) that processes killed that way left behind.
 """
 
 from __future__ import annotations
