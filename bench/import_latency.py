@@ -3,6 +3,7 @@ a worker imports N rows, side by side, on SQLite and PostgreSQL.
 
     python -m bench.import_latency                  # 100 000 rows, both databases
     python -m bench.import_latency --rows 20000 --db sqlite
+    python -m bench.import_latency --worker-nice 0  # the worker at the API's CPU priority
 
 Real processes, as deployed: `chaingate serve` (one uvicorn worker) queues the import sent
 as a GraphQL multipart upload, and a separate `chaingate worker` runs it, while this
@@ -71,7 +72,7 @@ async def _light(client: Any, token: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-async def _measure(url: str, file: Path, seconds_idle: float) -> dict[str, Any]:
+async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None) -> dict[str, Any]:
     import httpx
 
     token, corp_id = await _seed(url)
@@ -109,7 +110,8 @@ async def _measure(url: str, file: Path, seconds_idle: float) -> dict[str, Any]:
                 headers={"Authorization": f"Bearer {token}"},
             )
             job_id = response.json()["data"]["importDirectory"]["job"]["id"]
-            worker = subprocess.Popen([sys.executable, "-m", "chaingate_cli.main", "worker"], cwd=ROOT, env=env,
+            niceness = [] if nice is None else ["--nice", str(nice)]
+            worker = subprocess.Popen([sys.executable, "-m", "chaingate_cli.main", "worker", *niceness], cwd=ROOT, env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             started = time.monotonic()
             busy: list[float] = []
@@ -134,10 +136,11 @@ async def _measure(url: str, file: Path, seconds_idle: float) -> dict[str, Any]:
                 process.wait(timeout=30)
 
 
-def _child(url: str, file: Path, idle_seconds: float) -> dict[str, Any] | str:
+def _child(url: str, file: Path, idle_seconds: float, nice: int | None) -> dict[str, Any] | str:
     """One database per child process: Tortoise keeps one database's dialect per process."""
+    niceness = [] if nice is None else ["--worker-nice", str(nice)]
     done = subprocess.run([sys.executable, "-m", "bench.import_latency", "--child", url, "--file", str(file),
-                           "--idle-seconds", str(idle_seconds)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                           "--idle-seconds", str(idle_seconds), *niceness], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
         return f"child failed with status {done.returncode}"
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -159,11 +162,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--idle-seconds", type=float, default=10.0, help="how long the no-import baseline runs")
+    parser.add_argument("--worker-nice", type=int, metavar="N",
+                        help="the worker's --nice (default: the worker's own default, 10)")
     parser.add_argument("--child", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(_measure(args.child, Path(args.file), args.idle_seconds))))
+        print(json.dumps(asyncio.run(_measure(args.child, Path(args.file), args.idle_seconds, args.worker_nice))))
         return
 
     file = Path(tempfile.gettempdir()) / f"chaingate-bench-directory-{args.rows}.xlsx"
@@ -172,17 +177,19 @@ def main() -> None:
     results: list[tuple[str, dict[str, Any] | str]] = []
     if args.db in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as tmp:
-            results.append(("sqlite", _child(f"sqlite://{tmp}/bench.sqlite3", file, args.idle_seconds)))
+            results.append(("sqlite", _child(f"sqlite://{tmp}/bench.sqlite3", file, args.idle_seconds, args.worker_nice)))
     if args.db in ("postgres", "both"):
         pg = asyncio.run(postgres_url())
         if isinstance(pg, str):
             results.append(("postgres", pg))
         else:
             try:
-                results.append(("postgres", _child(pg[1], file, args.idle_seconds)))
+                results.append(("postgres", _child(pg[1], file, args.idle_seconds, args.worker_nice)))
             finally:
                 asyncio.run(drop_postgres(*pg))
-    print(f"\n`{LIGHT}` latency (ms) without and during a {args.rows}-row directory import run by a worker")
+    nice = "default" if args.worker_nice is None else args.worker_nice
+    print(f"\n`{LIGHT}` latency (ms) without and during a {args.rows}-row directory import run by a worker"
+          f" (--nice {nice}); load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{'database':<10} {'idle p50':>8} {'idle p99':>8} {'busy p50':>8} {'busy p99':>8} {'p50 ×':>6} {'p99 ×':>6}"
           f" {'samples':>7} {'import s':>7} {'peak MB':>7}  outcome")
     for label, r in results:

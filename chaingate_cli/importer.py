@@ -3,7 +3,12 @@ import run in this process, with a progress bar, acting as a super admin of the 
 
 The job is queued like any other and then claimed by this process, under the same lease
 as a worker's (flows/jobs.py): killed midway, a worker takes it over; while a worker runs
-another job of the corp, this command waits for its turn."""
+another job of the corp, this command waits for its turn.
+
+Exit status: 0 every row imported; 1 the job FAILED (a file-level error: nothing after its
+last committed row was imported); 2 nothing was queued (a missing file, an unknown corp or
+member, a refused request such as CONFIRMATION_REQUIRED); 3 the job succeeded but some
+rows were refused (listed, and in the `--report` file)."""
 
 from __future__ import annotations
 
@@ -20,6 +25,11 @@ from chaingate_cli.ids import id_of
 
 out = Console()
 err = Console(stderr=True)
+
+EXIT_OK = 0
+EXIT_JOB_FAILED = 1
+EXIT_NOT_QUEUED = 2
+EXIT_ROWS_FAILED = 3
 
 
 async def _importer_id(corp_id: int, member_id: int | None) -> int | None:
@@ -50,12 +60,12 @@ async def _run(args: argparse.Namespace) -> int:
         content = path.read_bytes()
     except OSError as exc:
         err.print(f"[red]Cannot read {escape(args.file)}:[/red] {escape(exc.strerror or str(exc))}")
-        return 2
+        return EXIT_NOT_QUEUED
     await init_db()
     try:
         if not await Corp.exists(id=args.corp):
             err.print(f"[red]No such corp: {args.corp}[/red]")
-            return 2
+            return EXIT_NOT_QUEUED
         member_id = await _importer_id(args.corp, args.as_member)
         viewer = await member_viewer(member_id) if member_id is not None else None
         if viewer is None:
@@ -63,7 +73,7 @@ async def _run(args: argparse.Namespace) -> int:
                 err.print(f"[red]Member {args.as_member} is no active member of corp {args.corp}.[/red]")
             else:
                 err.print(f"[red]Corp {args.corp} has no active super admin to import as[/red] (give --as MEMBER_ID).")
-            return 2
+            return EXIT_NOT_QUEUED
         try:
             job = await submit_directory_import(
                 viewer, args.corp, path.name, content, ImportMode(args.mode),
@@ -71,7 +81,7 @@ async def _run(args: argparse.Namespace) -> int:
             )
         except FlowError as exc:
             err.print(f"[red]{exc.code}[/red]: {escape(exc.message)}")
-            return 2
+            return EXIT_NOT_QUEUED
         columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=err, transient=False) as progress:
             task = progress.add_task(f"import {path.name}", total=None)
@@ -90,6 +100,8 @@ async def _run(args: argparse.Namespace) -> int:
             summary.add_column(key, justify="right")
         summary.add_row(*(str(job.counts.get(k, 0)) for k in ("created", "updated", "unchanged", "failed", "resigned", "unitsCreated")))
         out.print(summary)
+        for n in job.notices:
+            out.print(f"  note {n['code']}: {escape(n['message'])}")
         for e in errors[:20]:
             where = f"row {e.row}" if e.row else "file"
             out.print(f"  {where} [{escape(e.column or '')}] {e.code}: {escape(e.message)}")
@@ -98,7 +110,9 @@ async def _run(args: argparse.Namespace) -> int:
         if errors and args.report:
             Path(args.report).write_bytes(await error_report(job))
             out.print(f"error report written to {escape(args.report)}")
-        return 0 if job.status is ImportJobStatus.SUCCEEDED else 1
+        if job.status is not ImportJobStatus.SUCCEEDED:
+            return EXIT_JOB_FAILED
+        return EXIT_ROWS_FAILED if job.counts.get("failed", 0) else EXIT_OK
     finally:
         await close_db()
 
@@ -108,7 +122,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = commands.add_parser("import", help="import a directory file (.xlsx/.csv) into a corp, with progress")
+    p = commands.add_parser(
+        "import", help="import a directory file (.xlsx/.csv) into a corp, with progress",
+        epilog=f"exit status: {EXIT_OK} every row imported, {EXIT_ROWS_FAILED} some rows refused, "
+               f"{EXIT_JOB_FAILED} the job failed, {EXIT_NOT_QUEUED} nothing was queued",
+    )
     p.add_argument("file", metavar="FILE")
     p.add_argument("--corp", required=True, type=id_of("Corp"), metavar="ID",
                    help="the corp's global id (as the API returns it) or number")
@@ -117,5 +135,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="act as this member (default: the corp's first active super admin)")
     p.add_argument("--confirm-replace", action="store_true", help="required with --mode REPLACE")
     p.add_argument("--force", action="store_true", help="REPLACE past the mass-resignation guard")
-    p.add_argument("--report", metavar="PATH", help="write the error report (.xlsx) here when rows fail")
+    p.add_argument("--report", metavar="PATH", help="write the error report (.xlsx) here when rows fail; fix its "
+                   "cells and import it as it is (its row and reason columns are ignored)")
     p.set_defaults(func=cmd_import)

@@ -2,12 +2,17 @@
 
 Run as many as you like, on any machine sharing the database (flows/worker.py). SIGTERM or
 Ctrl-C: each running job finishes its batch and goes back to the queue for another worker.
+
+The worker runs at a lower CPU priority than the API (`--nice`, 10 by default; its file
+reader processes inherit it): on a machine it shares with `chaingate serve`, an import takes
+the CPU the API leaves idle instead of slowing every request down.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import subprocess
 import sys
@@ -16,6 +21,9 @@ from rich.console import Console
 from rich.markup import escape
 
 err = Console(stderr=True)
+
+# The worker's default niceness: below the API's priority, still above idle-class work.
+DEFAULT_NICE = 10
 
 
 async def _stdin_closed() -> None:
@@ -65,7 +73,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     configure(settings.log_level, human=human_wanted(settings.dev))
+    lower_priority(args.nice)
     return asyncio.run(_run(args.concurrency, args.dispatch_interval, args.with_parent))
+
+
+def lower_priority(increment: int) -> int:
+    """Add `increment` (0-19) to this process's niceness; returns the niceness now. A
+    process may always lower its own priority, never raise it back."""
+    return os.nice(increment)
 
 
 def start_worker_process() -> subprocess.Popen[bytes]:
@@ -91,9 +106,19 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--concurrency", type=_at_least_one, default=1, metavar="N", help="jobs run at once (default 1)")
     p.add_argument("--dispatch-interval", type=float, default=5.0, metavar="SECONDS",
                    help="how often due notifications are delivered (default 5)")
+    p.add_argument("--nice", type=_niceness, default=DEFAULT_NICE, metavar="N",
+                   help=f"run jobs at this much lower CPU priority than the API, 0-19 (default {DEFAULT_NICE}; "
+                        "0 keeps the priority it was started with)")
     # `serve --demo`'s own worker: stop when stdin (a pipe from the parent) closes.
     p.add_argument("--with-parent", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_worker)
+
+
+def _niceness(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 19:
+        raise argparse.ArgumentTypeError("must be between 0 and 19")
+    return value
 
 
 def _at_least_one(text: str) -> int:

@@ -185,6 +185,10 @@ class Importer:
             "created": 0, "updated": 0, "unchanged": 0, "failed": 0, "resigned": 0, "unitsCreated": 0,
             **job.counts,
         }
+        # 部门 text -> its paths or the FlowError refusing it: a file names its few departments
+        # again and again. Valid for the whole run: the units an import creates come from
+        # paths that passed, so no later unit changes a verdict.
+        self._paths: dict[str, list[tuple[str, ...]] | FlowError] = {}
 
     def _column(self, key: str) -> str:
         index = next(i for i, k in self.mapping.items() if k == key)
@@ -257,7 +261,7 @@ class Importer:
         dept_text = text_cell(values.get("departments"))
         if dept_text:
             try:
-                departments = _department_paths(dept_text, self.state.root.name, self.state.units)
+                departments = self._department_paths(dept_text)
             except FlowError as exc:
                 fail("departments", exc.code, exc.message)
         if errors:
@@ -287,6 +291,18 @@ class Importer:
                 self.state.mobiles.pop(existing.values["mobile"], None)
             self.state.mobiles[profile["mobile"]] = (account.lower(), number)
         return Plan(number, account, profile, departments, existing)
+
+    def _department_paths(self, text: str) -> list[tuple[str, ...]]:
+        known = self._paths.get(text)
+        if known is None:
+            try:
+                known = _department_paths(text, self.state.root.name, self.state.units)
+            except FlowError as exc:
+                known = exc
+            self._paths[text] = known
+        if isinstance(known, FlowError):
+            raise FlowError(known.code, known.message, known.field)
+        return list(known)
 
     def _check_mobile(
         self, key: str, number: int, existing: Existing | None, profile: dict[str, Any],

@@ -11,9 +11,13 @@ happens after the last batch. The pipeline owns the rest, once:
   process, streamed; a file-level FlowError (FILE_TOO_LARGE, PARSER_CRASHED...) may come
   mid-file and fails the job after the rows already committed. However the pipeline stops
   (a failure, a graceful stop, a lost lease), the reader is closed (its process killed).
-  The reader's file-level notes (SHEET_CHOSEN) become the job's row-less errors, once;
+  The reader's file-level notes (SHEET_CHOSEN) become the job's `notices`: told to the
+  user, not row errors (errorCount, failed rows);
 - normalise: headers mapped to the kind's fields (an unknown, repeated or missing column
-  refuses the file);
+  refuses the file). An error report's own columns (original row, reason) are read as
+  notes: blanked on every row, said so in a REPORT_COLUMNS_IGNORED notice, and a line
+  holding nothing else (the report's file-level reasons) is skipped — so a downloaded
+  report, its cells fixed, imports as it is;
 - validate: row by row; a row's broken rules become `import_job_error` rows;
 - apply: batches of `batch_rows` handled rows, each in one transaction with its row
   errors and the job's progress (`processed_rows`, the last committed row), written under
@@ -43,7 +47,9 @@ from tortoise.transactions import in_transaction
 
 from flows.errors import FlowError
 from flows.jobs import Lease, Stopping
-from flows.tabular import Cell, RowError, Table, map_columns, read_table
+from flows.table_reader import sweep_spool
+from flows.tabular import (Cell, RowError, Table, map_columns, read_table, report_columns,
+                           report_columns_notice)
 from models import ImportJob, ImportJobError, ImportSource
 from models.enums import ImportKind
 from models.settings import get_settings
@@ -102,7 +108,7 @@ class ImportSpec:
 async def read_source(source: ImportSource) -> Table:
     """The one place an import's file is read (the job, its resumption, its error report).
     The caller reads `rows` to the end or awaits `table.close()`."""
-    return await read_table(source.file_name, source.content)
+    return await read_table(source.file_name, source.content, source.job_id)
 
 
 async def source_rows(source: ImportSource) -> Rows:
@@ -160,6 +166,7 @@ async def run_import(spec: ImportSpec, job: ImportJob, lease: Lease) -> None:
     if viewer is None or not spec.may_run(viewer, job):
         raise FlowError("ACTOR_GONE", "The member or app that started this import may no longer run it.")
     source = await ImportSource.get(job_id=job.id)
+    sweep_spool(job.id)  # a runner before this one was killed outright: its spool file goes
     table = await read_source(source)
     try:
         await _run_rows(spec, job, lease, viewer, source, table)
@@ -170,16 +177,19 @@ async def run_import(spec: ImportSpec, job: ImportJob, lease: Lease) -> None:
 async def _run_rows(spec: ImportSpec, job: ImportJob, lease: Lease, viewer: Viewer, source: ImportSource,
                     table: Table) -> None:
     mapping = map_columns(table.headers, spec.aliases, spec.required)
+    notes = report_columns(table.headers)
+    notices = [*table.notices, *([report_columns_notice(table.headers, notes)] if notes else [])]
     committed = rows_handled(job.counts)
-    async with in_transaction():
-        await lease.write(columns=table.headers, total_rows=max(table.size_hint, job.total_rows), rows_done=committed)
-        await _note(job.id, table.notices)
+    await lease.write(columns=table.headers, total_rows=max(table.size_hint, job.total_rows), rows_done=committed,
+                      notices=[{k: n[k] for k in ("code", "message", "column")} for n in notices])
     rules = await spec.start(job, viewer, mapping, table.headers, lambda: source_rows(source))
     progress = _Progress(lease, committed)
     batch_rows = get_settings().import_batch_rows or spec.batch_rows()
     batch = _Batch(last_row=job.processed_rows)
     total = 0
     async for number, cells in table.rows:
+        if notes and _only_notes(cells, notes):
+            continue  # an error report's line about the whole file: nothing to import
         total += 1
         if number <= job.processed_rows:
             rules.replay(number, cells)
@@ -200,15 +210,12 @@ async def _run_rows(spec: ImportSpec, job: ImportJob, lease: Lease, viewer: View
     await rules.finish(lease)
 
 
-async def _note(job_id: int, notices: list[dict[str, Any]]) -> None:
-    """The reader's file-level notes as row-less errors, each once (a resumed job reads the
-    file again; a retry removes row-less errors, so they come back here)."""
-    known = set(await ImportJobError.filter(job_id=job_id, row=None).values_list("code", "message"))
-    new = [n for n in notices if (n["code"], n["message"]) not in known]
-    if new:
-        await ImportJobError.bulk_create([
-            ImportJobError(job_id=job_id, row=None, column=n.get("column"), code=n["code"], message=n["message"]) for n in new
-        ])
+def _only_notes(cells: list[Cell], notes: list[int]) -> bool:
+    """Blank the error report's note columns of a row (`cells`, in place); True when
+    nothing else is left on it."""
+    for index in notes:
+        cells[index] = None
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
 async def _commit(job_id: int, rules: RowRules, batch: _Batch, lease: Lease, progress: _Progress,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
@@ -35,15 +36,20 @@ def normalise_corp_name(name: str) -> str:
     return _SPACES.sub("", folded).replace("（", "(").replace("）", ")")
 
 
+_SURNAMES_LONGEST_FIRST = sorted(SURNAME_READINGS, key=len, reverse=True)
+
+
 def _syllables(name: str) -> list[str]:
-    for surname in sorted(SURNAME_READINGS, key=len, reverse=True):
+    for surname in _SURNAMES_LONGEST_FIRST:
         if name.startswith(surname) and len(name) > len(surname):
             return SURNAME_READINGS[surname] + lazy_pinyin(name[len(surname):], style=Style.NORMAL)
     return lazy_pinyin(name, style=Style.NORMAL)
 
 
+@lru_cache(maxsize=65536)
 def search_keys(name: str) -> tuple[str, str, str]:
-    """(full pinyin, initials, surname initial) for a person's name, lower-case ASCII where possible."""
+    """(full pinyin, initials, surname initial) for a person's name, lower-case ASCII where possible.
+    Kept for the last names asked (an import meets the same names again and again)."""
     syllables = [s.lower() for s in _syllables(name.strip()) if s.strip()]
     full = "".join(syllables).replace(" ", "")
     initials = "".join(s[0] for s in syllables if s)

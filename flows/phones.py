@@ -7,29 +7,48 @@ import phonenumbers
 DEFAULT_REGION = "CN"
 
 
-def normalise_mobile(raw: str) -> str | None:
-    """E.164 form of a valid number, or None when it is not a valid phone number."""
-    text = raw.strip()
-    if not text:
-        return None
-    try:
-        number = phonenumbers.parse(text, None if text.startswith("+") else DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 # Number types a mobile column accepts: where the numbering plan cannot tell mobiles from
 # landlines (the US, Canada), phonenumbers says FIXED_LINE_OR_MOBILE and the number passes.
 _MOBILE_TYPES = frozenset({phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+# Text -> (E.164 or None, is a mobile), for the last numbers read. An import checks each
+# number three times (its cell, its type, the profile rule): parsed once, the E.164 form
+# is known too, so the later checks are look-ups. Bounded: cleared when full.
+_READ: dict[str, tuple[str | None, bool]] = {}
+_READ_MAX = 4096
+
+
+def _read(text: str) -> tuple[str | None, bool]:
+    known = _READ.get(text)
+    if known is not None:
+        return known
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        known = (None, False)
+    else:
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        known = (e164, phonenumbers.number_type(number) in _MOBILE_TYPES)
+    if len(_READ) >= _READ_MAX:
+        _READ.clear()
+    _READ[text] = known
+    if known[0] is not None:
+        _READ[known[0]] = known  # the E.164 form reads the same
+    return known
+
+
+def normalise_mobile(raw: str) -> str | None:
+    """E.164 form of a valid number, or None when it is not a valid phone number."""
+    text = raw.strip()
+    return _read(text)[0] if text else None
 
 
 def is_mobile(e164: str) -> bool:
     """Whether a valid number (E.164) is a mobile number: not a landline (021-52066273),
     nor a 400 / toll-free / premium service number."""
-    return phonenumbers.number_type(phonenumbers.parse(e164, None)) in _MOBILE_TYPES
+    return _read(e164)[1]
 
 
 def lost_leading_zero(digits: str) -> bool:

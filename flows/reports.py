@@ -2,7 +2,8 @@
 
 The error report (sheet `REPORT_SHEET`) holds the original columns of every refused row, the
 row's number in the submitted file and its reasons, one per line in the cell, so the user
-finds each row in the original, fixes it in place and imports the report again. The export
+finds each row in the original, fixes it in place and imports the report again: the import
+reads the two added columns as notes, not data, and says so (flows/import_pipeline.py). The export
 writes the import template's columns, so export -> edit -> re-import (UPSERT) round-trips.
 Both are written by flows.spreadsheets: string cells, nothing a spreadsheet would run as a
 formula.
@@ -19,7 +20,7 @@ from flows.errors import FlowError, NotFound
 from flows.profile import GENDER_LABELS
 from flows.import_pipeline import read_source
 from flows.spreadsheets import xlsx_bytes
-from flows.tabular import CellError, excel_datetime
+from flows.tabular import REPORT_REASON_HEADER, REPORT_ROW_HEADER, CellError, excel_datetime, report_columns
 from flows.xlsx_stream import ErrorCell, ExcelDate, FormulaCell
 from models import ImportJob, ImportJobError, ImportSource, Member, OrgUnit, Placement
 from models.enums import PROFILE_FIELDS, MemberStatus
@@ -31,8 +32,8 @@ from permissions.members import visible_members_q
 from permissions.sql import members_placed_under
 from permissions.viewer import Viewer
 
-REASON_HEADER = "错误原因 reason"
-ROW_HEADER = "原行号 row"
+REASON_HEADER = REPORT_REASON_HEADER
+ROW_HEADER = REPORT_ROW_HEADER
 REPORT_SHEET = "导入错误 errors"
 
 
@@ -58,13 +59,16 @@ async def _report_rows(source: ImportSource | None, by_row: dict[int | None, lis
         table = await read_source(source)
     except FlowError:  # the file itself was refused: the report carries that reason alone
         return [[ROW_HEADER, REASON_HEADER], ["", reasons(None)]]
-    rows: list[list[Any]] = [[*table.headers, ROW_HEADER, REASON_HEADER]]
+    # A report of an imported report: its old notes give way to the new ones.
+    notes = set(report_columns(table.headers))
+    keep = [i for i in range(len(table.headers)) if i not in notes]
+    rows: list[list[Any]] = [[*(table.headers[i] for i in keep), ROW_HEADER, REASON_HEADER]]
     if None in by_row:
-        rows.append([*([""] * len(table.headers)), "", reasons(None)])
+        rows.append([*([""] * len(keep)), "", reasons(None)])
     try:
         async for number, cells in table.rows:
             if number in by_row:
-                rows.append([*(_report_cell(c) for c in cells[: len(table.headers)]), number, reasons(number)])
+                rows.append([*(_report_cell(cells[i]) for i in keep), number, reasons(number)])
     except FlowError:
         pass  # the file failed part-way (a budget): the rows read so far are what the job saw
     finally:

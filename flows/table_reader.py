@@ -10,6 +10,13 @@ as a file-level error; the server keeps answering and other jobs keep running.
 The child runs `python -I -S` (no site-packages, no environment): it imports only the
 standard library and flows/table_budget.py, flows/xlsx_stream.py and this module.
 
+The parent hands the child the file through a spool file, one per read, in the spool
+directory (CHAINGATE_SPOOL_DIR, default `<tmp>/chaingate-spool`), named
+`job-<job id>-<pid of the reading process>-<random>.<xlsx|csv>`. The reading process removes
+its file when the read ends; a process killed outright (SIGKILL) cannot, so `sweep_spool`
+removes the files of processes that are gone: a job's next runner sweeps the job's files
+(flows/import_pipeline.py) and a worker sweeps all of them when it starts (flows/worker.py).
+
 Protocol, one JSON document per line on the child's stdout:
   {"sheet": name|null, "visible": [names], "encoding": str|null, "hint": rows}   first
   [row_number, [cell, ...]]                                                          each row with a value
@@ -23,11 +30,14 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import csv
 import io
 import json
 import os
+import re
 import resource
+import secrets
 import sys
 import tempfile
 from collections.abc import AsyncGenerator, Iterator
@@ -169,6 +179,50 @@ def child_main(path: str, kind: str, budget_json: str) -> int:
 
 # --- parent side -------------------------------------------------------------------------
 
+# A spool file's name: job id ("x" for a read outside a job), the reading process's pid.
+SPOOL_NAME = re.compile(r"^job-(?P<job>\d+|x)-(?P<pid>\d+)-[0-9a-f]+\.(?:xlsx|csv)$")
+
+
+def spool_dir() -> Path:
+    """Where reads keep their spool files (created, owner-only, on first use)."""
+    from models.settings import get_settings  # the parent's only: the child imports no package
+
+    path = Path(get_settings().spool_dir or Path(tempfile.gettempdir()) / "chaingate-spool")
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def sweep_spool(job_id: int | None = None) -> list[Path]:
+    """Remove the spool files whose reading process is gone (of job `job_id` only, or every
+    job's); returns the files removed. A live process's file is left to that process."""
+    removed = []
+    for path in spool_dir().iterdir():
+        match = SPOOL_NAME.match(path.name)
+        if match is None or (job_id is not None and match["job"] != str(job_id)):
+            continue
+        if int(match["pid"]) == os.getpid() or _alive(int(match["pid"])):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _spool_file(kind: str, job_id: int | None) -> tuple[int, str]:
+    name = f"job-{job_id if job_id is not None else 'x'}-{os.getpid()}-{secrets.token_hex(4)}.{kind}"
+    path = spool_dir() / name
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), str(path)
+
 
 def file_kind(file_name: str) -> str:
     lower = file_name.lower()
@@ -179,14 +233,16 @@ def file_kind(file_name: str) -> str:
     raise FileRefused("UNSUPPORTED_FILE", "Upload an .xlsx or a .csv file.")
 
 
-async def stream_table(file_name: str, content: bytes, budget: Budget | None = None) -> AsyncGenerator[Any, None]:
+async def stream_table(file_name: str, content: bytes, budget: Budget | None = None,
+                       job_id: int | None = None) -> AsyncGenerator[Any, None]:
     """The child's messages, decoded: the first dict, then (row_number, cells) tuples.
+    `job_id` names the spool file after the job it is read for.
 
     Raises FileRefused for a file-level error (the child's, or its death). Closing the
     iterator early kills the child."""
     budget = budget or BUDGET
     kind = file_kind(file_name)
-    fd, path = tempfile.mkstemp(prefix="chaingate-import-", suffix="." + kind)
+    fd, path = _spool_file(kind, job_id)
     process: asyncio.subprocess.Process | None = None
     try:
         with os.fdopen(fd, "wb") as handle:

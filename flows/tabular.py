@@ -85,9 +85,9 @@ def _blank(value: Cell) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-async def _messages(file_name: str, content: bytes) -> AsyncGenerator[Any, None]:
+async def _messages(file_name: str, content: bytes, job_id: int | None) -> AsyncGenerator[Any, None]:
     """The reader's messages, its file-level refusals turned into the imports' FlowError."""
-    stream = stream_table(file_name, content)
+    stream = stream_table(file_name, content, job_id=job_id)
     try:
         async for message in stream:
             yield message
@@ -97,10 +97,10 @@ async def _messages(file_name: str, content: bytes) -> AsyncGenerator[Any, None]
         await stream.aclose()
 
 
-async def read_table(file_name: str, content: bytes) -> Table:
-    """Open an .xlsx (the sheet the user sees) or .csv upload. The first non-blank row is
-    the header. Raises FlowError with a file-level code."""
-    messages = _messages(file_name, content)
+async def read_table(file_name: str, content: bytes, job_id: int | None = None) -> Table:
+    """Open an .xlsx (the sheet the user sees) or .csv upload, for job `job_id` (names its
+    spool file). The first non-blank row is the header. Raises FlowError with a file-level code."""
+    messages = _messages(file_name, content, job_id)
     try:
         meta = await anext(messages)
         async for number, cells in messages:
@@ -144,11 +144,32 @@ def header_key(header: str) -> str:
     return re.sub(r"[\s*＊]", "", header).lower()
 
 
+# The columns an error report (flows/reports.py) adds to the file's own: a report, its cells
+# fixed, is imported as it is, these two read as notes and never as data.
+REPORT_ROW_HEADER = "原行号 row"
+REPORT_REASON_HEADER = "错误原因 reason"
+_REPORT_KEYS = {header_key(REPORT_ROW_HEADER), header_key(REPORT_REASON_HEADER)}
+
+
+def report_columns(headers: list[str]) -> list[int]:
+    """Indexes of the error report's own columns among `headers`."""
+    return [i for i, h in enumerate(headers) if h and header_key(h) in _REPORT_KEYS]
+
+
+def report_columns_notice(headers: list[str], ignored: list[int]) -> dict[str, Any]:
+    names = ", ".join(f"{column_letter(i)} '{headers[i]}'" for i in ignored)
+    return {"row": None, "column": None, "code": "REPORT_COLUMNS_IGNORED",
+            "message": f"Column(s) {names} are an error report's notes (the original row and the reason): "
+                       "they were not imported."}
+
+
 def map_columns(headers: list[str], aliases: dict[str, str], required: set[str]) -> dict[int, str]:
-    """Column index -> canonical field; refuses unknown, repeated and missing columns."""
+    """Column index -> canonical field; refuses unknown, repeated and missing columns. An
+    error report's own columns (report_columns) are no field: the pipeline blanks them."""
     mapping: dict[int, str] = {}
+    notes = set(report_columns(headers))
     for index, header in enumerate(headers):
-        if not header:
+        if not header or index in notes:
             continue
         key = aliases.get(header_key(header))
         if key is None:

@@ -10,7 +10,8 @@ Stopping (SIGTERM, Ctrl-C): no new claims; each running job finishes the batch i
 commits it and goes back to the queue with its lease released, where any worker resumes
 it after its last committed row. A worker killed outright (SIGKILL, a lost machine)
 leaves its jobs RUNNING under a lease nobody renews; once it runs out (15 s by default),
-the next worker to poll takes them over.
+the next worker to poll takes them over. A worker starting removes the spool files
+(flows/table_reader.py) that processes killed that way left behind.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from flows import jobs
+from flows.table_reader import sweep_spool
 
 log = logging.getLogger("chaingate.worker")
 
@@ -65,6 +67,8 @@ class Worker:
     async def run(self) -> None:
         """Until `stop` is set; then each running job stops after its batch and is released."""
         log.info("worker %s started (concurrency %s)", self.owner, self.concurrency)
+        for path in sweep_spool():
+            log.info("removed %s, left by a process that is gone", path)
         try:
             while not self.stop.is_set():
                 await self._claim_free_slots()

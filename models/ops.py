@@ -29,6 +29,9 @@ class ImportJob(Model):
     # Mode flags (confirm, force) and the header row as read from the file.
     options = fields.JSONField(default=dict)
     columns = fields.JSONField(default=list)
+    # File-level notes for the user, not errors ({code, message, column}): which sheet of
+    # several was read (SHEET_CHOSEN), an error report's own columns ignored (REPORT_COLUMNS_IGNORED).
+    notices = fields.JSONField(default=list)
     # Why the whole job stopped (a file-level error or a crash); rows already committed stay.
     failure = fields.TextField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

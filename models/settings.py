@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=15.0, gt=0, alias="CHAINGATE_JOB_LEASE_SECONDS")
     # Rows per import batch, overriding each kind's own (1000 directory, 500 chain); for tuning and tests.
     import_batch_rows: int | None = Field(default=None, gt=0, alias="CHAINGATE_IMPORT_BATCH_ROWS")
+    # Where import file reads keep their spool files (default <tmp>/chaingate-spool); the
+    # files of a process killed outright are removed by the job's next runner or a worker's start.
+    spool_dir: str | None = Field(default=None, alias="CHAINGATE_SPOOL_DIR")
     # How often an idle worker looks for queued jobs and due notifications.
     worker_poll_seconds: float = Field(default=1.0, gt=0, alias="CHAINGATE_WORKER_POLL_SECONDS")
 

@@ -23,7 +23,7 @@ mutation($input: ImportDirectoryInput!) { importDirectory(input: $input) {
 JOB = """
 query($id: ID!) { importJob(id: $id) {
   id status mode totalRows rowsDone lastCommittedRow errorCount failure reportUrl
-  counts { name value } errors(limit: 500) { row column code message } } }"""
+  counts { name value } errors(limit: 500) { row column code message } notices { column code message } } }"""
 RETRY = """
 mutation($id: ID!) { retryImportJob(id: $id) { job { id status } userErrors { code field message } } }"""
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from flows import table_reader
 from flows.table_budget import Budget
 from models import Member, OrgUnit, Placement
-from tests.test_directory_import import codes, counts, finished, upload, world, xlsx
+from tests.test_directory_import import HEADERS, codes, counts, finished, upload, world, xlsx
 
 CASES = Path(__file__).parent / "data" / "cases"
 VIEWER = "{ viewer { member { name } } }"
@@ -75,8 +75,25 @@ async def test_several_visible_sheets_say_which_one_was_read(client, gql):
     book.save(out)
     job = await run(client, gql, w, "two-sheets.xlsx", out.getvalue())
     assert job["status"] == "SUCCEEDED" and counts(job)["created"] == 1
-    [notice] = [e for e in job["errors"] if e["row"] is None]
+    # A notice, not an error: no failed row, nothing in errorCount, no error report to fetch.
+    assert job["errors"] == [] and job["errorCount"] == 0 and counts(job)["failed"] == 0 and job["reportUrl"] is None
+    [notice] = job["notices"]
     assert notice["code"] == "SHEET_CHOSEN" and "通讯录" in notice["message"] and "说明" in notice["message"]
+
+
+async def test_an_error_report_s_own_columns_are_read_as_notes_and_said_so(client, gql):
+    w = await world()
+    content = xlsx([
+        ["", "", "", "", "", "", "", "", "", "", "FILE_TOO_LARGE: the old file-level reason"],
+        ["报告甲", "report_a", "13900007101", "", "", "", "", "", "", 7, "INVALID_MOBILE: [手机] fixed since"],
+    ], headers=[*HEADERS, "原行号 row", "错误原因 reason"])
+    job = await run(client, gql, w, "errors.xlsx", content)
+    assert job["status"] == "SUCCEEDED" and job["errors"] == [] and job["totalRows"] == 1
+    assert counts(job)["created"] == 1 and counts(job)["failed"] == 0
+    [notice] = job["notices"]
+    assert notice["code"] == "REPORT_COLUMNS_IGNORED"
+    assert "J '原行号 row'" in notice["message"] and "K '错误原因 reason'" in notice["message"]
+    assert (await member(w, "report_a")) is not None
 
 
 async def test_a_merged_cell_gives_its_value_to_every_row_it_covers(client, gql):

@@ -27,6 +27,7 @@ from flows.directory_import import Importer, submit_directory_import
 from flows.reports import REPORT_SHEET, ROW_HEADER, error_report
 from models import AuditEvent, ImportJob, ImportJobError, Member, Notification
 from models.enums import ImportJobStatus, ImportMode
+from models.settings import get_settings
 from permissions.loading import member_viewer
 from tests import factories as f
 from tests.servers import ROOT, child_database_url
@@ -280,6 +281,64 @@ async def test_a_pipeline_that_stops_early_leaves_no_reader_process_or_temp_file
     assert outcome == {"graceful stop": "released", "lease lost": "lost", "crash": "crashed"}[stop]
     assert alive_while_running, "the reader must still be running when the pipeline stops"
     assert reader_processes() == []
-    assert list(tmp_path.glob("chaingate-import-*")) == []
+    assert list((tmp_path / "chaingate-spool").iterdir()) == []
     assert await Member.filter(corp_id=corp_id, account__startswith="stop").count() < 5000
     await ImportJob.filter(id=job.id).delete()
+
+
+@pytest.fixture
+def spool(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A spool directory of the test's own, for this process and the workers it starts."""
+    path = tmp_path / "spool"
+    monkeypatch.setattr(get_settings(), "spool_dir", str(path))
+    return path
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+async def test_a_killed_worker_s_spool_file_is_removed_by_the_job_s_next_runner(spool: Path):
+    job, corp_id = await queued_import("spool")
+    with worker_process(CHAINGATE_SPOOL_DIR=str(spool)) as first:
+        await wait_for(lambda: ImportJob.filter(id=job.id, status="RUNNING", processed_rows__gt=0).exists(),
+                       "the first batch")
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    left = [p.name for p in spool.iterdir()]
+    assert len(left) == 1 and left[0].startswith(f"job-{job.id}-{first.pid}-") and left[0].endswith(".csv"), left
+    # Another file of a live process (this one) is not the takeover's to remove.
+    live = spool / f"job-{job.id}-{os.getpid()}-0123abcd.csv"
+    live.write_bytes(b"")
+    # This process takes the job over once the dead worker's lease ran out (no worker start here).
+    await ImportJob.filter(id=job.id).update(lease_expires_at=jobs.now() - timedelta(seconds=1))
+    assert await jobs.run_pending_jobs() == 1
+    assert sorted(p.name for p in spool.iterdir()) == [live.name]
+    await assert_imported_exactly_once(job.id, corp_id, "spool")
+
+
+async def test_a_worker_starting_removes_spool_files_of_processes_that_are_gone(spool: Path):
+    spool.mkdir()
+    stale = [spool / f"job-424242-{dead_pid()}-00aa11bb.xlsx", spool / f"job-x-{dead_pid()}-22cc33dd.csv"]
+    kept = [spool / f"job-424242-{os.getpid()}-44ee55ff.xlsx", spool / "notes.txt"]
+    for path in stale + kept:
+        path.write_bytes(b"PK")
+    with worker_process(CHAINGATE_SPOOL_DIR=str(spool)) as worker:
+        async def swept() -> bool:
+            return not any(p.exists() for p in stale)
+        await wait_for(swept, "the worker's start-up sweep")
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    assert all(p.exists() for p in kept)
+
+
+async def test_a_worker_runs_at_a_lower_cpu_priority_than_whoever_started_it():
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    expected = min(base + 10, 19)  # the worker's default --nice
+    with worker_process() as worker:
+        async def lowered() -> bool:
+            return os.getpriority(os.PRIO_PROCESS, worker.pid) == expected
+        await wait_for(lowered, "the worker to lower its priority")

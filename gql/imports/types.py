@@ -36,6 +36,15 @@ class ImportRowError:
     message: str = strawberry.field(description="What is wrong with the row and how to fix it.")
 
 
+@strawberry.type(description=(
+    "Something the user should know about the whole file that refused nothing: e.g. which of several visible "
+    "sheets was read (SHEET_CHOSEN), an error report's own columns read as notes (REPORT_COLUMNS_IGNORED)."))
+class ImportNotice:
+    column: str | None = strawberry.field(description="The column it concerns, by its header in the file; null for none.")
+    code: str = strawberry.field(description="Stable UPPER_SNAKE code, e.g. SHEET_CHOSEN.")
+    message: str = strawberry.field(description="What the import did, in words.")
+
+
 @strawberry.type(description="What an import job did so far; each count is 0 where it does not apply to the job's kind.")
 class ImportTotals:
     created: int = strawberry.field(description="Members (directory) or contacts (chain) created.")
@@ -104,6 +113,10 @@ class ImportJobNode(relay.Node):
             corps_created=c.get("corpsCreated", 0), corps_updated=c.get("corpsUpdated", 0),
             groups_created=c.get("groupsCreated", 0), invited=c.get("invited", 0),
         )
+
+    @strawberry.field(description="File-level notices (not errors: neither in errorCount nor failed rows).")
+    def notices(self) -> list[ImportNotice]:
+        return [ImportNotice(column=n.get("column"), code=n["code"], message=n["message"]) for n in self._j.notices]
 
     @strawberry.field(description="How many errors `errors` holds (row errors and any file-level failure).")
     async def error_count(self) -> int:
