@@ -12,8 +12,8 @@ from __future__ import annotations
 from tortoise.expressions import Q
 
 from flows import chain_notices as notices
-from flows.chain_notices import now
 from flows.audit import Origin
+from flows.chain_notices import now
 from flows.identity import bind, ensure_person, identity_member
 from flows.members import MemberInput, create_member
 from flows.names import normalise_corp_name

@@ -24,8 +24,21 @@ from flows.import_pipeline import ImportSpec, Rows, run_import
 from flows.members import _search_fields
 from flows.profile import ATTRIBUTES, clean_account, clean_profile, require_contact
 from flows.sessions import ended_sessions
-from flows.tabular import (Cell, CellError, RowError, column_letter, date_cell, foreign_separator, mobile_cell,
-                           nul_cell_errors, split_paths, stray_cells, telephone_cell, text_cell, unreadable_cells)
+from flows.tabular import (
+    Cell,
+    CellError,
+    RowError,
+    column_letter,
+    date_cell,
+    foreign_separator,
+    mobile_cell,
+    nul_cell_errors,
+    split_paths,
+    stray_cells,
+    telephone_cell,
+    text_cell,
+    unreadable_cells,
+)
 from models import AuditEvent, ImportJob, ImportSource, Member, OrgUnit, Placement
 from models.enums import ImportKind, ImportMode, MemberStatus
 from permissions import actions

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from flows.audit import Origin, record
 from flows.chain_notices import now
-from flows.errors import Forbidden, FlowError, NotFound
+from flows.errors import FlowError, Forbidden, NotFound
 from models import ChainContact, ChainGroup, ChainSpace, Corp, Invitation, Member
 from models.enums import ChainCorpStatus, ContactRole, ContactStatus, MemberStatus
 from permissions import actions

@@ -7,12 +7,12 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from gql.auth.act_as import ActAsPayload, act_as
-from gql.auth.change_my_mobile import ChangeMyMobilePayload, change_my_mobile
 from gql.apps.mutations.create_app_token import CreateAppTokenPayload, create_app_token
 from gql.apps.mutations.revoke_app_token import RevokeAppTokenPayload, revoke_app_token
 from gql.apps.types import app_token_node
 from gql.audit.types import audit_event_node
+from gql.auth.act_as import ActAsPayload, act_as
+from gql.auth.change_my_mobile import ChangeMyMobilePayload, change_my_mobile
 from gql.auth.queries import AuthQuery
 from gql.chain.joining_types import join_request_node
 from gql.chain.mutations.approve_join_request import ApproveJoinRequestPayload, approve_join_request
@@ -54,11 +54,11 @@ from gql.directory.mutations.update_org_unit import UpdateOrgUnitPayload, update
 from gql.directory.queries import DirectoryQuery, corp_node, unit_node
 from gql.directory.types import member_node
 from gql.execution import PlainLeafExecutionContext
+from gql.hints import Hints
 from gql.imports.mutations.import_directory import ImportDirectoryPayload, import_directory
 from gql.imports.mutations.retry_import_job import RetryImportJobPayload, retry_import_job
 from gql.imports.queries import ImportQuery, ImportSubscription
 from gql.imports.types import import_job_node
-from gql.hints import Hints
 from gql.protection.extension import PROTECTION_EXTENSIONS, ProtectedSchema
 from gql.relay import parse_pk
 
@@ -163,7 +163,7 @@ class Mutation:
         resolver=revoke_member_sessions, description=(
             "Every member token the member holds now is refused from the next request on; it gets a fresh "
             "one through actAs. A member may end its own sessions, an admin those of a member it manages. "
-            f"Errors: NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours)."))
+            "Errors: NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours)."))
     set_field_settings: SetFieldSettingsPayload = strawberry.mutation(resolver=set_field_settings, description=(
         "Which profile fields members see of each other and may edit themselves (SPEC §2.2); the corp's super "
         "admins only. Errors: NOT_FOUND, UNKNOWN_FIELD."))

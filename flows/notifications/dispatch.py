@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -76,7 +76,7 @@ def given_up_q(max_attempts: int = MAX_ATTEMPTS) -> Q:
 
 def _utc(moment: datetime | None) -> datetime:
     # One time zone for every stored and compared value: SQLite compares datetimes as text.
-    return (moment or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return (moment or datetime.now(UTC)).astimezone(UTC)
 
 
 def _locks_rows() -> bool:

@@ -1,9 +1,10 @@
-from tortoise import migrations
-from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
+
+from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
-from tortoise import fields
+from tortoise.migrations import operations as ops
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0001_initial')]

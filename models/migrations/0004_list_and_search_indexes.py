@@ -1,6 +1,7 @@
 from tortoise import migrations
-from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
+from tortoise.migrations import operations as ops
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0003_chain_flows')]

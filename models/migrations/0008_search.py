@@ -1,9 +1,8 @@
 from datetime import date
 
-from tortoise import migrations
-from tortoise.migrations import operations as ops
-from tortoise import fields
+from tortoise import fields, migrations
 from tortoise.indexes import Index
+from tortoise.migrations import operations as ops
 
 BATCH = 5000
 
