@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from tortoise.transactions import in_transaction
 
 from flows import chain_notices as notices
@@ -189,7 +191,7 @@ async def remove_chain_corp(viewer: Viewer, chain_corp_id: int, *, origin: Origi
         )
         if not removed:
             raise FlowError("ALREADY_REMOVED", "This corp was already removed from the chain.", "chainCorpId")
-        contact_ids = await ChainContact.filter(chain_corp_id=place.id).values_list("id", flat=True)
+        contact_ids = cast(list[int], await ChainContact.filter(chain_corp_id=place.id).values_list("id", flat=True))
         await ChainContact.filter(chain_corp_id=place.id).update(status=ContactStatus.REMOVED.value)
         await notices.drop_unsent(list(contact_ids), notices.EVERY_KIND)
         await JoinRequest.filter(chain_corp_id=place.id, status=JoinRequestStatus.PENDING.value).update(

@@ -26,11 +26,11 @@ from flows.errors import FlowError, NotFound
 from flows.import_pipeline import ImportSpec, Rows, run_import
 from flows.invitations import new_code
 from flows.names import normalise_corp_name
+from flows.table_budget import column_letter
 from flows.tabular import (
     Cell,
     CellError,
     RowError,
-    column_letter,
     foreign_separator,
     mobile_cell,
     nul_cell_errors,
@@ -428,7 +428,7 @@ class ChainImporter:
             delta.append(("place", place))
             self.counts["corpsCreated"] += 1
             return place
-        place = known or Place(**vars(plan.place))  # type: ignore[arg-type]
+        place = known or Place(**vars(plan.place))
         changes: dict[str, Any] = {}
         # A JOINED corp keeps its name (its corp's own); an imported one takes the file's spelling.
         if place.status is ChainCorpStatus.IMPORTED and place.imported_name != plan.corp_name:

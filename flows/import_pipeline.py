@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -57,7 +57,7 @@ YIELD_EVERY = 200
 # The count keys whose sum is the number of rows handled.
 HANDLED = ("created", "updated", "unchanged", "failed")
 
-Rows = AsyncIterator[tuple[int, list[Cell]]]
+Rows = AsyncGenerator[tuple[int, list[Cell]], None]
 
 
 class RowRules(Protocol):

@@ -11,7 +11,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import cast
 
+from tortoise import fields
 from tortoise.transactions import in_transaction
 
 from flows.audit import Origin, record
@@ -26,7 +28,7 @@ from permissions.viewer import Viewer
 
 VALID_DAYS = 7
 VALID_DAYS_IMPORT_ONLY = 90
-CODE_MAX_LENGTH = int(Invitation._meta.fields_map["code"].max_length)
+CODE_MAX_LENGTH = int(cast(fields.CharField[str], Invitation._meta.fields_map["code"]).max_length)
 
 
 class InvitationState(str, Enum):
@@ -79,13 +81,13 @@ async def joined_leader_group_path(member_id: int | None, chain_id: int) -> str 
     """The group of the member's corp when the member is a JOINED leader of it in this chain."""
     if member_id is None:
         return None
-    rows = await ChainContact.filter(
+    rows = cast(list[str], await ChainContact.filter(
         chain_id=chain_id,
         member_id=member_id,
         role=ContactRole.LEADER.value,
         status=ContactStatus.JOINED.value,
         chain_corp__status=ChainCorpStatus.JOINED.value,
-    ).values_list("chain_corp__group__path", flat=True)
+    ).values_list("chain_corp__group__path", flat=True))
     return rows[0] if rows else None
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import cast
 
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
@@ -113,11 +114,11 @@ async def identities_of(person: Person) -> list[Identity]:
     if not members:
         return []
     corps = {c.id: c for c in await Corp.filter(id__in=[m.corp_id for m in members])}
-    admins = set(
+    admins = set(cast(list[int],
         await AdminGrant.filter(
             member_id__in=[m.id for m in members], kind=AdminKind.SUPER_ADMIN.value
         ).values_list("member_id", flat=True)
-    )
+    ))
     return [Identity(corps[m.corp_id], m.id, m.id in admins) for m in members]
 
 

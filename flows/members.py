@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -132,7 +132,7 @@ async def create_member(viewer: Viewer, corp_id: int, data: MemberInput, *, orig
             await require_free_mobile(corp_id, attrs["mobile"])
             member = await Member.create(
                 corp_id=corp_id, account=account, account_key=account.lower(), status=MemberStatus.ACTIVE,
-                **attrs, **_search_fields(attrs["name"]),
+                **attrs, **cast(dict[str, Any], _search_fields(attrs["name"])),
             )
             await set_units(member, data.unit_ids, data.main_unit_id, data.leader_of)
             await record(

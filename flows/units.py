@@ -93,7 +93,7 @@ async def update_org_unit(
         await unit.save()
         if leader_ids is not None:
             await _set_leaders(unit, leader_ids)
-        after = {"name": unit.name, "parent": unit.parent_id, "order": unit.order, "scope": unit.scope.value}
+        after: dict[str, Any] = {"name": unit.name, "parent": unit.parent_id, "order": unit.order, "scope": unit.scope.value}
         if leader_ids is not None:
             after["leaders"] = sorted(set(leader_ids))
         await record(viewer, "unit.update", "OrgUnit", unit.id, corp_id=unit.corp_id,

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from flows import jobs
+from models.settings import get_settings
 
 log = logging.getLogger("chaingate.worker")
 
@@ -57,7 +58,7 @@ class Worker:
                  owner: str | None = None) -> None:
         self.owner = owner or jobs.new_worker_id()
         self.concurrency = max(concurrency, 1)
-        self.poll = poll if poll is not None else jobs.get_settings().worker_poll_seconds
+        self.poll = poll if poll is not None else get_settings().worker_poll_seconds
         self.duties = duties or []
         self.stop = asyncio.Event()
         self._running: dict[asyncio.Task[str], jobs.Lease] = {}

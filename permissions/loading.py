@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from tortoise.expressions import F, Q
 
@@ -135,7 +135,7 @@ async def _owner_side(
     owned_q = ChainSpace.filter(owner_corp_id=corp_id)
     if only_chain is not None:
         owned_q = owned_q.filter(id=only_chain)
-    owned = await owned_q.values_list("id", flat=True)
+    owned = cast(list[int], await owned_q.values_list("id", flat=True))
     if not owned:
         return []
     chain_grants = {g.chain_id: g for g in grants if g.kind is AdminKind.CHAIN_ADMIN and g.chain_id}

@@ -141,16 +141,18 @@ def members_in_corp_q(
         parts.append([Q(id=viewer.member_id)])
     if d.admin_ranges:
         parts.append(seated_in(d.range_paths()))
-    listed = Q(status__in=[s.value for s in LISTED_STATUSES], hidden_from_directory=False)
+    shown = Q(status__in=[s.value for s in LISTED_STATUSES], hidden_from_directory=False)
     for v in d.views:
-        conditions = [listed, *seated_in(v.roots)]
+        conditions = [shown, *seated_in(v.roots)]
         if v.excluded:
             conditions.append(~Q(id__in=members_placed_under(v.excluded, d.corp_id, units)))
         parts.append(conditions)
     if not parts:
         return NOTHING
     if driving is not None and not within:
-        by_seats = Q(corp_id=d.corp_id) if listed and not ids_given else in_corp_by_ids(d.corp_id)
+        # This tested the listed-statuses Q (always truthy) that shadowed `listed` above, so it
+        # read as `not ids_given`; kept so. Whether `listed` was meant is open (see 671688f).
+        by_seats = Q(corp_id=d.corp_id) if not ids_given else in_corp_by_ids(d.corp_id)
         query = by_seats & Q(id__in=members_placed_under(driving, d.corp_id, units))
     else:
         query = corp

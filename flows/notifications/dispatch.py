@@ -62,7 +62,7 @@ def backoff(attempts: int) -> timedelta:
     # Capped before multiplying, so a huge attempt count cannot overflow timedelta.
     if exponent >= 32:
         return BACKOFF_CAP
-    return min(BACKOFF_BASE * (2**exponent), BACKOFF_CAP)
+    return min(BACKOFF_BASE * int(2**exponent), BACKOFF_CAP)
 
 
 def due_q(now: datetime, max_attempts: int = MAX_ATTEMPTS) -> Q:
@@ -124,7 +124,7 @@ def _message(row: Notification) -> OutboundMessage:
         id=row.id,
         kind=row.kind,
         recipient_mobile=row.recipient_mobile,
-        recipient_member_id=row.recipient_member_id,  # type: ignore[attr-defined]
+        recipient_member_id=row.recipient_member_id,
         payload=dict(row.payload or {}),
         attempt=row.attempts,
         created_at=row.created_at,
