@@ -54,6 +54,10 @@ def _view_matches(d: DirectoryAccess, view: ScopeView, unit_paths: tuple[str, ..
 # --- members -------------------------------------------------------------------------
 
 def can_see_member_in_corp(viewer: Viewer, t: MemberFacts) -> bool:
+    """Whether the viewer sees member `t` of its own corp (SPEC §2.1): those reading the
+    whole directory see all; anyone sees itself; directory admins the members seated in their
+    ranges; others the listed members (not resigned, deleted or hidden) seated in one of their
+    scope views, excluded subtrees withheld. False for members of other corps. Pure."""
     d = viewer.directory
     if d is None or t.corp_id != d.corp_id:
         return False
@@ -201,6 +205,9 @@ def _unit_ancestors(d: DirectoryAccess) -> frozenset[int]:
 
 
 def can_see_unit(viewer: Viewer, u: UnitFacts) -> bool:
+    """Whether the viewer sees unit `u` of its own corp (SPEC §2.1 "Units"): everything for
+    those reading the whole directory; else the units in its admin ranges and scope views
+    (excluded subtrees withheld) plus the ancestors of those and of its own units. Pure."""
     d = viewer.directory
     if d is None or u.corp_id != d.corp_id:
         return False
@@ -210,6 +217,7 @@ def can_see_unit(viewer: Viewer, u: UnitFacts) -> bool:
 
 
 def units_q(viewer: Viewer) -> Q:
+    """Filter on OrgUnit rows: the SQL twin of can_see_unit (false outside the viewer's corp). SPEC §2.1."""
     d = viewer.directory
     if d is None:
         return NOTHING
