@@ -33,6 +33,8 @@ PREFIX_LENGTH = 12
 
 @dataclass(frozen=True)
 class IssuedToken:
+    """A newly issued app token (SPEC §2.4): the stored row and its secret, returned once and never stored."""
+
     token: AppToken
     # The only time the secret exists outside the caller's hands: show it, then forget it.
     secret: str

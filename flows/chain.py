@@ -45,6 +45,10 @@ async def create_chain_group(
     order: int = 0,
     origin: Origin | None = None,
 ) -> ChainGroup:
+    """Create group `name` (1-32 characters, unique among its siblings) under `parent_id`
+    (None: the chain's root group) in chain `chain_id`, and audit it (SPEC §2.3, §3.3).
+    Returns the new ChainGroup. Codes: NOT_FOUND (chainId: not a chain the viewer manages;
+    parentId), INVALID_NAME, DUPLICATE_NAME."""
     if not actions.can_manage_chain(viewer, chain_id):
         raise NotFound("chainId")
     chain = await ChainSpace.get(id=chain_id)

@@ -26,6 +26,7 @@ REMINDER_DAYS = 7
 
 
 def now() -> datetime:
+    """The current time, timezone-aware UTC (the one clock notices and invitations use)."""
     return datetime.now(UTC)
 
 
@@ -35,6 +36,7 @@ def join_url(code: str) -> str:
 
 
 def qr_url(code: str) -> str:
+    """The public URL of the QR image (PNG) for invitation code `code` (SPEC §3.3)."""
     return public_link(f"/invitations/{code}/qr.png")
 
 

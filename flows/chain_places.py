@@ -36,6 +36,7 @@ def corp_name_keys(corp: Corp) -> set[str]:
 
 
 def compatible_ids(a: ChainCorp, b: ChainCorp) -> bool:
+    """Whether chain corps `a` and `b` may be the same corp by their customCorpIds: unless both have one and they differ (SPEC §3.2, §3.4)."""
     # Two different customCorpIds say "two different corps", whatever the names.
     return a.custom_corp_id is None or b.custom_corp_id is None or a.custom_corp_id == b.custom_corp_id
 

@@ -32,6 +32,8 @@ CODE_MAX_LENGTH = int(cast(fields.CharField[str], Invitation._meta.fields_map["c
 
 
 class InvitationState(str, Enum):
+    """Whether an invitation still admits: ACTIVE, or why not (SPEC §3.3)."""
+
     ACTIVE = "ACTIVE"
     EXPIRED = "EXPIRED"
     REVOKED = "REVOKED"
@@ -49,6 +51,7 @@ REFUSALS: dict[InvitationState, tuple[str, str]] = {
 
 
 def new_code() -> str:
+    """A fresh invitation code: 18 random bytes, URL-safe base64 (24 characters)."""
     return secrets.token_urlsafe(18)
 
 
@@ -59,10 +62,12 @@ def plausible_code(code: str) -> bool:
 
 
 def validity(chain: ChainSpace) -> timedelta:
+    """How long an invitation of `chain` stays valid: 90 days in import-only chains, else 7 (SPEC §3.3)."""
     return timedelta(days=VALID_DAYS_IMPORT_ONLY if chain.import_only else VALID_DAYS)
 
 
 def expires_at(issued_at: datetime, chain: ChainSpace) -> datetime:
+    """When an invitation of `chain` issued at `issued_at` expires (see validity)."""
     return issued_at + validity(chain)
 
 

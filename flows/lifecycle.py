@@ -57,6 +57,11 @@ async def keep_an_active_super_admin(
 async def resign_member(
     viewer: Viewer, member_id: int, *, handover_to: int | None = None, origin: Origin | None = None
 ) -> Member:
+    """Resign member `member_id` (SPEC §3.5 离职): status RESIGNED, sessions ended, unit
+    leadership dropped; with `handover_to`, its leaderships, chain-rule subjecthood, open
+    invitations and invited corps pass to that active member of the same corp. Audited.
+    Returns the member. Codes: NOT_FOUND (id, handoverTo: missing or not managed and outranked
+    by the viewer), ALREADY_RESIGNED, CANNOT_TARGET_SELF, LAST_SUPER_ADMIN, INVALID_HANDOVER."""
     member, _ = await managed_member(viewer, member_id)
     if member.status is MemberStatus.RESIGNED:
         raise FlowError("ALREADY_RESIGNED", "This member has already resigned.", "id")

@@ -41,6 +41,7 @@ def instant(ms: int) -> datetime:
 
 
 def ms_of(moment: datetime) -> int:
+    """`moment` (timezone-aware) as whole milliseconds since the Unix epoch, rounded down."""
     return (moment - EPOCH) // timedelta(milliseconds=1)
 
 

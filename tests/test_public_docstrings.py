@@ -1,5 +1,6 @@
-"""Every public function, class and method of the policy engine says what it takes, returns
-and raises (STYLE.md "docstrings on public functions"): a new one without a docstring fails here."""
+"""Every public function, class and method of the policy engine and the flows says what it
+takes, returns and raises (STYLE.md "docstrings on public functions"): a new one without a
+docstring fails here."""
 
 from __future__ import annotations
 
@@ -9,10 +10,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 # Packages held to the rule, and the modules not there yet (this list only shrinks).
-DOCUMENTED = ("permissions",)
+DOCUMENTED = ("permissions", "flows")
 NOT_YET = {
     # The facts readers; documented when the reading/rules split of permissions/ lands.
     "permissions/loading.py",
+    # The import pipeline, its table readers and the job worker: being reworked (issue 17 waits
+    # for that work); documented once it has landed.
+    "flows/chain_import.py",
+    "flows/directory_import.py",
+    "flows/import_pipeline.py",
+    "flows/jobs.py",
+    "flows/spreadsheets.py",
+    "flows/table_budget.py",
+    "flows/table_reader.py",
+    "flows/tabular.py",
+    "flows/worker.py",
+    "flows/xlsx_stream.py",
 }
 
 
@@ -31,7 +44,7 @@ def undocumented(path: Path) -> list[str]:
     return out
 
 
-def test_public_names_of_the_policy_engine_have_docstrings():
+def test_public_names_of_the_policy_engine_and_the_flows_have_docstrings():
     files = [p for package in DOCUMENTED for p in sorted((ROOT / package).rglob("*.py"))]
     assert files
     missing = [m for p in files if str(p.relative_to(ROOT)) not in NOT_YET for m in undocumented(p)]

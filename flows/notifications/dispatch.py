@@ -47,12 +47,15 @@ GAVE_UP_PREFIX = "gave up after"
 
 @dataclass
 class DispatchResult:
+    """What one dispatch round did: the ids of the notifications sent, to retry, and given up."""
+
     sent: list[int] = field(default_factory=list)
     retrying: list[int] = field(default_factory=list)
     gave_up: list[int] = field(default_factory=list)
 
     @property
     def claimed(self) -> int:
+        """How many notifications the round claimed (sent + retrying + gave up)."""
         return len(self.sent) + len(self.retrying) + len(self.gave_up)
 
 
@@ -66,6 +69,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def due_q(now: datetime, max_attempts: int = MAX_ATTEMPTS) -> Q:
+    """Filter on Notification rows: unsent, due by `now`, and tried fewer than `max_attempts` times."""
     return Q(sent_at=None, due_at__lte=now, attempts__lt=max_attempts)
 
 
