@@ -17,7 +17,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 # Only the pure secret helpers: generating and hashing app secrets, no request handling.
-from auth.tokens import hash_app_secret, new_app_secret
+from flows.app_secrets import hash_app_secret, new_app_secret
 from flows.audit import Origin, record
 from flows.errors import FlowError, NotFound
 from models import AppToken, ChainCorp, ChainSpace
