@@ -1,23 +1,11 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-
-from tortoise import fields, migrations
+from models.enums import AdminKind, ChainCorpStatus, ContactRole, ContactStatus, Gender, ImportJobStatus, ImportKind, MemberStatus, Scope
 from tortoise.fields.base import OnDelete
+from tortoise import fields
 from tortoise.indexes import Index
-from tortoise.migrations import operations as ops
-
-from models.enums import (
-    AdminKind,
-    ChainCorpStatus,
-    ContactRole,
-    ContactStatus,
-    Gender,
-    ImportJobStatus,
-    ImportKind,
-    MemberStatus,
-    Scope,
-)
-
 
 class Migration(migrations.Migration):
     initial = True

@@ -1,7 +1,6 @@
 from tortoise import migrations
-from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
-
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0003_chain_flows')]

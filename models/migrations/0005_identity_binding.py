@@ -1,5 +1,6 @@
-from tortoise import fields, migrations
+from tortoise import migrations
 from tortoise.migrations import operations as ops
+from tortoise import fields
 from tortoise.migrations.constraints import UniqueConstraint
 
 

@@ -1,9 +1,9 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
 from json import loads
-
-from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
 from tortoise.indexes import Index
-from tortoise.migrations import operations as ops
+from tortoise import fields
 
 
 async def _queues_and_stash(apps, schema_editor):

@@ -1,8 +1,9 @@
 from datetime import date
 
-from tortoise import fields, migrations
-from tortoise.indexes import Index
+from tortoise import migrations
 from tortoise.migrations import operations as ops
+from tortoise import fields
+from tortoise.indexes import Index
 
 BATCH = 5000
 
