@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from auth.tokens import APP_TOKEN_PREFIX, InvalidToken, decode, hash_app_secret
 from auth.viewer_cache import VIEWERS, check_app, check_member, with_token
@@ -75,7 +75,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 async def _app(secret: str) -> Viewer:
     check, database = await check_app(hash_app_secret(secret))
     token = check.token
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
         raise AuthenticationFailed("Invalid, expired or revoked app token.")
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:

@@ -137,14 +137,19 @@ class RedisRateLimiter:
     a Redis outage loosens the budget to per worker, it does not take the gateway down.
     """
 
-    def __init__(self, url: str, prefix: str = "chaingate:rl:", max_connections: int = 32) -> None:
+    def __init__(
+        self, url: str, prefix: str = "chaingate:rl:", max_connections: int = 32, timeout: float = 1.0
+    ) -> None:
+        """`timeout` (seconds): how long a decision may wait for a pooled connection, to connect
+        or for Redis's answer before the in-process budget judges instead."""
         import redis.asyncio as redis
 
         self.prefix = prefix
         # A blocking pool: a burst of concurrent requests waits its turn for one of the
         # connections instead of failing over to the local budget.
         pool = redis.BlockingConnectionPool.from_url(
-            url, max_connections=max_connections, timeout=1, socket_connect_timeout=1, socket_timeout=1
+            url, max_connections=max_connections, timeout=timeout, socket_connect_timeout=timeout,
+            socket_timeout=timeout,
         )
         self.client = redis.Redis(connection_pool=pool)
         self._script = self.client.register_script(TOKEN_BUCKET_LUA)

@@ -1,10 +1,8 @@
 """Person and member JWTs (HS256 with CHAINGATE_SECRET; an identity provider's person
-tokens by its JWKS or public key), and opaque app-token secrets stored only as hashes."""
+tokens by its JWKS or public key); app-token secrets come from flows.app_secrets."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -13,10 +11,15 @@ from typing import Any
 import jwt
 
 from auth.jwks import ASYMMETRIC_ALGORITHMS, jwks_keys
+
+# App-token secrets are minted by a flow (flows.app_tokens), so they live below auth; named here
+# too, as the token vocabulary auth's callers import.
+from flows.app_secrets import APP_TOKEN_PREFIX as APP_TOKEN_PREFIX
+from flows.app_secrets import hash_app_secret as hash_app_secret
+from flows.app_secrets import new_app_secret as new_app_secret
 from models.settings import InsecureConfiguration, Settings, get_settings, require_signing_secret
 
 ISSUER_DEV = "chaingate-dev"
-APP_TOKEN_PREFIX = "cgat_"
 PERSON_TOKEN_TTL = 3600
 
 
@@ -133,9 +136,3 @@ def _verified(
     return data
 
 
-def new_app_secret() -> str:
-    return APP_TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-def hash_app_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()

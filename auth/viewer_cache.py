@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.connection import get_connection
@@ -44,7 +44,7 @@ from models.enums import MemberStatus
 from permissions.viewer import Viewer
 
 MAX_VIEWERS = 10_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # One row whatever happens: the version row, with the member (or token) when it exists.
 MEMBER_CHECK = (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import statistics
 import tempfile
@@ -53,14 +54,16 @@ async def timed_ms(call: Callable[[], Awaitable[Any]], repeat: int) -> tuple[flo
     return statistics.median(samples), max(samples), result
 
 
+async def post_abuse(client: httpx.AsyncClient, payload: bytes | dict[str, Any]) -> httpx.Response:
+    if isinstance(payload, bytes):
+        return await client.post("/graphql", content=payload, headers={"Content-Type": "application/json"})
+    return await client.post("/graphql", json=payload)
+
+
 async def abuse(client: httpx.AsyncClient, repeat: int) -> None:
     print(f"\n== abusive requests, refused (median / max of {repeat}, ms)")
     for name, payload in ABUSE.items():
-        if isinstance(payload, bytes):
-            call = lambda p=payload: client.post("/graphql", content=p, headers={"Content-Type": "application/json"})
-        else:
-            call = lambda p=payload: client.post("/graphql", json=p)
-        median, worst, response = await timed_ms(call, repeat)
+        median, worst, response = await timed_ms(functools.partial(post_abuse, client, payload), repeat)
         codes = {e.get("extensions", {}).get("code") for e in response.json().get("errors", [])}
         print(f"  {name:28} {median:7.2f} / {worst:7.2f}   HTTP {response.status_code} {sorted(codes)}")
 

@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -195,8 +195,9 @@ async def create_bench_indexes() -> None:
     Tortoise gives them: the indexes this work adds are not in a migration yet, so the
     benchmark database gets them here. Then fresh statistics (and, on PostgreSQL, the
     visibility map that index-only scans need)."""
-    import models
     from tortoise.connection import get_connection
+
+    import models
 
     conn = get_connection("default")
     generator = conn.schema_generator(conn)
@@ -302,8 +303,18 @@ def _unit_tree(scale: Scale, corp_id: int, ids: Ids) -> tuple[list[Any], dict[st
 async def generate(scale: Scale, seed: int = 20240601) -> Manifest:
     from flows.names import normalise_corp_name, search_keys
     from models import (
-        AdminGrant, ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, Corp, FieldSetting, Member, OrgUnit,
-        Person, Placement,
+        AdminGrant,
+        ChainContact,
+        ChainCorp,
+        ChainGroup,
+        ChainRule,
+        ChainSpace,
+        Corp,
+        FieldSetting,
+        Member,
+        OrgUnit,
+        Person,
+        Placement,
     )
     from models.enums import AdminKind, ChainCorpStatus, ContactRole, ContactStatus, Gender, MemberStatus, Scope
     from permissions.paths import make_path
@@ -311,7 +322,7 @@ async def generate(scale: Scale, seed: int = 20240601) -> Manifest:
     started = time.perf_counter()
     rng = random.Random(seed)
     ids = Ids()
-    now = datetime(2024, 6, 1, tzinfo=timezone.utc)
+    now = datetime(2024, 6, 1, tzinfo=UTC)
 
     def log(msg: str) -> None:
         print(f"  [{time.perf_counter() - started:6.1f} s] {msg}", flush=True)

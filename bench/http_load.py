@@ -161,7 +161,7 @@ class CpuMeter:
     def stop(self) -> tuple[float, float]:
         after = self._sample()
         spent = []
-        for then, now in zip(self.before, after):
+        for then, now in zip(self.before, after, strict=True):
             spent.append(sum(max(0.0, now[pid] - then.get(pid, 0.0)) for pid in now))
         return spent[0], spent[1]
 
@@ -267,8 +267,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="last line: {workers: req/s} as JSON")
     args = parser.parse_args()
 
-    from auth.tokens import issue_member_token
     from strawberry import relay
+
+    from auth.tokens import issue_member_token
 
     url, manifest = asyncio.run(dataset(args.db, args.scale))
     full = args.page == "full"
@@ -300,10 +301,10 @@ def main() -> None:
         finally:
             stop_server(server)
 
-        def med(key: str) -> float:
+        def med(key: str, runs: list[dict[str, float]] = runs) -> float:
             return statistics.median(r[key] for r in runs)
 
-        def spread(key: str) -> str:
+        def spread(key: str, runs: list[dict[str, float]] = runs) -> str:
             values = [r[key] for r in runs]
             return f" ({min(values):.1f}-{max(values):.1f})" if len(values) > 1 else ""
 

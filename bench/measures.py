@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import subprocess
@@ -135,7 +136,7 @@ async def p2(r: Report, m: Any, v: Viewers) -> None:
         for role in roles:
             counts = []
             for n in (10, 100):
-                count, _ = await count_statements(lambda: request(v[role], query, {**variables, "n": n}))
+                count, _ = await count_statements(functools.partial(request, v[role], query, {**variables, "n": n}))
                 counts.append(count)
             all_equal &= counts[0] == counts[1]
             r.say(f"  {label:18} {role:30} {counts[0]:3d} / {counts[1]:3d}  {'equal' if counts[0] == counts[1] else 'DIFFERENT'}")
@@ -174,8 +175,9 @@ async def p3(r: Report, m: Any, v: Viewers, repeat: int) -> None:
         viewer = await authenticate(f"Bearer {v[role]}")
         variables = {"c": gid("Corp", m.corp_id)}
 
+        # Both closures run inside this iteration (interleaved below), so binding late is safe.
         async def graphql() -> str:
-            result = await schema.execute(queries.P3_PAGE, variable_values=variables, context_value=make_context(viewer))
+            result = await schema.execute(queries.P3_PAGE, variable_values=variables, context_value=make_context(viewer))  # noqa: B023
             assert not result.errors, result.errors
             return json.dumps({"data": result.data})
 
@@ -188,7 +190,7 @@ async def p3(r: Report, m: Any, v: Viewers, repeat: int) -> None:
         page_sql, params = page.query.get_parameterized_sql()
 
         async def raw() -> str:
-            _, rows = await conn.execute_query(page_sql, params)
+            _, rows = await conn.execute_query(page_sql, params)  # noqa: B023
             ids = ",".join(str(row["0"]) for row in rows)
             _, seats = await conn.execute_query(
                 "SELECT p.member_id, p.is_main, u.name FROM placement p JOIN org_unit u ON u.id = p.unit_id "

@@ -9,7 +9,7 @@ straight to the models: their flows (import, join, setChainRules) come later.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from tortoise.transactions import in_transaction
 
@@ -299,7 +299,7 @@ async def _seed_chain(owner: Member, units: dict[str, OrgUnit], staff: dict[str,
             admin, chain.id, name, parent_id=groups[parent].id if parent else None, peers_visible=peers, order=order
         )
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for d in JOINED:
         leader, *others = d.contacts
         corp_owner = await _create_corp_as(leader.mobile, leader.name, d.name, d.short_name)

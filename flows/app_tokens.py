@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 # Only the pure secret helpers: generating and hashing app secrets, no request handling.
-from auth.tokens import hash_app_secret, new_app_secret
+from flows.app_secrets import hash_app_secret, new_app_secret
 from flows.audit import Origin, record
 from flows.errors import FlowError, NotFound
 from models import AppToken, ChainCorp, ChainSpace
@@ -33,6 +33,8 @@ PREFIX_LENGTH = 12
 
 @dataclass(frozen=True)
 class IssuedToken:
+    """A newly issued app token (SPEC §2.4): the stored row and its secret, returned once and never stored."""
+
     token: AppToken
     # The only time the secret exists outside the caller's hands: show it, then forget it.
     secret: str
@@ -40,7 +42,7 @@ class IssuedToken:
 
 def _utc(moment: datetime) -> datetime:
     # A time without a zone is taken as UTC, the zone the API answers in.
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 async def _chain_open_to(corp_id: int, chain_id: int) -> bool:
@@ -88,7 +90,7 @@ async def create_app_token(
         raise NotFound("chainId")
     if expires_at is not None:
         expires_at = _utc(expires_at)
-        if expires_at <= datetime.now(timezone.utc):
+        if expires_at <= datetime.now(UTC):
             raise FlowError("INVALID_EXPIRY", "The expiry must lie in the future.", "expiresAt")
     secret = new_app_secret()
     async with in_transaction():
@@ -121,7 +123,7 @@ async def revoke_app_token(viewer: Viewer, token_id: int, *, origin: Origin | No
     token = await AppToken.get_or_none(id=token_id)
     if token is None or not actions.can_manage_app_tokens(viewer, token.corp_id):
         raise NotFound("id")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with in_transaction():
         # Conditional, so that of two concurrent revocations one wins and one is told so.
         changed = await AppToken.filter(Q(revoked_at=None), id=token.id).update(revoked_at=now)

@@ -14,11 +14,14 @@ REDACTED_KEYS = frozenset({"mobile", "email", "telephone", "address", "birthday"
 
 @dataclass(frozen=True)
 class Origin:
+    """Where a change came from, for its AuditEvent: the request id and client IP (None from the CLI)."""
+
     request_id: str | None = None
     ip: str | None = None
 
 
 def redact(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`data` with the values of REDACTED_KEYS (contact data, secrets) replaced by `***`; empty values and None stay. For audit snapshots."""
     if data is None:
         return None
     return {k: ("***" if k in REDACTED_KEYS and v not in (None, "") else v) for k, v in data.items()}
@@ -63,6 +66,9 @@ async def record(
     after: dict[str, Any] | None = None,
     origin: Origin | None = None,
 ) -> AuditEvent:
+    """Write one AuditEvent (SPEC §3: every mutation writes one) for `viewer` doing `action`
+    (e.g. `member.resign`) on `target_type` #`target_id` in corp `corp_id`; `before`/`after` are
+    snapshots, redacted (see redact). Call inside the change's transaction. Returns the saved row."""
     row = event(viewer, action, target_type, target_id, corp_id=corp_id, before=before, after=after, origin=origin)
     await row.save()
     return row

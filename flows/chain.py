@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from tortoise.transactions import in_transaction
 
 from flows import chain_notices as notices
@@ -43,6 +45,10 @@ async def create_chain_group(
     order: int = 0,
     origin: Origin | None = None,
 ) -> ChainGroup:
+    """Create group `name` (1-32 characters, unique among its siblings) under `parent_id`
+    (None: the chain's root group) in chain `chain_id`, and audit it (SPEC §2.3, §3.3).
+    Returns the new ChainGroup. Codes: NOT_FOUND (chainId: not a chain the viewer manages;
+    parentId), INVALID_NAME, DUPLICATE_NAME."""
     if not actions.can_manage_chain(viewer, chain_id):
         raise NotFound("chainId")
     chain = await ChainSpace.get(id=chain_id)
@@ -189,7 +195,7 @@ async def remove_chain_corp(viewer: Viewer, chain_corp_id: int, *, origin: Origi
         )
         if not removed:
             raise FlowError("ALREADY_REMOVED", "This corp was already removed from the chain.", "chainCorpId")
-        contact_ids = await ChainContact.filter(chain_corp_id=place.id).values_list("id", flat=True)
+        contact_ids = cast(list[int], await ChainContact.filter(chain_corp_id=place.id).values_list("id", flat=True))
         await ChainContact.filter(chain_corp_id=place.id).update(status=ContactStatus.REMOVED.value)
         await notices.drop_unsent(list(contact_ids), notices.EVERY_KIND)
         await JoinRequest.filter(chain_corp_id=place.id, status=JoinRequestStatus.PENDING.value).update(

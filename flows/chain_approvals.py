@@ -24,6 +24,8 @@ CONFIRMABLE = (ContactStatus.IMPORTED, ContactStatus.INVITED, ContactStatus.PEND
 
 @dataclass
 class Confirmation:
+    """What confirming a join left behind: the contact, whether it joined now, and the approval request when one is pending (SPEC §3.4)."""
+
     contact_id: int
     joined: bool
     request: JoinRequest | None

@@ -23,11 +23,22 @@ from tortoise.transactions import in_transaction
 from flows import chain_notices, jobs
 from flows.audit import Origin, event, record
 from flows.errors import FlowError, NotFound
+from flows.import_pipeline import ImportSpec, Rows, run_import
 from flows.invitations import new_code
 from flows.names import normalise_corp_name
-from flows.import_pipeline import ImportSpec, Rows, run_import
-from flows.tabular import (Cell, CellError, RowError, column_letter, foreign_separator, mobile_cell, nul_cell_errors,
-                           split_paths, stray_cells, text_cell, unreadable_cells)
+from flows.table_budget import column_letter
+from flows.tabular import (
+    Cell,
+    CellError,
+    RowError,
+    foreign_separator,
+    mobile_cell,
+    nul_cell_errors,
+    split_paths,
+    stray_cells,
+    text_cell,
+    unreadable_cells,
+)
 from models import AuditEvent, ChainContact, ChainCorp, ChainGroup, ChainSpace, Corp, ImportJob, ImportSource
 from models.enums import ChainCorpStatus, ContactRole, ContactStatus, ImportKind
 from permissions import actions
@@ -356,7 +367,7 @@ class ChainImporter:
             group_id = await self._ensure_group(plan.group, new_groups) if plan.group is not None else None
             places.append(await self._ensure_place(plan, group_id, delta))
         await self._insert_new_places()
-        for plan, place in zip(plans, places):
+        for plan, place in zip(plans, places, strict=True):
             outcome = await self._ensure_contact(plan, place, delta, new_contacts)
             self.counts[outcome] += 1
             if outcome != "unchanged":
@@ -417,7 +428,7 @@ class ChainImporter:
             delta.append(("place", place))
             self.counts["corpsCreated"] += 1
             return place
-        place = known or Place(**vars(plan.place))  # type: ignore[arg-type]
+        place = known or Place(**vars(plan.place))
         changes: dict[str, Any] = {}
         # A JOINED corp keeps its name (its corp's own); an imported one takes the file's spelling.
         if place.status is ChainCorpStatus.IMPORTED and place.imported_name != plan.corp_name:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from strawberry import relay
 
@@ -26,7 +26,8 @@ REMINDER_DAYS = 7
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    """The current time, timezone-aware UTC (the one clock notices and invitations use)."""
+    return datetime.now(UTC)
 
 
 def join_url(code: str) -> str:
@@ -35,6 +36,7 @@ def join_url(code: str) -> str:
 
 
 def qr_url(code: str) -> str:
+    """The public URL of the QR image (PNG) for invitation code `code` (SPEC §3.3)."""
     return public_link(f"/invitations/{code}/qr.png")
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from tortoise.expressions import Q
 
 from flows import chain_notices as notices
-from flows.chain_notices import now
 from flows.audit import Origin
+from flows.chain_notices import now
 from flows.identity import bind, ensure_person, identity_member
 from flows.members import MemberInput, create_member
 from flows.names import normalise_corp_name
@@ -36,6 +36,7 @@ def corp_name_keys(corp: Corp) -> set[str]:
 
 
 def compatible_ids(a: ChainCorp, b: ChainCorp) -> bool:
+    """Whether chain corps `a` and `b` may be the same corp by their customCorpIds: unless both have one and they differ (SPEC §3.2, §3.4)."""
     # Two different customCorpIds say "two different corps", whatever the names.
     return a.custom_corp_id is None or b.custom_corp_id is None or a.custom_corp_id == b.custom_corp_id
 

@@ -24,6 +24,7 @@ class RuleInput:
     object_chain_corp_id: int | None = None
 
     def key(self) -> tuple[int | None, ...]:
+        """The rule's identity (subject unit, subject member, object group, object chain corp): two inputs with one key are one rule."""
         return (self.subject_unit_id, self.subject_member_id, self.object_group_id, self.object_chain_corp_id)
 
 

@@ -30,6 +30,8 @@ def display_width(text: str) -> int:
 
 
 def validate_unit_name(name: str) -> str:
+    """`name` stripped, once it is a valid unit name: not empty, at most 50 display columns (a
+    CJK character counts 2), none of \\:*?"<>|. Code: INVALID_NAME (field `name`). SPEC §3.1."""
     name = name.strip()
     if not name:
         raise FlowError("INVALID_NAME", "A unit name may not be empty.", "name")
@@ -82,6 +84,10 @@ async def create_org_unit(
     exclude: list[int] | None = None,
     origin: Origin | None = None,
 ) -> OrgUnit:
+    """Create unit `name` under `parent_id` with its scope (SPEC §2.1: `scope`, and
+    `whitelist`/`exclude` unit ids of the same corp), and audit it. Returns the new OrgUnit.
+    Codes: NOT_FOUND (parentId: missing, or not a unit the viewer may manage), INVALID_NAME,
+    UNIT_TOO_DEEP, UNKNOWN_UNIT (whitelist), DUPLICATE_NAME."""
     parent = await OrgUnit.get_or_none(id=parent_id)
     if parent is None or not actions.can_manage_directory_at(viewer, parent.corp_id, parent.path):
         raise NotFound("parentId")

@@ -24,8 +24,21 @@ from flows.import_pipeline import ImportSpec, Rows, run_import
 from flows.members import _search_fields
 from flows.profile import ATTRIBUTES, clean_account, clean_profile, require_contact
 from flows.sessions import ended_sessions
-from flows.tabular import (Cell, CellError, RowError, column_letter, date_cell, foreign_separator, mobile_cell,
-                           nul_cell_errors, split_paths, stray_cells, telephone_cell, text_cell, unreadable_cells)
+from flows.table_budget import column_letter
+from flows.tabular import (
+    Cell,
+    CellError,
+    RowError,
+    date_cell,
+    foreign_separator,
+    mobile_cell,
+    nul_cell_errors,
+    split_paths,
+    stray_cells,
+    telephone_cell,
+    text_cell,
+    unreadable_cells,
+)
 from models import AuditEvent, ImportJob, ImportSource, Member, OrgUnit, Placement
 from models.enums import ImportKind, ImportMode, MemberStatus
 from permissions import actions
@@ -390,7 +403,7 @@ class Importer:
             changed += 1
             if changes:
                 await Member.filter(id=plan.existing.id).update(**changes)
-            if move:
+            if move and unit_ids is not None:  # move implies unit_ids; said again for the type checker
                 await Placement.filter(member_id=plan.existing.id).delete()
                 seats += [Placement(member_id=plan.existing.id, unit_id=u, is_main=(i == 0)) for i, u in enumerate(unit_ids)]
             audit.append(event(

@@ -53,7 +53,7 @@ async def active_identities(person: Person) -> list[Member]:
     by_corp: dict[int, list[Member]] = {}
     for m in await Member.filter(identities_q(person), status=MemberStatus.ACTIVE.value).order_by("corp_id", "id"):
         by_corp.setdefault(m.corp_id, []).append(m)
-    return [m for ms in by_corp.values() if (m := pick_identity(person, ms)) is not None]
+    return [picked for ms in by_corp.values() if (picked := pick_identity(person, ms)) is not None]
 
 
 async def bind(member: Member, person: Person) -> None:

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -48,8 +48,7 @@ from tortoise.transactions import in_transaction
 from flows.errors import FlowError
 from flows.jobs import Lease, Stopping
 from flows.table_reader import sweep_spool
-from flows.tabular import (Cell, RowError, Table, map_columns, read_table, report_columns,
-                           report_columns_notice)
+from flows.tabular import Cell, RowError, Table, map_columns, read_table, report_columns, report_columns_notice
 from models import ImportJob, ImportJobError, ImportSource
 from models.enums import ImportKind
 from models.settings import get_settings
@@ -63,7 +62,7 @@ YIELD_EVERY = 200
 # The count keys whose sum is the number of rows handled.
 HANDLED = ("created", "updated", "unchanged", "failed")
 
-Rows = AsyncIterator[tuple[int, list[Cell]]]
+Rows = AsyncGenerator[tuple[int, list[Cell]], None]
 
 
 class RowRules(Protocol):

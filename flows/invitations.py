@@ -11,12 +11,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import cast
 
+from tortoise import fields
 from tortoise.transactions import in_transaction
 
 from flows.audit import Origin, record
 from flows.chain_notices import now
-from flows.errors import Forbidden, FlowError, NotFound
+from flows.errors import FlowError, Forbidden, NotFound
 from models import ChainContact, ChainGroup, ChainSpace, Corp, Invitation, Member
 from models.enums import ChainCorpStatus, ContactRole, ContactStatus, MemberStatus
 from permissions import actions
@@ -26,10 +28,12 @@ from permissions.viewer import Viewer
 
 VALID_DAYS = 7
 VALID_DAYS_IMPORT_ONLY = 90
-CODE_MAX_LENGTH = int(Invitation._meta.fields_map["code"].max_length)
+CODE_MAX_LENGTH = int(cast(fields.CharField[str], Invitation._meta.fields_map["code"]).max_length)
 
 
 class InvitationState(str, Enum):
+    """Whether an invitation still admits: ACTIVE, or why not (SPEC §3.3)."""
+
     ACTIVE = "ACTIVE"
     EXPIRED = "EXPIRED"
     REVOKED = "REVOKED"
@@ -47,6 +51,7 @@ REFUSALS: dict[InvitationState, tuple[str, str]] = {
 
 
 def new_code() -> str:
+    """A fresh invitation code: 18 random bytes, URL-safe base64 (24 characters)."""
     return secrets.token_urlsafe(18)
 
 
@@ -57,10 +62,12 @@ def plausible_code(code: str) -> bool:
 
 
 def validity(chain: ChainSpace) -> timedelta:
+    """How long an invitation of `chain` stays valid: 90 days in import-only chains, else 7 (SPEC §3.3)."""
     return timedelta(days=VALID_DAYS_IMPORT_ONLY if chain.import_only else VALID_DAYS)
 
 
 def expires_at(issued_at: datetime, chain: ChainSpace) -> datetime:
+    """When an invitation of `chain` issued at `issued_at` expires (see validity)."""
     return issued_at + validity(chain)
 
 
@@ -79,13 +86,13 @@ async def joined_leader_group_path(member_id: int | None, chain_id: int) -> str 
     """The group of the member's corp when the member is a JOINED leader of it in this chain."""
     if member_id is None:
         return None
-    rows = await ChainContact.filter(
+    rows = cast(list[str], await ChainContact.filter(
         chain_id=chain_id,
         member_id=member_id,
         role=ContactRole.LEADER.value,
         status=ContactStatus.JOINED.value,
         chain_corp__status=ChainCorpStatus.JOINED.value,
-    ).values_list("chain_corp__group__path", flat=True)
+    ).values_list("chain_corp__group__path", flat=True))
     return rows[0] if rows else None
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import cast
 
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
@@ -46,6 +47,8 @@ MAX_ATTEMPTS = 5
 
 
 class JoinRule(str, Enum):
+    """Which join path applies to a person opening an invitation (SPEC §3.4), decided by the join plan."""
+
     ALREADY_JOINED = "ALREADY_JOINED"
     AWAITING_APPROVAL = "AWAITING_APPROVAL"
     MUST_JOIN_CHAIN_CORP = "MUST_JOIN_CHAIN_CORP"
@@ -55,6 +58,8 @@ class JoinRule(str, Enum):
 
 
 class JoinOutcome(str, Enum):
+    """How a join ended: joined now, or waiting for a super admin's approval (SPEC §3.4)."""
+
     JOINED = "JOINED"
     PENDING_APPROVAL = "PENDING_APPROVAL"
 
@@ -70,6 +75,8 @@ class Identity:
 
 @dataclass
 class JoinPlan:
+    """What the join page shows and confirming will do, for one person and one invitation (SPEC §3.4)."""
+
     entry: Entry
     person: Person
     contact: ChainContact | None
@@ -85,6 +92,8 @@ class JoinPlan:
 
 @dataclass
 class Choice:
+    """The person's choice on confirming: an existing corp of theirs (`corp_id`), or a new corp's names."""
+
     corp_id: int | None = None
     new_corp_name: str | None = None
     new_corp_short_name: str | None = None
@@ -92,6 +101,8 @@ class Choice:
 
 @dataclass
 class JoinResult:
+    """What confirming a join did (SPEC §3.4): outcome, contact, place, corp and, when joined, the member."""
+
     outcome: JoinOutcome
     contact_id: int
     place_id: int
@@ -103,21 +114,24 @@ class JoinResult:
 
 
 async def require_person(viewer: Viewer) -> Person:
+    """The Person behind a person token. Code: PERSON_TOKEN_REQUIRED for any other viewer (SPEC §3.4)."""
     if viewer.kind is not ViewerKind.PERSON or viewer.person_id is None:
         raise FlowError("PERSON_TOKEN_REQUIRED", "Joining a chain needs a person token.")
     return await Person.get(id=viewer.person_id)
 
 
 async def identities_of(person: Person) -> list[Identity]:
+    """The person's identities: its ACTIVE member in each corp (see flows.identity), with the
+    corp and whether that member is a super admin there. Empty when it has none."""
     members = await active_identities(person)
     if not members:
         return []
     corps = {c.id: c for c in await Corp.filter(id__in=[m.corp_id for m in members])}
-    admins = set(
+    admins = set(cast(list[int],
         await AdminGrant.filter(
             member_id__in=[m.id for m in members], kind=AdminKind.SUPER_ADMIN.value
         ).values_list("member_id", flat=True)
-    )
+    ))
     return [Identity(corps[m.corp_id], m.id, m.id in admins) for m in members]
 
 

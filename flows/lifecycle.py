@@ -11,7 +11,7 @@ listed status, permissions.scope.LISTED_STATUSES); disabling and enabling end it
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
@@ -57,6 +57,11 @@ async def keep_an_active_super_admin(
 async def resign_member(
     viewer: Viewer, member_id: int, *, handover_to: int | None = None, origin: Origin | None = None
 ) -> Member:
+    """Resign member `member_id` (SPEC §3.5 离职): status RESIGNED, sessions ended, unit
+    leadership dropped; with `handover_to`, its leaderships, chain-rule subjecthood, open
+    invitations and invited corps pass to that active member of the same corp. Audited.
+    Returns the member. Codes: NOT_FOUND (id, handoverTo: missing or not managed and outranked
+    by the viewer), ALREADY_RESIGNED, CANNOT_TARGET_SELF, LAST_SUPER_ADMIN, INVALID_HANDOVER."""
     member, _ = await managed_member(viewer, member_id)
     if member.status is MemberStatus.RESIGNED:
         raise FlowError("ALREADY_RESIGNED", "This member has already resigned.", "id")
@@ -71,7 +76,7 @@ async def resign_member(
     async with in_transaction():
         await keep_an_active_super_admin(member.corp_id, without_member=member.id)
         member.status = MemberStatus.RESIGNED
-        member.resigned_at = datetime.now(timezone.utc)
+        member.resigned_at = datetime.now(UTC)
         member.update_from_dict(ended_sessions())
         await member.save(update_fields=["status", "resigned_at", "tokens_valid_after", "updated_at"])
         led = await Placement.filter(member_id=member.id, is_leader=True).values_list("unit_id", flat=True)
@@ -126,7 +131,7 @@ async def _switch_status(viewer: Viewer, member: Member, to: MemberStatus, actio
     concurrent lifecycle change between the check and here (a resignation, say) is not
     overwritten (TRY_AGAIN), then audit it in the same transaction."""
     before = member.status
-    change = {"status": to, **ended_sessions(), "updated_at": datetime.now(timezone.utc)}
+    change = {"status": to, **ended_sessions(), "updated_at": datetime.now(UTC)}
     async with in_transaction():
         if to is not MemberStatus.ACTIVE:
             await keep_an_active_super_admin(member.corp_id, without_member=member.id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -30,6 +30,8 @@ AUDITED = ("name", "alias", "mobile", "email", "wechat_id", "telephone", "gender
 
 @dataclass
 class MemberInput:
+    """A member's attributes as createMember takes them (SPEC §3.1's columns; unit ids are OrgUnit ids)."""
+
     account: str
     name: str
     unit_ids: list[int]
@@ -48,6 +50,7 @@ class MemberInput:
     leader_of: list[int] = field(default_factory=list)
 
     def profile(self) -> dict[str, Any]:
+        """The profile part keyed by API field name (camelCase), as clean_profile takes it."""
         return {api: getattr(self, attr) for api, attr in ATTRIBUTES.items()}
 
 
@@ -119,6 +122,10 @@ async def set_units(member: Member, unit_ids: list[int], main_id: int | None, le
 
 
 async def create_member(viewer: Viewer, corp_id: int, data: MemberInput, *, origin: Origin | None = None) -> Member:
+    """Create member `data` in corp `corp_id`, seated in `data.unit_ids` (all units the viewer
+    manages), and audit it (SPEC §3.1, §2.4). Returns the new ACTIVE member. Codes:
+    UNIT_REQUIRED, NOT_FOUND (unitIds), INVALID_ACCOUNT, the profile codes of clean_profile
+    (UNKNOWN_FIELD, INVALID_*, TOO_LONG), CONTACT_REQUIRED, DUPLICATE_ACCOUNT, DUPLICATE_MOBILE."""
     if not data.unit_ids:
         raise FlowError("UNIT_REQUIRED", "A member sits in at least one unit.", "unitIds")
     await managed_units(viewer, corp_id, data.unit_ids, "unitIds")
@@ -132,7 +139,7 @@ async def create_member(viewer: Viewer, corp_id: int, data: MemberInput, *, orig
             await require_free_mobile(corp_id, attrs["mobile"])
             member = await Member.create(
                 corp_id=corp_id, account=account, account_key=account.lower(), status=MemberStatus.ACTIVE,
-                **attrs, **_search_fields(attrs["name"]),
+                **attrs, **cast(dict[str, Any], _search_fields(attrs["name"])),
             )
             await set_units(member, data.unit_ids, data.main_unit_id, data.leader_of)
             await record(

@@ -41,6 +41,7 @@ GENDER_LABELS = {Gender.MALE: "男", Gender.FEMALE: "女", Gender.UNKNOWN: "未�
 
 
 def clean_account(account: str) -> str:
+    """`account` stripped; 1-64 of A-Z a-z 0-9 _ . @ -. Code: INVALID_ACCOUNT (account). SPEC §3.1."""
     account = account.strip()
     if not ACCOUNT_RE.match(account):
         raise FlowError("INVALID_ACCOUNT", "An account is 1-64 of A-Z a-z 0-9 _ . @ -.", "account")
@@ -60,6 +61,7 @@ def _text(field: str, limit: int) -> Any:
 
 
 def clean_name(value: Any) -> str:
+    """The name as text, stripped, 1-64 characters. Code: INVALID_NAME (name)."""
     name = str(value or "").strip()
     if not 1 <= len(name) <= 64:
         raise FlowError("INVALID_NAME", "A name has 1 to 64 characters.", "name")
@@ -67,6 +69,8 @@ def clean_name(value: Any) -> str:
 
 
 def clean_mobile(value: Any) -> str | None:
+    """The mobile normalised to E.164 (a number without +CC is read as Chinese), None when empty.
+    Code: INVALID_MOBILE (mobile). SPEC §3.1."""
     if value is None or not str(value).strip():
         return None
     mobile = normalise_mobile(str(value))
@@ -120,6 +124,7 @@ def _valid_number(number: str) -> bool:
 
 
 def clean_email(value: Any) -> str | None:
+    """The email stripped (at most 128 characters), None when empty. Code: INVALID_EMAIL (email)."""
     if value is None or not str(value).strip():
         return None
     email = str(value).strip()
@@ -129,6 +134,7 @@ def clean_email(value: Any) -> str | None:
 
 
 def clean_wechat_id(value: Any) -> str | None:
+    """The WeChat id stripped, None when empty. Codes: INVALID_WECHAT_ID (all digits), TOO_LONG (over 64)."""
     if value is None or not str(value).strip():
         return None
     wechat = str(value).strip()
@@ -140,6 +146,7 @@ def clean_wechat_id(value: Any) -> str | None:
 
 
 def clean_gender(value: Any) -> Gender:
+    """A Gender from 男/女/未知, MALE/FEMALE/UNKNOWN (any case) or a Gender; empty is UNKNOWN. Code: INVALID_GENDER."""
     if value is None or value == "":
         return Gender.UNKNOWN
     if isinstance(value, Gender):
@@ -151,6 +158,7 @@ def clean_gender(value: Any) -> Gender:
 
 
 def clean_date(field: str) -> Any:
+    """A cleaner for date field `field`: a date or None passes, anything else is INVALID_DATE (field `field`)."""
     def clean(value: Any) -> date | None:
         if value is None or isinstance(value, date):
             return value
@@ -160,6 +168,7 @@ def clean_date(field: str) -> Any:
 
 
 def clean_flag(value: Any) -> bool:
+    """A yes/no profile field as a bool (Python truthiness)."""
     return bool(value)
 
 
@@ -199,5 +208,6 @@ def clean_profile(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def require_contact(mobile: str | None, email: str | None, wechat_id: str | None) -> None:
+    """Code CONTACT_REQUIRED (field mobile) unless one of mobile, email, wechatId is given (SPEC §3.1)."""
     if not (mobile or email or wechat_id):
         raise FlowError("CONTACT_REQUIRED", "Give at least one of mobile, email, wechatId.", "mobile")

@@ -17,8 +17,8 @@ from typing import Any
 from flows.audit import Origin, record
 from flows.directory_import import COLUMNS, PATH_SEPARATOR, TEMPLATE_HEADERS
 from flows.errors import FlowError, NotFound
-from flows.profile import GENDER_LABELS
 from flows.import_pipeline import read_source
+from flows.profile import GENDER_LABELS
 from flows.spreadsheets import xlsx_bytes
 from flows.tabular import REPORT_REASON_HEADER, REPORT_ROW_HEADER, CellError, excel_datetime, report_columns
 from flows.xlsx_stream import ErrorCell, ExcelDate, FormulaCell

@@ -17,7 +17,7 @@ status change ends sessions with `ended_sessions()` in the same update.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -27,7 +27,7 @@ from flows.members import managed_member
 from models import Member
 from permissions.viewer import Viewer, ViewerKind
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def now_ms() -> int:
@@ -41,6 +41,7 @@ def instant(ms: int) -> datetime:
 
 
 def ms_of(moment: datetime) -> int:
+    """`moment` (timezone-aware) as whole milliseconds since the Unix epoch, rounded down."""
     return (moment - EPOCH) // timedelta(milliseconds=1)
 
 

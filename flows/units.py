@@ -17,6 +17,7 @@ from permissions.viewer import Viewer
 
 
 async def managed_unit(viewer: Viewer, unit_id: int, field_name: str = "id") -> OrgUnit:
+    """Unit `unit_id` when the viewer may manage it (SPEC §2.4). Code: NOT_FOUND (field `field_name`) otherwise."""
     unit = await OrgUnit.get_or_none(id=unit_id)
     if unit is None or not actions.can_manage_directory_at(viewer, unit.corp_id, unit.path):
         raise NotFound(field_name)
@@ -43,6 +44,10 @@ async def update_org_unit(
     leader_ids: list[int] | None = None,
     origin: Origin | None = None,
 ) -> OrgUnit:
+    """Change unit `unit_id`: the arguments given (None: unchanged) are its name, parent
+    (a move), order, scope with whitelist/exclude (SPEC §2.1) and leaders (members seated in
+    it). Audited. Returns the unit. Codes: NOT_FOUND (id, parentId, whitelist, exclude),
+    UNIT_IS_ROOT, UNIT_LOOP, INVALID_NAME, DUPLICATE_NAME, UNIT_TOO_DEEP, NOT_IN_UNIT (leaderIds)."""
     unit = await managed_unit(viewer, unit_id)
     before: dict[str, Any] = {"name": unit.name, "parent": unit.parent_id, "order": unit.order, "scope": unit.scope.value}
     new_parent: OrgUnit | None = None
@@ -93,7 +98,7 @@ async def update_org_unit(
         await unit.save()
         if leader_ids is not None:
             await _set_leaders(unit, leader_ids)
-        after = {"name": unit.name, "parent": unit.parent_id, "order": unit.order, "scope": unit.scope.value}
+        after: dict[str, Any] = {"name": unit.name, "parent": unit.parent_id, "order": unit.order, "scope": unit.scope.value}
         if leader_ids is not None:
             after["leaders"] = sorted(set(leader_ids))
         await record(viewer, "unit.update", "OrgUnit", unit.id, corp_id=unit.corp_id,

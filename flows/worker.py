@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from flows import jobs
 from flows.table_reader import sweep_spool
+from models.settings import get_settings
 
 log = logging.getLogger("chaingate.worker")
 
@@ -59,7 +60,7 @@ class Worker:
                  owner: str | None = None) -> None:
         self.owner = owner or jobs.new_worker_id()
         self.concurrency = max(concurrency, 1)
-        self.poll = poll if poll is not None else jobs.get_settings().worker_poll_seconds
+        self.poll = poll if poll is not None else get_settings().worker_poll_seconds
         self.duties = duties or []
         self.stop = asyncio.Event()
         self._running: dict[asyncio.Task[str], jobs.Lease] = {}

@@ -167,7 +167,7 @@ async def paginate(
     page = query
     if cursor.keys is not None:
         if keys is None or len(keys) != len(cursor.keys) or any(
-            isinstance(v, str) != (name != "id") for (name, _), v in zip(keys, cursor.keys)
+            isinstance(v, str) != (name != "id") for (name, _), v in zip(keys, cursor.keys, strict=True)
         ):
             raise bad_request("Malformed cursor.")
         page = page.filter(_after(keys, cursor.keys))
@@ -186,7 +186,7 @@ async def paginate(
         cursors = [_keyset_cursor(_key_values(r, keys)) for r in rows[:size]]
     else:
         cursors = [_offset_cursor(cursor.offset + i) for i in range(len(rows[:size]))]
-    edges = [Edge(cursor=c, node=n) for c, n in zip(cursors, nodes)]
+    edges = [Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=False)]
     return Connection(
         edges=edges,
         page_info=PageInfo(

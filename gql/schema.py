@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 import strawberry
 from strawberry import relay
 
-from gql.auth.act_as import ActAsPayload, act_as
-from gql.auth.change_my_mobile import ChangeMyMobilePayload, change_my_mobile
 from gql.apps.mutations.create_app_token import CreateAppTokenPayload, create_app_token
 from gql.apps.mutations.revoke_app_token import RevokeAppTokenPayload, revoke_app_token
 from gql.apps.types import app_token_node
 from gql.audit.types import audit_event_node
+from gql.auth.act_as import ActAsPayload, act_as
+from gql.auth.change_my_mobile import ChangeMyMobilePayload, change_my_mobile
 from gql.auth.queries import AuthQuery
 from gql.chain.joining_types import join_request_node
 from gql.chain.mutations.approve_join_request import ApproveJoinRequestPayload, approve_join_request
@@ -53,17 +54,36 @@ from gql.directory.mutations.update_my_profile import UpdateMyProfilePayload, up
 from gql.directory.mutations.update_org_unit import UpdateOrgUnitPayload, update_org_unit
 from gql.directory.queries import DirectoryQuery, corp_node, unit_node
 from gql.directory.types import member_node
+from gql.errors import UserErrorCode
 from gql.execution import PlainLeafExecutionContext
+from gql.hints import Hints
 from gql.imports.mutations.import_directory import ImportDirectoryPayload, import_directory
 from gql.imports.mutations.retry_import_job import RetryImportJobPayload, retry_import_job
 from gql.imports.queries import ImportQuery, ImportSubscription
 from gql.imports.types import import_job_node
-from gql.hints import Hints
 from gql.protection.extension import PROTECTION_EXTENSIONS, ProtectedSchema
 from gql.relay import parse_pk
 
 # Who manages a chain's settings, groups and rules (permissions.actions.can_manage_chain), said on those mutations.
 CHAIN_MANAGERS = "the owner's super admins and whole-chain admins (and the owner's apps with chain:write)"
+DIRECTORY_MANAGERS = "super admins, directory admins holding MANAGE there, the corp's apps with directory:write"
+MEMBER_MANAGERS = f"MANAGE over one of the member's units ({DIRECTORY_MANAGERS}), outranking the member (SPEC §2.4)"
+
+C = UserErrorCode
+# Code lists several mutations share, each written once.
+PROFILE_CODES = (
+    C.INVALID_NAME, C.CONTACT_REQUIRED, C.INVALID_MOBILE, C.DUPLICATE_MOBILE, C.INVALID_EMAIL, C.INVALID_WECHAT_ID,
+    C.INVALID_TELEPHONE, C.INVALID_GENDER, C.INVALID_DATE, C.TOO_LONG,
+)
+NEW_MEMBER_CODES = (C.DUPLICATE_ACCOUNT, *PROFILE_CODES)
+INVITATION_CODES = (C.INVITATION_EXPIRED, C.INVITATION_REVOKED, C.INVITER_RESIGNED, C.IMPORT_ONLY, C.REMOVED_FROM_CHAIN)
+
+
+def changes(text: str, *, right: str, codes: Iterable[UserErrorCode]) -> str:
+    """A mutation's description: what it does, the right it needs, and the UserErrorCodes it returns
+    (each once, in the order given)."""
+    listed = ", ".join(dict.fromkeys(c.name for c in codes))
+    return f"{text} Right: {right}. Codes: {listed}."
 
 # Global id type name -> the policy-checked single-object loader.
 NODE_RESOLVERS = {
@@ -100,145 +120,157 @@ class Query(AuthQuery, DirectoryQuery, ChainQuery, ImportQuery):
     "business-rule failures come back as userErrors {code field message} with nothing changed. An object the "
     "caller may not see or act on is NOT_FOUND, like one that does not exist."))
 class Mutation:
-    create_corp: CreateCorpPayload = strawberry.mutation(resolver=create_corp, description=(
-        "A person (person token) creates a corp with a root unit, and becomes its first member and super admin; "
-        "actAs(corpId) then gives the member token (SPEC §4). Errors: FORBIDDEN (not a person token), INVALID_NAME."))
-    act_as: ActAsPayload = strawberry.mutation(resolver=act_as, description=(
+    create_corp: CreateCorpPayload = strawberry.mutation(resolver=create_corp, description=changes(
+        "Creates a corp with a root unit; the caller becomes its first member and super admin, and actAs(corpId) "
+        "then gives the member token (SPEC §4).",
+        right="a person token", codes=[C.FORBIDDEN, C.INVALID_NAME]))
+    act_as: ActAsPayload = strawberry.mutation(resolver=act_as, description=changes(
         "A person token's member token for one of its corps: the member bound to the person, else the "
-        "member not yet activated that holds its number, which this activates (binds). "
-        "Errors: PERSON_TOKEN_REQUIRED, NOT_FOUND."))
-    change_my_mobile: ChangeMyMobilePayload = strawberry.mutation(resolver=change_my_mobile, description=(
+        "member not yet activated that holds its number, which this activates (binds).",
+        right="a person token", codes=[C.PERSON_TOKEN_REQUIRED, C.NOT_FOUND]))
+    change_my_mobile: ChangeMyMobilePayload = strawberry.mutation(resolver=change_my_mobile, description=changes(
         "A member moves its own mobile to the number of `personToken` (proving it is theirs) and is bound to "
-        "that person. Errors: MEMBER_TOKEN_REQUIRED, PERSON_TOKEN_INVALID, DUPLICATE_MOBILE."))
-    create_org_unit: CreateOrgUnitPayload = strawberry.mutation(resolver=create_org_unit, description=(
-        "A new department under a unit the caller manages (super admins, directory admins holding MANAGE there, "
-        "the corp's apps with directory:write). Errors: NOT_FOUND, INVALID_NAME, DUPLICATE_NAME, UNIT_TOO_DEEP, "
-        "UNKNOWN_UNIT (whitelist or exclude outside the corp)."))
-    update_org_unit: UpdateOrgUnitPayload = strawberry.mutation(resolver=update_org_unit, description=(
-        "Rename, move, reorder a unit or change its scope and leaders; the caller manages the unit (and the new "
-        "parent). Errors: NOT_FOUND, INVALID_NAME, DUPLICATE_NAME, UNIT_IS_ROOT (the root cannot move), "
-        "UNIT_LOOP, UNIT_TOO_DEEP, NOT_IN_UNIT (a leader not seated in the unit)."))
-    delete_org_unit: DeleteOrgUnitPayload = strawberry.mutation(resolver=delete_org_unit, description=(
-        "Deletes a unit with no child units and no members (resigned ones aside); the caller manages the unit. "
-        "Errors: NOT_FOUND, UNIT_IS_ROOT, UNIT_NOT_EMPTY."))
-    create_member: CreateMemberPayload = strawberry.mutation(resolver=create_member, description=(
-        "A new member (ACTIVE; bound to its person at its first actAs) in units the caller manages (super admins, "
-        "directory admins holding MANAGE there, the corp's apps with directory:write). Errors: NOT_FOUND, "
-        "UNIT_REQUIRED, INVALID_ACCOUNT, DUPLICATE_ACCOUNT, INVALID_NAME, CONTACT_REQUIRED (none of mobile, email, "
-        "wechatId), INVALID_MOBILE, DUPLICATE_MOBILE (a mobile names one member of a corp), INVALID_EMAIL, "
-        "INVALID_WECHAT_ID, INVALID_TELEPHONE, INVALID_GENDER, INVALID_DATE, TOO_LONG."))
-    update_member: UpdateMemberPayload = strawberry.mutation(resolver=update_member, description=(
-        "An admin edits a member it manages. Errors include NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), MOBILE_BOUND (the member "
-        "is activated: only it changes its mobile, with changeMyMobile), DUPLICATE_MOBILE, ACCOUNT_IMMUTABLE, "
-        "UNIT_REQUIRED, INVALID_NAME, CONTACT_REQUIRED, INVALID_MOBILE, INVALID_EMAIL, INVALID_WECHAT_ID, "
-        "INVALID_TELEPHONE, INVALID_GENDER, INVALID_DATE, TOO_LONG."))
-    update_my_profile: UpdateMyProfilePayload = strawberry.mutation(resolver=update_my_profile, description=(
-        "A member (member token) changes its own profile fields that the corp marks self-editable. Errors: "
-        "FORBIDDEN (not a member token), FIELD_NOT_EDITABLE, MOBILE_BOUND (an activated member changes its mobile "
-        "with changeMyMobile), CONTACT_REQUIRED, INVALID_MOBILE, DUPLICATE_MOBILE, INVALID_EMAIL, INVALID_WECHAT_ID, "
-        "INVALID_TELEPHONE, INVALID_GENDER, INVALID_DATE, TOO_LONG."))
-    move_members: MoveMembersPayload = strawberry.mutation(resolver=move_members, description=(
-        "All or nothing. Errors include NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), NOT_IN_UNIT, "
-        "MEMBERS_REQUIRED."))
-    resign_member: MemberPayload = strawberry.mutation(resolver=resign_member, description=(
-        "离职: gone from every view; its tokens are refused at once, and stay refused after a reinstatement. "
-        "Errors include NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), CANNOT_TARGET_SELF, LAST_SUPER_ADMIN, "
-        "ALREADY_RESIGNED, INVALID_HANDOVER."))
-    reinstate_member: MemberPayload = strawberry.mutation(resolver=reinstate_member, description=(
-        "复职: ACTIVE again; it gets a fresh member token through actAs. Errors include NOT_FOUND, "
-        "TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), NOT_RESIGNED."))
-    delete_member: DeleteMemberPayload = strawberry.mutation(resolver=delete_member, description=(
-        "Errors include NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours), CANNOT_TARGET_SELF, LAST_SUPER_ADMIN."))
-    disable_member: MemberPayload = strawberry.mutation(resolver=disable_member, description=(
+        "that person.",
+        right="a member token", codes=[C.MEMBER_TOKEN_REQUIRED, C.PERSON_TOKEN_INVALID, C.DUPLICATE_MOBILE]))
+    create_org_unit: CreateOrgUnitPayload = strawberry.mutation(resolver=create_org_unit, description=changes(
+        "A new department under a unit.",
+        right=f"MANAGE over the parent unit ({DIRECTORY_MANAGERS})",
+        codes=[C.NOT_FOUND, C.INVALID_NAME, C.DUPLICATE_NAME, C.UNIT_TOO_DEEP, C.UNKNOWN_UNIT]))
+    update_org_unit: UpdateOrgUnitPayload = strawberry.mutation(resolver=update_org_unit, description=changes(
+        "Renames, moves or reorders a unit, or changes its scope and leaders.",
+        right=f"MANAGE over the unit and any new parent ({DIRECTORY_MANAGERS})",
+        codes=[C.NOT_FOUND, C.INVALID_NAME, C.DUPLICATE_NAME, C.UNIT_IS_ROOT, C.UNIT_LOOP, C.UNIT_TOO_DEEP,
+               C.NOT_IN_UNIT]))
+    delete_org_unit: DeleteOrgUnitPayload = strawberry.mutation(resolver=delete_org_unit, description=changes(
+        "Deletes a unit with no child units and no members (resigned ones aside).",
+        right=f"MANAGE over the unit ({DIRECTORY_MANAGERS})", codes=[C.NOT_FOUND, C.UNIT_IS_ROOT, C.UNIT_NOT_EMPTY]))
+    create_member: CreateMemberPayload = strawberry.mutation(resolver=create_member, description=changes(
+        "A new member (ACTIVE; bound to its person at its first actAs).",
+        right=f"MANAGE over each of its units ({DIRECTORY_MANAGERS})",
+        codes=[C.NOT_FOUND, C.UNIT_REQUIRED, C.INVALID_ACCOUNT, C.DUPLICATE_ACCOUNT, *PROFILE_CODES]))
+    update_member: UpdateMemberPayload = strawberry.mutation(resolver=update_member, description=changes(
+        "An admin edits a member.",
+        right=MEMBER_MANAGERS,
+        codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.MOBILE_BOUND, C.ACCOUNT_IMMUTABLE, C.UNIT_REQUIRED,
+               *PROFILE_CODES]))
+    update_my_profile: UpdateMyProfilePayload = strawberry.mutation(resolver=update_my_profile, description=changes(
+        "A member changes its own profile fields that the corp marks self-editable (SPEC §2.2).",
+        right="a member token", codes=[C.FORBIDDEN, C.FIELD_NOT_EDITABLE, C.MOBILE_BOUND, *PROFILE_CODES]))
+    move_members: MoveMembersPayload = strawberry.mutation(resolver=move_members, description=changes(
+        "Moves members from one unit to another; all or nothing.",
+        right=f"MANAGE over the target unit and over each member ({DIRECTORY_MANAGERS}), outranking each member",
+        codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.NOT_IN_UNIT, C.MEMBERS_REQUIRED]))
+    resign_member: MemberPayload = strawberry.mutation(resolver=resign_member, description=changes(
+        "离职: gone from every view; its tokens are refused at once, and stay refused after a reinstatement.",
+        right=MEMBER_MANAGERS,
+        codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.CANNOT_TARGET_SELF, C.LAST_SUPER_ADMIN, C.ALREADY_RESIGNED,
+               C.INVALID_HANDOVER]))
+    reinstate_member: MemberPayload = strawberry.mutation(resolver=reinstate_member, description=changes(
+        "复职: ACTIVE again; it gets a fresh member token through actAs.",
+        right=MEMBER_MANAGERS, codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.NOT_RESIGNED]))
+    delete_member: DeleteMemberPayload = strawberry.mutation(resolver=delete_member, description=changes(
+        "Deletes a member.",
+        right=MEMBER_MANAGERS,
+        codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.CANNOT_TARGET_SELF, C.LAST_SUPER_ADMIN]))
+    disable_member: MemberPayload = strawberry.mutation(resolver=disable_member, description=changes(
         "禁用: the member keeps its data and seats, but its tokens are refused at once (and stay refused after "
-        "enableMember), actAs finds nothing, and only its admins see it (status DISABLED). Errors include "
-        "NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a "
-        "directory admin with ranges or rights beyond yours), ALREADY_DISABLED, ALREADY_RESIGNED, "
-        "CANNOT_TARGET_SELF, LAST_SUPER_ADMIN, TRY_AGAIN."))
-    enable_member: MemberPayload = strawberry.mutation(resolver=enable_member, description=(
-        "启用: ACTIVE again; it gets a fresh member token through actAs. Errors include NOT_FOUND, "
-        "TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory "
-        "admin with ranges or rights beyond yours), NOT_DISABLED, TRY_AGAIN."))
+        "enableMember), actAs finds nothing, and only its admins see it (status DISABLED).",
+        right=MEMBER_MANAGERS,
+        codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.ALREADY_DISABLED, C.ALREADY_RESIGNED, C.CANNOT_TARGET_SELF,
+               C.LAST_SUPER_ADMIN, C.TRY_AGAIN]))
+    enable_member: MemberPayload = strawberry.mutation(resolver=enable_member, description=changes(
+        "启用: ACTIVE again; it gets a fresh member token through actAs.",
+        right=MEMBER_MANAGERS, codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.NOT_DISABLED, C.TRY_AGAIN]))
     revoke_member_sessions: RevokeMemberSessionsPayload = strawberry.mutation(
-        resolver=revoke_member_sessions, description=(
+        resolver=revoke_member_sessions, description=changes(
             "Every member token the member holds now is refused from the next request on; it gets a fresh "
-            "one through actAs. A member may end its own sessions, an admin those of a member it manages. "
-            f"Errors: NOT_FOUND, TARGET_OUTRANKS_YOU (the member holds admin rights you do not: a super or chain admin, or a directory admin with ranges or rights beyond yours)."))
-    set_field_settings: SetFieldSettingsPayload = strawberry.mutation(resolver=set_field_settings, description=(
-        "Which profile fields members see of each other and may edit themselves (SPEC §2.2); the corp's super "
-        "admins only. Errors: NOT_FOUND, UNKNOWN_FIELD."))
-    grant_admin: GrantAdminPayload = strawberry.mutation(resolver=grant_admin, description=(
-        "Makes an active member an admin (SPEC §2.4); the corp's super admins only (a directory admin cannot "
-        "grant). Errors: NOT_FOUND, MEMBER_NOT_ACTIVE, RANGE_REQUIRED (a directory admin without unitIds)."))
-    revoke_admin: RevokeAdminPayload = strawberry.mutation(resolver=revoke_admin, description=(
-        "Ends an admin grant; the corp's super admins only. Errors: NOT_FOUND, LAST_SUPER_ADMIN (the corp keeps "
-        "at least one super admin)."))
-    import_directory: ImportDirectoryPayload = strawberry.mutation(resolver=import_directory, description=(
+            "one through actAs.",
+            right=f"the member itself, or {MEMBER_MANAGERS}", codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU]))
+    set_field_settings: SetFieldSettingsPayload = strawberry.mutation(resolver=set_field_settings, description=changes(
+        "Which profile fields members see of each other and may edit themselves (SPEC §2.2).",
+        right="the corp's super admins", codes=[C.NOT_FOUND, C.UNKNOWN_FIELD]))
+    grant_admin: GrantAdminPayload = strawberry.mutation(resolver=grant_admin, description=changes(
+        "Makes an active member an admin (SPEC §2.4).",
+        right="the corp's super admins (a directory admin cannot grant)",
+        codes=[C.NOT_FOUND, C.MEMBER_NOT_ACTIVE, C.RANGE_REQUIRED]))
+    revoke_admin: RevokeAdminPayload = strawberry.mutation(resolver=revoke_admin, description=changes(
+        "Ends an admin grant.",
+        right="the corp's super admins", codes=[C.NOT_FOUND, C.LAST_SUPER_ADMIN]))
+    import_directory: ImportDirectoryPayload = strawberry.mutation(resolver=import_directory, description=changes(
         "Queues a directory import (SPEC §3.1): .xlsx/.csv upload (GraphQL multipart request) or rows; row errors "
-        "and the REPLACE guard (MASS_RESIGN) land on the job, not here. Callers: whoever manages some part of the "
-        "corp (rows outside a directory admin's ranges fail with OUT_OF_SCOPE), apps with directory:write. "
-        "Errors: NOT_FOUND, FILE_OR_ROWS (send exactly one), BAD_FILE, EMPTY_FILE, CONFIRMATION_REQUIRED "
-        "(REPLACE without confirmReplace)."))
-    retry_import_job: RetryImportJobPayload = strawberry.mutation(resolver=retry_import_job, description=(
-        "Queues a FAILED import again; it resumes after its last committed row (nothing lost, nothing twice). "
-        "Callers: whoever may see the job. Errors: NOT_FOUND, JOB_NOT_FAILED."))
-    create_chain_space: CreateChainSpacePayload = strawberry.mutation(resolver=create_chain_space, description=(
-        "A new chain space (上下游) owned by the caller's corp, with its root group; the corp's super admins in "
-        "person only. Errors: NOT_FOUND, INVALID_NAME."))
-    create_chain_group: CreateChainGroupPayload = strawberry.mutation(resolver=create_chain_group, description=(
-        f"A new group in a chain; {CHAIN_MANAGERS}. Errors: NOT_FOUND, INVALID_NAME, DUPLICATE_NAME."))
-    update_chain_space: UpdateChainSpacePayload = strawberry.mutation(resolver=update_chain_space, description=(
-        f"Renames a chain or switches importOnly and corpsSeeEachOther; {CHAIN_MANAGERS}. "
-        "Errors: NOT_FOUND, INVALID_NAME."))
-    update_chain_group: UpdateChainGroupPayload = strawberry.mutation(resolver=update_chain_group, description=(
-        f"Renames, moves, reorders a group or switches peersVisible; {CHAIN_MANAGERS}. Errors: NOT_FOUND, "
-        "INVALID_NAME, DUPLICATE_NAME, ROOT_GROUP (the root group stays at the root), GROUP_LOOP."))
-    set_chain_rules: SetChainRulesPayload = strawberry.mutation(resolver=set_chain_rules, description=(
-        f"Replaces a chain's 对接规则 (SPEC §2.3); {CHAIN_MANAGERS}. Errors: NOT_FOUND, INVALID_RULE (not exactly "
-        "one subject and one object), MEMBER_NOT_ACTIVE, CORP_REMOVED."))
-    remove_chain_corp: RemoveChainCorpPayload = strawberry.mutation(resolver=remove_chain_corp, description=(
+        "(e.g. OUT_OF_SCOPE for rows outside a directory admin's ranges) and the REPLACE guard (MASS_RESIGN) land "
+        "on the job, not here.",
+        right="whoever manages some part of the corp (super admins, directory admins holding MANAGE), the corp's "
+              "apps with directory:write",
+        codes=[C.NOT_FOUND, C.FILE_OR_ROWS, C.BAD_FILE, C.EMPTY_FILE, C.CONFIRMATION_REQUIRED]))
+    retry_import_job: RetryImportJobPayload = strawberry.mutation(resolver=retry_import_job, description=changes(
+        "Queues a FAILED import again; it resumes after its last committed row (nothing lost, nothing twice).",
+        right="whoever may see the job", codes=[C.NOT_FOUND, C.JOB_NOT_FAILED]))
+    create_chain_space: CreateChainSpacePayload = strawberry.mutation(resolver=create_chain_space, description=changes(
+        "A new chain space (上下游) owned by the caller's corp, with its root group.",
+        right="the corp's super admins in person", codes=[C.NOT_FOUND, C.INVALID_NAME]))
+    create_chain_group: CreateChainGroupPayload = strawberry.mutation(resolver=create_chain_group, description=changes(
+        "A new group in a chain.",
+        right=CHAIN_MANAGERS, codes=[C.NOT_FOUND, C.INVALID_NAME, C.DUPLICATE_NAME]))
+    update_chain_space: UpdateChainSpacePayload = strawberry.mutation(resolver=update_chain_space, description=changes(
+        "Renames a chain or switches importOnly and corpsSeeEachOther.",
+        right=CHAIN_MANAGERS, codes=[C.NOT_FOUND, C.INVALID_NAME]))
+    update_chain_group: UpdateChainGroupPayload = strawberry.mutation(resolver=update_chain_group, description=changes(
+        "Renames, moves, reorders a group or switches peersVisible.",
+        right=CHAIN_MANAGERS,
+        codes=[C.NOT_FOUND, C.INVALID_NAME, C.DUPLICATE_NAME, C.ROOT_GROUP, C.GROUP_LOOP]))
+    set_chain_rules: SetChainRulesPayload = strawberry.mutation(resolver=set_chain_rules, description=changes(
+        "Replaces a chain's 对接规则 (SPEC §2.3).",
+        right=CHAIN_MANAGERS, codes=[C.NOT_FOUND, C.INVALID_RULE, C.MEMBER_NOT_ACTIVE, C.CORP_REMOVED]))
+    remove_chain_corp: RemoveChainCorpPayload = strawberry.mutation(resolver=remove_chain_corp, description=changes(
         "Removes a corp from its chain: it and its contacts leave every non-admin view at once; pending reminders "
-        "and approval requests are dropped. Callers: whole-chain admins and chain admins over the corp's group. "
-        "Errors: NOT_FOUND, ALREADY_REMOVED."))
+        "and approval requests are dropped.",
+        right="whole-chain admins and chain admins over the corp's group", codes=[C.NOT_FOUND, C.ALREADY_REMOVED]))
     import_chain_contacts: ImportChainContactsPayload = strawberry.mutation(
-        resolver=import_chain_contacts, description=(
-            "Queues an import of contacts into a chain (SPEC §3.2); row errors land on the job, not here. Callers: "
-            "the chain's admins (rows outside a group admin's groups fail with OUT_OF_SCOPE) and the owner's apps "
-            "with chain:write. Errors: NOT_FOUND, FILE_OR_ROWS (send exactly one), BAD_FILE, EMPTY_FILE."))
-    create_invitation: CreateInvitationPayload = strawberry.mutation(resolver=create_invitation, description=(
-        "An invitation link and QR code into a chain (SPEC §3.3); members only: chain admins within their "
-        "groups, a joined leader into its own group. Errors: NOT_FOUND, FORBIDDEN (not a group you may invite into)."))
-    revoke_invitation: RevokeInvitationPayload = strawberry.mutation(resolver=revoke_invitation, description=(
-        "Withdraws an invitation: the link is refused from now on (INVITATION_REVOKED). Callers: whoever may see "
-        "it (its creator, the chain's admins over its group). Errors: NOT_FOUND, ALREADY_REVOKED."))
-    join_chain: JoinChainPayload = strawberry.mutation(resolver=join_chain, description=(
-        "A person (person token) joins a chain with an invitation or notification code, as the corp identity "
-        "the matching rules allow (SPEC §3.4); then actAs(corpId) gives the member token. Errors: "
-        "PERSON_TOKEN_REQUIRED, NOT_FOUND, INVITATION_EXPIRED, INVITATION_REVOKED, INVITER_RESIGNED, IMPORT_ONLY, "
-        "REMOVED_FROM_CHAIN, ALREADY_JOINED, NEEDS_LEADER_CONFIRMATION, IDENTITY_REQUIRED, MUST_JOIN_AS, "
-        "OWNER_CORP_CANNOT_JOIN, CORP_ALREADY_IN_CHAIN, CORP_REMOVED, INVALID_NAME, FORBIDDEN, TRY_AGAIN."))
-    decline_invitation: DeclineInvitationPayload = strawberry.mutation(resolver=decline_invitation, description=(
-        "An imported person (person token) declines: status DECLINED, the reminders stop. Errors: "
-        "PERSON_TOKEN_REQUIRED, NOT_FOUND, INVITATION_EXPIRED, INVITATION_REVOKED, INVITER_RESIGNED, IMPORT_ONLY, "
-        "REMOVED_FROM_CHAIN, NOT_IMPORTED, ALREADY_JOINED, TRY_AGAIN."))
+        resolver=import_chain_contacts, description=changes(
+            "Queues an import of contacts into a chain (SPEC §3.2); row errors (e.g. OUT_OF_SCOPE for rows "
+            "outside a group admin's groups) land on the job, not here.",
+            right="the chain's admins, the owner's apps with chain:write",
+            codes=[C.NOT_FOUND, C.FILE_OR_ROWS, C.BAD_FILE, C.EMPTY_FILE]))
+    create_invitation: CreateInvitationPayload = strawberry.mutation(resolver=create_invitation, description=changes(
+        "An invitation link and QR code into a chain (SPEC §3.3).",
+        right="members only: chain admins within their groups, a joined leader into its own group",
+        codes=[C.NOT_FOUND, C.FORBIDDEN]))
+    revoke_invitation: RevokeInvitationPayload = strawberry.mutation(resolver=revoke_invitation, description=changes(
+        "Withdraws an invitation: the link is refused from now on (INVITATION_REVOKED).",
+        right="whoever may see it (its creator, the chain's admins over its group)",
+        codes=[C.NOT_FOUND, C.ALREADY_REVOKED]))
+    join_chain: JoinChainPayload = strawberry.mutation(resolver=join_chain, description=changes(
+        "Joins a chain with an invitation or notification code, as the corp identity the matching rules allow "
+        "(SPEC §3.4); then actAs(corpId) gives the member token.",
+        right="a person token",
+        codes=[C.PERSON_TOKEN_REQUIRED, C.NOT_FOUND, *INVITATION_CODES, C.ALREADY_JOINED,
+               C.NEEDS_LEADER_CONFIRMATION, C.IDENTITY_REQUIRED, C.MUST_JOIN_AS, C.OWNER_CORP_CANNOT_JOIN,
+               C.CORP_ALREADY_IN_CHAIN, C.CORP_REMOVED, C.INVALID_NAME, C.FORBIDDEN, C.TRY_AGAIN]))
+    decline_invitation: DeclineInvitationPayload = strawberry.mutation(resolver=decline_invitation, description=changes(
+        "An imported person declines: status DECLINED, the reminders stop.",
+        right="a person token",
+        codes=[C.PERSON_TOKEN_REQUIRED, C.NOT_FOUND, *INVITATION_CODES, C.NOT_IMPORTED, C.ALREADY_JOINED,
+               C.TRY_AGAIN]))
     confirm_chain_members: ConfirmChainMembersPayload = strawberry.mutation(
-        resolver=confirm_chain_members, description=(
-            "The corp's first leader or a super admin confirms imported colleagues into the corp and the chain; a "
-            "leader who is not a super admin sends approval requests instead (SPEC §3.4). Errors: NOT_FOUND, "
-            "CONTACTS_REQUIRED, CONTACT_DECLINED, and createMember's codes when a member is created "
-            "(e.g. DUPLICATE_MOBILE)."))
+        resolver=confirm_chain_members, description=changes(
+            "Confirms imported colleagues into the corp and the chain; a leader who is not a super admin sends "
+            "approval requests instead (SPEC §3.4).",
+            right="the corp's first leader in the chain, or its super admins",
+            codes=[C.NOT_FOUND, C.CONTACTS_REQUIRED, C.CONTACT_DECLINED, *NEW_MEMBER_CODES]))
     approve_join_request: ApproveJoinRequestPayload = strawberry.mutation(
-        resolver=approve_join_request, description=(
-            "A super admin of the request's corp approves (adds the person to the corp and the chain) or rejects "
-            "it. Errors: NOT_FOUND, REQUEST_CLOSED (already decided or withdrawn), and createMember's codes when "
-            "the member is created (e.g. DUPLICATE_MOBILE)."))
-    create_app_token: CreateAppTokenPayload = strawberry.mutation(resolver=create_app_token, description=(
-        "Issues a partner-app token (SPEC §2.4); the corp's super admins in person only. The secret is in the "
-        "payload once and stored hashed. Errors: NOT_FOUND, INVALID_NAME, SCOPES_REQUIRED, MISSING_READ_SCOPE, "
-        "SCOPE_OUTSIDE_CHAIN, INVALID_EXPIRY (not in the future)."))
-    revoke_app_token: RevokeAppTokenPayload = strawberry.mutation(resolver=revoke_app_token, description=(
-        "Revokes a partner-app token: refused from the next request on; the corp's super admins in person only. "
-        "Errors: NOT_FOUND, ALREADY_REVOKED."))
+        resolver=approve_join_request, description=changes(
+            "Approves (adds the person to the corp and the chain) or rejects a join request.",
+            right="the super admins of the request's corp",
+            codes=[C.NOT_FOUND, C.REQUEST_CLOSED, *NEW_MEMBER_CODES]))
+    create_app_token: CreateAppTokenPayload = strawberry.mutation(resolver=create_app_token, description=changes(
+        "Issues a partner-app token (SPEC §2.4). The secret is in the payload once and stored hashed.",
+        right="the corp's super admins in person",
+        codes=[C.NOT_FOUND, C.INVALID_NAME, C.SCOPES_REQUIRED, C.MISSING_READ_SCOPE, C.SCOPE_OUTSIDE_CHAIN,
+               C.INVALID_EXPIRY]))
+    revoke_app_token: RevokeAppTokenPayload = strawberry.mutation(resolver=revoke_app_token, description=changes(
+        "Revokes a partner-app token: refused from the next request on.",
+        right="the corp's super admins in person", codes=[C.NOT_FOUND, C.ALREADY_REVOKED]))
 
 
 @strawberry.type(description="Live updates over WebSocket (graphql-transport-ws).")

@@ -1,5 +1,5 @@
-"""Telemetry at the HTTP edge and in the schema: the request id, one JSON access line per
-request, Prometheus metrics, and the /metrics endpoint.
+"""Telemetry at the HTTP edge: the request id, one JSON access line per request, HTTP
+metrics, and the /metrics endpoint (the schema's operation metrics: gql/operation_metrics.py).
 
 `RequestTelemetry` is the outermost ASGI middleware. It gives every request its id (the
 client's `X-Request-Id` when it is a short token, else a new one) in the ASGI scope, where
@@ -13,22 +13,18 @@ import hmac
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-from graphql import OperationDefinitionNode
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionContext
 
 from gql.protection.client_address import client_address
 from gql.protection.errors import UNAUTHENTICATED
 from gql.protection.responses import error_response
 from models.settings import Settings, get_settings
-from observability.logs import annotate_request, get_logger, request_fields
-from observability.metrics import exposition, observe_http, observe_operation, operation_label
+from observability.logs import get_logger, request_fields
+from observability.metrics import exposition, observe_http
 from permissions.viewer import Viewer
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -103,44 +99,6 @@ class RequestTelemetry:
         observe_http(route, str(scope.get("method", "")), status, seconds)
         level = access_log.debug if route in _QUIET_ROUTES and status < 400 else access_log.info
         level("request", status=status, **fields)
-
-
-# --- the schema side ------------------------------------------------------------------
-
-
-def _operation(ec: ExecutionContext) -> tuple[str, str]:
-    """(label, type) of the operation the request runs: only names written in the document
-    count, so a made-up operationName cannot become a label."""
-    document = ec.graphql_document
-    if document is None:
-        return "unparsed", "unknown"
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    wanted = ec.operation_name
-    if wanted is not None:
-        chosen = next((o for o in operations if o.name is not None and o.name.value == wanted), None)
-    else:
-        chosen = operations[0] if len(operations) == 1 else None
-    if chosen is None:
-        return "unknown", "unknown"
-    return operation_label(chosen.name.value if chosen.name else None), chosen.operation.value
-
-
-class OperationMetrics(SchemaExtension):
-    """Counts and times every operation by name and type, and names it in the log lines."""
-
-    def on_operation(self) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            label, operation_type = _operation(self.execution_context)
-            observe_operation(label, operation_type, time.perf_counter() - started)
-
-    def on_validate(self) -> Iterator[None]:
-        # Parsed by now: the lines logged while the operation runs already name it.
-        label, operation_type = _operation(self.execution_context)
-        annotate_request(operation=label, operation_type=operation_type)
-        yield
 
 
 # --- /metrics ---------------------------------------------------------------------------

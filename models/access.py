@@ -14,11 +14,14 @@ class AdminGrant(Model):
 
     id = fields.IntField(primary_key=True)
     corp = fields.ForeignKeyField("models.Corp", related_name="admin_grants", on_delete=fields.CASCADE)
+    corp_id: int
     member = fields.ForeignKeyField("models.Member", related_name="admin_grants", on_delete=fields.CASCADE)
+    member_id: int
     kind = fields.CharEnumField(AdminKind, max_length=16)
     unit_ids = fields.JSONField(default=list)
     rights = fields.JSONField(default=list)
     chain = fields.ForeignKeyField("models.ChainSpace", related_name="admin_grants", null=True, on_delete=fields.CASCADE)
+    chain_id: int | None
     # CHAIN_ADMIN limited to these group subtrees; empty means the whole chain.
     group_ids = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -31,13 +34,16 @@ class AdminGrant(Model):
 class AppToken(Model):
     id = fields.IntField(primary_key=True)
     corp = fields.ForeignKeyField("models.Corp", related_name="app_tokens", on_delete=fields.CASCADE)
+    corp_id: int
     name = fields.CharField(max_length=64)
     # sha256 of the secret: the secret itself is shown once and never stored.
     token_hash = fields.CharField(max_length=64, unique=True)
     prefix = fields.CharField(max_length=16)
     scopes = fields.JSONField(default=list)
     chain = fields.ForeignKeyField("models.ChainSpace", related_name="app_tokens", null=True, on_delete=fields.CASCADE)
+    chain_id: int | None
     created_by = fields.ForeignKeyField("models.Member", related_name="app_tokens", null=True, on_delete=fields.SET_NULL)
+    created_by_id: int | None
     expires_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
     last_used_at = fields.DatetimeField(null=True)

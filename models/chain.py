@@ -29,6 +29,7 @@ class JoinRequestStatus(str, Enum):
 class ChainSpace(Model):
     id = fields.IntField(primary_key=True)
     owner_corp = fields.ForeignKeyField("models.Corp", related_name="owned_chains", on_delete=fields.CASCADE)
+    owner_corp_id: int
     name = fields.CharField(max_length=64)
     import_only = fields.BooleanField(default=False)
     # The chain-wide switch "corps may see each other": every group behaves as peersVisible.
@@ -44,9 +45,11 @@ class ChainGroup(Model):
 
     id = fields.IntField(primary_key=True)
     chain = fields.ForeignKeyField("models.ChainSpace", related_name="groups", on_delete=fields.CASCADE)
+    chain_id: int
     parent = fields.ForeignKeyField(
         "models.ChainGroup", related_name="children", null=True, on_delete=fields.RESTRICT
     )
+    parent_id: int | None
     path = fields.CharField(max_length=255)
     name = fields.CharField(max_length=64)
     order = fields.IntField(default=0)
@@ -62,8 +65,11 @@ class ChainCorp(Model):
 
     id = fields.IntField(primary_key=True)
     chain = fields.ForeignKeyField("models.ChainSpace", related_name="chain_corps", on_delete=fields.CASCADE)
+    chain_id: int
     group = fields.ForeignKeyField("models.ChainGroup", related_name="chain_corps", on_delete=fields.RESTRICT)
+    group_id: int
     corp = fields.ForeignKeyField("models.Corp", related_name="chain_places", null=True, on_delete=fields.SET_NULL)
+    corp_id: int | None
     custom_corp_id = fields.CharField(max_length=64, null=True)
     imported_name = fields.CharField(max_length=64)
     name_key = fields.CharField(max_length=64)
@@ -71,11 +77,13 @@ class ChainCorp(Model):
     invited_by = fields.ForeignKeyField(
         "models.Member", related_name="invited_chain_corps", null=True, on_delete=fields.SET_NULL
     )
+    invited_by_id: int | None
     joined_at = fields.DatetimeField(null=True)
     # The member of the chosen corp whose leader decision won (the first leader): it confirms colleagues.
     decided_by = fields.ForeignKeyField(
         "models.Member", related_name="decided_chain_corps", null=True, on_delete=fields.SET_NULL
     )
+    decided_by_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -94,7 +102,9 @@ class ChainCorp(Model):
 class ChainContact(Model):
     id = fields.IntField(primary_key=True)
     chain = fields.ForeignKeyField("models.ChainSpace", related_name="contacts", on_delete=fields.CASCADE)
+    chain_id: int
     chain_corp = fields.ForeignKeyField("models.ChainCorp", related_name="contacts", on_delete=fields.CASCADE)
+    chain_corp_id: int
     name = fields.CharField(max_length=64)
     mobile = fields.CharField(max_length=32)
     role = fields.CharEnumField(ContactRole, max_length=8, default=ContactRole.MEMBER)
@@ -102,6 +112,7 @@ class ChainContact(Model):
     member = fields.ForeignKeyField(
         "models.Member", related_name="chain_contacts", null=True, on_delete=fields.SET_NULL
     )
+    member_id: int | None
     # The personal link of an import notification (a leader's invitation), and when it was sent.
     join_code = fields.CharField(max_length=64, unique=True, null=True)
     invited_at = fields.DatetimeField(null=True)
@@ -125,10 +136,15 @@ class ChainRule(Model):
 
     id = fields.IntField(primary_key=True)
     chain = fields.ForeignKeyField("models.ChainSpace", related_name="rules", on_delete=fields.CASCADE)
+    chain_id: int
     subject_unit = fields.ForeignKeyField("models.OrgUnit", related_name="chain_rules", null=True, on_delete=fields.CASCADE)
+    subject_unit_id: int | None
     subject_member = fields.ForeignKeyField("models.Member", related_name="chain_rules", null=True, on_delete=fields.CASCADE)
+    subject_member_id: int | None
     object_group = fields.ForeignKeyField("models.ChainGroup", related_name="rules", null=True, on_delete=fields.CASCADE)
+    object_group_id: int | None
     object_chain_corp = fields.ForeignKeyField("models.ChainCorp", related_name="rules", null=True, on_delete=fields.CASCADE)
+    object_chain_corp_id: int | None
 
     class Meta:
         table = "chain_rule"
@@ -138,9 +154,12 @@ class ChainRule(Model):
 class Invitation(Model):
     id = fields.IntField(primary_key=True)
     chain = fields.ForeignKeyField("models.ChainSpace", related_name="invitations", on_delete=fields.CASCADE)
+    chain_id: int
     group = fields.ForeignKeyField("models.ChainGroup", related_name="invitations", null=True, on_delete=fields.CASCADE)
+    group_id: int | None
     code = fields.CharField(max_length=64, unique=True)
     created_by = fields.ForeignKeyField("models.Member", related_name="invitations", on_delete=fields.CASCADE)
+    created_by_id: int
     created_at = fields.DatetimeField(auto_now_add=True)
     revoked_at = fields.DatetimeField(null=True)
 
@@ -154,20 +173,27 @@ class JoinRequest(Model):
 
     id = fields.IntField(primary_key=True)
     chain = fields.ForeignKeyField("models.ChainSpace", related_name="join_requests", on_delete=fields.CASCADE)
+    chain_id: int
     chain_corp = fields.ForeignKeyField("models.ChainCorp", related_name="join_requests", on_delete=fields.CASCADE)
+    chain_corp_id: int
     contact = fields.ForeignKeyField("models.ChainContact", related_name="join_requests", on_delete=fields.CASCADE)
+    contact_id: int
     corp = fields.ForeignKeyField("models.Corp", related_name="join_requests", on_delete=fields.CASCADE)
+    corp_id: int
     kind = fields.CharEnumField(JoinRequestKind, max_length=16)
     status = fields.CharEnumField(JoinRequestStatus, max_length=16, default=JoinRequestStatus.PENDING)
     requested_by_member = fields.ForeignKeyField(
         "models.Member", related_name="join_requests_made", null=True, on_delete=fields.SET_NULL
     )
+    requested_by_member_id: int | None
     requested_by_person = fields.ForeignKeyField(
         "models.Person", related_name="join_requests", null=True, on_delete=fields.SET_NULL
     )
+    requested_by_person_id: int | None
     decided_by = fields.ForeignKeyField(
         "models.Member", related_name="join_requests_decided", null=True, on_delete=fields.SET_NULL
     )
+    decided_by_id: int | None
     decided_at = fields.DatetimeField(null=True)
     # The contact id while PENDING, NULL once decided: one open request per contact, enforced
     # by the unique index even when the same person taps "join" twenty times at once.

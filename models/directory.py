@@ -44,9 +44,11 @@ class OrgUnit(Model):
 
     id = fields.IntField(primary_key=True)
     corp = fields.ForeignKeyField("models.Corp", related_name="units", on_delete=fields.CASCADE)
+    corp_id: int
     parent = fields.ForeignKeyField(
         "models.OrgUnit", related_name="children", null=True, on_delete=fields.RESTRICT
     )
+    parent_id: int | None
     path = fields.CharField(max_length=255)
     depth = fields.SmallIntField(default=0)
     name = fields.CharField(max_length=64)
@@ -65,9 +67,11 @@ class OrgUnit(Model):
 class Member(Model):
     id = fields.IntField(primary_key=True)
     corp = fields.ForeignKeyField("models.Corp", related_name="members", on_delete=fields.CASCADE)
+    corp_id: int
     person = fields.ForeignKeyField(
         "models.Person", related_name="members", null=True, on_delete=fields.SET_NULL
     )
+    person_id: int | None
     account = fields.CharField(max_length=64)
     # Lower-cased account: accounts are unique per corp ignoring case.
     account_key = fields.CharField(max_length=64)
@@ -125,7 +129,9 @@ class Placement(Model):
 
     id = fields.IntField(primary_key=True)
     member = fields.ForeignKeyField("models.Member", related_name="placements", on_delete=fields.CASCADE)
+    member_id: int
     unit = fields.ForeignKeyField("models.OrgUnit", related_name="placements", on_delete=fields.CASCADE)
+    unit_id: int
     is_main = fields.BooleanField(default=False)
     is_leader = fields.BooleanField(default=False)
     order = fields.IntField(default=0)
@@ -141,6 +147,7 @@ class FieldSetting(Model):
 
     id = fields.IntField(primary_key=True)
     corp = fields.ForeignKeyField("models.Corp", related_name="field_settings", on_delete=fields.CASCADE)
+    corp_id: int
     field = fields.CharField(max_length=32)
     visible_to_members = fields.BooleanField()
     self_editable = fields.BooleanField()

@@ -12,7 +12,9 @@ from models.enums import ImportJobStatus, ImportKind
 class ImportJob(Model):
     id = fields.IntField(primary_key=True)
     corp = fields.ForeignKeyField("models.Corp", related_name="import_jobs", on_delete=fields.CASCADE)
+    corp_id: int
     chain = fields.ForeignKeyField("models.ChainSpace", related_name="import_jobs", null=True, on_delete=fields.CASCADE)
+    chain_id: int | None
     kind = fields.CharEnumField(ImportKind, max_length=16)
     mode = fields.CharField(max_length=16, null=True)
     status = fields.CharEnumField(ImportJobStatus, max_length=16, default=ImportJobStatus.QUEUED)
@@ -23,6 +25,7 @@ class ImportJob(Model):
     # Rows handled so far (validated, committed or not): moves within a batch, for progress bars.
     rows_done = fields.IntField(default=0, db_default=0)
     created_by = fields.ForeignKeyField("models.Member", related_name="import_jobs", null=True, on_delete=fields.SET_NULL)
+    created_by_id: int | None
     # Who runs it (MEMBER or APP and its id): the job re-resolves this Viewer whenever it runs.
     actor_kind = fields.CharField(max_length=16, default="MEMBER")
     actor_id = fields.IntField(null=True)
@@ -54,6 +57,7 @@ class ImportJobError(Model):
 
     id = fields.BigIntField(primary_key=True)
     job = fields.ForeignKeyField("models.ImportJob", related_name="row_errors", on_delete=fields.CASCADE)
+    job_id: int
     row = fields.IntField(null=True)
     column = fields.CharField(max_length=255, null=True)
     code = fields.CharField(max_length=40)
@@ -68,6 +72,7 @@ class ImportSource(Model):
     # The submitted file, kept with its job so a job can resume and an error report can quote it.
 
     job = fields.OneToOneField("models.ImportJob", related_name="source", on_delete=fields.CASCADE, primary_key=True)
+    job_id: int
     file_name = fields.CharField(max_length=255)
     content = fields.BinaryField()
 
@@ -78,6 +83,7 @@ class ImportSource(Model):
 class AuditEvent(Model):
     id = fields.BigIntField(primary_key=True)
     corp = fields.ForeignKeyField("models.Corp", related_name="audit_events", null=True, on_delete=fields.SET_NULL)
+    corp_id: int | None
     actor_kind = fields.CharField(max_length=16)
     actor_id = fields.IntField(null=True)
     # A tombstone label that survives the actor's erasure.
@@ -103,11 +109,13 @@ class Notification(Model):
     recipient_member = fields.ForeignKeyField(
         "models.Member", related_name="notifications", null=True, on_delete=fields.SET_NULL
     )
+    recipient_member_id: int | None
     payload = fields.JSONField(default=dict)
     # The chain contact a chain invitation or reminder is about: joining or declining deletes its unsent rows.
     chain_contact = fields.ForeignKeyField(
         "models.ChainContact", related_name="notifications", null=True, on_delete=fields.CASCADE
     )
+    chain_contact_id: int | None
     due_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
     attempts = fields.IntField(default=0)

@@ -28,6 +28,7 @@ def can_administer_corp(viewer: Viewer, corp_id: int) -> bool:
 
 
 def can_create_chain(viewer: Viewer, corp_id: int) -> bool:
+    """Create a chain space owned by corp `corp_id`: its super admins in person, as for can_administer_corp (SPEC §2.4). Pure."""
     return can_administer_corp(viewer, corp_id)
 
 

@@ -25,6 +25,10 @@ JOINED_ONLY = frozenset({ContactStatus.JOINED})
 
 @dataclass(frozen=True)
 class CorpSelector:
+    """One way a viewer reaches chain corps (SPEC §2.3): the corps of one chain a rule,
+    an admin range or the viewer's own place admits, and the contact statuses it admits there.
+    Fields left None do not narrow; `joined_only` keeps JOINED corps only."""
+
     chain_id: int
     contact_statuses: frozenset[ContactStatus]
     joined_only: bool = True
@@ -33,6 +37,8 @@ class CorpSelector:
     chain_corp_ids: frozenset[int] | None = None
 
     def matches(self, c: ChainCorpFacts) -> bool:
+        """Whether the loaded chain corp `c` is one this selector admits (in-memory twin of q()).
+        Pure; raises nothing. SPEC §2.3."""
         return (
             c.chain_id == self.chain_id
             and (not self.joined_only or c.status is ChainCorpStatus.JOINED)
@@ -64,6 +70,8 @@ class CorpSelector:
         )
 
     def q(self) -> Q:
+        """The selector as a filter on ChainCorp rows (SQL twin of matches()); the group range
+        becomes a subquery over ChainGroup paths. Pure (builds SQL, runs none). SPEC §2.3."""
         q = Q(chain_id=self.chain_id)
         if self.joined_only:
             q &= Q(status=ChainCorpStatus.JOINED.value)
@@ -77,6 +85,10 @@ class CorpSelector:
 
 
 def selectors(a: ChainAccess) -> list[CorpSelector]:
+    """The CorpSelectors one chain standing grants (SPEC §2.3): everything for owner super
+    admins and whole-chain admins; the group ranges of chain admins; the groups and corps the
+    viewer's rules name (JOINED only); a downstream corp's own place (every status but REMOVED)
+    and, with peersVisible, its group's JOINED peers. Empty for no standing. Pure."""
     every_status = frozenset(ContactStatus)
     if a.admin_all:
         # Owner super admins and whole-chain admins: everything, imported and removed too.
@@ -114,28 +126,36 @@ def _all_selectors(viewer: Viewer) -> list[CorpSelector]:
 # --- chain spaces --------------------------------------------------------------------
 
 def chain_ids(viewer: Viewer) -> list[int]:
+    """Ids of the chains the viewer has any standing in, ascending (SPEC §2.3). Pure."""
     return sorted({a.chain_id for a in viewer.chains})
 
 
 def can_see_chain(viewer: Viewer, chain_id: int) -> bool:
+    """Whether the viewer has any standing in chain `chain_id` (SPEC §2.3). Pure."""
     return viewer.chain(chain_id) is not None
 
 
 def chains_q(viewer: Viewer) -> Q:
+    """Filter on ChainSpace rows: the chains of chain_ids() (SQL twin of can_see_chain). SPEC §2.3."""
     return Q(id__in=chain_ids(viewer))
 
 
 # --- chain corps and contacts --------------------------------------------------------
 
 def can_see_chain_corp(viewer: Viewer, c: ChainCorpFacts) -> bool:
+    """Whether the viewer sees the loaded chain corp `c`: some selector of its standings
+    matches it (SPEC §2.3). Pure; raises nothing."""
     return any(s.matches(c) for s in _all_selectors(viewer))
 
 
 def chain_corps_q(viewer: Viewer) -> Q:
+    """Filter on ChainCorp rows: the SQL twin of can_see_chain_corp (SPEC §2.3); false for no standing."""
     return any_of(s.q() for s in _all_selectors(viewer))
 
 
 def can_see_contact(viewer: Viewer, c: ContactFacts) -> bool:
+    """Whether the viewer sees the loaded chain contact `c`: a selector matches its corp and
+    admits its status (SPEC §2.3). Pure; raises nothing."""
     return any(s.matches(c.corp) and c.status in s.contact_statuses for s in _all_selectors(viewer))
 
 
@@ -190,6 +210,9 @@ def _group_ancestors(a: ChainAccess) -> frozenset[int]:
 
 
 def can_see_group(viewer: Viewer, g: GroupFacts) -> bool:
+    """Whether the viewer sees chain group `g` (name and place in the tree): whole-chain
+    admins every group; others the groups under their admin and rule ranges plus the
+    ancestors of those and of their own group, so the tree can be walked (SPEC §2.3). Pure."""
     a = viewer.chain(g.chain_id)
     if a is None:
         return False
@@ -197,6 +220,7 @@ def can_see_group(viewer: Viewer, g: GroupFacts) -> bool:
 
 
 def groups_q(viewer: Viewer) -> Q:
+    """Filter on ChainGroup rows: the SQL twin of can_see_group over all the viewer's chains (SPEC §2.3)."""
     parts = []
     for a in viewer.chains:
         if a.admin_all:
@@ -212,6 +236,10 @@ def groups_q(viewer: Viewer) -> Q:
 # --- connectors: the owner's members a downstream corp deals with ---------------------
 
 def is_connector(a: ChainAccess, t: MemberFacts) -> bool:
+    """Whether member `t` of the owner corp is a connector for the downstream corp standing
+    `a` (SPEC §2.3, `ChainSpace.connectors`): ACTIVE, not hidden, and among the standing's
+    connectors (by member id or unit subtree: the subjects of rules covering the viewer's group
+    or corp, and the member who invited it). False for owner-side standings. Pure."""
     if a.own_chain_corp_id is None or t.corp_id != a.owner_corp_id:
         return False
     if t.status is not MemberStatus.ACTIVE or t.hidden:
@@ -220,6 +248,7 @@ def is_connector(a: ChainAccess, t: MemberFacts) -> bool:
 
 
 def connectors_q(a: ChainAccess) -> Q:
+    """Filter on Member rows: the SQL twin of is_connector for standing `a`; false for owner-side standings."""
     if a.own_chain_corp_id is None:
         return NOTHING
     who = Q(id__in=sorted(a.connector_member_ids))
@@ -232,6 +261,8 @@ def connectors_q(a: ChainAccess) -> Q:
 
 @dataclass(frozen=True)
 class InvitationFacts:
+    """What the invitation visibility rule needs of one loaded Invitation row."""
+
     id: int
     chain_id: int
     # None: an invitation into the chain as a whole (new corps land in the root group).
@@ -240,6 +271,9 @@ class InvitationFacts:
 
 
 def can_see_invitation(viewer: Viewer, inv: InvitationFacts) -> bool:
+    """Whether the viewer lists invitation `inv`: members only (an invitation's code is a
+    key into the chain, never shown to apps); whole-chain admins, chain admins whose group
+    range holds its group, and the member who created it (SPEC §2.3, §3.3). Pure."""
     # An invitation's code is a key into the chain: only people, never apps, list them.
     a = viewer.chain(inv.chain_id)
     if a is None or viewer.kind is not ViewerKind.MEMBER:
@@ -250,6 +284,7 @@ def can_see_invitation(viewer: Viewer, inv: InvitationFacts) -> bool:
 
 
 def invitations_q(viewer: Viewer) -> Q:
+    """Filter on Invitation rows: the SQL twin of can_see_invitation over all the viewer's chains."""
     if viewer.kind is not ViewerKind.MEMBER:
         return NOTHING
     parts = []
@@ -266,10 +301,13 @@ def invitations_q(viewer: Viewer) -> Q:
 # --- join requests: a corp's super admins decide who enters their corp -----------------
 
 def can_see_join_request(viewer: Viewer, corp_id: int) -> bool:
+    """Whether the viewer sees the join requests into corp `corp_id`: that corp's super
+    admins in person, who decide who enters their corp (SPEC §3.4). Pure."""
     return viewer.kind is ViewerKind.MEMBER and viewer.is_super_admin and viewer.corp_id == corp_id
 
 
 def join_requests_q(viewer: Viewer) -> Q:
+    """Filter on JoinRequest rows: the SQL twin of can_see_join_request (false for anyone else)."""
     if viewer.kind is not ViewerKind.MEMBER or not viewer.is_super_admin or viewer.corp_id is None:
         return NOTHING
     return Q(corp_id=viewer.corp_id)

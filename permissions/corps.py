@@ -23,6 +23,9 @@ def can_see_corp(viewer: Viewer, corp_id: int, chain_places: Iterable[ChainCorpF
 
 
 def corps_q(viewer: Viewer) -> Q:
+    """Filter on Corp rows: the SQL twin of can_see_corp (the viewer's own corp when it
+    reads the directory, the owners of its chains, the corps behind chain corps it sees).
+    SPEC §2.3; false for a viewer with no standing."""
     from models import ChainCorp
 
     parts = []

@@ -9,6 +9,8 @@ from models.enums import AdminRight, ChainCorpStatus, ContactStatus, MemberStatu
 
 @dataclass(frozen=True)
 class ChainCorpFacts:
+    """What the chain rules need of one loaded ChainCorp row: its chain, status and group (id and path)."""
+
     id: int
     chain_id: int
     status: ChainCorpStatus
@@ -18,6 +20,8 @@ class ChainCorpFacts:
 
 @dataclass(frozen=True)
 class ContactFacts:
+    """What the chain rules need of one loaded ChainContact row: its status, linked member (if any) and corp."""
+
     id: int
     status: ContactStatus
     member_id: int | None
@@ -26,6 +30,8 @@ class ContactFacts:
 
 @dataclass(frozen=True)
 class MemberFacts:
+    """What the directory, chain and field rules need of one loaded Member row (SPEC §2.1-§2.3)."""
+
     id: int
     corp_id: int
     status: MemberStatus
@@ -50,6 +56,8 @@ NO_STANDING = AdminStanding()
 
 @dataclass(frozen=True)
 class UnitFacts:
+    """What the unit rule needs of one loaded OrgUnit row: its corp and materialised path."""
+
     id: int
     corp_id: int
     path: str
@@ -57,6 +65,8 @@ class UnitFacts:
 
 @dataclass(frozen=True)
 class GroupFacts:
+    """What the group rule needs of one loaded ChainGroup row: its chain and materialised path."""
+
     id: int
     chain_id: int
     path: str

@@ -23,6 +23,8 @@ class FieldSettings:
 
     @classmethod
     def from_rows(cls, rows: Mapping[str, tuple[bool, bool]]) -> FieldSettings:
+        """Settings from a corp's FieldSetting rows: `rows` maps an API field name to
+        (visibleToMembers, selfEditable); fields without a row take the defaults. SPEC §2.2. Pure."""
         visible = {f for f in PROFILE_FIELDS if rows.get(f, (f in DEFAULT_VISIBLE_TO_MEMBERS,))[0]}
         editable = {
             f for f in PROFILE_FIELDS if (rows[f][1] if f in rows else f in DEFAULT_SELF_EDITABLE)
@@ -91,6 +93,9 @@ def as_viewer_reads(viewer: Viewer, corp_id: int, settings: FieldSettings, field
 
 
 def hidden_fields(viewer: Viewer, t: MemberFacts, settings: FieldSettings) -> list[str]:
+    """The profile fields of `t` withheld from the viewer, in PROFILE_FIELDS order: what the
+    object's `hiddenFields` lists (SPEC §2.2). The caller has checked that the viewer sees `t`;
+    `settings` are those of t's corp. Pure."""
     shown = visible_fields(viewer, t, settings)
     return [f for f in PROFILE_FIELDS if f not in shown]
 

@@ -11,6 +11,9 @@ from permissions.viewer import Viewer, ViewerKind
 
 @dataclass(frozen=True)
 class JobFacts:
+    """What the job rule needs of one ImportJob row: its corp and chain (None for a directory
+    import) and who started it (`actor_kind` a ViewerKind value, `actor_id` a member or app token id)."""
+
     corp_id: int
     chain_id: int | None
     actor_kind: str
@@ -18,6 +21,7 @@ class JobFacts:
 
 
 def started(viewer: Viewer, job: JobFacts) -> bool:
+    """Whether the viewer itself (the same member, or the same app token) started `job` (SPEC §3.8). Pure."""
     if job.actor_id is None:
         return False
     if viewer.kind is ViewerKind.MEMBER and job.actor_kind == ViewerKind.MEMBER.value:
@@ -28,6 +32,8 @@ def started(viewer: Viewer, job: JobFacts) -> bool:
 
 
 def can_see_import_job(viewer: Viewer, job: JobFacts) -> bool:
+    """Whether the viewer sees (and may retry) `job`: whoever started it, the corp's super
+    admins for directory jobs, the chain's whole-chain admins for chain jobs (SPEC §3.8). Pure."""
     if started(viewer, job):
         return True
     if job.chain_id is not None:

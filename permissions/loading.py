@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
 from collections.abc import Iterable
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from tortoise.expressions import F, Q
 
@@ -34,7 +34,7 @@ from permissions.viewer import ChainAccess, DirectoryAccess, ScopeView, Viewer, 
 # predicates on paths: '/' ignored (glibc en_US), digits compared as numbers (ICU kn).
 _BYTEWISE_PROBE = "SELECT ('/1/5/3/' < '/1/50') AND ('/1/5/9/' < '/1/50/') AND ('/1/10/' < '/1/9/') AND ('/1/5/' < '/1/5/3/')"
 _path_ordering_checked: object = None
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 async def check_path_ordering() -> None:
@@ -135,7 +135,7 @@ async def _owner_side(
     owned_q = ChainSpace.filter(owner_corp_id=corp_id)
     if only_chain is not None:
         owned_q = owned_q.filter(id=only_chain)
-    owned = await owned_q.values_list("id", flat=True)
+    owned = cast(list[int], await owned_q.values_list("id", flat=True))
     if not owned:
         return []
     chain_grants = {g.chain_id: g for g in grants if g.kind is AdminKind.CHAIN_ADMIN and g.chain_id}
@@ -293,7 +293,7 @@ async def actor_viewer(kind: str, actor_id: int | None) -> Viewer | None:
         return await member_viewer(actor_id)
     if kind == ViewerKind.APP.value:
         token = await AppToken.get_or_none(id=actor_id, revoked_at=None)
-        if token is None or (token.expires_at is not None and token.expires_at <= datetime.now(timezone.utc)):
+        if token is None or (token.expires_at is not None and token.expires_at <= datetime.now(UTC)):
             return None
         return await app_viewer(token)
     return None

@@ -41,6 +41,9 @@ def linked_members_of_corp_q(viewer: Viewer, corp_id: int, corp: Q) -> Q:
 
 
 def can_see_member(viewer: Viewer, t: MemberFacts) -> bool:
+    """Whether the viewer sees member `t`: inside its corp by department scope (SPEC §2.1),
+    across corps as a connector or through a chain contact it sees linked to `t` (SPEC §2.3;
+    only ACTIVE, not hidden members are reachable across corps). Pure; raises nothing."""
     if scope.can_see_member_in_corp(viewer, t):
         return True
     if not _reachable_across_corps(t):
@@ -51,6 +54,8 @@ def can_see_member(viewer: Viewer, t: MemberFacts) -> bool:
 
 
 def visible_members_q(viewer: Viewer) -> Q:
+    """Filter on Member rows: the SQL twin of can_see_member over every corp (the viewer's
+    own corp by scope, plus connectors and linked contacts of its chains). SPEC §2.1, §2.3."""
     parts = [scope.members_in_corp_q(viewer)]
     if viewer.chains:
         across = [chain.connectors_q(a) for a in viewer.chains]

@@ -10,6 +10,7 @@ _AFTER_SEPARATOR = chr(ord("/") + 1)
 
 
 def make_path(parent_path: str | None, node_id: int) -> str:
+    """The materialised path of node `node_id` under `parent_path` (None: a root), e.g. `/1/5/` + 9 -> `/1/5/9/`."""
     return f"{parent_path or '/'}{node_id}/"
 
 
@@ -19,6 +20,7 @@ def is_under(path: str, root: str) -> bool:
 
 
 def under_any(path: str, roots: Iterable[str]) -> bool:
+    """True when `path` is one of `roots` or lies in one of their subtrees (see is_under)."""
     return any(path.startswith(r) for r in roots)
 
 
@@ -36,6 +38,7 @@ def ancestor_ids(paths: Iterable[str]) -> frozenset[int]:
 
 
 def root_path(path: str) -> str:
+    """The path of the tree root `path` lies under (`/1/5/9/` -> `/1/`); raises IndexError for an empty path."""
     return f"/{path_ids(path)[0]}/"
 
 

@@ -54,6 +54,10 @@ def _view_matches(d: DirectoryAccess, view: ScopeView, unit_paths: tuple[str, ..
 # --- members -------------------------------------------------------------------------
 
 def can_see_member_in_corp(viewer: Viewer, t: MemberFacts) -> bool:
+    """Whether the viewer sees member `t` of its own corp (SPEC §2.1): those reading the
+    whole directory see all; anyone sees itself; directory admins the members seated in their
+    ranges; others the listed members (not resigned, deleted or hidden) seated in one of their
+    scope views, excluded subtrees withheld. False for members of other corps. Pure."""
     d = viewer.directory
     if d is None or t.corp_id != d.corp_id:
         return False
@@ -141,16 +145,18 @@ def members_in_corp_q(
         parts.append([Q(id=viewer.member_id)])
     if d.admin_ranges:
         parts.append(seated_in(d.range_paths()))
-    listed = Q(status__in=[s.value for s in LISTED_STATUSES], hidden_from_directory=False)
+    shown = Q(status__in=[s.value for s in LISTED_STATUSES], hidden_from_directory=False)
     for v in d.views:
-        conditions = [listed, *seated_in(v.roots)]
+        conditions = [shown, *seated_in(v.roots)]
         if v.excluded:
             conditions.append(~Q(id__in=members_placed_under(v.excluded, d.corp_id, units)))
         parts.append(conditions)
     if not parts:
         return NOTHING
     if driving is not None and not within:
-        by_seats = Q(corp_id=d.corp_id) if listed and not ids_given else in_corp_by_ids(d.corp_id)
+        # This tested the listed-statuses Q (always truthy) that shadowed `listed` above, so it
+        # read as `not ids_given`; kept so. Whether `listed` was meant is open (see 671688f).
+        by_seats = Q(corp_id=d.corp_id) if not ids_given else in_corp_by_ids(d.corp_id)
         query = by_seats & Q(id__in=members_placed_under(driving, d.corp_id, units))
     else:
         query = corp
@@ -199,6 +205,9 @@ def _unit_ancestors(d: DirectoryAccess) -> frozenset[int]:
 
 
 def can_see_unit(viewer: Viewer, u: UnitFacts) -> bool:
+    """Whether the viewer sees unit `u` of its own corp (SPEC §2.1 "Units"): everything for
+    those reading the whole directory; else the units in its admin ranges and scope views
+    (excluded subtrees withheld) plus the ancestors of those and of its own units. Pure."""
     d = viewer.directory
     if d is None or u.corp_id != d.corp_id:
         return False
@@ -208,6 +217,7 @@ def can_see_unit(viewer: Viewer, u: UnitFacts) -> bool:
 
 
 def units_q(viewer: Viewer) -> Q:
+    """Filter on OrgUnit rows: the SQL twin of can_see_unit (false outside the viewer's corp). SPEC §2.1."""
     d = viewer.directory
     if d is None:
         return NOTHING

@@ -34,6 +34,7 @@ def use_path_ranges(enabled: bool) -> None:
 
 
 def path_ranges_enabled() -> bool:
+    """Whether subtree predicates are written as ranges (see use_path_ranges)."""
     return _path_ranges
 
 
@@ -52,12 +53,15 @@ def starts_with(field: str, prefix: str) -> Q:
 
 
 def path_under(root: str, field: str = "path") -> Q:
+    """Filter: `field` (a materialised path column) is `root` or lies in its subtree; a range
+    when path ranges are enabled, else a LIKE prefix test. `root` must end with '/'."""
     if _path_ranges:
         return Q(**{f"{field}__gte": root, f"{field}__lt": subtree_upper(root)})
     return Q(**{f"{field}__startswith": root})
 
 
 def path_under_any(roots: Iterable[str], field: str = "path") -> Q:
+    """Filter: `field` lies in the subtree of one of `roots` (nested roots folded first); false for none."""
     return any_of(path_under(r, field) for r in outermost(roots))
 
 
@@ -103,6 +107,7 @@ def in_corp_by_ids(corp_id: int) -> Q:
 
 
 def groups_under(chain_id: int, roots: Iterable[str]) -> Subquery:
+    """Subquery: ids of the ChainGroups of chain `chain_id` in the subtrees of `roots`."""
     from models import ChainGroup
 
     return Subquery(ChainGroup.filter(Q(chain_id=chain_id) & path_under_any(roots)).values("id"))

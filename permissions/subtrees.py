@@ -10,6 +10,7 @@ peers): contacts are then found from those corps (permissions.chain.contacts_q).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from permissions.chain import CorpSelector, narrow_selectors
 from permissions.paths import outermost
@@ -55,7 +56,7 @@ async def selector_corps(viewer: Viewer, chain_id: int) -> dict[CorpSelector, tu
 
     out: dict[CorpSelector, tuple[int, ...]] = {}
     for s in narrow_selectors(viewer, chain_id):
-        ids = await ChainCorp.filter(s.q()).limit(MAX_LISTED_CORPS + 1).values_list("id", flat=True)
+        ids = cast(list[int], await ChainCorp.filter(s.q()).limit(MAX_LISTED_CORPS + 1).values_list("id", flat=True))
         if len(ids) <= MAX_LISTED_CORPS:
             out[s] = tuple(sorted(ids))
     return out

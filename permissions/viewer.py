@@ -15,6 +15,8 @@ from models.enums import AdminRight, AppScope
 
 
 class ViewerKind(str, Enum):
+    """Who is asking: nobody, a person (no corp chosen yet), a corp's member, or a partner app."""
+
     ANONYMOUS = "ANONYMOUS"
     PERSON = "PERSON"
     MEMBER = "MEMBER"
@@ -43,6 +45,7 @@ class DirectoryAccess:
     own_unit_paths: tuple[str, ...] = ()
 
     def range_paths(self, right: AdminRight | None = None) -> tuple[str, ...]:
+        """The subtree paths of the viewer's admin ranges, those granting `right` only when given."""
         return tuple(p for p, rights in self.admin_ranges if right is None or right in rights)
 
 
@@ -68,11 +71,15 @@ class ChainAccess:
 
     @property
     def is_admin(self) -> bool:
+        """Whole-chain admin, or chain admin over some groups (SPEC §2.3)."""
         return self.admin_all or bool(self.admin_group_paths)
 
 
 @dataclass(frozen=True)
 class Viewer:
+    """Who is asking, with every fact the policy needs pre-resolved (SPEC §2): frozen, built once
+    per request by auth, compared by value (kept Viewers, auth.viewer_cache)."""
+
     kind: ViewerKind = ViewerKind.ANONYMOUS
     person_id: int | None = None
     member_id: int | None = None
@@ -93,6 +100,7 @@ class Viewer:
 
     @property
     def is_authenticated(self) -> bool:
+        """Anyone but the anonymous viewer."""
         return self.kind is not ViewerKind.ANONYMOUS
 
     def has_scope(self, scope: AppScope) -> bool:
@@ -100,6 +108,7 @@ class Viewer:
         return self.scopes is None or scope.value in self.scopes
 
     def chain(self, chain_id: int) -> ChainAccess | None:
+        """The viewer's standing in chain `chain_id`, or None when it has none there (SPEC §2.3)."""
         for access in self.chains:
             if access.chain_id == chain_id:
                 return access

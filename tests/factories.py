@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from datetime import UTC
 from typing import Any
 
 from strawberry import relay
@@ -187,7 +188,7 @@ async def imported_contact(
     place: ChainCorp, name: str, role: ContactRole = ContactRole.LEADER, mobile: str | None = None
 ) -> ChainContact:
     """An imported, not yet joined contact with its personal join code (as the chain import writes it)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     leader = role is ContactRole.LEADER
     return await ChainContact.create(
@@ -198,7 +199,7 @@ async def imported_contact(
         role=role,
         status=ContactStatus.INVITED if leader else ContactStatus.IMPORTED,
         join_code=f"jc{next(_seq)}",
-        invited_at=datetime.now(timezone.utc),
+        invited_at=datetime.now(UTC),
     )
 
 

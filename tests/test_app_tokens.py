@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from strawberry import relay
 
@@ -153,13 +153,13 @@ async def test_a_revoked_token_gets_401_unauthenticated(gql, client):
 
 async def test_an_expired_token_gets_401_unauthenticated(gql, client):
     up = await upstream()
-    soon = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
+    soon = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     payload = await create(gql, up.admin_token, up.corp.id, "DIRECTORY_READ", expiresAt=soon)
     secret = payload["secret"]
     assert payload["appToken"]["expiresAt"] is not None
     assert (await post(client, VIEWER, secret)).status_code == 200
     # Thirty days later.
-    await AppToken.filter(token_hash=hash_app_secret(secret)).update(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1))
+    await AppToken.filter(token_hash=hash_app_secret(secret)).update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
     assert_unauthenticated(await post(client, VIEWER, secret))
     listed = (await gql.ok(CORP_TOKENS, {"corp": f.gid("Corp", up.corp.id)}, token=up.admin_token))["corp"]["appTokens"]
     assert listed[0]["active"] is False
@@ -173,18 +173,18 @@ async def test_unknown_secrets_are_unauthenticated(client):
 async def test_last_used_at_is_set_on_use_and_not_rewritten_on_every_request(gql):
     up = await upstream()
     secret = await issued(gql, up, "DIRECTORY_READ")
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     await gql.ok(VIEWER, token=secret)
     listed = (await gql.ok(CORP_TOKENS, {"corp": f.gid("Corp", up.corp.id)}, token=up.admin_token))["corp"]["appTokens"]
     used = datetime.fromisoformat(listed[0]["lastUsedAt"])
-    assert before - timedelta(seconds=1) <= used <= datetime.now(timezone.utc)
+    assert before - timedelta(seconds=1) <= used <= datetime.now(UTC)
 
     row = AppToken.filter(token_hash=hash_app_secret(secret))
-    recent = datetime.now(timezone.utc) - timedelta(seconds=10)
+    recent = datetime.now(UTC) - timedelta(seconds=10)
     await row.update(last_used_at=recent)
     await gql.ok(VIEWER, token=secret)
     assert (await row.get()).last_used_at == recent  # a write per request would serialise busy apps on one row
-    stale = datetime.now(timezone.utc) - timedelta(minutes=5)
+    stale = datetime.now(UTC) - timedelta(minutes=5)
     await row.update(last_used_at=stale)
     await gql.ok(VIEWER, token=secret)
     assert (await row.get()).last_used_at > stale
@@ -318,7 +318,7 @@ async def test_create_error_codes(gql):
     assert codes(await create(gql, tok, corp, "DIRECTORY_READ", name="  ")) == [("INVALID_NAME", "name")]
     assert codes(await create(gql, tok, corp, "DIRECTORY_READ", name="名" * 65)) == [("INVALID_NAME", "name")]
     assert codes(await create(gql, tok, corp)) == [("SCOPES_REQUIRED", "scopes")]
-    past = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     assert codes(await create(gql, tok, corp, "DIRECTORY_READ", expiresAt=past)) == [("INVALID_EXPIRY", "expiresAt")]
     # Write and export scopes act on what the token can read.
     assert codes(await create(gql, tok, corp, "DIRECTORY_WRITE")) == [("MISSING_READ_SCOPE", "scopes")]

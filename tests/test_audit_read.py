@@ -3,7 +3,7 @@ everyone else it is empty, exactly like a corp with no events."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from auth.tokens import issue_person_token
 from flows.audit import Origin, record
@@ -72,9 +72,9 @@ async def test_filters_and_pages(gql):
     assert (await events(gql, corp, token, actorId=f.gid("Member", admin.id)))["totalCount"] == 3
     assert (await events(gql, corp, token, actorId=f.gid("Member", admin.id + 10_000)))["totalCount"] == 0
     assert (await events(gql, corp, token, actorId=f.gid("OrgUnit", 1)))["totalCount"] == 0
-    last_week = datetime.now(timezone.utc) - timedelta(days=7)
+    last_week = datetime.now(UTC) - timedelta(days=7)
     await AuditEvent.filter(id=created.id).update(created_at=last_week)
-    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     assert (await events(gql, corp, token, since=yesterday))["totalCount"] == 2
     old = await events(gql, corp, token, until=yesterday)
     assert [e["node"]["action"] for e in old["edges"]] == ["member.create"]

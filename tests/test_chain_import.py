@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import json
 from datetime import timedelta
 from typing import Any
@@ -203,7 +204,7 @@ async def test_rows_in_the_mutation_with_english_headers_and_stray_cells(gql, cl
     ]}}, token=w["t"])
     job = await finished(gql, w["t"], data["importChainContacts"]["job"]["id"])
     assert counts(job)["created"] == 2 and job["errors"] == []
-    csv = "name,role,mobile,corpName,group\n张,成员,{},企业四,,多余\n".format(m()).encode("gb18030")
+    csv = f"name,role,mobile,corpName,group\n张,成员,{m()},企业四,,多余\n".encode("gb18030")
     job = await finished(gql, w["t"], (await upload(client, w["t"], w["chain"].id, "x.csv", csv))["job"]["id"])
     assert codes(job) == {2: [("UNKNOWN_COLUMN", "F")]}
 
@@ -275,7 +276,7 @@ async def test_concurrent_imports_into_one_chain_run_one_after_another_and_none_
     assert [counts(r)["created"] for r in results] == [30, 30, 30]
     assert await ChainContact.filter(chain_id=w["chain"].id).count() == 90
     runs = sorted([(j.started_at, j.finished_at) for j in await ImportJob.filter(chain_id=w["chain"].id)])
-    assert all(later[0] >= earlier[1] for earlier, later in zip(runs, runs[1:]))
+    assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(runs))
 
 
 async def test_import_progress_counts_corps_and_contacts_by_status(gql, client):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from models import AuditEvent, ChainContact, ChainGroup, ChainRule, Notification
 from models.chain import JoinRequest, JoinRequestKind, JoinRequestStatus
@@ -217,7 +217,7 @@ async def test_removed_corp_leaves_every_view_at_once(gql):
         people[key] = m
     pending = await f.imported_contact(places["D2"], "待加入")
     await Notification.create(kind="CHAIN_REMINDER", recipient_mobile=pending.mobile, chain_contact=pending,
-                              due_at=datetime.now(timezone.utc))
+                              due_at=datetime.now(UTC))
     request = await JoinRequest.create(chain=chain, chain_corp=places["D2"], contact=pending, corp_id=places["D2"].corp_id,
                                        kind=JoinRequestKind.JOIN, open_key=pending.id)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests import factories as f
 from models import AdminGrant, AuditEvent, ChainRule, Invitation, Member, OrgUnit, Placement
 from models.enums import AdminKind, AdminRight, MemberStatus
+from tests import factories as f
 
 UPDATE_UNIT = """
 mutation($input: UpdateOrgUnitInput!) { updateOrgUnit(input: $input) {

@@ -13,7 +13,6 @@ import shutil
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
-import pytest
 
 from gql.graphiql import ASSET_DIR, cdn_assets, graphiql_html
 from tests import factories as f

@@ -254,7 +254,8 @@ async def test_mobile_is_unique_among_a_corps_members(gql):
 # --- directory import -----------------------------------------------------------------
 
 async def test_directory_import_refuses_duplicate_mobiles_rebinding_and_outranked_rows(gql):
-    from tests.test_directory_import import IMPORT, codes as row_codes, counts, finished
+    from tests.test_directory_import import IMPORT, counts, finished
+    from tests.test_directory_import import codes as row_codes
 
     w = await world(gql)
     bound = await f.member([w["east"]], name="已激活")

@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from auth import jwks
-from auth.tokens import issue_person_token
 from auth.ratelimit import RateRule
+from auth.tokens import issue_person_token
 from gql.protection.gate import Budgets
 from models import Member
 from models.settings import get_settings

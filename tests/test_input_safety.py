@@ -81,7 +81,7 @@ async def test_exported_cells_are_inert_strings_and_the_export_reimports_unchang
     assert all(c.data_type == "s" for row in rows for c in row if c.value is not None)
     header = [c.value for c in rows[0]]
     [row] = [r for r in rows if r[header.index("账号")].value == "inject"]
-    value = {h: c for h, c in zip(header, row)}
+    value = {h: c for h, c in zip(header, row, strict=True)}
     # OWASP: a leading quote before anything that could start a formula...
     assert value["职位"].value == "'" + FORMULAS["position"]
     assert value["别名"].value == "'" + FORMULAS["alias"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from models import Invitation, Member
 from models.enums import AdminKind, ContactRole, MemberStatus
@@ -91,7 +91,7 @@ async def test_import_only_extends_live_links_to_ninety_days(gql):
     assert parse(data["node"]["expiresAt"]) - parse(data["node"]["createdAt"]) == timedelta(days=90)
     # An eight-day-old link is dead at 7 days and alive again while importOnly is on.
     row = await Invitation.get(code=inv["code"])
-    row.created_at = datetime.now(timezone.utc) - timedelta(days=8)
+    row.created_at = datetime.now(UTC) - timedelta(days=8)
     await row.save(update_fields=["created_at"])
     imported = await f.imported_place(w["dealers"], "导入企业")
     person = await f.imported_contact(imported, "导入负责人")
@@ -149,7 +149,7 @@ async def test_revoked_expired_and_dead_creator_invitations_are_refused_distinct
     assert again["revokeInvitation"]["userErrors"][0]["code"] == "ALREADY_REVOKED"
 
     expired = await f.invitation(w["chain"], w["admin"])
-    expired.created_at = datetime.now(timezone.utc) - timedelta(days=7, seconds=1)
+    expired.created_at = datetime.now(UTC) - timedelta(days=7, seconds=1)
     await expired.save(update_fields=["created_at"])
 
     inviter = await f.member([w["root"]], name="离职邀请人")

@@ -225,7 +225,7 @@ async def test_row_errors_live_in_their_own_table_and_the_report_gives_row_sheet
     data = await gql.ok(IMPORT, {"input": {"corpId": f.gid("Corp", corp.id), "rows": rows}}, f.token(admin))
     await jobs.run_pending_jobs()
     job = (await gql.ok(JOB, {"id": data["importDirectory"]["job"]["id"]}, f.token(admin)))["importJob"]
-    job_id = int((await ImportJob.filter(corp_id=corp.id).first().values_list("id", flat=True)))
+    job_id = int(await ImportJob.filter(corp_id=corp.id).first().values_list("id", flat=True))
     stored = await ImportJobError.filter(job_id=job_id).order_by("id").values_list("row", "code")
     assert stored == [(3, "INVALID_ACCOUNT"), (3, "INVALID_EMAIL"), (5, "DUPLICATE_IN_FILE")]
     assert job["errorCount"] == 3 and [(e["row"], e["code"]) for e in job["errors"]] == stored

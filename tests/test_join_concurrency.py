@@ -128,7 +128,7 @@ async def _race_round(urls: list[str], round_no: int) -> dict[str, Any]:
         for _ in range(REQUESTS_PER_LEADER)
     ]
     # Interleave the leaders and spread the requests over the servers.
-    requests = [r for pair in zip(requests[:REQUESTS_PER_LEADER], requests[REQUESTS_PER_LEADER:]) for r in pair]
+    requests = [r for pair in zip(requests[:REQUESTS_PER_LEADER], requests[REQUESTS_PER_LEADER:], strict=True) for r in pair]
     limits = httpx.Limits(max_connections=len(requests), max_keepalive_connections=0)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -79,7 +79,7 @@ async def test_the_join_page_shows_an_invitation_on_a_phone_in_a_real_browser(da
     assert owner_corp.name.startswith("华东<b>精密</b>")
     assert inviter == f"王{EVIL}（{owner_corp.name}）" and owner == owner_corp.name
     assert group == "经销商<i>华东</i>"
-    assert valid is not None and datetime.fromisoformat(valid) > datetime.now(timezone.utc) + timedelta(days=6)
+    assert valid is not None and datetime.fromisoformat(valid) > datetime.now(UTC) + timedelta(days=6)
     assert inv.code in steps and "手机号" in steps
     assert "超级管理员审批" in rules and "新建企业" in rules and "链主企业本身不能" in rules
     assert dialogs == [] and qr_width > 0 and overflow <= 0
@@ -93,8 +93,8 @@ async def test_expired_revoked_and_unknown_codes_get_pages_of_their_own(client):
     _, admin, chain, dealers = await evil_chain()
     live = await f.invitation(chain, admin, dealers)
     expired = await f.invitation(chain, admin)
-    await Invitation.filter(id=expired.id).update(created_at=datetime.now(timezone.utc) - timedelta(days=8))
-    revoked = await f.invitation(chain, admin, revoked_at=datetime.now(timezone.utc))
+    await Invitation.filter(id=expired.id).update(created_at=datetime.now(UTC) - timedelta(days=8))
+    revoked = await f.invitation(chain, admin, revoked_at=datetime.now(UTC))
     pages = {name: await client.get(f"/join/{code}") for name, code in
              [("live", live.code), ("expired", expired.code), ("revoked", revoked.code), ("unknown", "nope"),
               ("too long", "x" * 65)]}

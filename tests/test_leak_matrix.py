@@ -22,11 +22,11 @@ import pytest
 from strawberry import relay
 
 from auth.backend import authenticate
+from auth.ratelimit import RateRule
 from auth.tokens import issue_person_token
 from gql.protection.gate import Budgets
 from gql.schema import NODE_RESOLVERS
 from models import (
-    AppToken,
     AuditEvent,
     ChainContact,
     ChainCorp,
@@ -36,7 +36,6 @@ from models import (
     ImportJob,
     Invitation,
     Member,
-    OrgUnit,
     Placement,
 )
 from models.chain import JoinRequest, JoinRequestKind
@@ -60,7 +59,6 @@ from permissions.jobs import JobFacts, can_see_import_job
 from permissions.loading import chain_corp_facts, contact_facts, member_facts
 from permissions.members import can_see_member
 from permissions.viewer import Viewer
-from auth.ratelimit import RateRule
 from tests import factories as f
 from tests.gateway import app_token, bearer
 

@@ -3,7 +3,9 @@ durations; who may read them; and several worker processes adding up (multi-proc
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from typing import Any
 
 import httpx
@@ -186,7 +188,19 @@ async def test_worker_processes_add_up_in_multiprocess_mode(database, tmp_path):
             for i in range(5):
                 response = await http.post(f"{servers[i % 2].url}/graphql", json={"query": PROBE})
                 assert response.status_code == 200
-            scraped = [parse((await http.get(f"{s.url}/metrics")).text) for s in servers]
+            # A request is counted once its response has gone out, so the client may read the
+            # answer before the server counts it: scrape until both processes have counted all
+            # five (bounded; the assertions below decide).
+            deadline = time.monotonic() + 30
+            while True:
+                scraped = [parse((await http.get(f"{s.url}/metrics")).text) for s in servers]
+                done = all(
+                    value(s, "chaingate_http_requests_total", route="/graphql", method="POST", status="200") >= 5
+                    for s in scraped
+                )
+                if done or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.05)
     for samples in scraped:
         assert value(samples, "chaingate_graphql_operations_total", operation="MetricsProbe", type="query") == 5
         assert value(samples, "chaingate_http_requests_total", route="/graphql", method="POST", status="200") == 5

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -53,7 +53,7 @@ _epochs = itertools.count()
 @pytest.fixture
 def clock(database: str) -> datetime:
     """A moment no earlier test used, before all of them (see the module docstring)."""
-    return datetime(2000, 1, 1, tzinfo=timezone.utc) - timedelta(days=30 * next(_epochs))
+    return datetime(2000, 1, 1, tzinfo=UTC) - timedelta(days=30 * next(_epochs))
 
 
 @dataclass

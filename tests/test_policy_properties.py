@@ -61,7 +61,7 @@ async def build_corp(shape):
     nodes = [root]
     for parent, s in units:
         nodes.append(await f.unit(nodes[parent], scope=s))
-    for node, (wl, ex) in zip(nodes, lists):
+    for node, (wl, ex) in zip(nodes, lists, strict=False):
         node.scope_whitelist = [nodes[i].id for i in wl]
         node.scope_exclude = [nodes[i].id for i in ex]
         await node.save(update_fields=["scope_whitelist", "scope_exclude"])

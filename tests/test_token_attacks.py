@@ -9,7 +9,7 @@ import hmac
 import json
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -141,7 +141,7 @@ async def kid_pointing_elsewhere(m, _):
 async def revoked_jwt(m, _):
     token = f.token(m)
     jti = jwt.decode(token, options={"verify_signature": False})["jti"]
-    await RevokedToken.create(jti=jti, expires_at=datetime.now(timezone.utc) + timedelta(hours=1))
+    await RevokedToken.create(jti=jti, expires_at=datetime.now(UTC) + timedelta(hours=1))
     return token
 
 
@@ -162,13 +162,13 @@ async def deleted_member(m, _):
 
 
 async def revoked_app_token(m, _):
-    secret, _ = await app_token(await m.corp, "directory:read", revoked_at=datetime.now(timezone.utc))
+    secret, _ = await app_token(await m.corp, "directory:read", revoked_at=datetime.now(UTC))
     return secret
 
 
 async def expired_app_token(m, _):
     secret, _ = await app_token(
-        await m.corp, "directory:read", expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)
+        await m.corp, "directory:read", expires_at=datetime.now(UTC) - timedelta(seconds=1)
     )
     return secret
 

@@ -5,6 +5,8 @@ each one every viewer's Viewer as a request gets it is compared with one built a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -79,11 +81,12 @@ async def world() -> World:
 async def from_scratch(token: str) -> Viewer | None:
     """What the request should see, built without the cache: None when refused."""
     if token.startswith("cgat_"):
+        from datetime import datetime
+
         from auth.tokens import hash_app_secret
-        from datetime import datetime, timezone
 
         app = await AppToken.get_or_none(token_hash=hash_app_secret(token))
-        if app is None or app.revoked_at is not None or (app.expires_at and app.expires_at <= datetime.now(timezone.utc)):
+        if app is None or app.revoked_at is not None or (app.expires_at and app.expires_at <= datetime.now(UTC)):
             return None
         return await app_viewer(app)
     claims = await decode(token)

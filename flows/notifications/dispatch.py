@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -47,12 +47,15 @@ GAVE_UP_PREFIX = "gave up after"
 
 @dataclass
 class DispatchResult:
+    """What one dispatch round did: the ids of the notifications sent, to retry, and given up."""
+
     sent: list[int] = field(default_factory=list)
     retrying: list[int] = field(default_factory=list)
     gave_up: list[int] = field(default_factory=list)
 
     @property
     def claimed(self) -> int:
+        """How many notifications the round claimed (sent + retrying + gave up)."""
         return len(self.sent) + len(self.retrying) + len(self.gave_up)
 
 
@@ -62,10 +65,11 @@ def backoff(attempts: int) -> timedelta:
     # Capped before multiplying, so a huge attempt count cannot overflow timedelta.
     if exponent >= 32:
         return BACKOFF_CAP
-    return min(BACKOFF_BASE * (2**exponent), BACKOFF_CAP)
+    return min(BACKOFF_BASE * int(2**exponent), BACKOFF_CAP)
 
 
 def due_q(now: datetime, max_attempts: int = MAX_ATTEMPTS) -> Q:
+    """Filter on Notification rows: unsent, due by `now`, and tried fewer than `max_attempts` times."""
     return Q(sent_at=None, due_at__lte=now, attempts__lt=max_attempts)
 
 
@@ -76,7 +80,7 @@ def given_up_q(max_attempts: int = MAX_ATTEMPTS) -> Q:
 
 def _utc(moment: datetime | None) -> datetime:
     # One time zone for every stored and compared value: SQLite compares datetimes as text.
-    return (moment or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return (moment or datetime.now(UTC)).astimezone(UTC)
 
 
 def _locks_rows() -> bool:
@@ -124,7 +128,7 @@ def _message(row: Notification) -> OutboundMessage:
         id=row.id,
         kind=row.kind,
         recipient_mobile=row.recipient_mobile,
-        recipient_member_id=row.recipient_member_id,  # type: ignore[attr-defined]
+        recipient_member_id=row.recipient_member_id,
         payload=dict(row.payload or {}),
         attempt=row.attempts,
         created_at=row.created_at,

@@ -41,6 +41,8 @@ class SenderConfigError(Exception):
 
 @dataclass(frozen=True)
 class OutboundMessage:
+    """One notification as a sender delivers it (a snapshot of its row; `attempt` 1-based)."""
+
     id: int
     kind: str
     recipient_mobile: str | None
@@ -67,6 +69,7 @@ class Sender:
     name = "sender"
 
     async def send(self, message: OutboundMessage) -> None:
+        """Deliver `message`; raise DeliveryFailed when it did not arrive (it is retried later)."""
         raise NotImplementedError
 
     async def __aenter__(self) -> Sender:
@@ -100,6 +103,7 @@ class LogSender(Sender):
         self.log = log or logger
 
     async def send(self, message: OutboundMessage) -> None:
+        """Deliver `message` as one JSON log line (the mobile masked): the development sender."""
         record = message.body()
         record["recipient"] = {**record["recipient"], "mobile": mask_mobile(message.recipient_mobile)}
         line = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -161,6 +165,9 @@ class WebhookSender(Sender):
             self._client = None
 
     async def send(self, message: OutboundMessage) -> None:
+        """POST `message` as signed JSON (timestamp, HMAC signature and delivery id headers) to the
+        webhook. Raises DeliveryFailed on a transport error or a non-2xx answer; RuntimeError
+        outside `async with`."""
         if self._client is None:
             raise RuntimeError("Use the webhook sender inside `async with`.")
         raw = json.dumps(message.body(), ensure_ascii=False, separators=(",", ":")).encode()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -10,8 +10,7 @@ from strawberry import relay
 
 from gql.context import Info
 from gql.enums import described_enum
-from models import AppToken
-from models import enums
+from models import AppToken, enums
 from permissions.actions import can_manage_app_tokens
 
 if TYPE_CHECKING:
@@ -52,7 +51,7 @@ class AppTokenNode(relay.Node):
     @strawberry.field(description="Neither revoked nor expired.")
     def active(self) -> bool:
         t = self._t
-        return t.revoked_at is None and (t.expires_at is None or t.expires_at > datetime.now(timezone.utc))
+        return t.revoked_at is None and (t.expires_at is None or t.expires_at > datetime.now(UTC))
 
     @strawberry.field(description="When it stops working (UTC); null: never.")
     def expires_at(self) -> datetime | None:

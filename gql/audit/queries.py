@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import strawberry
@@ -20,7 +20,7 @@ _ACTOR_KINDS = {type_name: kind for kind, type_name in ACTOR_NODE_TYPES.items()}
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _actor_filter(actor_id: relay.GlobalID) -> dict[str, Any] | None:

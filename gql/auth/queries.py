@@ -7,8 +7,8 @@ from strawberry import relay
 
 from flows.identity import active_identities
 from gql.context import Info
-from gql.directory.types import CorpNode, MemberNode, member_node
 from gql.directory.queries import corp_node
+from gql.directory.types import CorpNode, MemberNode, member_node
 from models import Corp, Person
 
 

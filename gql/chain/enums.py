@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from gql.enums import described_enum
 from flows.invitations import InvitationState as InvitationStateValue
 from flows.joining import JoinOutcome as JoinOutcomeValue
 from flows.joining import JoinRule as JoinRuleValue
+from gql.enums import described_enum
 from models.chain import JoinRequestKind as JoinRequestKindValue
 from models.chain import JoinRequestStatus as JoinRequestStatusValue
 

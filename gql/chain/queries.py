@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import strawberry
 from strawberry import relay
-
-from collections.abc import Sequence
 
 from flows.joining import plan_join
 from flows.phones import normalise_mobile

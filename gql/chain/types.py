@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from collections.abc import Sequence
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -26,7 +25,7 @@ from permissions.subtrees import selector_corps
 async def contact_nodes(info: Info, rows: Sequence[ChainContact]) -> list[ChainContactNode]:
     loaders = info.context.directory
     linked = [c.member_id for c in rows if c.member_id is not None]
-    members = dict(zip(linked, await loaders.visible_member.load_many(linked)))
+    members = dict(zip(linked, await loaders.visible_member.load_many(linked), strict=True))
     nodes = await member_nodes(info, [m for m in members.values() if m is not None])
     shown = {n.pk: n for n in nodes}
     return [

@@ -154,7 +154,7 @@ class DirectoryLoaders:
     async def _visible_member(self, ids: Sequence[int]) -> list[Member | None]:
         facts = await self.member_facts.load_many(list(ids))
         rows = await self.member_raw.load_many(list(ids))
-        return [m if f is not None and can_see_member(self.viewer, f) else None for m, f in zip(rows, facts)]
+        return [m if f is not None and can_see_member(self.viewer, f) else None for m, f in zip(rows, facts, strict=True)]
 
     async def _visible_unit(self, ids: Sequence[int]) -> list[OrgUnit | None]:
         rows = await self.unit_raw.load_many(list(ids))

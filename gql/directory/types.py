@@ -27,6 +27,7 @@ from permissions.members import visible_members_in_corp_q
 from permissions.sql import members_placed_under
 
 if TYPE_CHECKING:
+    from gql.apps.types import AppTokenNode
     from gql.chain.types import ChainSpaceNode
 
 MEMBER_ORDER = ("pinyin_full", "id")
@@ -84,14 +85,14 @@ async def member_nodes(info: Info, rows: Sequence[Any]) -> list[MemberNode]:
     else:
         seats = [[] for _ in readers]
     corp_ids = [get("corp_id") for get in readers]
-    corp_settings = dict(zip(unique := sorted(set(corp_ids)), await loaders.settings.load_many(unique)))
+    corp_settings = dict(zip(unique := sorted(set(corp_ids)), await loaders.settings.load_many(unique), strict=True))
     settings = [corp_settings[c] for c in corp_ids]
     units: dict[int, Any] = {}
     if with_departments:
         wanted = sorted({seat.unit_id for member_seats in seats for seat in member_seats})
-        units = {i: u for i, u in zip(wanted, await loaders.visible_unit.load_many(wanted)) if u is not None}
+        units = {i: u for i, u in zip(wanted, await loaders.visible_unit.load_many(wanted), strict=True) if u is not None}
     nodes = []
-    for get, member_seats, corp_settings in zip(readers, seats, settings):
+    for get, member_seats, corp_settings in zip(readers, seats, settings, strict=True):
         facts = MemberFacts(
             id=get("id"), corp_id=get("corp_id"), status=get("status"), hidden=get("hidden_from_directory"),
             unit_paths=tuple(sorted(seat.path for seat in member_seats)),
@@ -200,7 +201,7 @@ class MemberNode(relay.Node):
         units = await loaders.visible_unit.load_many([s.unit_id for s in seats])
         return [
             MemberDepartment(unit=OrgUnitNode(pk=u.id, _u=u), is_main=s.is_main, is_leader=s.is_leader)
-            for s, u in zip(seats, units)
+            for s, u in zip(seats, units, strict=True)
             if u is not None
         ]
 

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphql import (
+    SKIP,
     ArgumentNode,
     DocumentNode,
     FieldNode,
@@ -42,7 +43,6 @@ from graphql import (
     get_named_type,
     is_list_type,
     is_non_null_type,
-    SKIP,
     visit,
 )
 

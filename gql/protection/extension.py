@@ -13,13 +13,13 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode, Validation
 from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from gql.operation_metrics import OperationMetrics
 from gql.persisted import PersistedQueryPolicy
 from gql.protection import documents
 from gql.protection.arguments import refuse_bad_strings
 from gql.protection.errors import BAD_REQUEST, FORBIDDEN, apply_policy
 from gql.protection.limits import DEFAULT_LIMITS, QueryLimits, first_exceeded, measure
 from gql.protection.viewers import may_introspect, sees_suggestions, viewer_of
-from gql.telemetry import OperationMetrics
 from models.settings import get_settings
 from observability.metrics import count_error
 

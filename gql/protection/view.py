@@ -21,9 +21,9 @@ from cross_web import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL, StarletteRequestAdapter
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
@@ -36,8 +36,8 @@ from gql.context import Context, make_context
 from gql.graphiql import graphiql_html
 from gql.protection.errors import BAD_REQUEST
 from gql.protection.extension import ProtectedSchema
-from gql.protection.viewers import may_introspect
 from gql.protection.responses import error_response
+from gql.protection.viewers import may_introspect
 from permissions.viewer import ANONYMOUS, Viewer
 
 

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay

@@ -8,9 +8,9 @@ from strawberry.file_uploads import Upload
 
 from flows.chain_import import TEMPLATE_HEADERS, submit_chain_import
 from gql.context import Info
-from gql.imports.upload import submitted_file
 from gql.errors import UserError, run_flow
 from gql.imports.types import ImportJobNode, import_job_node
+from gql.imports.upload import submitted_file
 from gql.relay import decode_id
 
 

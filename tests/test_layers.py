@@ -1,0 +1,99 @@
+"""The layers import downward only (README "Layout"): every import in the code base, module-level
+or inside a function, is read here and one that reaches up a layer fails, so the diagram stays
+true. Known exceptions are listed, with their reason, in ALLOWED, which only shrinks."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Top to bottom: a module may import its own layer and the layers below it.
+LAYERS = (
+    "chaingate_cli",  # the command line: starts servers, workers, imports
+    "web",            # HTTP: the ASGI app, middleware and the REST endpoints
+    "gql",            # the Strawberry schema
+    "auth",           # bearer tokens in, a Viewer out
+    "flows",          # what mutations do, over models
+    "permissions",    # the policy engine
+    "models",         # Tortoise models, settings, database set-up
+    "observability",  # logs and metrics, below everything
+)
+PACKAGES = {"chaingate_cli", "gql", "auth", "flows", "permissions", "models", "observability"}
+
+# The HTTP layer still lives inside gql/: these modules are the web layer wherever they sit,
+# until they move to their own package (web/) once the current rework of gql/app.py has landed.
+HTTP_MODULES = {
+    "gql/app.py",
+    "gql/chain/join_page.py",
+    "gql/chain/qr.py",
+    "gql/graphiql.py",
+    "gql/imports/files.py",
+    "gql/protection/client_address.py",
+    "gql/protection/gate.py",
+    "gql/protection/responses.py",
+    "gql/protection/view.py",
+    "gql/telemetry.py",
+}
+
+# (importing file, imported module) pairs that reach up, each with why it is still here.
+ALLOWED = {
+    # A data migration fills the pinyin search columns with the same rule the flows write them
+    # with (flows.names.search_keys); the rule belongs below models or in the migration itself.
+    ("models/migrations/0008_search.py", "flows.names"),
+}
+
+
+def module_file(dotted: str) -> str | None:
+    """The repository path of a first-party module, or None for a package or anything else."""
+    path = ROOT / (dotted.replace(".", "/") + ".py")
+    return str(path.relative_to(ROOT)) if path.is_file() else None
+
+
+def layer_of(path: str | None, dotted: str) -> str:
+    if path in HTTP_MODULES:
+        return "web"
+    return dotted.split(".")[0]
+
+
+def imports(path: Path) -> list[str]:
+    """The first-party modules a file imports (`from a.b import c` names a.b.c when c is a module)."""
+    out: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:
+                child = f"{node.module}.{alias.name}"
+                out.append(child if module_file(child) else node.module)
+    return [m for m in out if m.split(".")[0] in PACKAGES]
+
+
+def upward_imports() -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for package in sorted(PACKAGES):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            here = str(path.relative_to(ROOT))
+            mine = LAYERS.index(layer_of(here, package))
+            for dotted in imports(path):
+                if LAYERS.index(layer_of(module_file(dotted), dotted)) < mine:
+                    found.add((here, dotted))
+    return found
+
+
+def test_no_layer_imports_a_layer_above_it():
+    assert sorted(upward_imports() - ALLOWED) == []
+
+
+def test_the_allowed_list_holds_only_imports_that_still_exist():
+    # A fixed exception leaves the list: it only shrinks.
+    assert sorted(ALLOWED - upward_imports()) == []
+
+
+def test_the_check_sees_an_upward_import():
+    # The reader itself: gql (the schema) importing the HTTP app would be caught, and so would
+    # flows importing auth, were either written.
+    assert LAYERS.index(layer_of(module_file("gql.app"), "gql.app")) < LAYERS.index("gql")
+    assert LAYERS.index("auth") < LAYERS.index("flows")
+    assert "flows.names" in imports(ROOT / "models/migrations/0008_search.py")
