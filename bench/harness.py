@@ -84,3 +84,40 @@ def p50(values: list[float]) -> float:
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+async def _backend_pids() -> list[int]:
+    """PostgreSQL backends connected to this database (none on SQLite)."""
+    from tortoise.connection import get_connection
+
+    conn = get_connection("default")
+    if conn.capabilities.dialect != "postgres":
+        return []
+    _, rows = await conn.execute_query("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+    return [int(r["pid"]) for r in rows]
+
+
+async def interleaved_cpu(
+    calls: dict[str, Callable[[], Awaitable[Any]]], rounds: int, batch: int = 10
+) -> dict[str, list[float]]:
+    """CPU milliseconds per call, this process's plus the PostgreSQL backends' (from /proc,
+    as bench.http_load counts a server's): each call runs `batch` times in a row, the calls
+    take turns for `rounds` rounds. Unlike wall time, another job's load on the machine is
+    not counted. One figure per round and call."""
+    import os
+
+    from bench.http_load import cpu_seconds
+
+    samples: dict[str, list[float]] = {k: [] for k in calls}
+    me = os.getpid()
+    for _ in range(rounds):
+        for name, call in calls.items():
+            pids = await _backend_pids()
+            before = [cpu_seconds(p) for p in pids]
+            started = time.process_time()
+            for _ in range(batch):
+                await call()
+            spent = time.process_time() - started
+            spent += sum(max(0.0, cpu_seconds(p) - b) for p, b in zip(pids, before, strict=True) if p != me)
+            samples[name].append(spent / batch * 1000)
+    return samples

@@ -61,19 +61,21 @@ def wait_ready(port: int, timeout: float = 60) -> None:
     raise RuntimeError(f"server on port {port} did not come up")
 
 
-def start_server(url: str, workers: int, port: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, workers: int, port: int, *, checkout: str | None = None,
+                 python: str | None = None) -> subprocess.Popen[bytes]:
+    """uvicorn serving `checkout` (default: CHAINGATE_BENCH_SERVER_DIR, else this one) with
+    `python` (default: this interpreter), in its own process group."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "CHAINGATE_RATE_LIMIT": "0",
         "CHAINGATE_ANON_RATE_LIMIT": "0",
-        "REDIS_URL": "",
     }
-    env.pop("REDIS_URL")
-    argv = [sys.executable, "-m", "uvicorn", "gql.app:create_app", "--factory", "--host", "127.0.0.1",
+    env.pop("REDIS_URL", None)
+    argv = [python or sys.executable, "-m", "uvicorn", "gql.app:create_app", "--factory", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
-    # CHAINGATE_BENCH_SERVER_DIR: serve another checkout's code (side by side with a branch).
-    other = os.environ.get("CHAINGATE_BENCH_SERVER_DIR")
+    # Another checkout's code (side by side with a branch: bench.compare).
+    other = checkout or os.environ.get("CHAINGATE_BENCH_SERVER_DIR")
     if other:
         env["PYTHONPATH"] = other
     # Its own process group, so stopping it stops its workers too.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,13 +24,38 @@ def _custom_plans(url: str) -> str | dict[str, Any]:
     their parameters (`plan_cache_mode = force_custom_plan`). With the default mode
     PostgreSQL switches a statement to a generic plan after five runs, and for the policy
     filters (id lists, subtree ranges) that plan can scan a whole corp: seconds instead of
-    milliseconds. A URL that sets `statement_cache_size` itself is taken as it is."""
+    milliseconds. Connections go back to the pool through `_pool_reset` (a request's without
+    the reset statement). A URL that sets `statement_cache_size` itself is taken as it is."""
     if not url.startswith("postgres://") or "statement_cache_size" in url:
         return url
     config = expand_db_url(url)
-    settings = config["credentials"].setdefault("server_settings", {})
-    settings.setdefault("plan_cache_mode", "force_custom_plan")
+    credentials = config["credentials"]
+    credentials.setdefault("server_settings", {}).setdefault("plan_cache_mode", "force_custom_plan")
+    credentials["reset"] = _pool_reset
     return config
+
+
+# Set while request_connection hands its connection back (the pool's release runs in a task
+# that copies this context, so _pool_reset sees it).
+_RELEASING_REQUEST_CONNECTION: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "releasing_request_connection", default=False
+)
+
+
+async def _pool_reset(connection: Any) -> None:
+    """asyncpg's pool calls this when a connection comes back, after rolling back a
+    transaction left open (that part asyncpg always does itself).
+
+    A connection a transaction held gets asyncpg's reset statement (advisory locks, cursors,
+    LISTEN, session settings). A request's connection (request_connection) does not: it ran
+    statements outside transactions only, and chaingate sets no session state there (no
+    SET, LISTEN, advisory locks or cursors outside a transaction), so the statement, one
+    more round trip and four commands for PostgreSQL per request, would undo nothing."""
+    if _RELEASING_REQUEST_CONNECTION.get():
+        return
+    query = connection.get_reset_query()
+    if query:
+        await connection.execute(query)
 
 
 def tortoise_config(database_url: str | None = None) -> dict[str, Any]:
@@ -130,7 +156,8 @@ class _Turn:
 @contextlib.asynccontextmanager
 async def request_connection() -> AsyncIterator[None]:
     """Within the block, the default connection's statements outside transactions share one
-    connection (PostgreSQL; SQLite has one connection anyway). Released once, at the end."""
+    connection (PostgreSQL; SQLite has one connection anyway). Released once, at the end,
+    without asyncpg's reset statement (see _pool_reset)."""
     client = get_connection("default")
     if not isinstance(client, AsyncpgDBClient) or isinstance(client, _RequestConnection) or client._pool is None:
         yield
@@ -144,4 +171,8 @@ async def request_connection() -> AsyncIterator[None]:
         get_connections().reset(token)
         async with pinned._lock:  # a statement of a task still running finishes first
             pinned.released = True
-        await client._pool.release(connection)
+        releasing = _RELEASING_REQUEST_CONNECTION.set(True)
+        try:
+            await client._pool.release(connection)
+        finally:
+            _RELEASING_REQUEST_CONNECTION.reset(releasing)

@@ -237,8 +237,10 @@ async def member_viewer(member_id: int, *, token_id: str | None = None, issued_m
     member = await query.first()
     if member is None:
         return None
-    grants = await AdminGrant.filter(member_id=member_id)
-    units = await OrgUnit.filter(placements__member_id=member_id)
+    # In a set order: a Viewer built twice from the same rows compares equal (its tuples keep
+    # this order), whatever order PostgreSQL returns them in after updates.
+    grants = await AdminGrant.filter(member_id=member_id).order_by("id")
+    units = await OrgUnit.filter(placements__member_id=member_id).order_by("id")
     super_admin = any(g.kind is AdminKind.SUPER_ADMIN for g in grants)
     directory = await directory_access(
         member.corp_id, units, grants, reads_all=super_admin, manages_all=super_admin

@@ -71,6 +71,8 @@ class DirectoryLoaders:
         self.visible_unit = DataLoader(self._visible_unit)
         self.visible_corp = DataLoader(self._visible_corp)
         self._subtree_units: dict[tuple[int, tuple[str, ...]], dict[str, tuple[int, ...]]] = {}
+        # Unit rows read so far (with seats, or by unit_raw): by id, without a future each.
+        self._units: dict[int, UnitRow] = {}
 
     async def scope_units(self, corp_id: int, within: tuple[str, ...] | None = None) -> dict[str, tuple[int, ...]]:
         """The unit ids of the subtrees the viewer's scope names in corp_id (and of `within`),
@@ -129,7 +131,7 @@ class DirectoryLoaders:
 
     async def _seats(self, member_ids: Sequence[int]) -> list[list[Seat]]:
         """Seats of each member, the main one first, then by order (the departments order).
-        The units come in the same query and prime `unit_raw`: departments need no second one."""
+        The units come in the same query and are kept for `unit_raw`: departments need no second one."""
         out: dict[int, list[Seat]] = defaultdict(list)
         rows = await Placement.filter(member_id__in=list(member_ids)).order_by("-is_main", "order", "id").values_list(
             "member_id", "is_main", "is_leader", *(f"unit__{c}" for c in UNIT_COLUMNS)
@@ -137,12 +139,30 @@ class DirectoryLoaders:
         for member_id, is_main, is_leader, *unit in rows:
             row = UnitRow(*unit)
             out[member_id].append(Seat(row.id, row.path, is_main, is_leader))
-            self.unit_raw.prime(row.id, row)
+            self._units[row.id] = row
         return [out[i] for i in member_ids]
 
     async def _unit_rows(self, ids: Sequence[int]) -> list[UnitRow | None]:
-        rows = {r[0]: UnitRow(*r) for r in await OrgUnit.filter(id__in=list(ids)).values_list(*UNIT_COLUMNS)}
-        return [rows.get(i) for i in ids]
+        known = self._units
+        missing = [i for i in ids if i not in known]
+        if missing:
+            for r in await OrgUnit.filter(id__in=missing).values_list(*UNIT_COLUMNS):
+                known[r[0]] = UnitRow(*r)
+        return [known.get(i) for i in ids]
+
+    async def visible_units(self, ids: Sequence[int]) -> list[UnitRow | None]:
+        """The units by id, None where the viewer may not see one (as `visible_unit` loads
+        them), read once per request. Units already read (a page's seats bring theirs) cost
+        no future or task each: a page's departments take this path."""
+        known = self._units
+        if any(i not in known for i in ids):
+            await self.unit_raw.load_many([i for i in ids if i not in known])
+        viewer = self.viewer
+        out: list[UnitRow | None] = []
+        for i in ids:
+            u = known.get(i)
+            out.append(u if u is not None and scope.can_see_unit(viewer, UnitFacts(u.id, u.corp_id, u.path)) else None)
+        return out
 
     async def _children(self, parent_ids: Sequence[int]) -> list[list[OrgUnit]]:
         out: dict[int, list[OrgUnit]] = defaultdict(list)
@@ -156,12 +176,8 @@ class DirectoryLoaders:
         rows = await self.member_raw.load_many(list(ids))
         return [m if f is not None and can_see_member(self.viewer, f) else None for m, f in zip(rows, facts, strict=True)]
 
-    async def _visible_unit(self, ids: Sequence[int]) -> list[OrgUnit | None]:
-        rows = await self.unit_raw.load_many(list(ids))
-        return [
-            u if u is not None and scope.can_see_unit(self.viewer, UnitFacts(u.id, u.corp_id, u.path)) else None
-            for u in rows
-        ]
+    async def _visible_unit(self, ids: Sequence[int]) -> list[UnitRow | None]:
+        return await self.visible_units(ids)
 
     async def _visible_corp(self, ids: Sequence[int]) -> list[Corp | None]:
         rows = await self.corp_raw.load_many(list(ids))

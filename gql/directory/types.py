@@ -90,7 +90,7 @@ async def member_nodes(info: Info, rows: Sequence[Any]) -> list[MemberNode]:
     units: dict[int, Any] = {}
     if with_departments:
         wanted = sorted({seat.unit_id for member_seats in seats for seat in member_seats})
-        units = {i: u for i, u in zip(wanted, await loaders.visible_unit.load_many(wanted), strict=True) if u is not None}
+        units = {i: u for i, u in zip(wanted, await loaders.visible_units(wanted), strict=True) if u is not None}
     nodes = []
     for get, member_seats, corp_settings in zip(readers, seats, settings, strict=True):
         facts = MemberFacts(
@@ -198,7 +198,7 @@ class MemberNode(relay.Node):
     async def _load_departments(self, info: Info) -> list[MemberDepartment]:
         loaders = info.context.directory
         seats = await loaders.seats.load(self.pk)
-        units = await loaders.visible_unit.load_many([s.unit_id for s in seats])
+        units = await loaders.visible_units([s.unit_id for s in seats])
         return [
             MemberDepartment(unit=OrgUnitNode(pk=u.id, _u=u), is_main=s.is_main, is_leader=s.is_leader)
             for s, u in zip(seats, units, strict=True)

@@ -36,7 +36,7 @@ from gql.context import Context, make_context
 from gql.graphiql import graphiql_html
 from gql.protection.errors import BAD_REQUEST
 from gql.protection.extension import ProtectedSchema
-from gql.protection.responses import error_response
+from gql.protection.responses import error_response, json_body
 from gql.protection.viewers import may_introspect
 from permissions.viewer import ANONYMOUS, Viewer
 
@@ -129,10 +129,7 @@ class ProtectedGraphQL(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     def encode_json(self, data: object) -> bytes:
-        """UTF-8 JSON with Chinese as Chinese (`王建国`, not `\\u738b…`), for people reading
-        answers in a terminal. A lone surrogate (only a client's own input can hold one) is
-        written as its JSON escape, so the body is always valid UTF-8."""
-        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "backslashreplace")
+        return json_body(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return make_context(scope_viewer(request.scope), request, response)

@@ -1,0 +1,43 @@
+"""One connection per request (models.db.request_connection): a request's statements share
+one pooled PostgreSQL connection, which goes back to the pool without asyncpg's reset
+statement; a transaction's connection still gets it. SQLite has a single connection."""
+
+from __future__ import annotations
+
+import pytest
+from tortoise.connection import get_connection
+from tortoise.transactions import in_transaction
+
+from models.db import _RequestConnection, request_connection
+
+
+def _postgres_only(database: str) -> None:
+    if database != "postgres":
+        pytest.skip("SQLite has one connection and no pool")
+
+
+async def test_a_request_runs_its_statements_on_one_connection_and_returns_it_without_a_reset(database):
+    _postgres_only(database)
+    seen: list[str] = []
+    await get_connection("default").execute_query("SELECT 0")  # the pool opens on first use
+    async with request_connection():
+        client = get_connection("default")
+        assert isinstance(client, _RequestConnection)
+        await client.execute_query("SELECT 1")
+        _, rows = await client.execute_query("SELECT pg_backend_pid() AS pid")
+        first = rows[0]["pid"]
+        _, rows = await client.execute_query("SELECT pg_backend_pid() AS pid")
+        assert rows[0]["pid"] == first  # the same backend for every statement of the request
+        client._connection.add_query_logger(lambda record: seen.append(record.query))
+        await client.execute_query("SELECT 2")
+    assert seen == ["SELECT 2"]  # and nothing when it went back: no RESET ALL, no CLOSE ALL
+
+
+async def test_a_transactions_connection_still_gets_the_reset_statement(database):
+    _postgres_only(database)
+    seen: list[str] = []
+    async with in_transaction() as conn:
+        conn._connection.add_query_logger(lambda record: seen.append(record.query))
+        await conn.execute_query("SELECT 1")
+    assert any("RESET ALL" in q for q in seen), seen
+
