@@ -58,6 +58,7 @@ from gql.imports.mutations.import_directory import ImportDirectoryPayload, impor
 from gql.imports.mutations.retry_import_job import RetryImportJobPayload, retry_import_job
 from gql.imports.queries import ImportQuery, ImportSubscription
 from gql.imports.types import import_job_node
+from gql.feed.snapshot import FeedSnapshot
 from gql.hints import Hints
 from gql.protection.extension import PROTECTION_EXTENSIONS, ProtectedSchema
 from gql.relay import parse_pk
@@ -247,6 +248,6 @@ class Subscription(ImportSubscription):
 
 
 schema = ProtectedSchema(
-    query=Query, mutation=Mutation, subscription=Subscription, extensions=(*PROTECTION_EXTENSIONS, Hints),
+    query=Query, mutation=Mutation, subscription=Subscription, extensions=(*PROTECTION_EXTENSIONS, Hints, FeedSnapshot),
     execution_context_class=PlainLeafExecutionContext,
 )

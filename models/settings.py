@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     # Rows per import batch, overriding each kind's own (1000 directory, 500 chain); for tuning and tests.
     import_batch_rows: int | None = Field(default=None, gt=0, alias="CHAINGATE_IMPORT_BATCH_ROWS")
     # How often an idle worker looks for queued jobs and due notifications.
+    # Change feed (SPEC §3.9): change rows are kept this many days; older sync tokens resync.
+    change_retention_days: float = Field(default=30.0, gt=0, alias="CHAINGATE_CHANGE_RETENTION_DAYS")
     worker_poll_seconds: float = Field(default=1.0, gt=0, alias="CHAINGATE_WORKER_POLL_SECONDS")
 
 

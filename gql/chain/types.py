@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 from tortoise.functions import Count
 
+from gql.feed import queries as feed_queries
 from gql.chain.invitation_types import InvitationNode, invitation_node, invitation_nodes
 from gql.context import Info
 from gql.directory.types import CorpNode, MemberNode, OrgUnitNode, member_node, member_nodes
@@ -169,6 +170,11 @@ class ChainCorpNode(relay.Node):
 class ChainSpaceNode(relay.Node):
     pk: relay.NodeID[int]
     _c: strawberry.Private[ChainSpace]
+    changes = strawberry.field(resolver=feed_queries.chain_changes, description=feed_queries.CHANGES_DESCRIPTION.format(
+        what="the chain's corps and contacts (as ChainSpace.corps and contacts list them)",
+        who="Null when the viewer does not see the chain."))
+    sync_token = strawberry.field(resolver=feed_queries.chain_sync_token, description=(
+        "A token for ChainSpace.changes, taken before this request's reads (see Corp.syncToken)."))
 
     @strawberry.field(description="The chain's name, 1-64 characters.")
     def name(self) -> str:
