@@ -110,7 +110,8 @@ async def _changes(info: Info, feed_id: int, objects: Sequence[tuple[Any, Any, f
         if not had:
             out.append(Change(kind=ChangeKind.CREATED, node=node, removed_id=None, changed_fields=None, sequence=seq))
             continue
-        hidden = set(getattr(node, "hidden_fields", None) or ())
+        hidden = getattr(node, "hidden_fields", None) or ()
+        hidden = set(hidden() if callable(hidden) else hidden)  # a contact computes it, a member holds it
         readable = sorted((changed & feed_policy.REPORTED_FIELDS[otype]) - hidden)
         if readable:  # a change of withheld fields only is not news for this viewer
             out.append(Change(kind=ChangeKind.UPDATED, node=node, removed_id=None, changed_fields=readable,
