@@ -59,9 +59,11 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=15.0, gt=0, alias="CHAINGATE_JOB_LEASE_SECONDS")
     # Rows per import batch, overriding each kind's own (1000 directory, 500 chain); for tuning and tests.
     import_batch_rows: int | None = Field(default=None, gt=0, alias="CHAINGATE_IMPORT_BATCH_ROWS")
-    # How often an idle worker looks for queued jobs and due notifications.
     # Change feed (SPEC §3.9): change rows are kept this many days; older sync tokens resync.
     change_retention_days: float = Field(default=30.0, gt=0, alias="CHAINGATE_CHANGE_RETENTION_DAYS")
+    # How often a worker prunes change rows past the retention (and once when it starts).
+    change_prune_seconds: float = Field(default=3600.0, gt=0, alias="CHAINGATE_CHANGE_PRUNE_SECONDS")
+    # How often an idle worker looks for queued jobs and due notifications.
     worker_poll_seconds: float = Field(default=1.0, gt=0, alias="CHAINGATE_WORKER_POLL_SECONDS")
 
 
