@@ -11,6 +11,15 @@ from gql.auth.act_as import ActAsPayload, act_as
 from gql.auth.change_my_mobile import ChangeMyMobilePayload, change_my_mobile
 from gql.apps.mutations.create_app_token import CreateAppTokenPayload, create_app_token
 from gql.apps.mutations.revoke_app_token import RevokeAppTokenPayload, revoke_app_token
+from gql.feed.mutations.create_webhook_subscription import (
+    CreateWebhookSubscriptionPayload,
+    create_webhook_subscription,
+)
+from gql.feed.mutations.delete_webhook_subscription import (
+    DeleteWebhookSubscriptionPayload,
+    delete_webhook_subscription,
+)
+from gql.feed.webhook_types import webhook_subscription_node
 from gql.apps.types import app_token_node
 from gql.audit.types import audit_event_node
 from gql.auth.queries import AuthQuery
@@ -80,6 +89,7 @@ NODE_RESOLVERS = {
     "ImportJob": import_job_node,
     "AppToken": app_token_node,
     "AuditEvent": audit_event_node,
+    "WebhookSubscription": webhook_subscription_node,
 }
 
 
@@ -240,6 +250,18 @@ class Mutation:
     revoke_app_token: RevokeAppTokenPayload = strawberry.mutation(resolver=revoke_app_token, description=(
         "Revokes a partner-app token: refused from the next request on; the corp's super admins in person only. "
         "Errors: NOT_FOUND, ALREADY_REVOKED."))
+    create_webhook_subscription: CreateWebhookSubscriptionPayload = strawberry.mutation(
+        resolver=create_webhook_subscription, description=(
+            "Registers an endpoint for an app token of the corp (SPEC §3.9); the corp's super admins in person only. "
+            "The worker posts each change the token may see from now on (cut as the token's own reads: scopes ∩ "
+            "corp rights, chain binding, fields:sensitive), signed per Standard Webhooks with the secret in the "
+            "payload (shown once), retried with exponential backoff; a revoked token's messages stop at once. "
+            "Errors: NOT_FOUND, TOKEN_INACTIVE, INVALID_URL (not http/https, credentials in it, unresolvable), "
+            "PRIVATE_ADDRESS (loopback or private address, unless allowed), UNKNOWN_EVENT."))
+    delete_webhook_subscription: DeleteWebhookSubscriptionPayload = strawberry.mutation(
+        resolver=delete_webhook_subscription, description=(
+            "Deletes a webhook subscription and its delivery log; nothing more is posted to it. The corp's super "
+            "admins in person only. Errors: NOT_FOUND."))
 
 
 @strawberry.type(description="Live updates over WebSocket (graphql-transport-ws).")

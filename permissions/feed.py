@@ -67,6 +67,13 @@ def serves_chain_feed(viewer: Viewer, chain_id: int) -> bool:
     return chain.can_see_chain(viewer, chain_id)
 
 
+def feeds_served(viewer: Viewer) -> list[tuple[str, int]]:
+    """The feeds the viewer is served, as ("corp", corp id) and ("chain", chain id): what an
+    app token's webhooks follow."""
+    out = [("corp", viewer.directory.corp_id)] if viewer.directory is not None else []
+    return out + sorted(("chain", a.chain_id) for a in viewer.chains if serves_chain_feed(viewer, a.chain_id))
+
+
 def could_see(viewer: Viewer, object_type: str, object_id: int, feed_id: int, before: Mapping[str, Any] | None,
               group_paths: Mapping[int, str]) -> bool:
     """Whether the viewer could see the object in the state `before` (the facts a change row

@@ -17,6 +17,7 @@ from permissions.actions import can_manage_app_tokens
 if TYPE_CHECKING:
     from gql.chain.types import ChainSpaceNode
     from gql.directory.types import MemberNode
+    from gql.feed.webhook_types import WebhookSubscriptionNode
 
 AppScope = described_enum(enums.AppScope, "What a partner-app token may do (SPEC §2.4); its rights are these scopes "
                           "cut to the issuing corp's.", {
@@ -83,6 +84,14 @@ class AppTokenNode(relay.Node):
 
         member_id = self._t.created_by_id  # type: ignore[attr-defined]
         return await member_node(info, member_id) if member_id is not None else None
+
+    @strawberry.field(description="The token's webhook endpoints (SPEC §3.9), oldest first.")
+    async def webhook_subscriptions(
+        self, info: Info
+    ) -> list[Annotated[WebhookSubscriptionNode, strawberry.lazy("gql.feed.webhook_types")]]:
+        from gql.feed.webhook_types import token_subscriptions
+
+        return await token_subscriptions(info, self._t)  # type: ignore[return-value]
 
 
 async def app_token_node(info: Info, token_id: int) -> AppTokenNode | None:
