@@ -68,6 +68,7 @@ from gql.imports.mutations.retry_import_job import RetryImportJobPayload, retry_
 from gql.imports.queries import ImportQuery, ImportSubscription
 from gql.imports.types import import_job_node
 from gql.feed.snapshot import FeedSnapshot
+from gql.feed.subscription import FeedSubscription
 from gql.hints import Hints
 from gql.protection.extension import PROTECTION_EXTENSIONS, ProtectedSchema
 from gql.relay import parse_pk
@@ -265,7 +266,7 @@ class Mutation:
 
 
 @strawberry.type(description="Live updates over WebSocket (graphql-transport-ws).")
-class Subscription(ImportSubscription):
+class Subscription(ImportSubscription, FeedSubscription):
     pass
 
 
