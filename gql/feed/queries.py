@@ -24,7 +24,7 @@ from models import ChainGroup
 from permissions import feed as feed_policy
 
 DEFAULT_PAGE = 100
-MAX_PAGE = 500
+MAX_PAGE = 100  # the gateway caps every `first` at 100 (gql.protection)
 # Statuses a full list read leaves out (Corp.members, ChainSpace.corps / contacts by default).
 _OUT_OF_LIST = {"MEMBER": "RESIGNED", "CHAIN_CORP": "REMOVED", "CONTACT": "REMOVED"}
 _TYPE_NAMES = {"MEMBER": "Member", "UNIT": "OrgUnit", "CHAIN_CORP": "ChainCorp", "CONTACT": "ChainContact"}
