@@ -18,6 +18,8 @@ import argparse
 import asyncio
 import importlib
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -120,6 +122,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
+    if args.db == "both":  # one process per database: Tortoise keeps per-dialect SQL in its models
+        for kind in ("sqlite", "postgres"):
+            subprocess.run([sys.executable, "-m", "bench.change_log", "--db", kind, "--part", args.part,
+                            "--rows", str(args.rows), "--rounds", str(args.rounds)], check=False)
+        return
     for kind, _ in databases(args.db):
         if args.part in ("update", "both"):
             r = with_database(kind, lambda url: asyncio.run(member_updates(url, args.rounds)))
