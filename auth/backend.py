@@ -9,6 +9,7 @@ from auth.viewer_cache import VIEWERS, check_app, check_member, with_token
 from flows.errors import FlowError
 from flows.identity import ensure_person
 from models import AppToken, RevokedToken
+from permissions.apps import token_usable
 from permissions.loading import app_viewer, member_viewer
 from permissions.viewer import ANONYMOUS, Viewer, ViewerKind
 
@@ -76,7 +77,7 @@ async def _app(secret: str) -> Viewer:
     check, database = await check_app(hash_app_secret(secret))
     token = check.token
     now = datetime.now(UTC)
-    if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+    if token is None or not token_usable(token, now):
         raise AuthenticationFailed("Invalid, expired or revoked app token.")
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         await AppToken.filter(id=token.id).update(last_used_at=now)

@@ -41,7 +41,8 @@ async def _stdin_closed() -> None:
 
 async def _run(concurrency: int, dispatch_every: float, with_parent: bool = False) -> int:
     from flows.notifications import SenderConfigError, sender_from_settings
-    from flows.worker import Worker, outbox_duty
+    from flows.worker import Worker, outbox_duty, prune_duty
+    from gql.feed.webhooks import webhook_duty
     from models.db import close_db, init_db
 
     try:
@@ -53,7 +54,7 @@ async def _run(concurrency: int, dispatch_every: float, with_parent: bool = Fals
     await init_db(run_migrations=False)
     try:
         async with sender:
-            worker = Worker(concurrency=concurrency, duties=[outbox_duty(sender, dispatch_every)])
+            worker = Worker(concurrency=concurrency, duties=[outbox_duty(sender, dispatch_every), prune_duty(), webhook_duty()])
             for sig in (signal.SIGTERM, signal.SIGINT):
                 asyncio.get_running_loop().add_signal_handler(sig, worker.stop.set)
             if with_parent:  # the parent's end of our stdin closes however it exits (even SIGKILL)

@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 from flows.app_secrets import hash_app_secret, new_app_secret
 from flows.audit import Origin, record
 from flows.errors import FlowError, NotFound
+from flows.webhooks import cancel_pending
 from models import AppToken, ChainCorp, ChainSpace
 from models.enums import AppScope, ChainCorpStatus
 from permissions import actions
@@ -129,6 +130,7 @@ async def revoke_app_token(viewer: Viewer, token_id: int, *, origin: Origin | No
         changed = await AppToken.filter(Q(revoked_at=None), id=token.id).update(revoked_at=now)
         if not changed:
             raise FlowError("ALREADY_REVOKED", "This token is already revoked.", "id")
+        await cancel_pending(token.id)  # its webhooks stop with it (flows/webhooks.py)
         await record(
             viewer, "appToken.revoke", "AppToken", token.id, corp_id=token.corp_id,
             before={"name": token.name, "prefix": token.prefix}, after={"revokedAt": now.isoformat()},

@@ -125,4 +125,15 @@ class AppTokenCode(str, Enum):
     SCOPE_OUTSIDE_CHAIN = "SCOPE_OUTSIDE_CHAIN"
 
 
-DOMAINS: tuple[type[Enum], ...] = (CommonCode, AuthCode, DirectoryCode, ImportCode, ChainCode, AppTokenCode)
+class WebhookCode(str, Enum):
+    """Webhook subscriptions of app tokens (SPEC §3.9)."""
+
+    INVALID_URL = "INVALID_URL"
+    PRIVATE_ADDRESS = "PRIVATE_ADDRESS"
+    TOKEN_INACTIVE = "TOKEN_INACTIVE"
+    UNKNOWN_EVENT = "UNKNOWN_EVENT"
+
+
+DOMAINS: tuple[type[Enum], ...] = (
+    CommonCode, AuthCode, DirectoryCode, ImportCode, ChainCode, AppTokenCode, WebhookCode,
+)

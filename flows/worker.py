@@ -55,6 +55,21 @@ def outbox_duty(sender: object, every: float = 5.0) -> Duty:
     return Duty("notifications", every, run)
 
 
+def prune_duty(every: float | None = None) -> Duty:
+    """Delete change-feed rows past the retention (flows.feed.prune, SPEC §3.9), every
+    CHAINGATE_CHANGE_PRUNE_SECONDS (default an hour) and once when the worker starts.
+    Any number of workers may run it: a prune is one DELETE by age."""
+    from flows import feed
+
+    async def run() -> object:
+        deleted = await feed.prune()
+        if deleted:
+            log.info("change feed: pruned %s rows past the retention", deleted)
+        return deleted
+
+    return Duty("change-feed-prune", every if every is not None else get_settings().change_prune_seconds, run)
+
+
 class Worker:
     def __init__(self, *, concurrency: int = 1, poll: float | None = None, duties: list[Duty] | None = None,
                  owner: str | None = None) -> None:

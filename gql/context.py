@@ -28,6 +28,9 @@ class Context:
     reauthenticate: Callable[[], Awaitable[Viewer | None]] | None = None
     # Advice for the caller, returned in the response's `extensions.hints` (gql.hints).
     hints: list[dict[str, Any]] = field(default_factory=list)
+    # (feed position, epoch, pruned-before) taken before the resolvers of a request that asks
+    # for a syncToken ran (gql.feed.snapshot): the token is never later than the request's reads.
+    feed_start: Any = None
     directory: DirectoryLoaders = field(init=False)
     chain: ChainLoaders = field(init=False)
 

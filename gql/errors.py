@@ -115,6 +115,11 @@ UserErrorCode = described_enum(_UserErrorCode, (
     "MISSING_READ_SCOPE": "Write and export scopes need the matching read scope too.",
     "SCOPES_REQUIRED": "A token holds at least one scope.",
     "SCOPE_OUTSIDE_CHAIN": "A token bound to one chain holds chain scopes only.",
+    # webhooks
+    "INVALID_URL": "Not an absolute http or https URL (or credentials in it, or a host that does not resolve).",
+    "PRIVATE_ADDRESS": "The URL names a loopback, private or link-local address, which receivers may not use here.",
+    "TOKEN_INACTIVE": "The app token is revoked or expired.",
+    "UNKNOWN_EVENT": "An event type that the change feed does not know.",
 })
 
 

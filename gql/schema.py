@@ -56,6 +56,17 @@ from gql.directory.queries import DirectoryQuery, corp_node, unit_node
 from gql.directory.types import member_node
 from gql.errors import UserErrorCode
 from gql.execution import PlainLeafExecutionContext
+from gql.feed.mutations.create_webhook_subscription import (
+    CreateWebhookSubscriptionPayload,
+    create_webhook_subscription,
+)
+from gql.feed.mutations.delete_webhook_subscription import (
+    DeleteWebhookSubscriptionPayload,
+    delete_webhook_subscription,
+)
+from gql.feed.snapshot import FeedSnapshot
+from gql.feed.subscription import FeedSubscription
+from gql.feed.webhook_types import webhook_subscription_node
 from gql.hints import Hints
 from gql.imports.mutations.import_directory import ImportDirectoryPayload, import_directory
 from gql.imports.mutations.retry_import_job import RetryImportJobPayload, retry_import_job
@@ -99,6 +110,7 @@ NODE_RESOLVERS = {
     "ImportJob": import_job_node,
     "AppToken": app_token_node,
     "AuditEvent": audit_event_node,
+    "WebhookSubscription": webhook_subscription_node,
 }
 
 
@@ -271,14 +283,26 @@ class Mutation:
     revoke_app_token: RevokeAppTokenPayload = strawberry.mutation(resolver=revoke_app_token, description=changes(
         "Revokes a partner-app token: refused from the next request on.",
         right="the corp's super admins in person", codes=[C.NOT_FOUND, C.ALREADY_REVOKED]))
+    create_webhook_subscription: CreateWebhookSubscriptionPayload = strawberry.mutation(
+        resolver=create_webhook_subscription, description=changes(
+            "Registers an endpoint for an app token of the corp (SPEC §3.9). The worker posts each change the token "
+            "may see from now on (cut as the token's own reads: scopes ∩ corp rights, chain binding, "
+            "fields:sensitive), signed per Standard Webhooks with the secret in the payload (shown once), retried "
+            "with exponential backoff; a revoked token's messages stop at once.",
+            right="the corp's super admins in person",
+            codes=[C.NOT_FOUND, C.TOKEN_INACTIVE, C.INVALID_URL, C.PRIVATE_ADDRESS, C.UNKNOWN_EVENT]))
+    delete_webhook_subscription: DeleteWebhookSubscriptionPayload = strawberry.mutation(
+        resolver=delete_webhook_subscription, description=changes(
+            "Deletes a webhook subscription and its delivery log; nothing more is posted to it.",
+            right="the corp's super admins in person", codes=[C.NOT_FOUND]))
 
 
 @strawberry.type(description="Live updates over WebSocket (graphql-transport-ws).")
-class Subscription(ImportSubscription):
+class Subscription(ImportSubscription, FeedSubscription):
     pass
 
 
 schema = ProtectedSchema(
-    query=Query, mutation=Mutation, subscription=Subscription, extensions=(*PROTECTION_EXTENSIONS, Hints),
+    query=Query, mutation=Mutation, subscription=Subscription, extensions=(*PROTECTION_EXTENSIONS, Hints, FeedSnapshot),
     execution_context_class=PlainLeafExecutionContext,
 )

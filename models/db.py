@@ -15,7 +15,7 @@ from tortoise.connection import get_connection, get_connections
 
 from models.settings import get_settings, tortoise_db_url
 
-MODEL_MODULES = ["models.directory", "models.chain", "models.access", "models.ops"]
+MODEL_MODULES = ["models.directory", "models.chain", "models.access", "models.ops", "models.feed"]
 
 
 def _custom_plans(url: str) -> str | dict[str, Any]:

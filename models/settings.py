@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     # Where import file reads keep their spool files (default <tmp>/chaingate-spool); the
     # files of a process killed outright are removed by the job's next runner or a worker's start.
     spool_dir: str | None = Field(default=None, alias="CHAINGATE_SPOOL_DIR")
+    # Change feed (SPEC §3.9): change rows are kept this many days; older sync tokens resync.
+    change_retention_days: float = Field(default=30.0, gt=0, alias="CHAINGATE_CHANGE_RETENTION_DAYS")
+    # How often a worker prunes change rows past the retention (and once when it starts).
+    change_prune_seconds: float = Field(default=3600.0, gt=0, alias="CHAINGATE_CHANGE_PRUNE_SECONDS")
+    # Webhooks (SPEC §3.9): an attempt's timeout; retries after base * 2**(attempts-1) seconds,
+    # up to max attempts; private (loopback, LAN) receiver addresses only when allowed (or dev).
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, alias="CHAINGATE_WEBHOOK_TIMEOUT_SECONDS")
+    webhook_retry_seconds: float = Field(default=5.0, gt=0, alias="CHAINGATE_WEBHOOK_RETRY_SECONDS")
+    webhook_max_attempts: int = Field(default=8, ge=1, alias="CHAINGATE_WEBHOOK_MAX_ATTEMPTS")
+    webhook_allow_private: bool = Field(default=False, alias="CHAINGATE_WEBHOOK_ALLOW_PRIVATE")
     # How often an idle worker looks for queued jobs and due notifications.
     worker_poll_seconds: float = Field(default=1.0, gt=0, alias="CHAINGATE_WORKER_POLL_SECONDS")
 

@@ -8,8 +8,17 @@ this module states the scope side, for both the issuing flow and the loader.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
 
 from models.enums import AppScope
+
+
+class TokenLifetime(Protocol):
+    """What decides whether an app token still works: an AppToken row has both."""
+
+    revoked_at: datetime | None
+    expires_at: datetime | None
 
 # What a chain-bound token may hold: rights inside that chain. Directory and audit scopes
 # reach the whole corp, which a binding to one chain is meant to exclude.
@@ -23,6 +32,12 @@ READ_SCOPE_FOR: dict[AppScope, AppScope] = {
     AppScope.DIRECTORY_EXPORT: AppScope.DIRECTORY_READ,
     AppScope.CHAIN_WRITE: AppScope.CHAIN_READ,
 }
+
+
+def token_usable(token: TokenLifetime, now: datetime) -> bool:
+    """An app token works iff it is not revoked and not expired at `now` (an aware datetime)
+    (SPEC §2.4): the one rule the gate, the admin's `AppToken.active` and webhook delivery read."""
+    return token.revoked_at is None and (token.expires_at is None or token.expires_at > now)
 
 
 def outside_chain(scopes: Iterable[AppScope]) -> list[AppScope]:

@@ -37,6 +37,7 @@ from models import (
     Invitation,
     Member,
     Placement,
+    WebhookSubscription,
 )
 from models.chain import JoinRequest, JoinRequestKind
 from models.enums import (
@@ -191,6 +192,10 @@ async def build_world() -> World:
     bound, bound_row = await app_token(up, AppScope.CHAIN_READ.value, AppScope.CHAIN_STATUS.value, chain=chain)
     supplier_app, supplier_row = await app_token(supplier, AppScope.DIRECTORY_READ.value, AppScope.CHAIN_READ.value)
     w.add("AppToken", every_row, no_row, bound_row, supplier_row)
+    w.add("WebhookSubscription", *[
+        await WebhookSubscription.create(corp_id=t.corp_id, app_token=t, url="https://example.com/hook",
+                                         secret="whsec_" + "A" * 44, position="{}")
+        for t in (every_row, supplier_row)])
 
     # Import jobs and audit events, in several corps, by several actors.
     jobs = [
@@ -278,6 +283,7 @@ ORACLES: dict[str, Oracle] = {
     "ChainContact": lambda v, row, fx: chain_rules.can_see_contact(v, fx.contacts[row.id]),
     "ImportJob": lambda v, row, fx: can_see_import_job(v, fx.jobs[row.id]),
     "AppToken": lambda v, row, fx: can_manage_app_tokens(v, row.corp_id),
+    "WebhookSubscription": lambda v, row, fx: can_manage_app_tokens(v, row.corp_id),
     "AuditEvent": lambda v, row, fx: row.corp_id is not None and can_read_audit(v, row.corp_id),
     "Invitation": lambda v, row, fx: chain_rules.can_see_invitation(v, chain_rules.InvitationFacts(
         row.id, row.chain_id, fx.groups[row.group_id].path if row.group_id else None, row.created_by_id)),

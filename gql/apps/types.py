@@ -12,10 +12,12 @@ from gql.context import Info
 from gql.enums import described_enum
 from models import AppToken, enums
 from permissions.actions import can_manage_app_tokens
+from permissions.apps import token_usable
 
 if TYPE_CHECKING:
     from gql.chain.types import ChainSpaceNode
     from gql.directory.types import MemberNode
+    from gql.feed.webhook_types import WebhookSubscriptionNode
 
 AppScope = described_enum(enums.AppScope, "What a partner-app token may do (SPEC §2.4); its rights are these scopes "
                           "cut to the issuing corp's.", {
@@ -50,8 +52,7 @@ class AppTokenNode(relay.Node):
 
     @strawberry.field(description="Neither revoked nor expired.")
     def active(self) -> bool:
-        t = self._t
-        return t.revoked_at is None and (t.expires_at is None or t.expires_at > datetime.now(UTC))
+        return token_usable(self._t, datetime.now(UTC))
 
     @strawberry.field(description="When it stops working (UTC); null: never.")
     def expires_at(self) -> datetime | None:
@@ -82,6 +83,14 @@ class AppTokenNode(relay.Node):
 
         member_id = self._t.created_by_id  # type: ignore[attr-defined]
         return await member_node(info, member_id) if member_id is not None else None
+
+    @strawberry.field(description="The token's webhook endpoints (SPEC §3.9), oldest first.")
+    async def webhook_subscriptions(
+        self, info: Info
+    ) -> list[Annotated[WebhookSubscriptionNode, strawberry.lazy("gql.feed.webhook_types")]]:
+        from gql.feed.webhook_types import token_subscriptions
+
+        return await token_subscriptions(info, self._t)  # type: ignore[return-value]
 
 
 async def app_token_node(info: Info, token_id: int) -> AppTokenNode | None:

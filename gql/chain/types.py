@@ -13,6 +13,7 @@ from gql.chain.invitation_types import InvitationNode, invitation_node, invitati
 from gql.context import Info
 from gql.directory.types import CorpNode, MemberNode, OrgUnitNode, member_node, member_nodes
 from gql.enums import ChainCorpStatus, ContactRole, ContactStatus
+from gql.feed import queries as feed_queries
 from gql.relay import Connection, paginate
 from models import ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, Invitation, Member
 from models.enums import ChainCorpStatus as ChainCorpStatusValue
@@ -168,6 +169,11 @@ class ChainCorpNode(relay.Node):
 class ChainSpaceNode(relay.Node):
     pk: relay.NodeID[int]
     _c: strawberry.Private[ChainSpace]
+    changes = strawberry.field(resolver=feed_queries.chain_changes, description=feed_queries.CHANGES_DESCRIPTION.format(
+        what="the chain's corps and contacts (as ChainSpace.corps and contacts list them)",
+        who="Null when the viewer does not see the chain."))
+    sync_token = strawberry.field(resolver=feed_queries.chain_sync_token, description=(
+        "A token for ChainSpace.changes, taken before this request's reads (see Corp.syncToken)."))
 
     @strawberry.field(description="The chain's name, 1-64 characters.")
     def name(self) -> str:

@@ -15,6 +15,7 @@ from gql.audit.queries import corp_audit_events
 from gql.context import Info
 from gql.directory import search
 from gql.enums import Gender, MemberStatus, Month, Scope
+from gql.feed import queries as feed_queries
 from gql.relay import Connection, paginate
 from models import ChainCorp, ChainSpace, Corp, Member, OrgUnit, Placement
 from models.enums import PROFILE_FIELDS, ChainCorpStatus
@@ -287,6 +288,14 @@ class FieldSetting:
 class CorpNode(relay.Node):
     pk: relay.NodeID[int]
     _c: strawberry.Private[Corp]
+    changes = strawberry.field(resolver=feed_queries.corp_changes, description=feed_queries.CHANGES_DESCRIPTION.format(
+        what="the corp's members (as Corp.members lists them) and units",
+        who="Served to the corp's own members and apps; null for anyone else (a chain partner syncs through "
+            "ChainSpace.changes)."))
+    sync_token = strawberry.field(resolver=feed_queries.corp_sync_token, description=(
+        "A token for Corp.changes, taken before this request's reads: read the full lists in the same request, "
+        "then ask for changes after it (a change may come both in the read and as a delta; applying it twice is "
+        "harmless). Null when the viewer is not served the corp's feed."))
     audit_events = strawberry.field(
         resolver=corp_audit_events, description="The corp's audit trail, newest first: super admins and audit:read apps."
     )

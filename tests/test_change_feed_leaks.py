@@ -1,0 +1,100 @@
+"""Leak test (SPEC §3.9, §2): for every viewer kind of the leak matrix, nothing in `changes`
+names an object or a field that the viewer cannot read through `node` — removed ids only for
+objects it could read at the token's position."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from models import ChainContact, ChainCorp, Member, Placement
+from models.enums import ChainCorpStatus, MemberStatus
+from tests import factories as f
+from tests.conftest import GQL
+from tests.test_leak_matrix import build_world
+
+pytestmark = pytest.mark.usefixtures("database")
+
+TOKENS = """
+query Tokens($corp: ID!, $chain: ID!) {
+  corp: node(id: $corp) { ... on Corp { syncToken } }
+  chain: node(id: $chain) { ... on ChainSpace { syncToken } }
+}"""
+CHANGES = """
+query Changes($id: ID!, $after: String!) {
+  node(id: $id) {
+    ... on Corp { changes(after: $after) { ...Page } }
+    ... on ChainSpace { changes(after: $after) { ...Page } }
+  }
+}
+fragment Page on ChangePage {
+  hasMore
+  changes { kind removedId changedFields node { id ... on Member { hiddenFields } ... on ChainContact { hiddenFields } } }
+}"""
+NODE = "query N($id: ID!) { node(id: $id) { id ... on Member { hiddenFields } ... on ChainContact { hiddenFields } } }"
+
+
+async def readable(gql: GQL, token: str | None, ids: list[str]) -> dict[str, Any]:
+    out = {}
+    for i in ids:
+        node = (await gql(NODE, {"id": i}, token))["data"]["node"]
+        if node is not None:
+            out[i] = node
+    return out
+
+
+async def test_changes_name_only_what_the_viewer_can_read(client: Any) -> None:
+    gql = GQL(client)
+    w = await build_world()
+    up, chain = w.corps["up"], w.chains["up"]
+    every_id = [f.gid(t, pk) for t in ("Member", "OrgUnit", "ChainCorp", "ChainContact") for pk in w.objects[t]]
+    feeds = {"corp": f.gid("Corp", up.id), "chain": f.gid("ChainSpace", chain.id)}
+    tokens, seen_before = {}, {}
+    for kind, token in w.tokens.items():
+        body = await gql(TOKENS, {"corp": feeds["corp"], "chain": feeds["chain"]}, token)
+        data = body.get("data") or {}
+        tokens[kind] = {k: (data.get(k) or {}).get("syncToken") for k in feeds}
+        seen_before[kind] = await readable(gql, token, every_id)
+
+    # Writes to everything: profiles, a seat, statuses, contacts, a corp leaving the chain.
+    for m in w.objects["Member"].values():
+        await Member.filter(id=m.id).update(position=f"岗位{m.id}", mobile=f.unique_mobile())
+    two_seats = next(m for m in w.objects["Member"].values() if m.name == "员双岗")
+    await Placement.filter(member_id=two_seats.id, is_main=False).delete()
+    east_peer = next(m for m in w.objects["Member"].values() if m.name == "员华东二")
+    await Member.filter(id=east_peer.id).update(status=MemberStatus.RESIGNED)
+    await f.member([next(u for u in w.objects["OrgUnit"].values() if u.name == "大客户部")], name="员新人")
+    for c in w.objects["ChainContact"].values():
+        await ChainContact.filter(id=c.id).update(name=f"员改名{c.id}")
+    place = next(p for p in w.objects["ChainCorp"].values() if p.chain_id == chain.id and p.status is ChainCorpStatus.JOINED)
+    await ChainCorp.filter(id=place.id).update(status=ChainCorpStatus.REMOVED)
+
+    told_anything = set()
+    for kind, token in w.tokens.items():
+        for feed, sync in tokens[kind].items():
+            if sync is None:
+                continue
+            body = await gql(CHANGES, {"id": feeds[feed], "after": sync}, token)
+            codes = [e["extensions"]["code"] for e in body.get("errors") or ()]
+            if codes == ["RESYNC_REQUIRED"]:  # the viewer's own standing changed (its corp left the chain)
+                continue
+            assert not codes, (kind, body["errors"])
+            if body["data"]["node"] is None:  # the viewer lost the chain (its own corp left it)
+                continue
+            page = body["data"]["node"]["changes"]
+            assert not page["hasMore"]
+            for change in page["changes"]:
+                told_anything.add(kind)
+                if change["kind"] == "REMOVED":
+                    assert change["removedId"] in seen_before[kind], (kind, change)
+                    continue
+                node_id = change["node"]["id"]
+                now = await readable(gql, token, [node_id])
+                assert node_id in now, (kind, change)
+                hidden = set(now[node_id].get("hiddenFields") or ())
+                assert hidden == set(change["node"].get("hiddenFields") or ())
+                assert not hidden & set(change["changedFields"] or ()), (kind, change)
+    # The feed is not silent: members, admins and apps of the corp and chain were told something.
+    assert {"super admin", "plain member", "dept-scoped member", "partner app with every scope",
+            "dealer member"} <= told_anything
