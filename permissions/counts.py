@@ -59,12 +59,16 @@ def member_count_parts(
     if d is None or d.corp_id != corp_id:
         return [_counted(listed)]
     several = Subquery(MemberSeat.filter(corp_id=corp_id, unit_id=None).values("member_id"))
-    parts = [_counted(listed.filter(id__in=several))]
     counts = UnitHeadcount.filter(status, corp_id=corp_id)
     if d.reads_all:
         if within_units is not None:
             counts = counts.filter(unit_id__in=_units(corp_id, within_units))
-        return [*parts, counts.annotate(n=Sum("n")).values("n")]
+            return [_counted(listed.filter(id__in=several)), counts.annotate(n=Sum("n")).values("n")]
+        # The whole corp: its members with no or several seats are counted on member_seat
+        # alone (its (corp_id, unit_id) index), not looked up among the corp's members.
+        alone = MemberSeat.filter(status, corp_id=corp_id, unit_id=None).annotate(n=Count("member_id")).values("n")
+        return [alone, counts.annotate(n=Sum("n")).values("n")]
+    parts = [_counted(listed.filter(id__in=several))]
     branches = []
     if d.admin_ranges:
         ranges = d.range_paths()
