@@ -67,7 +67,10 @@ async def world() -> World:
     admin = await f.super_admin(root)
     ranged = await f.member([a1], name="范围管理员")
     await f.grant(ranged, AdminKind.DIRECTORY_ADMIN, unit_ids=[b.id], rights=[AdminRight.MANAGE])
-    scoped = [await f.member(seats, name=f"查看者{i}") for i, seats in enumerate([[a1], [b1], [c], [a, c1], [root]])]
+    # [root, b1]: a whole-corp view next to a subtree view; the last one hides itself.
+    seats_of = [[a1], [b1], [c], [a, c1], [root], [root, b1], [a1]]
+    scoped = [await f.member(seats, name=f"查看者{i}") for i, seats in enumerate(seats_of)]
+    await Member.filter(id=scoped[-1].id).update(hidden_from_directory=True)
     others = [await f.member([u], name=f"成员{i}") for i, u in enumerate(units)]
     _world = World(corp.id, units, [admin.id, ranged.id, *(m.id for m in scoped)], [m.id for m in others])
     return _world
