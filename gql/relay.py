@@ -190,8 +190,8 @@ async def paginate(
     of those columns instead of model instances (no model to build per row).
     `total`: how totalCount is counted (default `query.count()`); with `fold_total` (the
     client selects totalCount) and `columns`, the page query carries it as uncorrelated
-    scalar subqueries (computed once, not per row): no statement of its own unless the
-    page comes back empty."""
+    scalar subqueries (computed once, not per row): no statement of its own unless a
+    page after a cursor comes back empty. A first page not cut short counts itself."""
     size = page_size(first)
     cursor = _parse(after)
     keys = _keyset_order(query)
@@ -218,6 +218,8 @@ async def paginate(
                 counted = Total.of_row(rows[0], list(carried))
         else:
             rows = list(await page)
+        if cursor.keys is None and not cursor.offset and len(rows) <= size:
+            counted = len(rows)  # a first page not cut short is the whole list
     nodes = await build(rows[:size])
     if keys is not None and not cursor.offset:
         cursors = [_keyset_cursor(_key_values(r, keys)) for r in rows[:size]]

@@ -170,3 +170,29 @@ async def chain_admin_of(chain, group):
     m = await f.member([root], name="分组管理员")
     await f.grant(m, AdminKind.CHAIN_ADMIN, chain=chain, group_ids=[group.id])
     return m
+
+
+SHORT = """
+query($c: ID!, $s: [MemberStatus!]) {
+  corp(id: $c) { members(first: 20, status: $s) { totalCount edges { node { name } } } }
+}
+"""
+
+
+async def test_a_first_page_not_cut_short_is_its_own_count(gql):
+    """totalCount of a first page holding the whole list (or nothing) is its length: the
+    token check and the page, no count and no second pass for an empty page."""
+    corp, root = await f.corp()
+    division = await f.unit(root, scope=Scope.DEPARTMENT)
+    viewer = await f.member([division], name="查看者")
+    for i in range(5):
+        await f.member([division], name=f"成员{i}")
+    await f.member([root], name="别处")
+    token = f.token(viewer)
+    for status, want in ((None, 6), (["RESIGNED"], 0)):
+        variables = {"c": f.gid("Corp", corp.id), "s": status}
+        await gql.ok(SHORT, variables, token)
+        statements, data = await count_statements(gql, SHORT, variables, token)
+        page = data["corp"]["members"]
+        assert page["totalCount"] == want == len(page["edges"])
+        assert statements == 2
