@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from models.enums import AdminKind, ContactStatus, Scope
 from tests import factories as f
 
@@ -196,3 +198,43 @@ async def test_a_first_page_not_cut_short_is_its_own_count(gql):
         page = data["corp"]["members"]
         assert page["totalCount"] == want == len(page["edges"])
         assert statements == 2
+
+
+class StatementLog(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.sql: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == "%s: %s" and isinstance(record.args, tuple) and len(record.args) == 2:
+            self.sql.append(str(record.args[0]))
+
+
+async def test_on_postgres_a_scope_of_many_units_is_one_array_parameter(gql, database):
+    """The unit ids of a scope go as one `= ANY($n)` array on PostgreSQL: the page's SQL
+    text is the same for a scope of 3 units and of 30 (no parameter per unit to build)."""
+    if database != "postgres":
+        pytest.skip("SQLite keeps its IN list of unit ids")
+    texts = []
+    for width in (3, 30):
+        corp, root = await f.corp()
+        division = await f.unit(root, scope=Scope.DEPARTMENT)
+        teams = [await f.unit(division) for _ in range(width - 1)]
+        viewer = await f.member([division], name="查看者")
+        for i, team in enumerate(teams):
+            await f.member([team], name=f"成员{i}")
+        await f.member([root], name="别处")
+        variables, token = {"c": f.gid("Corp", corp.id), "n": 2}, f.token(viewer)
+        logger, log = logging.getLogger("tortoise.db_client"), StatementLog()
+        previous = logger.level
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(log)
+        try:
+            data = await gql.ok(MEMBERS, variables, token)
+        finally:
+            logger.removeHandler(log)
+            logger.setLevel(previous)
+        assert data["corp"]["members"]["totalCount"] == width
+        texts.append([s for s in log.sql if '"pinyin_full" ASC' in s])
+    assert texts[0] and texts[0] == texts[1]
+    assert "ANY(" in texts[0][0]
