@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry import relay
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from flows.errors import NotFound
 from gql.errors import bad_request
@@ -64,6 +64,31 @@ class Connection(Generic[NodeT]):
     @strawberry.field(description="The page's rows without cursors (the nodes of `edges`).")
     def nodes(self) -> list[NodeT]:
         return [e.node for e in self.edges]
+
+
+@dataclass(frozen=True)
+class Total:
+    """A list's totalCount as the sum of one-row queries each selecting `n` (NULL for 0),
+    e.g. permissions.counts.member_count_parts. `carrier`: a query of exactly one row that
+    the parts are read with in one statement when the page does not carry them."""
+
+    parts: Sequence[Any]
+    carrier: Any = None
+
+    def columns(self) -> dict[str, Subquery]:
+        return {f"total_{i}": Subquery(p) for i, p in enumerate(self.parts)}
+
+    @staticmethod
+    def of_row(row: dict[str, Any], names: Sequence[str]) -> int:
+        return sum(int(row[n] or 0) for n in names)
+
+    async def read(self) -> int:
+        """The total, in one statement."""
+        if len(self.parts) == 1 or self.carrier is None:
+            return sum([int((await p)[0]["n"] or 0) for p in self.parts])
+        columns = self.columns()
+        rows = await self.carrier.annotate(**columns).values(*columns)
+        return self.of_row(rows[0], list(columns)) if rows else 0
 
 
 @dataclass(frozen=True)
@@ -157,10 +182,16 @@ async def paginate(
     build: Callable[[Sequence[Any]], Awaitable[Sequence[NodeT]]],
     *,
     columns: Sequence[str] | None = None,
+    total: Total | None = None,
+    fold_total: bool = False,
 ) -> Connection[NodeT]:
     """One page query, plus one COUNT if totalCount is selected, whatever the page size;
     `query` is already policy-filtered and ordered. With `columns`, `build` gets dict rows
-    of those columns instead of model instances (no model to build per row)."""
+    of those columns instead of model instances (no model to build per row).
+    `total`: how totalCount is counted (default `query.count()`); with `fold_total` (the
+    client selects totalCount) and `columns`, the page query carries it as uncorrelated
+    scalar subqueries (computed once, not per row): no statement of its own unless a
+    page after a cursor comes back empty. A first page not cut short counts itself."""
     size = page_size(first)
     cursor = _parse(after)
     keys = _keyset_order(query)
@@ -174,13 +205,21 @@ async def paginate(
     elif cursor.offset:
         page = page.offset(cursor.offset)
     rows: list[Any] = []
+    counted: int | None = None
     if size:
         page = page.limit(size + 1)
         if columns is not None:
             wanted = list(dict.fromkeys([*columns, *(name for name, _ in keys or [])]))
-            rows = list(await page.values(*wanted))
+            carried = total.columns() if total is not None and fold_total else {}
+            if carried:
+                page = page.annotate(**carried)
+            rows = list(await page.values(*wanted, *carried))
+            if carried and rows:
+                counted = Total.of_row(rows[0], list(carried))
         else:
             rows = list(await page)
+        if cursor.keys is None and not cursor.offset and len(rows) <= size:
+            counted = len(rows)  # a first page not cut short is the whole list
     nodes = await build(rows[:size])
     if keys is not None and not cursor.offset:
         cursors = [_keyset_cursor(_key_values(r, keys)) for r in rows[:size]]
@@ -195,8 +234,18 @@ async def paginate(
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        _count=query.count,
+        _count=_counter(query, total, counted),
     )
+
+
+def _counter(query: Any, total: Total | None, counted: int | None) -> Callable[[], Awaitable[int]]:
+    async def known() -> int:
+        assert counted is not None
+        return counted
+
+    if counted is not None:
+        return known
+    return total.read if total is not None else query.count
 
 
 # Every primary key is a Tortoise IntField: a 32-bit integer on PostgreSQL (int4), and kept

@@ -155,3 +155,39 @@ class FieldSetting(Model):
     class Meta:
         table = "field_setting"
         unique_together = (("corp", "field"),)
+
+
+class MemberSeat(Model):
+    """What a member's visibility hangs on, kept by database triggers (migration 0010) in the
+    transaction of every write to `member` or `placement`: its corp, status, hidden flag and,
+    for a member with exactly one seat, that seat's unit (NULL for none or several seats).
+    Never written by the application."""
+
+    member_id = fields.IntField(primary_key=True, generated=False)
+    corp_id = fields.IntField()
+    unit_id = fields.IntField(null=True)
+    status = fields.CharEnumField(MemberStatus, max_length=16)
+    hidden = fields.BooleanField()
+
+    class Meta:
+        table = "member_seat"
+        # The corp's members with no or several seats (unit_id IS NULL): counted one by one.
+        indexes = (Index(fields=("corp_id", "unit_id")),)
+
+
+class UnitHeadcount(Model):
+    """Members with exactly one seat, by (corp, unit, status, hidden): the sums of
+    MemberSeat rows with a unit, kept by triggers (migration 0010) in the writing
+    transaction. A member sits in one row at most, so sums over any set of units count each
+    member once (permissions.counts). Never written by the application."""
+
+    id = fields.IntField(primary_key=True)
+    corp_id = fields.IntField()
+    unit_id = fields.IntField()
+    status = fields.CharEnumField(MemberStatus, max_length=16)
+    hidden = fields.BooleanField()
+    n = fields.IntField(default=0)
+
+    class Meta:
+        table = "unit_headcount"
+        unique_together = (("corp_id", "unit_id", "status", "hidden"),)

@@ -67,6 +67,24 @@ def visible_members_q(viewer: Viewer) -> Q:
     return any_of(parts)
 
 
+def across_corps_parts(viewer: Viewer, corp_id: int, corp: Q) -> list[Q]:
+    """The parts of visible_members_in_corp_q besides the viewer's own directory scope: the
+    members of corp_id it sees through its chains (connectors, linked contacts), one Q each;
+    [] for a viewer in no chain. `corp`: the caller's test for members of corp_id."""
+    if not viewer.chains:
+        return []
+    # Connectors are owner-side members: only the owner's corp has any.
+    # (an access with no place downstream has none: leave out its `1=0`, which would keep
+    # SQLite from answering the OR part by part from each part's ids).
+    parts = [
+        chain.connectors_q(a)
+        for a in viewer.chains
+        if a.owner_corp_id == corp_id and a.own_chain_corp_id is not None
+    ]
+    parts.append(linked_members_of_corp_q(viewer, corp_id, corp))
+    return parts
+
+
 def visible_members_in_corp_q(
     viewer: Viewer,
     corp_id: int,
@@ -95,16 +113,7 @@ def visible_members_in_corp_q(
     # OR needs no `corp_id = ?` around it, and each part can be found from its own ids.
     in_own_corp = d is not None and d.corp_id == corp_id
     parts = [scope.members_in_corp_q(viewer, ids_given=ids_given, within=within, units=units)] if in_own_corp else []
-    if viewer.chains:
-        # Connectors are owner-side members: only the owner's corp has any.
-        # (an access with no place downstream has none: leave out its `1=0`, which would keep
-        # SQLite from answering the OR part by part from each part's ids).
-        parts += [
-            chain.connectors_q(a)
-            for a in viewer.chains
-            if a.owner_corp_id == corp_id and a.own_chain_corp_id is not None
-        ]
-        parts.append(linked_members_of_corp_q(viewer, corp_id, corp))
+    parts += across_corps_parts(viewer, corp_id, corp)
     if len(parts) > 1 and (within or not scope.seeks_by_ids(viewer)):
         # The scope part reads the whole corp anyway: `corp_id = ?` around the OR lets the
         # page walk the (corp_id, pinyin_full, id) index and stop at the page's end.

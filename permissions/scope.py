@@ -107,6 +107,7 @@ def members_in_corp_q(
     ids_given: bool = False,
     within: tuple[str, ...] | None = None,
     units: SubtreeUnits | None = None,
+    include_self: bool = True,
 ) -> Q:
     """Same rows as can_see_member_in_corp: the viewer, its admin ranges, and the listed
     members of its views; always within the viewer's corp.
@@ -121,7 +122,9 @@ def members_in_corp_q(
     `ids_given`: the caller narrows to a few ids itself, so the corp test must not be
     one SQLite would rather scan by.
     `units`: the unit ids of the subtrees named (see named_roots), so that seat tests list
-    units instead of path ranges."""
+    units instead of path ranges.
+    `include_self=False`: without the viewer itself (unless another part holds for it): the
+    members that permissions.counts takes from the head-counts."""
     d = viewer.directory
     if d is None:
         return NOTHING
@@ -141,7 +144,7 @@ def members_in_corp_q(
         return [Q(id__in=members_placed_under(roots, d.corp_id, units))]
 
     parts: list[list[Q]] = []
-    if viewer.member_id is not None:
+    if viewer.member_id is not None and include_self:
         parts.append([Q(id=viewer.member_id)])
     if d.admin_ranges:
         parts.append(seated_in(d.range_paths()))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import reduce
 from operator import or_
+from typing import Any
 
+from pypika_tortoise.terms import Term, ValueWrapper
 from tortoise.expressions import Q, Subquery
 
 from permissions.paths import outermost, subtree_upper
@@ -83,6 +85,31 @@ def unit_ids_under(roots: Iterable[str], units: SubtreeUnits | None) -> list[int
     return sorted({i for r in outer for i in units[r]})
 
 
+class _AnyOf(Term):
+    """`ANY($n)` with the whole list as one array parameter (PostgreSQL)."""
+
+    def __init__(self, values: list[int]) -> None:
+        super().__init__()
+        self.values = values
+
+    def get_sql(self, ctx: Any) -> str:
+        return f"ANY({ValueWrapper(self.values).get_sql(ctx)})"
+
+
+def ids_in(model: Any, field: str, ids: list[int]) -> Q:
+    """`field IN (ids)` on `model`'s rows. On PostgreSQL `field = ANY($1)`, one array
+    parameter: the statement's text and parameters do not grow with the set (a scope's
+    hundreds of unit ids cost one parameter to build and send, not one each), and the
+    planner still sees the values (plans are custom: plan_cache_mode=force_custom_plan).
+    SQLite keeps its IN list."""
+    condition: dict[str, Any]
+    if ids and model._meta.db.capabilities.dialect == "postgres":
+        condition = {field: _AnyOf(list(ids))}
+    else:
+        condition = {f"{field}__in": ids}
+    return Q(**condition)
+
+
 def members_placed_under(
     roots: Iterable[str], corp_id: int | None = None, units: SubtreeUnits | None = None
 ) -> Subquery:
@@ -93,7 +120,7 @@ def members_placed_under(
     roots = list(roots)
     listed = unit_ids_under(roots, units)
     if listed is not None:
-        return Subquery(Placement.filter(unit_id__in=listed).values("member_id"))
+        return Subquery(Placement.filter(ids_in(Placement, "unit_id", listed)).values("member_id"))
     return Subquery(Placement.filter(unit_id__in=units_under(roots, corp_id)).values("member_id"))
 
 

@@ -20,7 +20,8 @@ from models import Corp, Member, OrgUnit, Placement
 from permissions import scope
 from permissions.fields import FieldSettings, as_viewer_reads, field_readable_q
 from permissions.paths import outermost, under_any
-from permissions.sql import NOTHING, any_of, path_under_any, starts_with
+from permissions.sql import NOTHING, any_of, ids_in, path_under_any, starts_with
+from permissions.subtrees import MAX_LISTED_UNITS
 from permissions.viewer import Viewer
 
 # A search seldom matches many members; past this many the matches stay a subquery.
@@ -77,10 +78,14 @@ async def _matched_units(viewer: Viewer, corp_id: int, text: str) -> Subquery | 
     if not paths:
         return None
     roots = outermost(paths)
-    if len(roots) <= UNIT_RANGES_MAX:
-        return Subquery(OrgUnit.filter(visible, path_under_any(roots), corp_id=corp_id).values("id"))
-    units = await OrgUnit.filter(visible, corp_id=corp_id).values_list("id", "path")
-    return [i for i, path in units if under_any(path, roots)]
+    if len(roots) > UNIT_RANGES_MAX:
+        units = await OrgUnit.filter(visible, corp_id=corp_id).values_list("id", "path")
+        return [i for i, path in units if under_any(path, roots)]
+    # Listed, the seats' units are estimated right (a path range the planner guesses at a
+    # few rows where it holds hundreds of units, and then scans the corp's members).
+    in_ranges = OrgUnit.filter(visible, path_under_any(roots), corp_id=corp_id)
+    ids = await in_ranges.limit(MAX_LISTED_UNITS + 1).values_list("id", flat=True)
+    return list(ids) if len(ids) <= MAX_LISTED_UNITS else Subquery(in_ranges.values("id"))
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,9 @@ def _on_member_columns(corp_id: int, test: Q) -> Match:
 
 
 def _seated_in(units: Subquery | list[int]) -> Match:
-    seats = Placement.filter(unit_id__in=units)
+    seats = Placement.filter(
+        ids_in(Placement, "unit_id", units) if isinstance(units, list) else Q(unit_id__in=units)
+    )
     return Match(Q(id__in=Subquery(seats.values("member_id"))), seats, "member_id")
 
 

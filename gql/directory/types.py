@@ -10,22 +10,24 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 from tortoise.expressions import Q, Subquery
+from tortoise.functions import Count
 
 from gql.audit.queries import corp_audit_events
 from gql.context import Info
 from gql.directory import search
 from gql.enums import Gender, MemberStatus, Month, Scope
 from gql.feed import queries as feed_queries
-from gql.relay import Connection, paginate
+from gql.relay import Connection, Total, paginate
 from models import ChainCorp, ChainSpace, Corp, Member, OrgUnit, Placement
 from models.enums import PROFILE_FIELDS, ChainCorpStatus
 from models.enums import MemberStatus as MemberStatusValue
 from models.settings import public_link
 from permissions import actions, chain, scope
+from permissions.counts import member_count_parts
 from permissions.facts import MemberFacts
 from permissions.fields import can_read_field_settings, visible_fields
 from permissions.members import visible_members_in_corp_q
-from permissions.sql import members_placed_under
+from permissions.sql import members_placed_under, path_under
 
 if TYPE_CHECKING:
     from gql.apps.types import AppTokenNode
@@ -123,6 +125,13 @@ async def member_node(info: Info, member_id: int) -> MemberNode | None:
     return (await member_nodes(info, [m]))[0] if m is not None else None
 
 
+def _status_q(status: list[MemberStatusValue] | None) -> Q:
+    """A list's status filter: the statuses asked for, else every status but RESIGNED."""
+    if status:
+        return Q(status__in=[s.value for s in status])
+    return ~Q(status=MemberStatusValue.RESIGNED.value)
+
+
 async def members_query(  # type: ignore[no-untyped-def]
     info: Info,
     corp_id: int,
@@ -138,15 +147,47 @@ async def members_query(  # type: ignore[no-untyped-def]
     viewer = info.context.viewer
     units = await info.context.directory.scope_units(corp_id, within)
     query = Member.filter(visible_members_in_corp_q(viewer, corp_id, ids_given=ids_given, within=within, units=units))
-    if status:
-        return query.filter(status__in=[s.value for s in status])
-    return query.exclude(status=MemberStatusValue.RESIGNED.value)
+    return query.filter(_status_q(status))
 
 
-async def member_page(info: Info, query: Any, first: int | None, after: str | None) -> Connection[MemberNode]:
-    """A page of members as plain rows: no Member model is built per row."""
+async def members_listed(
+    info: Info,
+    corp_id: int,
+    status: list[MemberStatusValue] | None = None,
+    *,
+    unit: Any = None,
+    include_descendants: bool = True,
+) -> tuple[Any, Total]:
+    """members_query for a directory list (a corp's members; with `unit`, a unit's or its
+    subtree's), and its totalCount from head-counts (permissions.counts)."""
+    viewer = info.context.viewer
+    within = (unit.path,) if unit is not None else None
+    query = await members_query(info, corp_id, status, within=within)
+    units = await info.context.directory.scope_units(corp_id, within)
+    within_units = None
+    if unit is not None and include_descendants:
+        query = query.filter(id__in=members_placed_under(within or (), corp_id, units))
+        within_units = path_under(unit.path)
+    elif unit is not None:
+        query = query.filter(id__in=Subquery(Placement.filter(unit_id=unit.id).values("member_id")))
+        within_units = Q(id=unit.id)
+    parts = member_count_parts(
+        viewer, corp_id, query, _status_q(status), within_units=within_units, within=within, units=units
+    )
+    return query, Total(parts, Corp.filter(id=corp_id))
+
+
+async def member_page(
+    info: Info, query: Any, first: int | None, after: str | None, total: Total | None = None
+) -> Connection[MemberNode]:
+    """A page of members as plain rows: no Member model is built per row. `total`: how
+    totalCount is counted (default: COUNT of `query`), carried by the page query when the
+    client selects it."""
+    if total is None:
+        total = Total([query.annotate(n=Count("id")).values("n")])
     return await paginate(
-        query.order_by(*MEMBER_ORDER), first, after, lambda rows: member_nodes(info, rows), columns=MEMBER_COLUMNS
+        query.order_by(*MEMBER_ORDER), first, after, lambda rows: member_nodes(info, rows), columns=MEMBER_COLUMNS,
+        total=total, fold_total=_selects(info, "totalCount"),
     )
 
 
@@ -241,14 +282,9 @@ class OrgUnitNode(relay.Node):
     async def children(self, info: Info) -> list[OrgUnitNode]:
         return [OrgUnitNode(pk=u.id, _u=u) for u in await info.context.directory.children.load(self._u.id)]
 
-    async def _members(self, info: Info, include_descendants: bool):  # type: ignore[no-untyped-def]
+    async def _members(self, info: Info, include_descendants: bool) -> tuple[Any, Total]:
         # A unit seats members of its own corp only; the query keeps to its subtree.
-        within = (self._u.path,)
-        query = await members_query(info, self._u.corp_id, within=within)
-        if include_descendants:
-            units = await info.context.directory.scope_units(self._u.corp_id, within)
-            return query.filter(id__in=members_placed_under(within, self._u.corp_id, units))
-        return query.filter(id__in=Subquery(Placement.filter(unit_id=self._u.id).values("member_id")))
+        return await members_listed(info, self._u.corp_id, unit=self._u, include_descendants=include_descendants)
 
     @strawberry.field(description="Members seated in this unit that this viewer sees (resigned ones never), by pinyin.")
     async def members(
@@ -259,11 +295,13 @@ class OrgUnitNode(relay.Node):
         include_descendants: Annotated[bool, strawberry.argument(
             description="Also the members of every unit below this one.")] = False,
     ) -> Connection[MemberNode]:
-        return await member_page(info, await self._members(info, include_descendants), first, after)
+        query, total = await self._members(info, include_descendants)
+        return await member_page(info, query, first, after, total)
 
     @strawberry.field(description="Head-count of the unit and its subtree, counting only members this viewer sees.")
     async def member_count(self, info: Info) -> int:
-        return await (await self._members(info, True)).count()
+        _, total = await self._members(info, True)
+        return await total.read()
 
     @strawberry.field(description="The unit's leaders (部门负责人) that this viewer sees, by pinyin.")
     async def leaders(self, info: Info) -> list[MemberNode]:
@@ -323,7 +361,8 @@ class CorpNode(relay.Node):
         status: Annotated[list[MemberStatus] | None, strawberry.argument(
             description="Only members in these statuses; default every status but RESIGNED.")] = None,
     ) -> Connection[MemberNode]:
-        return await member_page(info, await members_query(info, self._c.id, status), first, after)
+        query, total = await members_listed(info, self._c.id, status)
+        return await member_page(info, query, first, after, total)
 
     @strawberry.field(description=(
         "Members of this corp that this viewer sees, matching `query` (SPEC §3.7), in pinyin order. The term "

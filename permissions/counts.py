@@ -1,0 +1,138 @@
+"""Exact member counts at the cost of a page (SPEC §4 totalCount, OrgUnit.memberCount).
+
+A list's count is the sum of up to four one-row queries (each `.values("n")`), none of
+which reads the viewer's whole visible set nor scans the corp's members:
+1. head-counts (models.UnitHeadcount, kept by triggers) summed over the units whose
+   single-seat members the viewer's directory scope shows: its admin ranges (any status)
+   and its views (listed members only), within the list's units;
+2. the members with no seat or several seats (MemberSeat.unit_id IS NULL, a minority)
+   that the same scope shows, counted one by one on member_seat (its (corp_id, unit_id)
+   index finds them; their seats are tested by unit): a member in two visible units
+   counts once;
+3. the viewer itself when 1. and 2. do not count it (known from its own seats: one
+   primary-key row, or nothing);
+4. the members seen through chains (connectors, linked contacts) that 1.–3. did not
+   count, found from their own ids.
+Each member the list shows is in exactly one of them. In another corp than the viewer's
+own, nothing comes from head-counts: the list (chain parts only) is counted directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.expressions import Q, Subquery
+from tortoise.functions import Count, Sum
+
+from permissions import scope
+from permissions.members import across_corps_parts
+from permissions.sql import SubtreeUnits, any_of, in_corp_by_ids, members_placed_under, path_under_any
+from permissions.viewer import Viewer
+
+
+def _counted(query: Any) -> Any:
+    return query.annotate(n=Count("id")).values("n")
+
+
+def _units(corp_id: int, *conditions: Q | None) -> Subquery:
+    from models import OrgUnit
+
+    return Subquery(OrgUnit.filter(*(c for c in conditions if c is not None), corp_id=corp_id).values("id"))
+
+
+def _seated(corp_id: int, within_units: Q) -> Q:
+    """member_seat rows of members with a seat in the units `within_units` (a Q on OrgUnit)."""
+    from models import Placement
+
+    return Q(member_id__in=Subquery(Placement.filter(unit_id__in=_units(corp_id, within_units)).values("member_id")))
+
+
+def _either(parts: list[Q | None]) -> Q | None:
+    """OR of the parts, where None holds for every row: None when any part is None."""
+    return None if any(p is None for p in parts) else any_of(p for p in parts if p is not None)
+
+
+def member_count_parts(
+    viewer: Viewer,
+    corp_id: int,
+    listed: Any,
+    status: Q,
+    *,
+    within_units: Q | None = None,
+    within: tuple[str, ...] | None = None,
+    units: SubtreeUnits | None = None,
+) -> list[Any]:
+    """One-row queries (each selecting `n`, NULL for 0) whose sum is `listed.count()`.
+
+    `listed`: the list's query, Member rows already cut to what the viewer sees in corp_id
+    (gql.directory.types.members_query), with `status` (a Q on the `status` column, the
+    list's status filter, which member_seat has too) and the list's own unit test applied.
+    `within_units`: that unit test as a Q on OrgUnit rows (a unit's subtree, or the unit
+    itself); `within`, `units`: as given to permissions.members.visible_members_in_corp_q
+    (`units`: unit ids of the subtrees the scope names, so seat tests list units)."""
+    from models import MemberSeat, UnitHeadcount
+
+    d = viewer.directory
+    if d is None or d.corp_id != corp_id:
+        return [_counted(listed)]
+    counts = UnitHeadcount.filter(status, corp_id=corp_id)
+    # Part 2 reads member_seat alone: the corp's members with no or several seats by its
+    # (corp_id, unit_id) index, their seats tested by unit, never the corp's members.
+    several = MemberSeat.filter(status, corp_id=corp_id, unit_id=None)
+    if within_units is not None:
+        counts = counts.filter(unit_id__in=_units(corp_id, within_units))
+        several = several.filter(_seated(corp_id, within_units))
+    if d.reads_all:
+        return [several.annotate(n=Count("member_id")).values("n"), counts.annotate(n=Sum("n")).values("n")]
+    branches: list[Q] = []
+    seat_branches: list[Q | None] = []
+    if d.admin_ranges:
+        ranges = d.range_paths()
+        whole = scope._whole_corp(d, ranges)
+        branches.append(Q(unit_id__in=_units(corp_id, within_units, None if whole else path_under_any(ranges))))
+        seat_branches.append(None if whole else Q(member_id__in=members_placed_under(ranges, corp_id, units)))
+    listed_status = Q(status__in=[s.value for s in scope.LISTED_STATUSES], hidden=False)
+    views: list[Q | None] = []
+    seat_views: list[Q | None] = []
+    for v in d.views:
+        whole = scope._whole_corp(d, v.roots)
+        unit_seen = [] if whole else [path_under_any(v.roots)]
+        if v.excluded:
+            unit_seen.append(~path_under_any(v.excluded))
+        views.append(Q(*unit_seen) if unit_seen else None)
+        seated = [] if whole else [Q(member_id__in=members_placed_under(v.roots, corp_id, units))]
+        if v.excluded:  # a member sitting in any excluded unit is withheld from this view
+            seated.append(~Q(member_id__in=members_placed_under(v.excluded, corp_id, units)))
+        seat_views.append(Q(*seated) if seated else None)
+    if views:
+        branches.append(Q(unit_id__in=_units(corp_id, within_units, _either(views))) & listed_status)
+        seen = _either(seat_views)
+        seat_branches.append(listed_status if seen is None else listed_status & seen)
+    parts = []
+    if branches:
+        seen = _either(seat_branches)
+        parts.append((several if seen is None else several.filter(seen)).annotate(n=Count("member_id")).values("n"))
+        parts.append(counts.filter(any_of(branches)).annotate(n=Sum("n")).values("n"))
+    if viewer.member_id is not None:
+        parts += _self_part(viewer, listed)
+    chains = across_corps_parts(viewer, corp_id, in_corp_by_ids(corp_id))
+    if chains:
+        counted = scope.members_in_corp_q(viewer, ids_given=True, within=within, units=units, include_self=False)
+        others = ~Q(id=viewer.member_id) if viewer.member_id is not None else Q()
+        parts.append(_counted(listed.filter(any_of(chains), others, ~counted)))
+    return parts
+
+
+def _self_part(viewer: Viewer, listed: Any) -> list[Any]:
+    """The viewer itself where parts 1. and 2. leave it out: decided from its own seats
+    (the Viewer's, kept current by the policy version), so only its status and hidden flag
+    are read, on its own row."""
+    d = viewer.directory
+    assert d is not None
+    seats = d.own_unit_paths
+    if d.admin_ranges and scope._in_subtrees(d, d.range_paths(), seats):
+        return []  # in its own range: counted with any status
+    mine = listed.filter(id=viewer.member_id)
+    if any(scope._view_matches(d, v, seats) for v in d.views):
+        mine = mine.filter(~Q(status__in=[s.value for s in scope.LISTED_STATUSES], hidden_from_directory=False))
+    return [_counted(mine)]
