@@ -27,7 +27,9 @@ from typing import Any
 
 from bench import import_directory as imp
 
-MIGRATION = importlib.import_module("models.migrations.0011_change_feed")
+# The change log's triggers: the feed's own, and the linked contacts' (a member's reach).
+MIGRATIONS = [importlib.import_module(f"models.migrations.{name}")
+              for name in ("0011_change_feed", "0013_contact_member_feed")]
 
 
 async def set_triggers(on: bool) -> None:
@@ -35,11 +37,13 @@ async def set_triggers(on: bool) -> None:
 
     client = connections.get("default")
     dialect = client.capabilities.dialect
-    for sql in MIGRATION._drop_sql(dialect):
-        await client.execute_script(sql)
-    if on:
-        for sql in MIGRATION._trigger_sql(dialect):
+    for migration in MIGRATIONS:
+        for sql in migration._drop_sql(dialect):
             await client.execute_script(sql)
+    if on:
+        for migration in MIGRATIONS:
+            for sql in migration._trigger_sql(dialect):
+                await client.execute_script(sql)
 
 
 async def member_updates(url: str, rounds: int, per_round: int = 50) -> dict[str, float]:
