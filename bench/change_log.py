@@ -1,4 +1,4 @@
-"""What the change log (migration 0010's triggers, SPEC §3.9) costs, with and without it.
+"""What the change log (migration 0011's triggers, SPEC §3.9) costs, with and without it.
 
     python -m bench.change_log                        # both parts, both databases
     python -m bench.change_log --part update --db sqlite --rounds 20
