@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from tortoise.models import Model
 
@@ -32,7 +33,7 @@ async def insert_rows(model: type[Model], objects: Sequence[Model]) -> None:
     per_statement = MAX_PARAMETERS // len(names)
     for start in range(0, len(objects), per_statement):
         chunk = objects[start:start + per_statement]
-        values: list = []
+        values: list[Any] = []
         groups = []
         for obj in chunk:
             base = len(values)
