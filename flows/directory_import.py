@@ -40,6 +40,7 @@ from flows.tabular import (
     unreadable_cells,
 )
 from models import AuditEvent, ImportJob, ImportSource, Member, OrgUnit, Placement
+from models.bulk import insert_rows
 from models.enums import ImportKind, ImportMode, MemberStatus
 from permissions import actions
 from permissions.facts import NO_STANDING, AdminStanding, MemberFacts
@@ -381,7 +382,7 @@ class Importer:
             # Read the new ids back by primary-key range: an IN list of a thousand accounts
             # makes PostgreSQL scan the member table once per batch.
             last = await Member.all().order_by("-id").first().values_list("id", flat=True)
-            await Member.bulk_create(new_members)
+            await insert_rows(Member, new_members)
             wanted = {m.account_key for m in new_members}
             ids = {k: i for k, i in await Member.filter(corp_id=self.state.corp_id, id__gt=last or 0)
                    .values_list("account_key", "id") if k in wanted}
@@ -412,9 +413,9 @@ class Importer:
                 after={**_jsonable(changes), **({"units": unit_ids} if move else {}), "row": plan.row},
             ))
         if seats:
-            await Placement.bulk_create(seats)
+            await insert_rows(Placement, seats)
         if audit:
-            await AuditEvent.bulk_create(audit)
+            await insert_rows(AuditEvent, audit)
         self.counts["created"] += len(new_members)
         self.counts["updated"] += changed
         self.counts["unchanged"] += len(plans) - len(new_members) - changed
