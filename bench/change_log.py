@@ -30,6 +30,7 @@ from bench import import_directory as imp
 # The change log's triggers: the feed's own, and the linked contacts' (a member's reach).
 MIGRATIONS = [importlib.import_module(f"models.migrations.{name}")
               for name in ("0011_change_feed", "0013_contact_member_feed")]
+STATEMENT = importlib.import_module("models.migrations.0014_statement_triggers")
 
 
 async def set_triggers(on: bool) -> None:
@@ -44,6 +45,23 @@ async def set_triggers(on: bool) -> None:
         for migration in MIGRATIONS:
             for sql in migration._trigger_sql(dialect):
                 await client.execute_script(sql)
+        if dialect == "postgres":
+            # As deployed: 0014 turns the feed's insert triggers into statement triggers.
+            for sql in _feed_statement_triggers():
+                await client.execute_script(sql)
+
+
+def _feed_statement_triggers() -> list[str]:
+    """The PostgreSQL statements that put 0014's statement-level feed insert triggers in place of
+    0011's row-level ones (the head-count triggers 0014 also rewrites are never turned off here)."""
+    out = []
+    for trigger, table, event, transition, function, body in STATEMENT.STATEMENT_TRIGGERS:
+        if trigger in ("member_feed_insert", "placement_feed_insert"):
+            out += [f"DROP TRIGGER IF EXISTS {trigger} ON {table}",
+                    STATEMENT._function(function, body, STATEMENT.STATEMENT_SETTINGS),
+                    f"CREATE TRIGGER {trigger} AFTER {event} ON {table} REFERENCING {transition} "
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"]
+    return out
 
 
 async def member_updates(url: str, rounds: int, per_round: int = 50) -> dict[str, float]:

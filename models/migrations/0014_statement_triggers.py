@@ -164,7 +164,7 @@ async def row_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0012_headcounts')]
+    dependencies = [('models', '0013_contact_member_feed')]
 
     initial = False
 
