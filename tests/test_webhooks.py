@@ -131,6 +131,9 @@ async def test_a_worker_process_posts_signed_changes_cut_to_the_token_and_retrie
         env = {"CHAINGATE_WEBHOOK_ALLOW_PRIVATE": "1", "CHAINGATE_WEBHOOK_RETRY_SECONDS": "0.2"}
         with worker_process(**env):
             await wait_for(_async(lambda: len(receiver.received) >= 3), "a failed post, its retry and the next message")
+            # The receiver answers before the worker records the answer: stop the worker only
+            # once both deliveries are logged as delivered.
+            await wait_for(lambda: _all_delivered(row.id, 2), "both deliveries logged as delivered")
         bodies = receiver.verified(secret)
     # The first message failed (500) and came again: same webhook-id, signed afresh.
     ids = [r.headers["webhook-id"] for r in receiver.received]
@@ -153,6 +156,11 @@ async def test_a_worker_process_posts_signed_changes_cut_to_the_token_and_retrie
     assert by_type["member.created"]["attempts"] == 1 and by_type["member.created"]["lastStatusCode"] == 204
     # Nobody else reads it: not the member, not the app itself.
     assert (await gql.ok(LOG, {"id": sub_id}, f.token(member)))["node"] is None
+
+
+async def _all_delivered(app_token_id: int, n: int) -> bool:
+    statuses = await WebhookDelivery.filter(subscription__app_token_id=app_token_id).values_list("status", flat=True)
+    return len(statuses) == n and set(statuses) == {"DELIVERED"}
 
 
 def _async(value: Any) -> Any:
