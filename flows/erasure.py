@@ -16,6 +16,7 @@ Change rows (models.feed.ChangeEvent) hold no personal data: statuses, ids, unit
 from __future__ import annotations
 
 import json
+from typing import cast
 
 from strawberry import relay
 
@@ -32,7 +33,7 @@ async def erase_traces(member: Member) -> list[int]:
     """Erase every copy of `member`'s personal data outside its own row (see the module
     docstring), inside the caller's transaction and before the row goes. Returns the ids of
     the chain contacts deleted. Raises nothing of its own."""
-    contact_ids = list(await ChainContact.filter(member_id=member.id).values_list("id", flat=True))
+    contact_ids = cast(list[int], await ChainContact.filter(member_id=member.id).values_list("id", flat=True))
     await AuditEvent.filter(target_type="Member", target_id=member.id).update(before=None, after=TOMBSTONE)
     if contact_ids:
         await AuditEvent.filter(target_type="ChainContact", target_id__in=contact_ids).update(

@@ -15,7 +15,6 @@ from typing import Any
 
 from hypothesis import event, example, given
 from hypothesis import strategies as st
-
 from tortoise.transactions import in_transaction
 
 from flows.erasure import erase_traces
