@@ -1,6 +1,7 @@
 import importlib
 
 from tortoise import migrations
+from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
 # A contact linked to a resigned or disabled member is gone from every non-admin chain view
@@ -9,6 +10,8 @@ from tortoise.migrations import operations as ops
 # row (0011: the contact's own writes and its corp's moves; 0013: its member's status, hiding,
 # corp and seats) now adds that status to the row's `before` facts as "ms" (null: no member):
 # the member's status before the write for a write to the member, its current one otherwise.
+# The index on member.status finds the members that left (resigned, disabled: a few among
+# many) for the non-admin contact filter (permissions.chain.contact_listed_q).
 
 feed = importlib.import_module("models.migrations.0011_change_feed")
 member_feed = importlib.import_module("models.migrations.0013_contact_member_feed")
@@ -107,5 +110,6 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.AddIndex(model_name='Member', index=Index(fields=['status'])),
         ops.RunPython(with_member_status, without_member_status),
     ]
