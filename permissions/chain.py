@@ -213,11 +213,13 @@ def narrow_selectors(viewer: Viewer, chain_id: int) -> list[CorpSelector]:
     ]
 
 
-def _contact_q(s: CorpSelector, corp_id: int | None, listed: Mapping[CorpSelector, tuple[int, ...]]) -> Q:
+def _contact_q(
+    s: CorpSelector, corp_id: int | None, listed: Mapping[CorpSelector, tuple[int, ...]], test_listed: bool
+) -> Q:
     from models import ChainCorp
 
     statuses = Q(status__in=sorted(x.value for x in s.contact_statuses))
-    if s.listed_only:
+    if test_listed and s.listed_only:
         statuses &= contact_listed_q()
     if corp_id is None and s in listed:
         # The selector's corps, read up front: the contacts are found from them by the
@@ -237,12 +239,22 @@ def _contact_q(s: CorpSelector, corp_id: int | None, listed: Mapping[CorpSelecto
 
 
 def contacts_q(
-    viewer: Viewer, corp_id: int | None = None, listed: Mapping[CorpSelector, tuple[int, ...]] | None = None
+    viewer: Viewer,
+    corp_id: int | None = None,
+    listed: Mapping[CorpSelector, tuple[int, ...]] | None = None,
+    *,
+    member_tested: bool = False,
 ) -> Q:
     """Contacts the viewer sees; with corp_id, only those whose chain corp is that corp.
     `listed`: the ids of the corps some selectors match (permissions.subtrees.selector_corps),
-    read just before: those selectors then name their corps."""
-    return any_of(_contact_q(s, corp_id, listed or {}) for s in _all_selectors(viewer))
+    read just before: those selectors then name their corps. `member_tested`: the caller keeps
+    only contacts whose linked member is ACTIVE (permissions.members), so contact_listed holds."""
+    every = _all_selectors(viewer)
+    if member_tested or not all(s.listed_only for s in every):
+        return any_of(_contact_q(s, corp_id, listed or {}, not member_tested) for s in every)
+    # No admin standing: every part wants contact_listed, tested once around the OR (its
+    # subquery then runs once per statement, not once per part).
+    return any_of(_contact_q(s, corp_id, listed or {}, False) for s in every) & contact_listed_q()
 
 
 # --- groups --------------------------------------------------------------------------
