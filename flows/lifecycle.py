@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from flows.audit import Origin, record
+from flows.erasure import erase_traces
 from flows.errors import FlowError
 from flows.members import managed_member
 from flows.sessions import ended_sessions
-from models import AdminGrant, AuditEvent, ChainCorp, ChainRule, Invitation, Member, OrgUnit, Placement
+from models import AdminGrant, ChainCorp, ChainRule, Invitation, Member, OrgUnit, Placement
 from models.enums import AdminKind, MemberStatus
 from permissions.viewer import Viewer
 
@@ -175,16 +176,18 @@ async def enable_member(viewer: Viewer, member_id: int, *, origin: Origin | None
 
 
 async def delete_member(viewer: Viewer, member_id: int, *, origin: Origin | None = None) -> int:
-    """Irreversible erasure: the member row and its seats go; audit rows about it keep only a
-    tombstone (ids, actions, times) with the personal values wiped."""
+    """Irreversible erasure (SPEC §3.5 deleteMember): the member row and its seats go, and every
+    other copy of its personal data with them (flows.erasure: its chain contacts, notifications
+    and webhook messages naming it); audit rows about it keep only a tombstone (ids, actions,
+    times) with the personal values wiped. Returns `member_id`. Codes: NOT_FOUND,
+    TARGET_OUTRANKS_YOU, CANNOT_TARGET_SELF, LAST_SUPER_ADMIN."""
     member, _ = await managed_member(viewer, member_id)
     await _refuse_self_and_last_admin(viewer, member, "delete")
     corp_id = member.corp_id
-    tombstone = f"member:{member.id} (erased)"
     async with in_transaction():
         await keep_an_active_super_admin(corp_id, without_member=member.id)
-        await AuditEvent.filter(target_type="Member", target_id=member.id).update(before=None, after={"erased": True})
-        await AuditEvent.filter(actor_kind="MEMBER", actor_id=member.id).update(actor_label=tombstone)
+        contacts = await erase_traces(member)
         await member.delete()
-        await record(viewer, "member.delete", "Member", member_id, corp_id=corp_id, after={"erased": True}, origin=origin)
+        await record(viewer, "member.delete", "Member", member_id, corp_id=corp_id,
+                     after={"erased": True, "chainContacts": len(contacts)}, origin=origin)
     return member_id

@@ -173,7 +173,8 @@ class Mutation:
         right=f"MANAGE over the target unit and over each member ({DIRECTORY_MANAGERS}), outranking each member",
         codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.NOT_IN_UNIT, C.MEMBERS_REQUIRED]))
     resign_member: MemberPayload = strawberry.mutation(resolver=resign_member, description=changes(
-        "离职: gone from every view; its tokens are refused at once, and stay refused after a reinstatement.",
+        "离职: gone from every view but its admins' (its chain contacts too: only the chain's admins still list "
+        "them); its tokens are refused at once, and stay refused after a reinstatement.",
         right=MEMBER_MANAGERS,
         codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.CANNOT_TARGET_SELF, C.LAST_SUPER_ADMIN, C.ALREADY_RESIGNED,
                C.INVALID_HANDOVER]))
@@ -181,12 +182,15 @@ class Mutation:
         "复职: ACTIVE again; it gets a fresh member token through actAs.",
         right=MEMBER_MANAGERS, codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.NOT_RESIGNED]))
     delete_member: DeleteMemberPayload = strawberry.mutation(resolver=delete_member, description=changes(
-        "Deletes a member.",
+        "删除: irreversible. The member, its seats and its chain contacts are deleted (chain feeds report them "
+        "REMOVED); audit rows about them keep a tombstone, notifications to it and webhook messages naming it "
+        "are erased.",
         right=MEMBER_MANAGERS,
         codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.CANNOT_TARGET_SELF, C.LAST_SUPER_ADMIN]))
     disable_member: MemberPayload = strawberry.mutation(resolver=disable_member, description=changes(
         "禁用: the member keeps its data and seats, but its tokens are refused at once (and stay refused after "
-        "enableMember), actAs finds nothing, and only its admins see it (status DISABLED).",
+        "enableMember), actAs finds nothing, and only its admins see it (status DISABLED; its chain contacts only the "
+        "chain's admins).",
         right=MEMBER_MANAGERS,
         codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.ALREADY_DISABLED, C.ALREADY_RESIGNED, C.CANNOT_TARGET_SELF,
                C.LAST_SUPER_ADMIN, C.TRY_AGAIN]))

@@ -110,6 +110,9 @@ class Member(Model):
         unique_together = (("corp", "account_key"), ("corp", "mobile"))
         indexes = (
             Index(fields=("corp_id", "status")),
+            # The members that left (resigned, disabled), across corps: contacts linked to them
+            # are withheld from non-admin chain views (permissions.chain.contact_listed_q).
+            Index(fields=("status",)),
             # Covers the listed-member test (status, hidden): head-counts read only this index.
             Index(fields=("corp_id", "status", "hidden_from_directory")),
             Index(fields=("person_id",)),

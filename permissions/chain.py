@@ -16,6 +16,7 @@ from tortoise.expressions import Q, Subquery
 from models.enums import ChainCorpStatus, ContactStatus, MemberStatus
 from permissions.facts import ChainCorpFacts, ContactFacts, GroupFacts, MemberFacts
 from permissions.paths import ancestor_ids, under_any
+from permissions.scope import LISTED_STATUSES
 from permissions.sql import NOTHING, any_of, groups_under, members_placed_under, path_under_any
 from permissions.viewer import ChainAccess, Viewer, ViewerKind
 
@@ -23,15 +24,52 @@ ALL_BUT_REMOVED = frozenset(ContactStatus) - {ContactStatus.REMOVED}
 JOINED_ONLY = frozenset({ContactStatus.JOINED})
 
 
+# --- a contact whose member has left ------------------------------------------------------
+# SPEC §3.5 / §2.1: a resigned (or disabled) member is gone from every directory and chain view
+# of non-admins; deleting a member erases its contacts (flows.lifecycle). So a contact linked
+# to a member whose status is not listed (permissions.scope.LISTED_STATUSES) is shown only
+# through an admin's standing (the owner's super admins and apps, chain admins in their range),
+# which sees every contact of the chain with its status. One rule, in two evaluators; a
+# per-(chain corp, status) contact count kept by triggers must apply the same test
+# (contact_listed_sql: a contact counts for non-admins iff it holds).
+
+
+def contact_listed(c: ContactFacts) -> bool:
+    """Whether contact `c` may be shown to a non-admin standing: it has no linked member, or
+    its member's status is listed (ACTIVE, PENDING; not RESIGNED nor DISABLED). Pure. SPEC §3.5."""
+    return c.member_id is None or c.member_status is None or c.member_status in LISTED_STATUSES
+
+
+def contact_listed_q() -> Q:
+    """Filter on ChainContact rows: the SQL twin of contact_listed (contacts without a member
+    pass). Pure (builds SQL, runs none). SPEC §3.5."""
+    from models import Member
+
+    # The members that left are few and found by the member.status index (migration 0015): read
+    # once per query, where a join to the linked member would read every member to count a
+    # rule's few thousand contacts.
+    left = Member.filter(status__in=sorted(s.value for s in set(MemberStatus) - set(LISTED_STATUSES)))
+    return Q(member_id__isnull=True) | ~Q(member_id__in=Subquery(left.values("id")))
+
+
+def contact_listed_sql(member_status: str) -> str:
+    """The same test as SQL text over an expression naming the linked member's status (NULL
+    when the contact has none), for triggers and raw SQL that keep contact counts."""
+    listed = ", ".join(f"'{s.value}'" for s in LISTED_STATUSES)
+    return f"({member_status} IS NULL OR {member_status} IN ({listed}))"
+
+
 @dataclass(frozen=True)
 class CorpSelector:
     """One way a viewer reaches chain corps (SPEC §2.3): the corps of one chain a rule,
     an admin range or the viewer's own place admits, and the contact statuses it admits there.
-    Fields left None do not narrow; `joined_only` keeps JOINED corps only."""
+    Fields left None do not narrow; `joined_only` keeps JOINED corps only; `listed_only` keeps
+    only the contacts contact_listed() admits (every standing but an admin's)."""
 
     chain_id: int
     contact_statuses: frozenset[ContactStatus]
     joined_only: bool = True
+    listed_only: bool = True
     group_paths: tuple[str, ...] | None = None
     group_id: int | None = None
     chain_corp_ids: frozenset[int] | None = None
@@ -58,6 +96,8 @@ class CorpSelector:
         if other.chain_id != self.chain_id or not other.contact_statuses <= self.contact_statuses:
             return False
         if self.joined_only and not other.joined_only:
+            return False
+        if self.listed_only and not other.listed_only:
             return False
         if self.group_paths is not None and (
             other.group_paths is None or not all(under_any(p, self.group_paths) for p in other.group_paths)
@@ -92,10 +132,11 @@ def selectors(a: ChainAccess) -> list[CorpSelector]:
     every_status = frozenset(ContactStatus)
     if a.admin_all:
         # Owner super admins and whole-chain admins: everything, imported and removed too.
-        return [CorpSelector(a.chain_id, every_status, joined_only=False)]
+        return [CorpSelector(a.chain_id, every_status, joined_only=False, listed_only=False)]
     out: list[CorpSelector] = []
     if a.admin_group_paths:
-        out.append(CorpSelector(a.chain_id, every_status, joined_only=False, group_paths=a.admin_group_paths))
+        out.append(CorpSelector(
+            a.chain_id, every_status, joined_only=False, listed_only=False, group_paths=a.admin_group_paths))
     if a.rule_group_paths:
         out.append(CorpSelector(a.chain_id, JOINED_ONLY, group_paths=a.rule_group_paths))
     if a.rule_chain_corp_ids:
@@ -155,8 +196,12 @@ def chain_corps_q(viewer: Viewer) -> Q:
 
 def can_see_contact(viewer: Viewer, c: ContactFacts) -> bool:
     """Whether the viewer sees the loaded chain contact `c`: a selector matches its corp and
-    admits its status (SPEC §2.3). Pure; raises nothing."""
-    return any(s.matches(c.corp) and c.status in s.contact_statuses for s in _all_selectors(viewer))
+    admits its status, and, unless the selector is an admin's, contact_listed(c) holds
+    (SPEC §2.3, §3.5). Pure; raises nothing."""
+    return any(
+        s.matches(c.corp) and c.status in s.contact_statuses and (not s.listed_only or contact_listed(c))
+        for s in _all_selectors(viewer)
+    )
 
 
 def narrow_selectors(viewer: Viewer, chain_id: int) -> list[CorpSelector]:
@@ -168,10 +213,14 @@ def narrow_selectors(viewer: Viewer, chain_id: int) -> list[CorpSelector]:
     ]
 
 
-def _contact_q(s: CorpSelector, corp_id: int | None, listed: Mapping[CorpSelector, tuple[int, ...]]) -> Q:
+def _contact_q(
+    s: CorpSelector, corp_id: int | None, listed: Mapping[CorpSelector, tuple[int, ...]], test_listed: bool
+) -> Q:
     from models import ChainCorp
 
     statuses = Q(status__in=sorted(x.value for x in s.contact_statuses))
+    if test_listed and s.listed_only:
+        statuses &= contact_listed_q()
     if corp_id is None and s in listed:
         # The selector's corps, read up front: the contacts are found from them by the
         # (chain_corp_id, status) index, a few per corp, where the subquery written inside an
@@ -190,12 +239,22 @@ def _contact_q(s: CorpSelector, corp_id: int | None, listed: Mapping[CorpSelecto
 
 
 def contacts_q(
-    viewer: Viewer, corp_id: int | None = None, listed: Mapping[CorpSelector, tuple[int, ...]] | None = None
+    viewer: Viewer,
+    corp_id: int | None = None,
+    listed: Mapping[CorpSelector, tuple[int, ...]] | None = None,
+    *,
+    member_tested: bool = False,
 ) -> Q:
     """Contacts the viewer sees; with corp_id, only those whose chain corp is that corp.
     `listed`: the ids of the corps some selectors match (permissions.subtrees.selector_corps),
-    read just before: those selectors then name their corps."""
-    return any_of(_contact_q(s, corp_id, listed or {}) for s in _all_selectors(viewer))
+    read just before: those selectors then name their corps. `member_tested`: the caller keeps
+    only contacts whose linked member is ACTIVE (permissions.members), so contact_listed holds."""
+    every = _all_selectors(viewer)
+    if member_tested or not all(s.listed_only for s in every):
+        return any_of(_contact_q(s, corp_id, listed or {}, not member_tested) for s in every)
+    # No admin standing: every part wants contact_listed, tested once around the OR (its
+    # subquery then runs once per statement, not once per part).
+    return any_of(_contact_q(s, corp_id, listed or {}, False) for s in every) & contact_listed_q()
 
 
 # --- groups --------------------------------------------------------------------------

@@ -20,12 +20,14 @@ class ChainCorpFacts:
 
 @dataclass(frozen=True)
 class ContactFacts:
-    """What the chain rules need of one loaded ChainContact row: its status, linked member (if any) and corp."""
+    """What the chain rules need of one loaded ChainContact row: its status, linked member (if
+    any) with that member's status (None: no member, or not known), and its corp."""
 
     id: int
     status: ContactStatus
     member_id: int | None
     corp: ChainCorpFacts
+    member_status: MemberStatus | None = None
 
 
 @dataclass(frozen=True)

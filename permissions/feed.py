@@ -97,7 +97,11 @@ def could_see(viewer: Viewer, object_type: str, object_id: int, feed_id: int, be
         corp = _corp_facts(before.get("c"), feed_id, before.get("cs"), before.get("g"), group_paths)
         if corp is None or before.get("s") is None:
             return False
-        contact = ContactFacts(object_id, ContactStatus(before["s"]), before.get("m"), corp)
+        # "ms": the linked member's status at that position (rows written before migration 0015
+        # lack it: the member then counts as listed).
+        ms = before.get("ms")
+        contact = ContactFacts(object_id, ContactStatus(before["s"]), before.get("m"), corp,
+                               MemberStatus(ms) if ms is not None else None)
         return chain.can_see_contact(viewer, contact)
     return False
 

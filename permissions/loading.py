@@ -364,6 +364,7 @@ async def contact_facts(query: Any) -> list[ContactFacts]:
         "id",
         "status",
         "member_id",
+        "member__status",
         "chain_corp_id",
         "chain_corp__chain_id",
         "chain_corp__status",
@@ -377,6 +378,7 @@ async def contact_facts(query: Any) -> list[ContactFacts]:
             id=r["id"],
             status=ContactStatus(r["status"]),
             member_id=r["member_id"],
+            member_status=MemberStatus(r["member__status"]) if r["member__status"] is not None else None,
             corp=ChainCorpFacts(
                 id=r["chain_corp_id"],
                 chain_id=r["chain_corp__chain_id"],

@@ -24,7 +24,8 @@ def linked_contacts(viewer: Viewer) -> Any:
     is reached across corps (MemberFacts.contacts holds exactly these, see loading)."""
     from models import ChainContact
 
-    query = ChainContact.filter(chain.contacts_q(viewer), member_id__isnull=False)
+    # The members reached are tested ACTIVE on their own rows (visible_members_q).
+    query = ChainContact.filter(chain.contacts_q(viewer, member_tested=True), member_id__isnull=False)
     # The join to chain_corp must exist before F() names one of its columns.
     return query.filter(chain_corp__corp_id__isnull=False).filter(member__corp_id=F("chain_corp__corp_id"))
 
@@ -36,7 +37,8 @@ def linked_members_of_corp_q(viewer: Viewer, corp_id: int, corp: Q) -> Q:
     start from every member of the corp."""
     from models import ChainContact
 
-    linked = ChainContact.filter(chain.contacts_q(viewer, corp_id), member_id__isnull=False).values("member_id")
+    linked = ChainContact.filter(
+        chain.contacts_q(viewer, corp_id, member_tested=True), member_id__isnull=False).values("member_id")
     return corp & Q(id__in=Subquery(linked), status=MemberStatus.ACTIVE.value, hidden_from_directory=False)
 
 

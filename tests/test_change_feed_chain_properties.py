@@ -1,6 +1,7 @@
 """Property (SPEC §3.9, §2.3), the chain feed: for random writes to a chain space (chain corps
 added, their status changed, moved between groups; contacts added, their status changed,
-linked to a member, the linked member resigned or hidden; the chain rules replaced through
+linked to a member, the linked member resigned, disabled, reinstated, hidden or deleted (its
+contacts erased, SPEC §3.5); the chain rules replaced through
 setChainRules; a group's peersVisible and the chain's corpsSeeEachOther switched) and a random
 viewer (chain admin, group admin, a rule subject of the owner corp, a joined downstream member,
 an app token with chain:read, one with chain:read and fields:sensitive), "full read of
@@ -14,7 +15,9 @@ from typing import Any
 
 from hypothesis import event, example, given
 from hypothesis import strategies as st
+from tortoise.transactions import in_transaction
 
+from flows.erasure import erase_traces
 from models import ChainContact, ChainCorp, ChainGroup, ChainSpace, Member
 from models.enums import AdminKind, AppScope, ChainCorpStatus, ContactStatus, MemberStatus
 from tests import factories as f
@@ -60,7 +63,9 @@ ops = st.one_of(
     st.tuples(st.just("add_contact"), st.integers(0, 9), st.sampled_from(CONTACT_STATUSES)),
     st.tuples(st.just("contact_status"), st.integers(0, 9), st.sampled_from(CONTACT_STATUSES)),
     st.tuples(st.just("link"), st.integers(0, 9)),
-    st.tuples(st.just("resign"), st.integers(0, 9)),
+    st.tuples(st.just("resign"), st.integers(0, 9),
+              st.sampled_from([MemberStatus.RESIGNED, MemberStatus.DISABLED, MemberStatus.ACTIVE])),
+    st.tuples(st.just("delete"), st.integers(0, 9)),
     st.tuples(st.just("hide"), st.integers(0, 9), st.booleans()),
     st.tuples(st.just("rules"), st.lists(rule, max_size=2)),
     st.tuples(st.just("peers"), st.integers(0, GROUPS - 1), st.booleans()),
@@ -106,7 +111,14 @@ async def apply_chain_deltas(gql: GQL, chain_id: int, token: str, mirror: dict[s
 @given(viewer_kind=st.sampled_from(VIEWERS), writes=st.lists(ops, min_size=1, max_size=8))
 # A linked member's resignation or hiding changes the contact's `member` (and, for non-admins,
 # its `mobile`) with no write to the contact row: the feed must still report the contact.
-@example(viewer_kind="chain_admin", writes=[("resign", 1)])
+@example(viewer_kind="chain_admin", writes=[("resign", 1, MemberStatus.RESIGNED)])
+# A non-admin loses the contact of a resigned member and gets it back on reinstatement; a
+# deleted member's contact is erased for everyone (SPEC §3.5).
+@example(viewer_kind="rule_subject", writes=[("resign", 1, MemberStatus.RESIGNED), ("sync",),
+                                             ("resign", 1, MemberStatus.ACTIVE)])
+@example(viewer_kind="rule_subject", writes=[("resign", 1, MemberStatus.DISABLED), ("sync",),
+                                             ("contact_status", 1, ContactStatus.JOINED)])
+@example(viewer_kind="group_admin", writes=[("delete", 1)])
 @example(viewer_kind="rule_subject", writes=[("hide", 1, True)])
 async def test_chain_full_read_then_deltas_equals_full_read_at_the_end(
     client: Any, viewer_kind: str, writes: list[tuple[Any, ...]]
@@ -169,7 +181,15 @@ async def test_chain_full_read_then_deltas_equals_full_read_at_the_end(
         elif kind == "resign":
             linked = (await ChainContact.get(id=contacts[op[1] % len(contacts)].id)).member_id
             if linked is not None and linked != downstream.id:  # never the viewer itself
-                await Member.filter(id=linked).update(status=MemberStatus.RESIGNED)
+                await Member.filter(id=linked).update(status=op[2])
+        elif kind == "delete":  # as deleteMember erases it (flows.lifecycle.delete_member)
+            linked = (await ChainContact.get(id=contacts[op[1] % len(contacts)].id)).member_id
+            if linked is not None and linked != downstream.id:
+                gone = await Member.get(id=linked)
+                async with in_transaction():
+                    erased = await erase_traces(gone)
+                    await gone.delete()
+                contacts = [c for c in contacts if c.id not in erased]
         elif kind == "hide":  # the linked member hidden from the directory (or shown again)
             linked = (await ChainContact.get(id=contacts[op[1] % len(contacts)].id)).member_id
             if linked is not None and linked != downstream.id:

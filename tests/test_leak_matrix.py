@@ -141,6 +141,11 @@ async def build_world() -> World:
     supplier, supplier_root, supplier_leader, supplier_place, supplier_invited = await downstream("甲供应商", raw)
     supplier_admin = await f.super_admin(supplier_root, name="员甲超管")
     w.add("Member", supplier_admin)
+    # Contacts whose members left (SPEC §3.5): only the chain's admins still see them.
+    for status in (MemberStatus.RESIGNED, MemberStatus.DISABLED):
+        gone = await f.member([supplier_root], name=f"员甲{status.value}", status=status)
+        w.add("Member", gone)
+        w.add("ChainContact", await f.contact(supplier_place, gone, role=ContactRole.MEMBER))
     await downstream("乙供应商", raw)
     dealer, _, dealer_leader, dealer_place, dealer_invited = await downstream("丙经销商", dealers)
     await downstream("丁经销商", dealers)

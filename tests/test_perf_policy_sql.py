@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models import Member, OrgUnit
-from models.enums import AdminKind, ContactStatus, Scope
+from models.enums import AdminKind, ContactStatus, MemberStatus, Scope
 from permissions import scope
 from permissions.facts import UnitFacts
 from permissions.loading import check_path_ordering, member_facts, member_viewer
@@ -105,10 +105,10 @@ async def test_per_corp_member_filter_equals_in_memory_check_across_a_chain(data
     for parent, peers in groups[1:]:
         gnodes.append(await f.group(gnodes[parent], peers_visible=peers))
     places, downstream = [], []
-    for gi, status, contact_statuses, invited in corps_spec:
+    for gi, status, contact_statuses, invited, colleague_status in corps_spec:
         c, croot = await f.corp()
         m = await f.member([await f.unit(croot, scope=Scope.SUBDEPARTMENT)])
-        other = await f.member([croot])
+        other = await f.member([croot], status=colleague_status or MemberStatus.ACTIVE)
         place = await f.chain_corp(gnodes[gi], c, status=status, invited_by=owner_member if invited else None)
         for i, cs in enumerate(contact_statuses):
             await f.contact(place, (m, other)[i % 2], status=cs)

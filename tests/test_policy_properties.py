@@ -110,6 +110,9 @@ def chain_shapes(draw):
                 st.sampled_from(list(ChainCorpStatus)),
                 st.lists(st.sampled_from(list(ContactStatus)), min_size=1, max_size=2),
                 st.booleans(),  # invited by the owner's viewer member
+                # A colleague behind the second contact, in any status (SPEC §3.5: a resigned or
+                # disabled one's contact is left to the chain's admins), or no one.
+                st.none() | st.sampled_from(list(MemberStatus)),
             ),
             min_size=1,
             max_size=6,
@@ -142,12 +145,13 @@ async def test_chain_rules_sql_filter_equals_in_memory_check(database, shape):
         groot.peers_visible = True
         await groot.save(update_fields=["peers_visible"])
     places, downstream_members = [], []
-    for gi, status, contact_statuses, invited in corps_spec:
+    for gi, status, contact_statuses, invited, colleague_status in corps_spec:
         c, croot = await f.corp()
         m = await f.member([croot])
+        colleague = await f.member([croot], status=colleague_status) if colleague_status is not None else None
         cc = await f.chain_corp(gnodes[gi], c, status=status, invited_by=owner_member if invited else None)
         for i, cs in enumerate(contact_statuses):
-            await f.contact(cc, m if i == 0 else None, status=cs)
+            await f.contact(cc, m if i == 0 else colleague, status=cs)
         places.append(cc)
         downstream_members.append(m)
     for subject, obj, pick in rules:
