@@ -118,8 +118,10 @@ def _per_row(d: DirectoryAccess, driving: list[str] | None, units: SubtreeUnits 
 
 
 def seat_tests_per_row(viewer: Viewer, units: SubtreeUnits | None) -> bool:
-    """Whether members_in_corp_q (without `within`) tests this viewer's seats row by row
-    (PER_ROW_MIN_UNITS); permissions.counts writes its seat tests the same way then."""
+    """Whether members_in_corp_q (without `within`) tests this viewer's seats row by row:
+    a directory admin (SPEC §2.4) whose driving subtrees' units are all in `units` (the
+    lists read by permissions.subtrees) and number more than PER_ROW_MIN_UNITS.
+    permissions.counts writes its seat tests the same way then. Pure; raises nothing."""
     d = viewer.directory
     return d is not None and not d.reads_all and _per_row(d, _driving_roots(viewer, d), units)
 

@@ -179,10 +179,11 @@ class _SeatedQ(Q):
 
 
 def seated_in_units(unit_ids: list[int], column: str = "id") -> Q:
-    """Filter: the row's member (its `column`, the member id) has a seat in one of the units,
-    tested row by row (_SeatIn) rather than as the set of every such member: what a page
-    that walks its ordering index and stops at its end wants, where `column IN (seats)`
-    would read every seat in the units first."""
+    """Filter: the row's member (its `column`, a member id) has a seat in one of `unit_ids`
+    (OrgUnit ids; [] matches nothing), tested row by row (_SeatIn) rather than as the set of
+    every such member: what a page that walks its ordering index and stops at its end wants,
+    where `column IN (seats)` would read every seat in the units first. The seat test of
+    the department scope and admin ranges (SPEC §2.1, §2.4); raises nothing."""
     return _SeatedQ(column, sorted(unit_ids))
 
 
@@ -194,9 +195,10 @@ def seated_under(
     per_row: bool = False,
     column: str = "id",
 ) -> Q:
-    """Filter: the row's member (its `column`) is seated in one of the subtrees
-    (members_placed_under); with `per_row` and the subtrees' units listed in `units`, as a
-    per-row test (seated_in_units)."""
+    """Filter: the row's member (its `column`, a member id) is seated in one of the subtrees
+    `roots` (unit paths; members_placed_under, SPEC §2.1); with `per_row` and every
+    subtree's units listed in `units`, as a per-row test (seated_in_units), else as
+    `column IN (seats)`. The same rows either way; raises nothing."""
     roots = list(roots)
     listed = unit_ids_under(roots, units) if per_row else None
     if listed is not None:
