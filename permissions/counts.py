@@ -26,7 +26,7 @@ from tortoise.functions import Count, Sum
 
 from permissions import scope
 from permissions.members import across_corps_parts
-from permissions.sql import SubtreeUnits, any_of, in_corp_by_ids, members_placed_under, path_under_any
+from permissions.sql import SubtreeUnits, any_of, in_corp_by_ids, path_under_any, seated_under
 from permissions.viewer import Viewer
 
 
@@ -86,11 +86,16 @@ def member_count_parts(
         return [several.annotate(n=Count("member_id")).values("n"), counts.annotate(n=Sum("n")).values("n")]
     branches: list[Q] = []
     seat_branches: list[Q | None] = []
+    per_row = within is None and scope.seat_tests_per_row(viewer, units)
+
+    def seated(roots: tuple[str, ...]) -> Q:
+        return seated_under(roots, corp_id, units, per_row=per_row, column="member_id")
+
     if d.admin_ranges:
         ranges = d.range_paths()
         whole = scope._whole_corp(d, ranges)
         branches.append(Q(unit_id__in=_units(corp_id, within_units, None if whole else path_under_any(ranges))))
-        seat_branches.append(None if whole else Q(member_id__in=members_placed_under(ranges, corp_id, units)))
+        seat_branches.append(None if whole else seated(ranges))
     listed_status = Q(status__in=[s.value for s in scope.LISTED_STATUSES], hidden=False)
     views: list[Q | None] = []
     seat_views: list[Q | None] = []
@@ -100,10 +105,10 @@ def member_count_parts(
         if v.excluded:
             unit_seen.append(~path_under_any(v.excluded))
         views.append(Q(*unit_seen) if unit_seen else None)
-        seated = [] if whole else [Q(member_id__in=members_placed_under(v.roots, corp_id, units))]
+        seats = [] if whole else [seated(v.roots)]
         if v.excluded:  # a member sitting in any excluded unit is withheld from this view
-            seated.append(~Q(member_id__in=members_placed_under(v.excluded, corp_id, units)))
-        seat_views.append(Q(*seated) if seated else None)
+            seats.append(~seated(v.excluded))
+        seat_views.append(Q(*seats) if seats else None)
     if views:
         branches.append(Q(unit_id__in=_units(corp_id, within_units, _either(views))) & listed_status)
         seen = _either(seat_views)

@@ -7,8 +7,9 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from pypika_tortoise.terms import Term, ValueWrapper
-from tortoise.expressions import Q, Subquery
+from pypika_tortoise.terms import Criterion, Term, ValueWrapper
+from tortoise.expressions import Q, ResolveContext, Subquery
+from tortoise.query_utils import QueryModifier
 
 from permissions.paths import outermost, subtree_upper
 
@@ -122,6 +123,88 @@ def members_placed_under(
     if listed is not None:
         return Subquery(Placement.filter(ids_in(Placement, "unit_id", listed)).values("member_id"))
     return Subquery(Placement.filter(unit_id__in=units_under(roots, corp_id)).values("member_id"))
+
+
+class _SeatIn(Criterion):
+    """`EXISTS (a seat of the row's member in one of these units)`, correlated on the row's
+    member id column: a probe of the placement (member_id, unit_id) index per row, the
+    units a hashed list (PostgreSQL: `= ANY($n)`; SQLite: `+unit_id IN (...)`, the `+`
+    keeping SQLite from probing the (unit_id, member_id) index once per listed unit)."""
+
+    def __init__(self, table: Any, column: str, unit_ids: list[int], postgres: bool) -> None:
+        super().__init__()
+        self.table, self.column, self.unit_ids, self.postgres = table, column, unit_ids, postgres
+
+    def get_sql(self, ctx: Any) -> str:
+        outer = f'"{self.table.alias or self.table.get_table_name()}"."{self.column}"'
+        if self.postgres:
+            units = f'"seat_"."unit_id"=ANY({ValueWrapper(self.unit_ids).get_sql(ctx)})'
+        else:
+            units = f'+"seat_"."unit_id" IN ({",".join(ValueWrapper(i).get_sql(ctx) for i in self.unit_ids)})'
+        return f'EXISTS (SELECT 1 FROM "placement" "seat_" WHERE "seat_"."member_id"={outer} AND {units})'
+
+
+class _SeatedQ(Q):
+    """A Q whose condition is a _SeatIn on the filtered model's table (see seated_in_units)."""
+
+    __slots__ = ("column", "unit_ids")
+
+    def __init__(self, column: str, unit_ids: list[int]) -> None:
+        super().__init__()
+        self.column, self.unit_ids = column, unit_ids
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _SeatedQ) and (self.column, self.unit_ids, self._is_negated)
+            == (other.column, other.unit_ids, other._is_negated)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __invert__(self) -> Q:
+        q = _SeatedQ(self.column, self.unit_ids)
+        q._is_negated = not self._is_negated
+        return q
+
+    def resolve(self, resolve_context: ResolveContext) -> QueryModifier:
+        postgres = resolve_context.model._meta.db.capabilities.dialect == "postgres"
+        if not self.unit_ids:
+            criterion: Criterion = _SeatIn(resolve_context.table, self.column, [0], postgres)  # no unit has id 0
+        else:
+            criterion = _SeatIn(resolve_context.table, self.column, self.unit_ids, postgres)
+        return QueryModifier(where_criterion=criterion.negate() if self._is_negated else criterion)
+
+
+def seated_in_units(unit_ids: list[int], column: str = "id") -> Q:
+    """Filter: the row's member (its `column`, a member id) has a seat in one of `unit_ids`
+    (OrgUnit ids; [] matches nothing), tested row by row (_SeatIn) rather than as the set of
+    every such member: what a page that walks its ordering index and stops at its end wants,
+    where `column IN (seats)` would read every seat in the units first. The seat test of
+    the department scope and admin ranges (SPEC §2.1, §2.4); raises nothing."""
+    return _SeatedQ(column, sorted(unit_ids))
+
+
+def seated_under(
+    roots: Iterable[str],
+    corp_id: int | None = None,
+    units: SubtreeUnits | None = None,
+    *,
+    per_row: bool = False,
+    column: str = "id",
+) -> Q:
+    """Filter: the row's member (its `column`, a member id) is seated in one of the subtrees
+    `roots` (unit paths; members_placed_under, SPEC §2.1); with `per_row` and every
+    subtree's units listed in `units`, as a per-row test (seated_in_units), else as
+    `column IN (seats)`. The same rows either way; raises nothing."""
+    roots = list(roots)
+    listed = unit_ids_under(roots, units) if per_row else None
+    if listed is not None:
+        return seated_in_units(listed, column)
+    condition: dict[str, Any] = {f"{column}__in": members_placed_under(roots, corp_id, units)}
+    return Q(**condition)
 
 
 def in_corp_by_ids(corp_id: int) -> Q:

@@ -17,6 +17,7 @@ from permissions.loading import app_viewer, field_settings, member_facts, member
 from tests import factories as f
 from tests.conftest import GQL
 from tests.gateway import app_token
+from tests.test_perf_policy_sql import per_row_seat_tests
 
 # Bug-report case J (br-j-filter-on-withheld-fields.graphql), its two operations verbatim.
 WITHHOLD_FIELDS = """
@@ -286,8 +287,15 @@ def passes(node: dict, search: Search, by_mobile: bool) -> bool:
         min_size=1,
         max_size=3,
     ),
+    st.booleans(),
 )
-async def test_search_filters_select_what_filtering_the_visible_values_selects(client, shape, searches):
+async def test_search_filters_select_what_filtering_the_visible_values_selects(client, shape, searches, per_row):
+    # `per_row`: a directory admin's seat tests as per-row probes (as over many units at scale).
+    with per_row_seat_tests(per_row):
+        await check_search_filters(client, shape, searches)
+
+
+async def check_search_filters(client, shape, searches):
     gql = GQL(client)
     corp, _, token, _ = await build_directory(shape)
     by_mobile = shape[-1]

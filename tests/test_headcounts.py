@@ -20,6 +20,7 @@ from permissions.members import can_see_member
 from permissions.paths import under_any
 from tests import factories as f
 from tests.conftest import GQL
+from tests.test_perf_policy_sql import per_row_seat_tests
 
 COUNTS = """
 query($c: ID!, $u: ID!) {
@@ -175,8 +176,14 @@ async def expected(w: World, viewer_id: int, unit: OrgUnit) -> dict[str, int]:
     }
 
 
-@given(writes=st.lists(WRITES, min_size=1, max_size=5), viewer=small, unit=small)
-async def test_counts_from_head_counts_equal_counting_every_visible_member(client, writes, viewer, unit):
+@given(writes=st.lists(WRITES, min_size=1, max_size=5), viewer=small, unit=small, per_row=st.booleans())
+async def test_counts_from_head_counts_equal_counting_every_visible_member(client, writes, viewer, unit, per_row):
+    # `per_row`: a directory admin's seat tests as per-row probes (as over many units at scale).
+    with per_row_seat_tests(per_row):
+        await check_counts(client, writes, viewer, unit)
+
+
+async def check_counts(client, writes, viewer, unit):
     gql = GQL(client)
     w = await world()
     for write, *args in writes:

@@ -4,6 +4,8 @@ ranges or as LIKE, and the prefix ranges of search."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -32,10 +34,24 @@ async def assert_per_corp_filter_matches(viewer, corp_ids):
         facts = await member_facts(people)
         expected = {m.id for m in people if can_see_member(viewer, facts[m.id])}
         listed = await subtree_units(corp_id, scope.named_roots(viewer))
-        for ids_given in (False, True):
-            for units in (None, listed, partly(listed)):
-                q = visible_members_in_corp_q(viewer, corp_id, ids_given=ids_given, units=units)
-                assert await sql_ids(q) == expected
+        for per_row in (False, True):
+            with per_row_seat_tests(per_row):
+                for ids_given in (False, True):
+                    for units in (None, listed, partly(listed)):
+                        q = visible_members_in_corp_q(viewer, corp_id, ids_given=ids_given, units=units)
+                        assert await sql_ids(q) == expected
+
+
+@contextmanager
+def per_row_seat_tests(on: bool):
+    """Seat tests per row (a directory admin over many units, scope.PER_ROW_MIN_UNITS) for
+    every directory admin whose units are listed, or for none."""
+    default = scope.PER_ROW_MIN_UNITS
+    scope.PER_ROW_MIN_UNITS = -1 if on else 10**9
+    try:
+        yield
+    finally:
+        scope.PER_ROW_MIN_UNITS = default
 
 
 def partly(units):

@@ -417,12 +417,16 @@ class CorpNode(relay.Node):
         statuses = [MemberStatusValue(s.value) for s in status] if status else None
         tests = await search.match_tests(viewer, self._c, text, settings) if text else []
         match, ids_given = await search.match_by_ids(tests) if tests else (None, False)
-        found = await members_query(info, corp_id, statuses, ids_given=ids_given)
-        if match is not None:
-            found = found.filter(match)
-        for test in search.filter_tests(viewer, corp_id, settings, filters):
-            found = found.filter(test)
-        return await member_page(info, found, first, after)
+        narrowed = [*([match] if match is not None else []), *search.filter_tests(viewer, corp_id, settings, filters)]
+        found = (await members_query(info, corp_id, statuses, ids_given=ids_given)).filter(*narrowed)
+        total = None
+        if match is not None and not ids_given:
+            # A broad match (a department's seats, a short term): the page walks the pinyin
+            # index, but its count starts from the match's own ids, the corp test written
+            # so that SQLite does not scan the corp's members for it instead.
+            counted = (await members_query(info, corp_id, statuses, ids_given=True)).filter(*narrowed)
+            total = Total([counted.annotate(n=Count("id")).values("n")])
+        return await member_page(info, found, first, after, total)
 
     @strawberry.field(description=(
         "Whether searchMembers matches mobile numbers in this corp (off by default; set with "
