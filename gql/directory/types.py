@@ -16,6 +16,7 @@ from gql.audit.queries import corp_audit_events
 from gql.context import Info
 from gql.directory import search
 from gql.enums import Gender, MemberStatus, Month, Scope
+from gql.execution import prefetched
 from gql.feed import queries as feed_queries
 from gql.relay import Connection, Total, paginate
 from models import ChainCorp, ChainSpace, Corp, Member, OrgUnit, Placement
@@ -230,14 +231,9 @@ class MemberNode(relay.Node):
         graphql_type=list[MemberDepartment],
         description="The member's units that this viewer may see, the main one first.",
     )
-    def departments(self, info: Info) -> Any:
-        # Batch-loaded with the page when the query selects them; otherwise an awaitable
-        # (graphql-core awaits it), so a page pays no task per member for the common case.
-        if self._departments is not None:
-            return self._departments
-        return self._load_departments(info)
-
-    async def _load_departments(self, info: Info) -> list[MemberDepartment]:
+    @prefetched("_departments")
+    async def departments(self, info: Info) -> list[MemberDepartment]:
+        # Batch-loaded with the page when the query selects them (read without calling this).
         loaders = info.context.directory
         seats = await loaders.seats.load(self.pk)
         units = await loaders.visible_units([s.unit_id for s in seats])
