@@ -45,6 +45,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLString,
+    is_enum_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
@@ -80,6 +81,9 @@ class _Plan(NamedTuple):
     prefetched: bool  # a None value means "not there": the resolver runs
     # Leaves: the Python type whose values the leaf type writes unchanged (str for String), if any.
     passthrough: type | None = None
+    # Enum leaves: (Python type, value) -> the name written, filled as values are met (an
+    # enum's coercion depends on the value only, and its names are few).
+    names: dict[tuple[type, Any], str] | None = None
 
 
 _NOT_PLANNED = _Plan(-1, lambda _: None, None, False, False, False)
@@ -156,7 +160,8 @@ def _shape(parent_type: GraphQLObjectType, field_def: GraphQLField, read: Callab
     object or a list of objects; anything else is not planned."""
     inner, nullable = _unwrap(field_def.type)
     if is_leaf_type(inner) and not pre:
-        return _Plan(_LEAF, read, inner, nullable, False, False, _PASSTHROUGH.get(inner))
+        names: dict[tuple[type, Any], str] | None = {} if is_enum_type(inner) else None
+        return _Plan(_LEAF, read, inner, nullable, False, False, _PASSTHROUGH.get(inner), names)
     if is_object_type(inner):
         plain = _checks_type_plainly(inner)
         return _Plan(_OBJECT, read, inner, nullable, False, pre) if plain else _NOT_PLANNED
@@ -413,7 +418,13 @@ def _plain_value(plan: _Plan, source: Any) -> Any:
         if plan.kind == _ID:  # a relay id, already written
             return value
         if plan.kind == _LEAF:
-            return _coerce(plan.inner, value)
+            if plan.names is None:
+                return _coerce(plan.inner, value)
+            key = (type(value), value)
+            name = plan.names.get(key)
+            if name is None:
+                name = plan.names[key] = _coerce(plan.inner, value)
+            return name
         if not isinstance(value, list | tuple):
             return _NOT_PLAIN
         if not plan.item_nullable and None in value:
