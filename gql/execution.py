@@ -136,10 +136,17 @@ def _global_id(type_name: str, source: Any) -> Any:
     return base64.b64encode(f"{type_name}:{node_id}".encode()).decode()
 
 
-@functools.cache
+_PLAIN_CLASSES: dict[type, bool] = {}
+
+
 def _plain_class(cls: type) -> bool:
     """Instances of `cls` are plain values: never awaitable, never an exception."""
-    return not (hasattr(cls, "__await__") or issubclass(cls, (CoroutineType, GeneratorType, BaseException)))
+    known = _PLAIN_CLASSES.get(cls)
+    if known is None:
+        known = _PLAIN_CLASSES[cls] = not (
+            hasattr(cls, "__await__") or issubclass(cls, (CoroutineType, GeneratorType, BaseException))
+        )
+    return known
 
 
 def _checks_type_plainly(object_type: GraphQLObjectType) -> bool:
@@ -151,7 +158,7 @@ def _checks_type_plainly(object_type: GraphQLObjectType) -> bool:
 def _unwrap(type_: GraphQLOutputType) -> tuple[Any, bool]:
     """(the type inside a non-null wrapper, whether the type is nullable)."""
     if is_non_null_type(type_):
-        return type_.of_type, False  # type: ignore[attr-defined]
+        return type_.of_type, False
     return type_, True
 
 
@@ -166,7 +173,7 @@ def _shape(parent_type: GraphQLObjectType, field_def: GraphQLField, read: Callab
         plain = _checks_type_plainly(inner)
         return _Plan(_OBJECT, read, inner, nullable, False, pre) if plain else _NOT_PLANNED
     if is_list_type(inner):
-        item, item_nullable = _unwrap(inner.of_type)  # type: ignore[attr-defined]
+        item, item_nullable = _unwrap(inner.of_type)
         if is_leaf_type(item) and not pre:
             return _Plan(_LEAF_LIST, read, item, nullable, item_nullable, False)
         if is_object_type(item) and _checks_type_plainly(item):
@@ -200,6 +207,9 @@ def _plan(parent_type: GraphQLObjectType, field_def: GraphQLField) -> _Plan:
 
 
 class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    # (parent type id, grouped field set id) -> (the grouped field set, its steps); per execution.
+    _step_cache: dict[tuple[int, int], tuple[Any, list[tuple[Any, ...]]]]
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,
@@ -267,7 +277,7 @@ class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         key = (id(parent_type), id(grouped_field_set))
         hit = cache.get(key)
         if hit is not None:
-            return hit[1]  # type: ignore[no-any-return]
+            return hit[1]
         steps = []
         fields = parent_type.fields
         for response_name, field_details_list in grouped_field_set.items():
@@ -440,7 +450,7 @@ def _coerce(leaf_type: GraphQLLeafType, value: Any) -> Any:
     caller then leaves the field to graphql-core, which reports it)."""
     if not _plain_class(type(value)):
         raise TypeError("not a plain value")
-    coerced = leaf_type.coerce_output_value(value)  # type: ignore[attr-defined]
+    coerced = leaf_type.coerce_output_value(value)
     if coerced is None or coerced is Undefined:
         raise TypeError("refused")
     return coerced
