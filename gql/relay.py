@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import orjson
 import strawberry
 from strawberry import relay
 from tortoise.expressions import Q, Subquery
@@ -106,7 +107,9 @@ def _offset_cursor(offset: int) -> str:
 
 
 def _keyset_cursor(values: Sequence[Any]) -> str:
-    return _encode("k", json.dumps(list(values), ensure_ascii=False, separators=(",", ":")))
+    # orjson writes what json.dumps(ensure_ascii=False, separators=(",", ":")) writes for
+    # these keys (strings and ints), at a fraction of the cost: one cursor per row.
+    return base64.urlsafe_b64encode(b"k:" + orjson.dumps(list(values))).decode()
 
 
 def _parse(after: str | None) -> _Cursor:

@@ -1,6 +1,6 @@
 """Documents are parsed and validated once per text, never once for everybody: the
 validation is kept per set of rules (introspection rights), the limits are measured per
-request (they depend on the variables), and a refused document is refused afresh."""
+text and variables (they depend on the variables), and a refused document is refused afresh."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ NESTED = """query($c: ID!, $n: Int!) { corp(id: $c) { members(first: $n) { edges
 def empty_caches():
     documents.parsed.clear()
     documents.validated.clear()
+    documents.checked.clear()
     yield
 
 
@@ -85,3 +86,19 @@ async def test_invalid_document_is_validated_and_refused_every_time(database, mo
         assert r.codes == ["BAD_REQUEST"] and r.body.get("data") is None, r.body
         assert "noSuchField" in r.errors[0]["message"]
     assert len(validations) == 2
+
+
+async def test_limits_are_measured_once_per_text_and_variables_and_refusals_every_time(database, monkeypatch):
+    import gql.protection.extension as extension
+
+    corp, root = await f.corp()
+    admin = await f.member([root])
+    await f.grant(admin, AdminKind.SUPER_ADMIN)
+    cid = str(strawberry.relay.GlobalID("Corp", str(corp.id)))
+    measured = []
+    real_measure = extension.measure
+    monkeypatch.setattr(extension, "measure", lambda *a, **kw: measured.append(a[2]) or real_measure(*a, **kw))
+    async with api() as c:
+        answers = [await post(c, NESTED, {"c": cid, "n": n}, f.token(admin)) for n in (2, 2, 3, 100, 100, 2)]
+    assert [a.codes for a in answers] == [[], [], [], ["BAD_REQUEST"], ["BAD_REQUEST"], []], [a.body for a in answers]
+    assert [v["n"] for v in measured] == [2, 3, 100, 100]

@@ -64,8 +64,8 @@ class DirectoryLoaders:
         self.member_raw = by_id_loader(Member)
         self.unit_raw = DataLoader(self._unit_rows)
         self.member_facts = DataLoader(self._member_facts)
-        self.settings = DataLoader(self._settings)
-        self.seats = DataLoader(self._seats)
+        self.settings = DataLoader(self.settings_of)
+        self.seats = DataLoader(self.seats_of)
         self.children = DataLoader(self._children)
         self.visible_member = DataLoader(self._visible_member)
         self.visible_unit = DataLoader(self._visible_unit)
@@ -73,6 +73,9 @@ class DirectoryLoaders:
         self._subtree_units: dict[tuple[int, tuple[str, ...]], dict[str, tuple[int, ...]]] = {}
         # Unit rows read so far (with seats, or by unit_raw): by id, without a future each.
         self._units: dict[int, UnitRow] = {}
+        # Seats and field settings read so far, likewise: a page asks for its rows' all at once.
+        self._seats: dict[int, list[Seat]] = {}
+        self._settings: dict[int, FieldSettings] = {}
 
     async def scope_units(self, corp_id: int, within: tuple[str, ...] | None = None) -> dict[str, tuple[int, ...]]:
         """The unit ids of the subtrees the viewer's scope names in corp_id (and of `within`),
@@ -92,6 +95,7 @@ class DirectoryLoaders:
     def forget_corp(self, corp_id: int) -> None:
         """After a write to a corp's row or field settings within this request: read them again."""
         self.settings.clear(corp_id)
+        self._settings.pop(corp_id, None)
         self.corp_raw.clear(corp_id)
         self.visible_corp.clear(corp_id)
         if self.viewer.kept is not None:
@@ -120,8 +124,14 @@ class DirectoryLoaders:
         facts = await member_facts(rows)
         return [facts.get(i) for i in ids]
 
-    async def _settings(self, corp_ids: Sequence[int]) -> list[FieldSettings]:
-        return await self._kept_by_id("settings", corp_ids, field_settings)
+    async def settings_of(self, corp_ids: Sequence[int]) -> list[FieldSettings]:
+        """The field settings of each corp (the kept Viewer's first), read once per request;
+        a page calls this directly for its rows' corps (no future per corp)."""
+        known = self._settings
+        missing = [i for i in dict.fromkeys(corp_ids) if i not in known]
+        if missing:
+            known.update(zip(missing, await self._kept_by_id("settings", missing, field_settings), strict=True))
+        return [known[i] for i in corp_ids]
 
     async def _corp_rows(self, ids: Sequence[int]) -> list[Corp | None]:
         async def read(missing: list[int]) -> dict[int, Corp]:
@@ -129,18 +139,23 @@ class DirectoryLoaders:
 
         return await self._kept_by_id("corp", ids, read)
 
-    async def _seats(self, member_ids: Sequence[int]) -> list[list[Seat]]:
-        """Seats of each member, the main one first, then by order (the departments order).
+    async def seats_of(self, member_ids: Sequence[int]) -> list[list[Seat]]:
+        """Seats of each member, the main one first, then by order (the departments order),
+        read once per request; a page calls this directly for its rows (no future per row).
         The units come in the same query and are kept for `unit_raw`: departments need no second one."""
-        out: dict[int, list[Seat]] = defaultdict(list)
-        rows = await Placement.filter(member_id__in=list(member_ids)).order_by("-is_main", "order", "id").values_list(
-            "member_id", "is_main", "is_leader", *(f"unit__{c}" for c in UNIT_COLUMNS)
-        )
-        for member_id, is_main, is_leader, *unit in rows:
-            row = UnitRow(*unit)
-            out[member_id].append(Seat(row.id, row.path, is_main, is_leader))
-            self._units[row.id] = row
-        return [out[i] for i in member_ids]
+        known = self._seats
+        missing = [i for i in dict.fromkeys(member_ids) if i not in known]
+        if missing:
+            out: dict[int, list[Seat]] = {i: [] for i in missing}
+            rows = await Placement.filter(member_id__in=missing).order_by("-is_main", "order", "id").values_list(
+                "member_id", "is_main", "is_leader", *(f"unit__{c}" for c in UNIT_COLUMNS)
+            )
+            for member_id, is_main, is_leader, *unit in rows:
+                row = UnitRow(*unit)
+                out[member_id].append(Seat(row.id, row.path, is_main, is_leader))
+                self._units[row.id] = row
+            known.update(out)
+        return [known[i] for i in member_ids]
 
     async def _unit_rows(self, ids: Sequence[int]) -> list[UnitRow | None]:
         known = self._units

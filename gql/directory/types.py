@@ -16,6 +16,7 @@ from gql.audit.queries import corp_audit_events
 from gql.context import Info
 from gql.directory import search
 from gql.enums import Gender, MemberStatus, Month, Scope
+from gql.execution import prefetched
 from gql.feed import queries as feed_queries
 from gql.relay import Connection, Total, paginate
 from models import ChainCorp, ChainSpace, Corp, Member, OrgUnit, Placement
@@ -84,16 +85,19 @@ async def member_nodes(info: Info, rows: Sequence[Any]) -> list[MemberNode]:
     with_departments = _selects(info, "departments")
     # Seats serve the departments and, for a directory admin, the field policy; else no query.
     if with_departments or scope.needs_member_units(viewer):
-        seats = await loaders.seats.load_many([get("id") for get in readers])
+        seats = await loaders.seats_of([get("id") for get in readers])
     else:
         seats = [[] for _ in readers]
     corp_ids = [get("corp_id") for get in readers]
-    corp_settings = dict(zip(unique := sorted(set(corp_ids)), await loaders.settings.load_many(unique), strict=True))
-    settings = [corp_settings[c] for c in corp_ids]
+    settings = await loaders.settings_of(corp_ids)
     units: dict[int, Any] = {}
     if with_departments:
         wanted = sorted({seat.unit_id for member_seats in seats for seat in member_seats})
         units = {i: u for i, u in zip(wanted, await loaders.visible_units(wanted), strict=True) if u is not None}
+    # One OrgUnit node per unit and one hiddenFields list per field set, shared by the rows
+    # (read only: the executor writes its own lists).
+    unit_nodes = {i: OrgUnitNode(pk=i, _u=u) for i, u in units.items()}
+    hidden_of: dict[frozenset[str], list[str]] = {}
     nodes = []
     for get, member_seats, corp_settings in zip(readers, seats, settings, strict=True):
         facts = MemberFacts(
@@ -102,20 +106,21 @@ async def member_nodes(info: Info, rows: Sequence[Any]) -> list[MemberNode]:
         )
         shown = visible_fields(viewer, facts, corp_settings)
         profile = {f: get(column) if f in shown else None for f, column in _PROFILE_COLUMNS.items()}
+        hidden = hidden_of.get(shown)
+        if hidden is None:
+            hidden = hidden_of[shown] = [f for f in PROFILE_FIELDS if f not in shown]
         departments = None
         if with_departments:
             departments = [
-                MemberDepartment(unit=OrgUnitNode(pk=s.unit_id, _u=units[s.unit_id]), is_main=s.is_main,
-                                 is_leader=s.is_leader)
-                for s in member_seats if s.unit_id in units
+                MemberDepartment(unit=unit_nodes[s.unit_id], is_main=s.is_main, is_leader=s.is_leader)
+                for s in member_seats if s.unit_id in unit_nodes
             ]
         nodes.append(MemberNode(
             pk=facts.id, account=get("account"), name=get("name"), status=facts.status,
             alias=profile["alias"], mobile=profile["mobile"], email=profile["email"], wechat_id=profile["wechatId"],
             telephone=profile["telephone"], gender=profile["gender"], position=profile["position"],
             address=profile["address"], birthday=profile["birthday"], hire_date=profile["hireDate"],
-            hidden_fields=[f for f in PROFILE_FIELDS if f not in shown],
-            _corp_id=facts.corp_id, _shown=shown, _departments=departments,
+            hidden_fields=hidden, _corp_id=facts.corp_id, _shown=shown, _departments=departments,
         ))
     return nodes
 
@@ -230,14 +235,9 @@ class MemberNode(relay.Node):
         graphql_type=list[MemberDepartment],
         description="The member's units that this viewer may see, the main one first.",
     )
-    def departments(self, info: Info) -> Any:
-        # Batch-loaded with the page when the query selects them; otherwise an awaitable
-        # (graphql-core awaits it), so a page pays no task per member for the common case.
-        if self._departments is not None:
-            return self._departments
-        return self._load_departments(info)
-
-    async def _load_departments(self, info: Info) -> list[MemberDepartment]:
+    @prefetched("_departments")
+    async def departments(self, info: Info) -> list[MemberDepartment]:
+        # Batch-loaded with the page when the query selects them (read without calling this).
         loaders = info.context.directory
         seats = await loaders.seats.load(self.pk)
         units = await loaders.visible_units([s.unit_id for s in seats])

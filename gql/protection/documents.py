@@ -49,6 +49,27 @@ class LRU(Generic[K, V]):
 
 parsed: LRU[str, DocumentNode] = LRU(MAX_DOCUMENTS)
 validated: LRU[tuple[str, tuple[Any, ...]], bool] = LRU(MAX_DOCUMENTS)
+# Requests that passed the checks that depend on the variables too (query limits, strings),
+# by (text, variables, limits): a client paging through a list sends the same few again.
+checked: LRU[tuple[Any, ...], bool] = LRU(4 * MAX_DOCUMENTS)
+# Variables kept in a `checked` key: scalars only, strings no longer than this.
+_MAX_KEPT_STRING = 256
+
+
+
+def checks_key(query: str, variables: dict[str, Any], limits: Hashable) -> tuple[Any, ...] | None:
+    """The `checked` key of a request, or None when its variables are not all plain scalars
+    (lists and inputs, long strings: worked through each time, never kept)."""
+    items = []
+    for name, value in variables.items():
+        if isinstance(value, str):
+            if len(value) > _MAX_KEPT_STRING:
+                return None
+        elif value is not None and not isinstance(value, bool | int | float):
+            return None
+        # The type is part of the key: 1 and True are equal but measured differently.
+        items.append((name, type(value), value))
+    return query, tuple(sorted(items, key=lambda item: item[0])), limits
 
 
 def validation_key(query: str, rules: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:

@@ -56,10 +56,15 @@ class RequestProtection(SchemaExtension):
         ec = self.execution_context
         key = None
         if ec.graphql_document is not None and ec.pre_execution_errors is None:
-            # The limits depend on the variables (page sizes): measured on every request.
-            refusal = _unnamed_choice(ec) or self._over_limit(ec) or refuse_bad_strings(
-                ec.schema._schema, ec.graphql_document, ec.variables if isinstance(ec.variables, dict) else {}
-            )
+            # The limits and the string checks depend on the variables (page sizes, search
+            # terms): worked out for each new (text, variables), kept when they pass.
+            variables = ec.variables if isinstance(ec.variables, dict) else {}
+            checked = documents.checks_key(ec.query, variables, self.limits) if ec.query else None
+            refusal = _unnamed_choice(ec)
+            if refusal is None and (checked is None or not documents.checked.get(checked)):
+                refusal = self._over_limit(ec) or refuse_bad_strings(ec.schema._schema, ec.graphql_document, variables)
+                if refusal is None and checked is not None:
+                    documents.checked.put(checked, True)
             if refusal is not None:
                 # Set before graphql-core's validation runs: Strawberry then skips it and
                 # answers with this error alone, so an abusive document is never walked twice.
