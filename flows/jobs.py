@@ -52,13 +52,13 @@ from tortoise.exceptions import OperationalError, TransactionManagementError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from flows.access import access_import_job
 from flows.audit import Origin, record
-from flows.errors import FlowError, NotFound
+from flows.errors import FlowError
 from models import ChainSpace, Corp, ImportJob, ImportJobError
 from models.enums import ImportJobStatus, ImportKind
 from models.settings import get_settings
 from observability.metrics import observe_import_job
-from permissions.jobs import JobFacts, can_see_import_job
 from permissions.viewer import Viewer
 
 log = logging.getLogger("chaingate.jobs")
@@ -289,9 +289,7 @@ async def requeue(job_id: int) -> bool:
 
 async def retry(viewer: Viewer, job_id: int, *, origin: Origin | None = None) -> ImportJob:
     """Resume a FAILED job after its last committed row (nothing is applied twice)."""
-    job = await ImportJob.get_or_none(id=job_id)
-    if job is None or not can_see_import_job(viewer, JobFacts(job.corp_id, job.chain_id, job.actor_kind, job.actor_id)):
-        raise NotFound("id")
+    job = await access_import_job(viewer, job_id)
     if not await requeue(job.id):
         raise FlowError("JOB_NOT_FAILED", "Only a failed job can be retried.", "id")
     await record(viewer, "import.retry", "ImportJob", job.id, corp_id=job.corp_id,

@@ -43,6 +43,7 @@ from tortoise.connection import connections
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from flows.access import access_webhook_subscription
 from flows.audit import Origin, record
 from flows.errors import FlowError, NotFound
 from models import AppToken, WebhookDelivery, WebhookSubscription
@@ -158,9 +159,7 @@ async def create_subscription(viewer: Viewer, app_token_id: int, url: str, event
 
 async def delete_subscription(viewer: Viewer, subscription_id: int, *, origin: Origin | None = None) -> int:
     """Deletes the subscription and its delivery log; nothing more is posted. Errors: NOT_FOUND (id)."""
-    sub = await WebhookSubscription.get_or_none(id=subscription_id)
-    if sub is None or not actions.can_manage_app_tokens(viewer, sub.corp_id):  # type: ignore[attr-defined]
-        raise NotFound("id")
+    sub = await access_webhook_subscription(viewer, subscription_id)
     async with in_transaction():
         if not await WebhookSubscription.filter(id=sub.id).delete():
             raise NotFound("id")

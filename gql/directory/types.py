@@ -18,15 +18,17 @@ from gql.directory import search
 from gql.enums import Gender, MemberStatus, Month, Scope
 from gql.feed import queries as feed_queries
 from gql.relay import Connection, Total, paginate
+from gql.shown_to import ShownOnlyTo
 from models import ChainCorp, ChainSpace, Corp, Member, OrgUnit, Placement
 from models.enums import PROFILE_FIELDS, ChainCorpStatus
 from models.enums import MemberStatus as MemberStatusValue
 from models.settings import public_link
-from permissions import actions, chain, scope
+from permissions import actions, scope
+from permissions.actions import can_manage_app_tokens
 from permissions.counts import member_count_parts
 from permissions.facts import MemberFacts
 from permissions.fields import can_read_field_settings, visible_fields
-from permissions.members import visible_members_in_corp_q
+from permissions.restricted import restricted
 from permissions.sql import members_placed_under, path_under
 
 if TYPE_CHECKING:
@@ -146,7 +148,7 @@ async def members_query(  # type: ignore[no-untyped-def]
     seat tests list them."""
     viewer = info.context.viewer
     units = await info.context.directory.scope_units(corp_id, within)
-    query = Member.filter(visible_members_in_corp_q(viewer, corp_id, ids_given=ids_given, within=within, units=units))
+    query = restricted(Member, viewer, corp_id=corp_id, ids_given=ids_given, within=within, units=units)
     return query.filter(_status_q(status))
 
 
@@ -433,7 +435,7 @@ class CorpNode(relay.Node):
 
     @strawberry.field(description="The root of the department tree; null when this viewer sees none of the corp's units.")
     async def root_unit(self, info: Info) -> OrgUnitNode | None:
-        u = await OrgUnit.filter(scope.units_q(info.context.viewer), corp_id=self._c.id, parent_id=None).first()
+        u = await restricted(OrgUnit, info.context.viewer).filter(corp_id=self._c.id, parent_id=None).first()
         return OrgUnitNode(pk=u.id, _u=u) if u is not None else None
 
     @strawberry.field(description="The corp's field settings; empty for viewers outside the corp.")
@@ -453,8 +455,8 @@ class CorpNode(relay.Node):
         from gql.chain.types import ChainSpaceNode
 
         joined = Subquery(ChainCorp.filter(corp_id=self._c.id, status=ChainCorpStatus.JOINED.value).values("chain_id"))
-        rows = await ChainSpace.filter(
-            chain.chains_q(info.context.viewer) & (Q(owner_corp_id=self._c.id) | Q(id__in=joined))
+        rows = await restricted(ChainSpace, info.context.viewer).filter(
+            Q(owner_corp_id=self._c.id) | Q(id__in=joined)
         ).order_by("id")
         return [ChainSpaceNode(pk=c.id, _c=c) for c in rows]
 
@@ -468,7 +470,7 @@ class CorpNode(relay.Node):
         first: Annotated[int | None, strawberry.argument(description="Page size, 0-100; default 20.")] = None,
         after: Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")] = None,
     ) -> Connection[OrgUnitNode]:
-        query = OrgUnit.filter(scope.units_q(info.context.viewer), corp_id=self._c.id).order_by("path", "id")
+        query = restricted(OrgUnit, info.context.viewer).filter(corp_id=self._c.id).order_by("path", "id")
 
         async def build(rows: Sequence[OrgUnit]) -> list[OrgUnitNode]:
             return [OrgUnitNode(pk=u.id, _u=u) for u in rows]
@@ -484,7 +486,8 @@ class CorpNode(relay.Node):
             return None
         return public_link(f"/corps/{relay.GlobalID('Corp', str(self._c.id))}/directory.xlsx")
 
-    @strawberry.field(description="Partner-app tokens of this corp; its super admins only, empty for anyone else.")
+    @strawberry.field(description="Partner-app tokens of this corp; its super admins only, empty for anyone else.",
+                      extensions=[ShownOnlyTo(can_manage_app_tokens)])
     async def app_tokens(self, info: Info) -> list[Annotated[AppTokenNode, strawberry.lazy("gql.apps.types")]]:
         from gql.apps.types import corp_app_tokens
 
