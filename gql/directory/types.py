@@ -429,19 +429,18 @@ class CorpNode(relay.Node):
     @strawberry.field(description=(
         "Whether searchMembers matches mobile numbers in this corp (off by default; set with "
         "setFieldSettings(searchByMobile:)). Null for viewers outside the corp."
-    ))
-    def search_by_mobile(self, info: Info) -> bool | None:
-        return self._c.search_by_mobile if can_read_field_settings(info.context.viewer, self._c.id) else None
+    ), extensions=[ShownOnlyTo(can_read_field_settings)])
+    def search_by_mobile(self) -> bool | None:
+        return self._c.search_by_mobile
 
     @strawberry.field(description="The root of the department tree; null when this viewer sees none of the corp's units.")
     async def root_unit(self, info: Info) -> OrgUnitNode | None:
         u = await restricted(OrgUnit, info.context.viewer).filter(corp_id=self._c.id, parent_id=None).first()
         return OrgUnitNode(pk=u.id, _u=u) if u is not None else None
 
-    @strawberry.field(description="The corp's field settings; empty for viewers outside the corp.")
+    @strawberry.field(description="The corp's field settings; empty for viewers outside the corp.",
+                      extensions=[ShownOnlyTo(can_read_field_settings)])
     async def field_settings(self, info: Info) -> list[FieldSetting]:
-        if not can_read_field_settings(info.context.viewer, self._c.id):
-            return []
         s = await info.context.directory.settings.load(self._c.id)
         return [
             FieldSetting(field=f, visible_to_members=f in s.visible_to_members, self_editable=f in s.self_editable)
@@ -479,11 +478,10 @@ class CorpNode(relay.Node):
 
     @strawberry.field(
         description="Where to download the directory as .xlsx (GET, Authorization: Bearer). Null for viewers who "
-        "may not export it (super admins, directory admins holding EXPORT and apps with directory:export may)."
+        "may not export it (super admins, directory admins holding EXPORT and apps with directory:export may).",
+        extensions=[ShownOnlyTo(actions.can_export_directory)],
     )
-    def export_url(self, info: Info) -> str | None:
-        if not actions.can_export_directory(info.context.viewer, self._c.id):
-            return None
+    def export_url(self) -> str | None:
         return public_link(f"/corps/{relay.GlobalID('Corp', str(self._c.id))}/directory.xlsx")
 
     @strawberry.field(description="Partner-app tokens of this corp; its super admins only, empty for anyone else.",

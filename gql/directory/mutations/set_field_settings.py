@@ -11,6 +11,7 @@ from gql.directory.queries import corp_node
 from gql.directory.types import FieldSetting
 from gql.errors import UserError, run_flow
 from gql.relay import decode_id
+from permissions.fields import can_read_field_settings
 
 
 @strawberry.input(description="How the corp treats one profile field (SPEC §2.2).")
@@ -57,8 +58,10 @@ async def set_field_settings(
         return SetFieldSettingsPayload(field_settings=None, search_by_mobile=None, user_errors=errors)
     ctx.directory.forget_corp(pk)
     corp = await corp_node(info, pk)
+    # The fields' own ShownOnlyTo rule, which calling their resolvers here would skip.
+    shown = corp is not None and can_read_field_settings(ctx.viewer, pk)
     return SetFieldSettingsPayload(
-        field_settings=await corp.field_settings(info) if corp else None,  # type: ignore[misc]
-        search_by_mobile=corp.search_by_mobile(info) if corp else None,
+        field_settings=await corp.field_settings(info) if shown else ([] if corp else None),  # type: ignore[misc,union-attr]
+        search_by_mobile=corp.search_by_mobile() if shown else None,  # type: ignore[union-attr]
         user_errors=[],
     )
