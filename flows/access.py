@@ -12,7 +12,8 @@ Members, units, corps and chain objects read in bulk go through the per-request 
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from tortoise.models import Model
 
@@ -49,6 +50,18 @@ def _shown(row: M | None, visible: bool, field: str) -> M:
 
 async def _by_rule(model: type[M], viewer: Viewer, pk: int, field: str) -> M:
     return _shown(await restricted(model, viewer).get_or_none(id=pk), True, field)
+
+
+async def named_rows(model: type[M], ids: Iterable[int], field: str, **within: Any) -> list[M]:
+    """The rows of `model` that `ids` name (each id once, by id), every one of them matching
+    `within` (e.g. corp_id=..., chain_id=...: the corp or chain the request is about). One query;
+    none for no ids. Code: NOT_FOUND (`field`) when an id names no such row, as for one the
+    caller may not see (SPEC §2)."""
+    wanted = sorted(set(ids))
+    rows = sorted(await model.filter(id__in=wanted, **within), key=lambda r: r.pk) if wanted else []
+    if len(rows) != len(wanted):
+        raise NotFound(field)
+    return rows
 
 
 async def access_member(viewer: Viewer, member_id: int, field: str = "id") -> Member:

@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from flows import chain_notices, jobs
 from flows.audit import Origin, event, record
+from flows.chain import GROUP_NAME_MAX
 from flows.errors import FlowError, NotFound
 from flows.import_pipeline import ImportSpec, Rows, run_import
 from flows.invitations import new_code
@@ -83,8 +84,8 @@ def group_path(text: str, root_name: str) -> tuple[str, ...]:
     separator = next((s for s in map(foreign_separator, names) if s), None)
     if separator:
         raise CellError("INVALID_GROUP", f"Groups in a path are separated by -> (`A->B`), not by {separator}.")
-    if any(not 1 <= len(n) <= NAME_LIMIT for n in names):
-        raise CellError("INVALID_GROUP", f"Each group in a path has 1 to {NAME_LIMIT} characters (`A->B`).")
+    if any(not 1 <= len(n) <= GROUP_NAME_MAX for n in names):
+        raise CellError("INVALID_GROUP", f"Each group in a path has 1 to {GROUP_NAME_MAX} characters (`A->B`).")
     if names and names[0] == root_name:
         names = names[1:]  # a path written from the chain's root group down
     return names

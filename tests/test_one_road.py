@@ -13,7 +13,7 @@ import strawberry
 from flows import access
 from flows.errors import NotFound
 from gql.shown_to import ShownOnlyTo
-from models import AppToken, AuditEvent, WebhookSubscription
+from models import AppToken, AuditEvent, Member, WebhookSubscription
 from permissions import chain
 from permissions.actions import can_manage_app_tokens
 from permissions.loading import app_viewer, member_viewer
@@ -167,3 +167,18 @@ class _CountQuery:
 def test_shown_only_to_refuses_a_field_that_cannot_be_empty():
     with pytest.raises(TypeError, match="list or a nullable"):
         strawberry.Schema(query=_CountQuery)
+
+
+async def test_named_rows_answers_not_found_for_any_id_outside_the_scope(database):
+    w = await _two_corps_with_tokens()
+    a, b = w["a"]["corp"].id, w["b"]["corp"].id
+    ids = [w["a"]["boss"].id, w["a"]["plain"].id]
+    rows = await access.named_rows(Member, [*reversed(ids), ids[0]], "memberIds", corp_id=a)
+    assert [m.id for m in rows] == sorted(ids)
+    assert await access.named_rows(Member, [], "memberIds", corp_id=a) == []
+    for wrong in ([*ids, w["b"]["boss"].id], [ids[0], 10**9]):
+        with pytest.raises(NotFound) as refused:
+            await access.named_rows(Member, wrong, "memberIds", corp_id=a)
+        assert refused.value.field == "memberIds"
+    with pytest.raises(NotFound):
+        await access.named_rows(Member, ids, "memberIds", corp_id=b)

@@ -313,11 +313,15 @@ class OrgUnitNode(relay.Node):
         return await member_nodes(info, await query.values(*MEMBER_COLUMNS))
 
 
+PROFILE_FIELD_NAME = (
+    "Profile field by API name: alias, mobile, email, wechatId, telephone, gender, position, address, birthday or "
+    "hireDate."
+)
+
+
 @strawberry.type(description="How a corp treats one profile field (管理后台 显示 / 成员自行修改, SPEC §2.2).")
 class FieldSetting:
-    field: str = strawberry.field(description=(
-        "Profile field by API name: alias, mobile, email, wechatId, telephone, gender, position, address, "
-        "birthday or hireDate."))
+    field: str = strawberry.field(description=PROFILE_FIELD_NAME)
     visible_to_members: bool = strawberry.field(description="Members who see a colleague also read this field.")
     self_editable: bool = strawberry.field(description="Members may change this field of their own profile.")
 

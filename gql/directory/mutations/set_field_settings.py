@@ -8,7 +8,7 @@ from strawberry import relay
 from flows.directory import set_field_settings as set_field_settings_flow
 from gql.context import Info
 from gql.directory.queries import corp_node
-from gql.directory.types import FieldSetting
+from gql.directory.types import PROFILE_FIELD_NAME, FieldSetting
 from gql.errors import UserError, run_flow
 from gql.relay import decode_id
 from permissions.fields import can_read_field_settings
@@ -16,9 +16,7 @@ from permissions.fields import can_read_field_settings
 
 @strawberry.input(description="How the corp treats one profile field (SPEC §2.2).")
 class FieldSettingInput:
-    field: str = strawberry.field(description=(
-        "Profile field by API name: alias, mobile, email, wechatId, telephone, gender, position, address, "
-        "birthday or hireDate."))
+    field: str = strawberry.field(description=PROFILE_FIELD_NAME)
     visible_to_members: bool = strawberry.field(description="Members who see a colleague also read this field (显示).")
     self_editable: bool = strawberry.field(description="Members may change this field of their own profile (成员自行修改).")
 
