@@ -5,6 +5,7 @@ ShownOnlyTo empties a field for everyone its permissions/ predicate leaves out."
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import strawberry
 
 from flows import access
 from flows.errors import NotFound
+from flows.webhooks import new_secret
 from gql.shown_to import ShownOnlyTo
 from models import AppToken, AuditEvent, Member, WebhookSubscription
 from permissions import chain
@@ -31,10 +33,22 @@ async def _two_corps_with_tokens() -> dict[str, Any]:
         token = await AppToken.create(corp=corp, name=f"app{side}", token_hash=uuid.uuid4().hex, prefix=f"p{side}",
                                       scopes=["directory:read"])
         sub = await WebhookSubscription.create(corp=corp, app_token=token, url="https://example.com/hook",
-                                               events=[], secret="s")
+                                               events=[], secret=new_secret())
         await AuditEvent.create(corp=corp, action="x.test", target_type="Corp", target_id=corp.id, actor_kind="member")
         out[side] = {"boss": boss, "plain": plain, "token": token, "sub": sub, "corp": corp}
     return out
+
+
+@pytest.fixture
+async def w(database: str) -> AsyncIterator[dict[str, Any]]:
+    """Two corps, each with a super admin, a plain member, an app token with one webhook
+    subscription, and an audit event. The subscriptions go at the end: the session's database
+    is shared, and a webhook worker of a later test must not try to deliver to them."""
+    made = await _two_corps_with_tokens()
+    try:
+        yield made
+    finally:
+        await WebhookSubscription.filter(id__in=[made[side]["sub"].id for side in ("a", "b")]).delete()
 
 
 async def _viewers(w: dict[str, Any]) -> list[Viewer]:
@@ -48,8 +62,7 @@ async def _viewers(w: dict[str, Any]) -> list[Viewer]:
     return viewers
 
 
-async def test_restricted_app_tokens_and_subscriptions_agree_with_can_manage_app_tokens(database):
-    w = await _two_corps_with_tokens()
+async def test_restricted_app_tokens_and_subscriptions_agree_with_can_manage_app_tokens(w: dict[str, Any]):
     for viewer in await _viewers(w):
         for model in (AppToken, WebhookSubscription):
             rows = await model.filter(corp_id__in=[w[s]["corp"].id for s in ("a", "b")])
@@ -62,8 +75,7 @@ async def test_restricted_app_tokens_and_subscriptions_agree_with_can_manage_app
     assert set(await restricted(AppToken, boss).values_list("id", flat=True)) == {w["a"]["token"].id}
 
 
-async def test_access_answers_unknown_and_invisible_alike(database):
-    w = await _two_corps_with_tokens()
+async def test_access_answers_unknown_and_invisible_alike(w: dict[str, Any]):
     boss_a = await member_viewer(w["a"]["boss"].id)
     plain_a = await member_viewer(w["a"]["plain"].id)
     assert boss_a is not None and plain_a is not None
@@ -169,8 +181,7 @@ def test_shown_only_to_refuses_a_field_that_cannot_be_empty():
         strawberry.Schema(query=_CountQuery)
 
 
-async def test_named_rows_answers_not_found_for_any_id_outside_the_scope(database):
-    w = await _two_corps_with_tokens()
+async def test_named_rows_answers_not_found_for_any_id_outside_the_scope(w: dict[str, Any]):
     a, b = w["a"]["corp"].id, w["b"]["corp"].id
     ids = [w["a"]["boss"].id, w["a"]["plain"].id]
     rows = await access.named_rows(Member, [*reversed(ids), ids[0]], "memberIds", corp_id=a)
