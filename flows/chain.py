@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 from flows import chain_notices as notices
 from flows.audit import Origin, record
 from flows.errors import FlowError, NotFound
+from flows.names import bounded_name
 from models import ChainContact, ChainCorp, ChainGroup, ChainSpace
 from models.chain import JoinRequest, JoinRequestStatus
 from models.enums import ChainCorpStatus, ContactStatus
@@ -23,19 +24,13 @@ GROUP_NAME_MAX = 32
 def validate_chain_name(name: str) -> str:
     """`name` stripped, when it has 1 to CHAIN_NAME_MAX (64) characters (SPEC §3.3). Code:
     INVALID_NAME (field `name`) otherwise."""
-    name = name.strip()
-    if not 1 <= len(name) <= CHAIN_NAME_MAX:
-        raise FlowError("INVALID_NAME", f"A chain name has 1 to {CHAIN_NAME_MAX} characters.", "name")
-    return name
+    return bounded_name(name, CHAIN_NAME_MAX, "A chain name")
 
 
 def validate_group_name(name: str) -> str:
     """`name` stripped, when it has 1 to GROUP_NAME_MAX (32) characters (SPEC §2.3). Code:
     INVALID_NAME (field `name`) otherwise."""
-    name = name.strip()
-    if not 1 <= len(name) <= GROUP_NAME_MAX:
-        raise FlowError("INVALID_NAME", f"A group name has 1 to {GROUP_NAME_MAX} characters.", "name")
-    return name
+    return bounded_name(name, GROUP_NAME_MAX, "A group name")
 
 
 async def create_chain_space(
