@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from flows.access import access_app_token
+
 # Only the pure secret helpers: generating and hashing app secrets, no request handling.
 from flows.app_secrets import hash_app_secret, new_app_secret
 from flows.audit import Origin, record
@@ -121,9 +123,7 @@ async def create_app_token(
 
 async def revoke_app_token(viewer: Viewer, token_id: int, *, origin: Origin | None = None) -> AppToken:
     """Revokes at once: the next request with the secret gets 401."""
-    token = await AppToken.get_or_none(id=token_id)
-    if token is None or not actions.can_manage_app_tokens(viewer, token.corp_id):
-        raise NotFound("id")
+    token = await access_app_token(viewer, token_id)
     now = datetime.now(UTC)
     async with in_transaction():
         # Conditional, so that of two concurrent revocations one wins and one is told so.

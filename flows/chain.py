@@ -9,12 +9,28 @@ from tortoise.transactions import in_transaction
 from flows import chain_notices as notices
 from flows.audit import Origin, record
 from flows.errors import FlowError, NotFound
+from flows.names import bounded_name
 from models import ChainContact, ChainCorp, ChainGroup, ChainSpace
 from models.chain import JoinRequest, JoinRequestStatus
 from models.enums import ChainCorpStatus, ContactStatus
 from permissions import actions
 from permissions.paths import is_under, make_path
 from permissions.viewer import Viewer
+
+CHAIN_NAME_MAX = 64
+GROUP_NAME_MAX = 32
+
+
+def validate_chain_name(name: str) -> str:
+    """`name` stripped, when it has 1 to CHAIN_NAME_MAX (64) characters (SPEC §3.3). Code:
+    INVALID_NAME (field `name`) otherwise."""
+    return bounded_name(name, CHAIN_NAME_MAX, "A chain name")
+
+
+def validate_group_name(name: str) -> str:
+    """`name` stripped, when it has 1 to GROUP_NAME_MAX (32) characters (SPEC §2.3). Code:
+    INVALID_NAME (field `name`) otherwise."""
+    return bounded_name(name, GROUP_NAME_MAX, "A group name")
 
 
 async def create_chain_space(
@@ -23,9 +39,7 @@ async def create_chain_space(
     """A super admin opens a chain space; it starts with a root group named after it."""
     if not actions.can_create_chain(viewer, corp_id):
         raise NotFound("corpId")
-    name = name.strip()
-    if not 1 <= len(name) <= 64:
-        raise FlowError("INVALID_NAME", "A chain name has 1 to 64 characters.", "name")
+    name = validate_chain_name(name)
     async with in_transaction():
         chain = await ChainSpace.create(owner_corp_id=corp_id, name=name, import_only=import_only)
         root = await ChainGroup.create(chain=chain, name=name, path="")
@@ -59,9 +73,7 @@ async def create_chain_group(
     )
     if parent is None:
         raise NotFound("parentId")
-    name = name.strip()
-    if not 1 <= len(name) <= 32:
-        raise FlowError("INVALID_NAME", "A group name has 1 to 32 characters.", "name")
+    name = validate_group_name(name)
     async with in_transaction():
         if await ChainGroup.filter(parent_id=parent.id, name=name).exists():
             raise FlowError("DUPLICATE_NAME", "A sibling group already has this name.", "name")
@@ -90,9 +102,7 @@ async def update_chain_space(
     if not actions.can_manage_chain(viewer, chain_id):
         raise NotFound("chainId")
     if name is not None:
-        name = name.strip()
-        if not 1 <= len(name) <= 64:
-            raise FlowError("INVALID_NAME", "A chain name has 1 to 64 characters.", "name")
+        name = validate_chain_name(name)
     async with in_transaction():
         chain = await ChainSpace.filter(id=chain_id).select_for_update().get()
         before = _space_settings(chain)
@@ -129,9 +139,7 @@ async def update_chain_group(
     if group is None or not actions.can_manage_chain(viewer, group.chain_id):
         raise NotFound("id")
     if name is not None:
-        name = name.strip()
-        if not 1 <= len(name) <= 32:
-            raise FlowError("INVALID_NAME", "A group name has 1 to 32 characters.", "name")
+        name = validate_group_name(name)
     new_parent: ChainGroup | None = None
     if parent_id is not None and parent_id != group.parent_id:
         new_parent = await ChainGroup.get_or_none(id=parent_id, chain_id=group.chain_id)

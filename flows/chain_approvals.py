@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from flows import chain_notices as notices
+from flows.access import access_join_request
 from flows.audit import Origin, record
 from flows.chain_notices import now
 from flows.chain_places import ensure_member, link_contact, open_request
@@ -86,9 +87,7 @@ async def approve_join_request(
     viewer: Viewer, request_id: int, approve: bool = True, *, origin: Origin | None = None
 ) -> JoinRequest:
     """A super admin of the corp lets the person in (corp member + chain contact JOINED) or not."""
-    request = await JoinRequest.get_or_none(id=request_id)
-    if request is None or not actions.can_decide_join_requests(viewer, request.corp_id):
-        raise NotFound("id")
+    request = await access_join_request(viewer, request_id)
     chain = await ChainSpace.get(id=request.chain_id)
     async with in_transaction():
         # The conditional UPDATE is the decision: two admins clicking at once decide once.

@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from flows import chain_notices, jobs
 from flows.audit import Origin, event, record
+from flows.chain import GROUP_NAME_MAX
 from flows.errors import FlowError, NotFound
 from flows.import_pipeline import ImportSpec, Rows, run_import
 from flows.invitations import new_code
@@ -76,6 +77,10 @@ def clean_corp_name(text: str) -> str:
 
 
 def group_path(text: str, root_name: str) -> tuple[str, ...]:
+    """The group names a row's group cell names below the chain's root (`A->B` -> ("A", "B");
+    a path that starts with the root's name `root_name` is taken from the root down). SPEC §3.2.
+    Raises CellError INVALID_GROUP for several paths, another tool's separator, or a name of
+    not 1 to GROUP_NAME_MAX characters."""
     paths = split_paths(text)
     if len(paths) != 1:
         raise CellError("INVALID_GROUP", "A row names one group (`A->B`).")
@@ -83,8 +88,8 @@ def group_path(text: str, root_name: str) -> tuple[str, ...]:
     separator = next((s for s in map(foreign_separator, names) if s), None)
     if separator:
         raise CellError("INVALID_GROUP", f"Groups in a path are separated by -> (`A->B`), not by {separator}.")
-    if any(not 1 <= len(n) <= NAME_LIMIT for n in names):
-        raise CellError("INVALID_GROUP", f"Each group in a path has 1 to {NAME_LIMIT} characters (`A->B`).")
+    if any(not 1 <= len(n) <= GROUP_NAME_MAX for n in names):
+        raise CellError("INVALID_GROUP", f"Each group in a path has 1 to {GROUP_NAME_MAX} characters (`A->B`).")
     if names and names[0] == root_name:
         names = names[1:]  # a path written from the chain's root group down
     return names
@@ -92,6 +97,9 @@ def group_path(text: str, root_name: str) -> tuple[str, ...]:
 
 @dataclass
 class Place:
+    """One chain corp as the import sees it (a ChainCorp row or one a batch creates): its
+    customCorpId, imported name and that name's matching key, status and group."""
+
     id: int
     custom_corp_id: str | None
     imported_name: str
@@ -102,6 +110,9 @@ class Place:
 
 @dataclass
 class Contact:
+    """One chain contact as the import sees it, keyed by mobile (E.164) in ChainState.contacts:
+    its chain corp, name, role, status and join code."""
+
     id: int
     place_id: int
     name: str
@@ -115,6 +126,10 @@ class Contact:
 
 @dataclass
 class RowPlan:
+    """What one valid row does (SPEC §3.2): the contact (name, role, mobile) and the corp it
+    belongs to (name, customCorpId, group path below the root or None); `place` and `contact`
+    are the existing rows it matched, None where the row creates them."""
+
     row: int
     name: str
     role: ContactRole
@@ -127,11 +142,17 @@ class RowPlan:
 
     @property
     def name_key(self) -> str:
+        """The corp name as it is matched against the chain's corps (flows.names.normalise_corp_name)."""
         return normalise_corp_name(self.corp_name)
 
 
 @dataclass
 class ChainState:
+    """What the rows of one chain import are checked against (SPEC §3.2): the chain, its
+    groups by name path, its corps (by id, customCorpId, name key, joined corp name), its
+    contacts by mobile, what the file itself has agreed so far, and what the batch being written
+    has touched (merged in once it commits)."""
+
     chain: ChainSpace
     owner_name: str
     root: ChainGroup
@@ -154,10 +175,13 @@ class ChainState:
     contacts_pending: dict[str, Contact] = field(default_factory=dict)
 
     def begin_batch(self) -> None:
+        """Forget what the previous batch touched (it committed, or it rolled back)."""
         self.places_pending, self.new_by_key, self.contacts_pending = {}, {}, {}
 
     @classmethod
     async def load(cls, chain_id: int) -> ChainState:
+        """The state of chain `chain_id` as the database holds it now: its groups, corps,
+        joined corps' names and contacts (five queries)."""
         chain = await ChainSpace.get(id=chain_id)
         owner_name = (await Corp.get(id=chain.owner_corp_id)).name
         rows = await ChainGroup.filter(chain_id=chain_id).values("id", "parent_id", "name", "path")
@@ -191,6 +215,7 @@ class ChainState:
         return state
 
     def index(self, p: Place) -> None:
+        """Add (or re-add) place `p` under its id, customCorpId and name key."""
         self.places[p.id] = p
         if p.custom_corp_id:
             self.by_custom[p.custom_corp_id] = p.id
@@ -199,10 +224,16 @@ class ChainState:
             ids.append(p.id)
 
     def group_of(self, place: Place) -> str:
+        """The materialised path of the group `place` sits in."""
         return next(path for gid, path in self.groups.values() if gid == place.group_id)
 
 
 class ChainImporter:
+    """The chain-contacts import's RowRules (flows.import_pipeline): validates rows against
+    the ChainState, writes them batch by batch as `viewer` (who must hold can_import_chain), and
+    keeps `counts` (corps and contacts created, updated, unchanged, failed; groups created;
+    invited). SPEC §3.2."""
+
     def __init__(self, job: ImportJob, viewer: Viewer, state: ChainState, mapping: dict[int, str], headers: list[str]):
         self.job = job
         self.viewer = viewer
@@ -215,12 +246,19 @@ class ChainImporter:
         }
 
     def column(self, key: str) -> str | None:
+        """The file's header of the column mapped to `key` (an API key like "mobile"), or None
+        when the file has no such column."""
         index = next((i for i, k in self.mapping.items() if k == key), None)
         return self.headers[index] if index is not None else None
 
     # --- validation (no writes) -----------------------------------------------------------
 
     def plan(self, number: int, cells: list[Cell]) -> RowPlan | list[RowError]:
+        """Validate row `number` (`cells` padded to the headers; no writes): its RowPlan, or its
+        RowErrors (row, column header, code, message). Codes: REQUIRED, UNKNOWN_COLUMN,
+        INVALID_NAME, INVALID_ROLE, INVALID_CORP_NAME, INVALID_CUSTOM_ID, INVALID_GROUP,
+        DUPLICATE_IN_FILE, CORP_MISMATCH, AMBIGUOUS_CORP, CORP_REMOVED, OUT_OF_SCOPE, and the
+        cell readers' codes (SPEC §3.2)."""
         errors: list[RowError] = []
 
         unreadable: set[str] = set()  # reported once: no second error reads them as blank
@@ -528,9 +566,12 @@ class ChainImporter:
         self.plan(number, cells)
 
     async def clash(self, plan: RowPlan) -> RowError:
+        """The row error of a plan whose contact joined the chain while the import ran
+        (CONTACT_JOINED, column mobile)."""
         return RowError(plan.row, self.column("mobile"), "CONTACT_JOINED", "This person joined the chain while the import ran.")
 
     async def finish(self, lease: jobs.Lease) -> None:
+        """Nothing: a chain import has no step after its last batch."""
         return None
 
 
@@ -548,6 +589,8 @@ SPEC = ImportSpec(
 
 
 async def run_chain_import(job: ImportJob, lease: jobs.Lease) -> None:
+    """The job handler of chain-contact imports (registered with flows.jobs): runs job
+    `job` under `lease` through the shared pipeline (flows.import_pipeline.run_import). SPEC §3.2, §3.8."""
     await run_import(SPEC, job, lease)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
+from flows.access import named_rows
 from flows.audit import Origin, record
 from flows.errors import FlowError, NotFound
 from models import ChainCorp, ChainGroup, ChainRule, ChainSpace, Member, OrgUnit
@@ -76,26 +77,17 @@ async def set_chain_rules(
 
 
 async def _check_subjects(chain: ChainSpace, rules: list[RuleInput]) -> None:
-    unit_ids = _ids([r.subject_unit_id for r in rules])
-    if unit_ids and await OrgUnit.filter(id__in=unit_ids, corp_id=chain.owner_corp_id).count() != len(unit_ids):
-        raise NotFound("subjectUnitId")
-    member_ids = _ids([r.subject_member_id for r in rules])
-    if member_ids:
-        members = await Member.filter(id__in=member_ids, corp_id=chain.owner_corp_id)
-        if len(members) != len(member_ids):
-            raise NotFound("subjectMemberId")
-        if any(m.status is not MemberStatus.ACTIVE for m in members):
-            raise FlowError("MEMBER_NOT_ACTIVE", "Only active members of the owner corp can be rule subjects.", "subjectMemberId")
+    await named_rows(OrgUnit, _ids([r.subject_unit_id for r in rules]), "subjectUnitId", corp_id=chain.owner_corp_id)
+    members = await named_rows(
+        Member, _ids([r.subject_member_id for r in rules]), "subjectMemberId", corp_id=chain.owner_corp_id
+    )
+    if any(m.status is not MemberStatus.ACTIVE for m in members):
+        raise FlowError("MEMBER_NOT_ACTIVE", "Only active members of the owner corp can be rule subjects.", "subjectMemberId")
 
 
 async def _check_objects(chain: ChainSpace, rules: list[RuleInput]) -> None:
-    group_ids = _ids([r.object_group_id for r in rules])
-    if group_ids and await ChainGroup.filter(id__in=group_ids, chain_id=chain.id).count() != len(group_ids):
-        raise NotFound("objectGroupId")
-    place_ids = _ids([r.object_chain_corp_id for r in rules])
-    if place_ids:
-        places = await ChainCorp.filter(id__in=place_ids, chain_id=chain.id)
-        if len(places) != len(place_ids):
-            raise NotFound("objectChainCorpId")
-        if any(p.status is ChainCorpStatus.REMOVED for p in places):
-            raise FlowError("CORP_REMOVED", "A corp removed from the chain cannot be a rule object.", "objectChainCorpId")
+    await named_rows(ChainGroup, _ids([r.object_group_id for r in rules]), "objectGroupId", chain_id=chain.id)
+    places = await named_rows(ChainCorp, _ids([r.object_chain_corp_id for r in rules]), "objectChainCorpId",
+                              chain_id=chain.id)
+    if any(p.status is ChainCorpStatus.REMOVED for p in places):
+        raise FlowError("CORP_REMOVED", "A corp removed from the chain cannot be a rule object.", "objectChainCorpId")

@@ -10,6 +10,7 @@ import unicodedata
 
 from tortoise.transactions import in_transaction
 
+from flows.access import named_rows
 from flows.audit import Origin, record
 from flows.errors import FlowError, Forbidden, NotFound
 from flows.lifecycle import keep_an_active_super_admin
@@ -176,16 +177,13 @@ async def grant_admin(
     if kind is AdminKind.DIRECTORY_ADMIN:
         if not unit_ids:
             raise FlowError("RANGE_REQUIRED", "A directory admin needs at least one unit range.", "unitIds")
-        if await OrgUnit.filter(id__in=unit_ids, corp_id=member.corp_id).count() != len(unit_ids):
-            raise NotFound("unitIds")
+        await named_rows(OrgUnit, unit_ids, "unitIds", corp_id=member.corp_id)
     if kind is AdminKind.CHAIN_ADMIN:
         from models import ChainGroup, ChainSpace
 
         if chain_id is None or not await ChainSpace.filter(id=chain_id, owner_corp_id=member.corp_id).exists():
             raise NotFound("chainId")
-        groups = sorted(set(group_ids or []))
-        if groups and await ChainGroup.filter(id__in=groups, chain_id=chain_id).count() != len(groups):
-            raise NotFound("groupIds")
+        await named_rows(ChainGroup, group_ids or [], "groupIds", chain_id=chain_id)
     async with in_transaction():
         grant = await AdminGrant.create(
             corp_id=member.corp_id,

@@ -79,6 +79,10 @@ GUARD_COUNT = 50
 
 @dataclass
 class Existing:
+    """A member already in the corp as the import sees it: id, status, its imported attribute
+    values, its units (main first) and whether it is bound to a person (its mobile is then its
+    own: MOBILE_BOUND)."""
+
     id: int
     status: MemberStatus
     values: dict[str, Any]
@@ -100,6 +104,10 @@ class Plan:
 
 @dataclass
 class CorpState:
+    """What the rows of one directory import are checked against (SPEC §3.1): the corp's root
+    and units by name path, its members by account key, their admin standings, mobiles in use
+    and the accounts the file has named so far."""
+
     corp_id: int
     root: OrgUnit
     # Unit name path below the root -> (id, materialised path, depth).
@@ -114,6 +122,8 @@ class CorpState:
 
     @classmethod
     async def load(cls, corp_id: int) -> CorpState:
+        """The state of corp `corp_id` as the database holds it now: units, seats, members,
+        admin standings and mobiles (five queries)."""
         rows = await OrgUnit.filter(corp_id=corp_id).order_by("depth").values("id", "parent_id", "name", "path", "depth")
         root_row = next(r for r in rows if r["parent_id"] is None)
         names: dict[int, tuple[str, ...]] = {root_row["id"]: ()}
@@ -147,6 +157,7 @@ class CorpState:
         return self._padded.get(digits.lstrip("0") or "0") if digits.isdigit() else None
 
     def unit_paths(self, unit_ids: list[int]) -> tuple[str, ...]:
+        """The materialised paths of `unit_ids` (units the state knows; others left out)."""
         by_id = {i: p for i, p, _ in self.units.values()}
         return tuple(by_id[u] for u in unit_ids if u in by_id)
 
@@ -188,6 +199,11 @@ def _cell_value(key: str, value: Cell) -> Any:
 
 
 class Importer:
+    """The directory import's RowRules (flows.import_pipeline): validates rows against the
+    CorpState, writes members, units and seats batch by batch as `viewer`, resigns the absent
+    in REPLACE mode, and keeps `counts` (created, updated, unchanged, failed, resigned...).
+    SPEC §3.1."""
+
     def __init__(self, job: ImportJob, viewer: Viewer, state: CorpState, mapping: dict[int, str], headers: list[str]):
         self.job = job
         self.viewer = viewer
@@ -211,6 +227,11 @@ class Importer:
     # --- validation -------------------------------------------------------------------
 
     def plan(self, number: int, cells: list[Cell]) -> Plan | list[RowError]:
+        """Validate row `number` (`cells` padded to the headers; no writes): its Plan, or its
+        RowErrors (row, column header, code, message). Codes: REQUIRED, UNKNOWN_COLUMN,
+        DUPLICATE_IN_FILE, DUPLICATE_ACCOUNT, DUPLICATE_MOBILE, MOBILE_BOUND, BAD_DEPARTMENT_PATH,
+        UNIT_TOO_DEEP, OUT_OF_SCOPE, TARGET_OUTRANKS_YOU, LEADING_ZEROS_LOST, and the cell
+        readers' codes (SPEC §3.1)."""
         errors: list[RowError] = []
 
         unreadable: set[str] = set()  # reported once: no second error reads them as blank
@@ -440,6 +461,9 @@ class Importer:
             created[prefix] = (unit.id, unit.path, depth + 1)
 
     def commit_state(self, plans: list[Plan], created_units: dict[tuple[str, ...], tuple[int, str, int]], new_ids: dict[str, int]) -> None:
+        """A batch committed: the units it created (`created_units`, name path -> (id, path,
+        depth)) and its new members (`new_ids`, account key -> id) join the state, and updated
+        members take their new values and units."""
         self.state.units.update(created_units)
         for plan in plans:
             key = plan.account.lower()
@@ -452,6 +476,7 @@ class Importer:
                     plan.existing.unit_ids = self._unit_ids(plan.departments, {}) or plan.existing.unit_ids
 
     def remember(self, plans: list[Plan], written: tuple[dict[tuple[str, ...], tuple[int, str, int]], dict[str, int]]) -> None:
+        """RowRules.remember: commit_state with what apply returned (created units, new ids)."""
         self.commit_state(plans, *written)
 
     def replay(self, number: int, cells: list[Cell]) -> None:
@@ -473,6 +498,8 @@ class Importer:
                         f"Account {plan.account} was created by someone else meanwhile.")
 
     async def finish(self, lease: jobs.Lease) -> None:
+        """After the last batch: in REPLACE mode, resign the members absent from the file
+        (resign_absent)."""
         if self.mode is ImportMode.REPLACE:
             await self.resign_absent(lease)
 
@@ -497,6 +524,8 @@ class Importer:
             await lease.write(counts=self.counts)
 
     def absent(self) -> list[Existing]:
+        """REPLACE: the corp's members the file did not name that the viewer may resign (not
+        RESIGNED, managed by the viewer, outranked by it, not the viewer itself)."""
         manageable = [
             e for key, e in self.state.members.items()
             if key not in self.state.seen and e.status is not MemberStatus.RESIGNED
@@ -553,6 +582,8 @@ SPEC = ImportSpec(
 
 
 async def run_directory_import(job: ImportJob, lease: jobs.Lease) -> None:
+    """The job handler of directory imports (registered with flows.jobs): runs job `job`
+    under `lease` through the shared pipeline (flows.import_pipeline.run_import). SPEC §3.1, §3.8."""
     await run_import(SPEC, job, lease)
 
 

@@ -92,6 +92,9 @@ class RowRules(Protocol):
 
 @dataclass(frozen=True)
 class ImportSpec:
+    """What one kind of import (directory or chain contacts, SPEC §3.1, §3.2) brings to the
+    shared pipeline: its column aliases and required columns, its batch size, whether the actor
+    may still run the job, and how it loads the state its rows are checked against."""
     kind: ImportKind
     aliases: dict[str, str]
     required: set[str]
@@ -121,6 +124,8 @@ async def source_rows(source: ImportSource) -> Rows:
 
 
 def rows_handled(counts: dict[str, int]) -> int:
+    """Rows the job has finished with, from its `counts` (outcome -> rows): the sum of the
+    HANDLED outcomes."""
     return sum(counts.get(k, 0) for k in HANDLED)
 
 

@@ -16,13 +16,14 @@ from typing import cast
 from tortoise import fields
 from tortoise.transactions import in_transaction
 
+from flows.access import access_invitation
 from flows.audit import Origin, record
 from flows.chain_notices import now
 from flows.errors import FlowError, Forbidden, NotFound
 from models import ChainContact, ChainGroup, ChainSpace, Corp, Invitation, Member
 from models.enums import ChainCorpStatus, ContactRole, ContactStatus, MemberStatus
 from permissions import actions
-from permissions.chain import InvitationFacts, can_see_chain, can_see_group, can_see_invitation
+from permissions.chain import can_see_chain, can_see_group
 from permissions.facts import GroupFacts
 from permissions.viewer import Viewer
 
@@ -134,12 +135,7 @@ async def create_invitation(
 
 async def revoke_invitation(viewer: Viewer, invitation_id: int, *, origin: Origin | None = None) -> Invitation:
     """Its creator or a chain admin over its group withdraws it; the code stops working at once."""
-    inv = await Invitation.get_or_none(id=invitation_id).prefetch_related("group")
-    if inv is None:
-        raise NotFound("id")
-    group_path = inv.group.path if inv.group is not None else None
-    if not can_see_invitation(viewer, InvitationFacts(inv.id, inv.chain_id, group_path, inv.created_by_id)):
-        raise NotFound("id")
+    inv = await access_invitation(viewer, invitation_id)
     chain = await ChainSpace.get(id=inv.chain_id)
     async with in_transaction():
         revoked = await Invitation.filter(id=inv.id, revoked_at=None).update(revoked_at=now())

@@ -52,13 +52,13 @@ from tortoise.exceptions import OperationalError, TransactionManagementError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from flows.access import access_import_job
 from flows.audit import Origin, record
-from flows.errors import FlowError, NotFound
+from flows.errors import FlowError
 from models import ChainSpace, Corp, ImportJob, ImportJobError
 from models.enums import ImportJobStatus, ImportKind
 from models.settings import get_settings
 from observability.metrics import observe_import_job
-from permissions.jobs import JobFacts, can_see_import_job
 from permissions.viewer import Viewer
 
 log = logging.getLogger("chaingate.jobs")
@@ -78,10 +78,13 @@ class Stopping(Exception):
 
 
 def now() -> datetime:
+    """The current time, an aware UTC datetime (leases and job timestamps are compared in UTC)."""
     return datetime.now(UTC)
 
 
 def lease_seconds() -> float:
+    """How long a worker's claim on a job lasts without renewal, in seconds (settings
+    job_lease_seconds; SPEC §3.8)."""
     return get_settings().job_lease_seconds
 
 
@@ -91,6 +94,8 @@ def new_worker_id(label: str = "worker") -> str:
 
 
 def queue_of(corp_id: int, chain_id: int | None) -> str:
+    """The queue a job runs in (SPEC §3.2: imports into one corp or one chain run one at a
+    time): 'chain:<chain_id>' for a chain import, else 'corp:<corp_id>'."""
     return f"chain:{chain_id}" if chain_id is not None else f"corp:{corp_id}"
 
 
@@ -105,12 +110,17 @@ class Lease:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     def mine(self) -> Any:
+        """A queryset of this lease's job while this worker still holds it RUNNING (empty once the
+            lease is lost), for conditional updates."""
         return ImportJob.filter(id=self.job_id, lease_owner=self.owner, status=RUNNING)
 
     def until(self) -> datetime:
+        """When a lease renewed now runs out: now + `seconds` (aware UTC datetime)."""
         return now() + timedelta(seconds=self.seconds)
 
     async def renew(self) -> bool:
+        """Push the lease's expiry to until(); False when the lease was lost (another worker
+            took the job, or it finished)."""
         return bool(await self.mine().update(lease_expires_at=self.until()))
 
     async def write(self, **values: Any) -> None:
@@ -127,10 +137,14 @@ HANDLER_MODULES = {ImportKind.DIRECTORY: "flows.directory_import", ImportKind.CH
 
 
 def register(kind: ImportKind, handler: Handler) -> None:
+    """Make `handler` (async (job, lease) -> None) run jobs of `kind`; each import module
+    registers its own on import (HANDLER_MODULES)."""
     _handlers[kind] = handler
 
 
 def handler_for(kind: ImportKind) -> Handler:
+    """The handler registered for `kind`, importing its module (HANDLER_MODULES) on first
+    use. Raises KeyError for a kind with no handler module."""
     if kind not in _handlers:
         importlib.import_module(HANDLER_MODULES[kind])
     return _handlers[kind]
@@ -289,9 +303,7 @@ async def requeue(job_id: int) -> bool:
 
 async def retry(viewer: Viewer, job_id: int, *, origin: Origin | None = None) -> ImportJob:
     """Resume a FAILED job after its last committed row (nothing is applied twice)."""
-    job = await ImportJob.get_or_none(id=job_id)
-    if job is None or not can_see_import_job(viewer, JobFacts(job.corp_id, job.chain_id, job.actor_kind, job.actor_id)):
-        raise NotFound("id")
+    job = await access_import_job(viewer, job_id)
     if not await requeue(job.id):
         raise FlowError("JOB_NOT_FAILED", "Only a failed job can be retried.", "id")
     await record(viewer, "import.retry", "ImportJob", job.id, corp_id=job.corp_id,

@@ -13,6 +13,7 @@ from typing import Any, cast
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from flows.access import named_rows
 from flows.audit import Origin, record
 from flows.errors import FlowError, Forbidden, NotFound
 from flows.names import search_keys
@@ -66,11 +67,10 @@ def _search_fields(name: str) -> dict[str, str]:
 
 async def managed_units(viewer: Viewer, corp_id: int, unit_ids: list[int], field_name: str) -> list[OrgUnit]:
     """Units of the corp where the viewer may manage members; any other id is NOT_FOUND."""
-    wanted = sorted(set(unit_ids))
-    units = await OrgUnit.filter(id__in=wanted, corp_id=corp_id) if wanted else []
-    if len(units) != len(wanted) or not all(actions.can_manage_directory_at(viewer, corp_id, u.path) for u in units):
+    units = await named_rows(OrgUnit, unit_ids, field_name, corp_id=corp_id)
+    if not all(actions.can_manage_directory_at(viewer, corp_id, u.path) for u in units):
         raise NotFound(field_name)
-    return list(units)
+    return units
 
 
 async def managed_member(viewer: Viewer, member_id: int, field_name: str = "id") -> tuple[Member, MemberFacts]:

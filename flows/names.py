@@ -8,6 +8,8 @@ from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
+from flows.errors import FlowError
+
 # Surnames whose reading differs from the character's common reading (姓氏读音), as the
 # 现代汉语词典 gives them; pypinyin reads the character as a word (单 dan, 六 liu, 乜 mie).
 # Compound surnames first so that they win over their first character. A surname pypinyin
@@ -28,6 +30,15 @@ SURNAME_READINGS: dict[str, list[str]] = {
 }
 
 _SPACES = re.compile(r"\s+")
+
+
+def bounded_name(text: str, most: int, what: str) -> str:
+    """`text` stripped, when it has 1 to `most` characters. Code: INVALID_NAME (field `name`),
+    "<what> has 1 to <most> characters." otherwise (`what`: e.g. "A chain name")."""
+    name = text.strip()
+    if not 1 <= len(name) <= most:
+        raise FlowError("INVALID_NAME", f"{what} has 1 to {most} characters.", "name")
+    return name
 
 
 def normalise_corp_name(name: str) -> str:

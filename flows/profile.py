@@ -10,6 +10,7 @@ from typing import Any
 import phonenumbers
 
 from flows.errors import FlowError
+from flows.names import bounded_name
 from flows.phones import DEFAULT_REGION, normalise_mobile
 from models.enums import Gender
 
@@ -62,10 +63,7 @@ def _text(field: str, limit: int) -> Any:
 
 def clean_name(value: Any) -> str:
     """The name as text, stripped, 1-64 characters. Code: INVALID_NAME (name)."""
-    name = str(value or "").strip()
-    if not 1 <= len(name) <= 64:
-        raise FlowError("INVALID_NAME", "A name has 1 to 64 characters.", "name")
-    return name
+    return bounded_name(str(value or ""), 64, "A name")
 
 
 def clean_mobile(value: Any) -> str | None:

@@ -58,6 +58,8 @@ def as_text(value: Any) -> str:
 
 
 def starts_formula(text: str) -> bool:
+    """Whether a spreadsheet would read `text` as a formula (it starts with one of
+    FORMULA_TRIGGERS: = + - @, tab, carriage return); such text is written inert (inert_text)."""
     return text.startswith(FORMULA_TRIGGERS)
 
 

@@ -27,6 +27,9 @@ MiB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Budget:
+    """The limits one import file is read under (SPEC §3.1): rows, columns, characters per
+    cell, bytes per row and per .xlsx part, shared strings, merges, and the reader process's
+    memory (bytes) and CPU (seconds). A file past one is refused with a file-level code."""
     # Physical rows (sheet row elements, CSV records, blank ones included) and the highest
     # row number that may hold a value.
     max_rows: int = 500_000
@@ -48,10 +51,12 @@ class Budget:
     cpu_seconds: int = 300
 
     def to_json(self) -> str:
+        """The budget as JSON text, to hand to the reader process."""
         return json.dumps(asdict(self))
 
     @classmethod
     def from_json(cls, text: str) -> Budget:
+        """The budget to_json wrote. Raises ValueError / TypeError on other text."""
         return cls(**json.loads(text))
 
 

@@ -83,6 +83,10 @@ def _csv_encoding(content: bytes) -> tuple[str, int]:
 
 
 def read_csv(path: str, budget: Budget) -> tuple[str, int, Iterator[tuple[int, list[XlsxCell]]]]:
+    """Read the .csv at `path` under `budget`: (encoding name, data rows to expect capped at
+    budget.max_rows, an iterator of (row number, cells)). The delimiter is a tab when the first
+    line has tabs and no comma, else a comma. Raises FileRefused BAD_ENCODING when the text is
+    none of UTF-8 (with or without BOM), UTF-16, GB18030 (SPEC §3.1)."""
     content = Path(path).read_bytes()
     encoding, skip = _csv_encoding(content)
     try:
@@ -225,6 +229,8 @@ def _spool_file(kind: str, job_id: int | None) -> tuple[int, str]:
 
 
 def file_kind(file_name: str) -> str:
+    """'xlsx' or 'csv' by `file_name`'s extension (any case). Raises FileRefused
+    UNSUPPORTED_FILE for any other kind (SPEC §3.1: the templates are .xlsx, .csv is taken too)."""
     lower = file_name.lower()
     if lower.endswith(".xlsx"):
         return "xlsx"

@@ -62,11 +62,16 @@ class RowError:
     message: str
 
     def as_dict(self) -> dict[str, Any]:
+        """The error as the job lists it: {row, column, code, message} (row and column None
+            for a file-level note)."""
         return {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
 
 
 @dataclass
 class Table:
+    """An import file opened for reading (SPEC §3.1): its header row, its data rows (an async
+    generator of (row number, cells padded to the header width)), how many to expect, and
+    file-level notes. The reader is released by reading the rows to the end or close()."""
     headers: list[str]
     # (spreadsheet row number, cells padded to the header width); blank rows are skipped.
     rows: AsyncGenerator[tuple[int, list[Cell]], None]
@@ -157,6 +162,9 @@ def report_columns(headers: list[str]) -> list[int]:
 
 
 def report_columns_notice(headers: list[str], ignored: list[int]) -> dict[str, Any]:
+    """The file-level note (code REPORT_COLUMNS_IGNORED, row and column None) that the
+    columns at `ignored` (indexes into `headers`) are an error report's own notes and were not
+    imported (SPEC §3.1: a corrected error report can be imported as it is)."""
     names = ", ".join(f"{column_letter(i)} '{headers[i]}'" for i in ignored)
     return {"row": None, "column": None, "code": "REPORT_COLUMNS_IGNORED",
             "message": f"Column(s) {names} are an error report's notes (the original row and the reason): "

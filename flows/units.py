@@ -6,6 +6,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from flows.access import named_rows
 from flows.audit import Origin, record
 from flows.directory import MAX_UNIT_DEPTH, validate_unit_name
 from flows.errors import FlowError, NotFound
@@ -25,10 +26,7 @@ async def managed_unit(viewer: Viewer, unit_id: int, field_name: str = "id") -> 
 
 
 async def _check_listed(corp_id: int, ids: list[int], field_name: str) -> list[int]:
-    wanted = sorted(set(ids))
-    if wanted and await OrgUnit.filter(id__in=wanted, corp_id=corp_id).count() != len(wanted):
-        raise NotFound(field_name)
-    return wanted
+    return [u.id for u in await named_rows(OrgUnit, ids, field_name, corp_id=corp_id)]
 
 
 async def update_org_unit(

@@ -43,11 +43,11 @@ from tortoise.connection import connections
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from flows.access import access_app_token, access_webhook_subscription
 from flows.audit import Origin, record
 from flows.errors import FlowError, NotFound
 from models import AppToken, WebhookDelivery, WebhookSubscription
 from models.settings import get_settings
-from permissions import actions
 from permissions.apps import token_usable
 from permissions.viewer import Viewer
 
@@ -138,9 +138,7 @@ async def create_subscription(viewer: Viewer, app_token_id: int, url: str, event
     of). `events`: event types wanted (EVENT_TYPES), empty for all. `start(token)`: feed key ->
     sync token where delivery starts (the token's view now, taken by the caller). Errors:
     NOT_FOUND (appTokenId), TOKEN_INACTIVE, INVALID_URL, PRIVATE_ADDRESS, UNKNOWN_EVENT."""
-    token = await AppToken.get_or_none(id=app_token_id)
-    if token is None or not actions.can_manage_app_tokens(viewer, token.corp_id):
-        raise NotFound("appTokenId")
+    token = await access_app_token(viewer, app_token_id, "appTokenId")
     if not token_usable(token, datetime.now(UTC)):
         raise FlowError("TOKEN_INACTIVE", "The app token is revoked or expired: subscribe an active token.",
                         "appTokenId")
@@ -158,9 +156,7 @@ async def create_subscription(viewer: Viewer, app_token_id: int, url: str, event
 
 async def delete_subscription(viewer: Viewer, subscription_id: int, *, origin: Origin | None = None) -> int:
     """Deletes the subscription and its delivery log; nothing more is posted. Errors: NOT_FOUND (id)."""
-    sub = await WebhookSubscription.get_or_none(id=subscription_id)
-    if sub is None or not actions.can_manage_app_tokens(viewer, sub.corp_id):  # type: ignore[attr-defined]
-        raise NotFound("id")
+    sub = await access_webhook_subscription(viewer, subscription_id)
     async with in_transaction():
         if not await WebhookSubscription.filter(id=sub.id).delete():
             raise NotFound("id")

@@ -71,6 +71,10 @@ def prune_duty(every: float | None = None) -> Duty:
 
 
 class Worker:
+    """Runs import jobs and periodic duties (SPEC §3.8): up to `concurrency` jobs at a time,
+    claimed under leases held as `owner`, polling every `poll` seconds; `duties` run on their
+    own intervals. Stopped by setting `stop`."""
+
     def __init__(self, *, concurrency: int = 1, poll: float | None = None, duties: list[Duty] | None = None,
                  owner: str | None = None) -> None:
         self.owner = owner or jobs.new_worker_id()

@@ -123,6 +123,9 @@ class Workbook:
         return self.zip.open(info)
 
     def chunks(self, name: str) -> Iterator[bytes]:
+        """The bytes of part `name` (its uncompressed content) in chunks of CHUNK bytes, under
+        the budget's per-part and total sizes. Raises FileRefused BAD_FILE for a damaged part,
+        FILE_TOO_LARGE past the budget (SPEC §3.1)."""
         # zipfile stops at the declared size and checks the CRC, so a part that lies about
         # its size is cut there and then refused as damaged.
         try:
@@ -133,6 +136,9 @@ class Workbook:
             raise FileRefused("BAD_FILE", f"The workbook is damaged ({name}: {exc}).") from exc
 
     def parse(self, name: str, handler: _Handler) -> None:
+        """Stream part `name` (XML) through expat into `handler`'s start/end/text callbacks; a
+        handler may end the parse early by raising _Done. Raises FileRefused BAD_FILE for
+        malformed XML or a DOCTYPE / entity declaration (never expanded)."""
         parser = expat.ParserCreate()
         parser.buffer_text = True
         parser.StartElementHandler = handler.start
@@ -184,6 +190,8 @@ class _Handler:
 
 @dataclass
 class SheetChoice:
+    """The sheet an import reads: its `name`, its `part` (path inside the .xlsx) and the
+    names of every `visible` sheet (for the note when the workbook has several)."""
     name: str
     part: str
     visible: list[str]
@@ -220,6 +228,9 @@ def choose_sheet(book: Workbook) -> tuple[SheetChoice, bool, str | None]:
 
 
 def shared_strings(book: Workbook, part: str | None) -> list[str]:
+    """The workbook's shared strings (cleaned text, by index) from `part` (None: the
+    workbook has none, so []); phonetic guides are left out. Raises FileRefused
+    FILE_TOO_LARGE past the budget's count, characters per text or characters in all."""
     budget = book.budget
     strings: list[str] = []
     parts: list[str] = []
@@ -374,6 +385,8 @@ class SheetRows:
     # --- expat handlers ------------------------------------------------------------------
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
+        """expat callback for an opening tag: a cell, its value or formula, a row (rows past
+        budget.max_rows raise FileRefused FILE_TOO_COMPLEX), the sheet's data."""
         tag = _local(name)
         if tag == "c":
             ref = attrs.get("r")
@@ -401,6 +414,8 @@ class SheetRows:
             self.row_number = 0
 
     def text(self, data: str) -> None:
+        """expat callback for character data inside a value or formula being captured.
+        Raises FileRefused FILE_TOO_LARGE for a cell past budget.max_cell_chars."""
         if self.capture is None:
             return
         self.chars += len(data)
@@ -412,6 +427,7 @@ class SheetRows:
         (self.value if self.capture == "v" else self.formula).append(data)
 
     def end(self, name: str) -> None:
+        """expat callback for a closing tag: ends a capture, and completes a cell or a row."""
         tag = _local(name)
         if tag in ("v", "t", "f"):
             self.capture = None

@@ -25,6 +25,7 @@ from gql.errors import bad_request
 from models import Member
 
 NodeT = TypeVar("NodeT")
+T = TypeVar("T")
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 MAX_OFFSET = 10**9
@@ -292,3 +293,12 @@ def decode_id(gid: relay.GlobalID, type_name: str, field: str) -> int:
     if pk is None:
         raise NotFound(field)
     return pk
+
+
+async def or_none(lookup: Awaitable[T]) -> T | None:
+    """What a flows.access helper returns, or None where it raises NotFound: how a node
+    lookup answers null alike for unknown and invisible objects (SPEC §2)."""
+    try:
+        return await lookup
+    except NotFound:
+        return None

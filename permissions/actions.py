@@ -12,14 +12,22 @@ def _is_member(viewer: Viewer) -> bool:
     return viewer.kind is ViewerKind.MEMBER and viewer.member_id is not None
 
 
-def can_manage_directory_at(viewer: Viewer, corp_id: int, unit_path: str) -> bool:
-    """Create or change units and members at `unit_path`: super admins, or MANAGE over it."""
+def _holds(viewer: Viewer, corp_id: int, scope: AppScope, right: AdminRight, at: str | None = None) -> bool:
+    """Whether the viewer holds `right` in corp `corp_id` at unit path `at` (None: over some
+    part of the corp): super admins, directory admins whose ranges carry it there, and the
+    corp's apps holding `scope` that read the whole corp (SPEC §2.4). Pure."""
     d = viewer.directory
-    if d is None or d.corp_id != corp_id or not viewer.has_scope(AppScope.DIRECTORY_WRITE):
+    if d is None or d.corp_id != corp_id or not viewer.has_scope(scope):
         return False
     if viewer.kind is ViewerKind.APP:
         return d.reads_all
-    return d.manages_all or under_any(unit_path, d.range_paths(AdminRight.MANAGE))
+    ranges = d.range_paths(right)
+    return d.manages_all or (under_any(at, ranges) if at is not None else bool(ranges))
+
+
+def can_manage_directory_at(viewer: Viewer, corp_id: int, unit_path: str) -> bool:
+    """Create or change units and members at `unit_path`: super admins, or MANAGE over it."""
+    return _holds(viewer, corp_id, AppScope.DIRECTORY_WRITE, AdminRight.MANAGE, unit_path)
 
 
 def can_administer_corp(viewer: Viewer, corp_id: int) -> bool:
@@ -80,12 +88,7 @@ def _rights_at(ranges: tuple[tuple[str, frozenset[AdminRight]], ...], path: str)
 
 def can_export_directory(viewer: Viewer, corp_id: int) -> bool:
     """Export a corp's directory: super admins, directory admins holding EXPORT, apps with directory:export."""
-    d = viewer.directory
-    if d is None or d.corp_id != corp_id or not viewer.has_scope(AppScope.DIRECTORY_EXPORT):
-        return False
-    if viewer.kind is ViewerKind.APP:
-        return d.reads_all
-    return d.manages_all or bool(d.range_paths(AdminRight.EXPORT))
+    return _holds(viewer, corp_id, AppScope.DIRECTORY_EXPORT, AdminRight.EXPORT)
 
 
 def export_range(viewer: Viewer) -> tuple[str, ...] | None:
@@ -110,12 +113,7 @@ def can_manage_app_tokens(viewer: Viewer, corp_id: int) -> bool:
 def can_import_directory(viewer: Viewer, corp_id: int) -> bool:
     """Start a directory import: whoever manages some part of the corp; rows outside the
     importer's ranges then fail one by one with OUT_OF_SCOPE."""
-    d = viewer.directory
-    if d is None or d.corp_id != corp_id or not viewer.has_scope(AppScope.DIRECTORY_WRITE):
-        return False
-    if viewer.kind is ViewerKind.APP:
-        return d.reads_all
-    return d.manages_all or bool(d.range_paths(AdminRight.MANAGE))
+    return _holds(viewer, corp_id, AppScope.DIRECTORY_WRITE, AdminRight.MANAGE)
 
 
 def can_read_audit(viewer: Viewer, corp_id: int) -> bool:

@@ -372,6 +372,21 @@ def join_requests_q(viewer: Viewer) -> Q:
     return Q(corp_id=viewer.corp_id)
 
 
+def can_read_rules(viewer: Viewer, chain_id: int) -> bool:
+    """Whether the viewer reads chain `chain_id`'s 对接规则 (ChainSpace.rules): those whose
+    standing there is whole-chain admin (ChainAccess.admin_all), SPEC §2.3. Pure."""
+    a = viewer.chain(chain_id)
+    return a is not None and a.admin_all
+
+
+def can_read_import_progress(viewer: Viewer, chain_id: int) -> bool:
+    """Whether the viewer reads chain `chain_id`'s invitation progress (ChainSpace.importProgress):
+    its admins, whole-chain or over some groups (the counts then cover the corps and contacts
+    they see), SPEC §3.2. Pure."""
+    a = viewer.chain(chain_id)
+    return a is not None and a.is_admin
+
+
 def can_query_status(viewer: Viewer, chain_id: int, owner_corp_id: int) -> bool:
     """The partner-app status lookups: the owner's apps with chain:status, and the chain's admins."""
     from models.enums import AppScope

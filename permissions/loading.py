@@ -72,6 +72,12 @@ def _effective_view(unit: OrgUnit, by_id: dict[int, OrgUnit]) -> tuple[Scope, Or
 async def directory_access(
     corp_id: int, own_units: list[OrgUnit], grants: list[AdminGrant], *, reads_all: bool, manages_all: bool
 ) -> DirectoryAccess:
+    """The DirectoryAccess of a member of corp `corp_id` (SPEC §2.1, §2.4): the scope view of
+    each of `own_units` (its seats' units, their ancestors read here to resolve INHERIT), its
+    admin ranges from `grants` (directory-admin grants of the corp). `reads_all` / `manages_all`:
+    it reads / manages the whole corp (super admin, an app); such a viewer needs no scope views.
+    At most two queries (the ancestors, then the paths of whitelisted, excluded and
+    admin-range units); raises nothing."""
     # A viewer that reads the whole corp needs no scope views (every rule answers from
     # reads_all first): its ancestors are not read at all.
     chain_ids = set() if reads_all else {i for u in own_units for i in path_ids(u.path)}
@@ -304,6 +310,9 @@ async def actor_viewer(kind: str, actor_id: int | None) -> Viewer | None:
 # --- facts for the in-memory evaluators ---------------------------------------------
 
 async def member_facts(members: list[Member]) -> dict[int, MemberFacts]:
+    """MemberFacts by member id for `members` (loaded Member rows): status, hidden flag, the
+    paths of the units they sit in and the chain contacts they joined as (the facts
+    can_see_member and the field rules need, SPEC §2.1, §2.3). Two queries; {} for no members."""
     ids = [m.id for m in members]
     if not ids:
         return {}
@@ -356,10 +365,15 @@ async def admin_standings(corp_id: int, member_ids: Iterable[int] | None = None)
 
 
 async def admin_standing(corp_id: int, member_id: int) -> AdminStanding:
+    """The AdminStanding of member `member_id` of corp `corp_id` (admin_standings for one
+    member); NO_STANDING when it holds no grant. SPEC §2.4, for actions.outranks."""
     return (await admin_standings(corp_id, [member_id])).get(member_id, NO_STANDING)
 
 
 async def contact_facts(query: Any) -> list[ContactFacts]:
+    """ContactFacts (status, linked member, its chain corp's chain, status, group and group
+    path) of the ChainContact rows `query` (a ChainContact queryset) selects, in one query:
+    what can_see_contact needs (SPEC §2.3)."""
     rows = await query.values(
         "id",
         "status",
@@ -392,6 +406,8 @@ async def contact_facts(query: Any) -> list[ContactFacts]:
 
 
 async def chain_corp_facts(query: Any) -> list[ChainCorpFacts]:
+    """ChainCorpFacts (chain, status, group and group path) of the ChainCorp rows `query`
+    (a ChainCorp queryset) selects, in one query: what can_see_chain_corp needs (SPEC §2.3)."""
     rows = await query.values("id", "chain_id", "status", "group_id", "group__path")
     return [
         ChainCorpFacts(r["id"], r["chain_id"], ChainCorpStatus(r["status"]), r["group_id"], r["group__path"])
@@ -413,6 +429,8 @@ async def chain_places_of_corps(corp_ids: Iterable[int]) -> dict[int, list[Chain
 
 
 async def field_settings(corp_ids: Iterable[int]) -> dict[int, FieldSettings]:
+    """FieldSettings by corp id for each of `corp_ids` (duplicates read once), from the corp's
+    field_setting rows, defaults where it has none (SPEC §2.2). One query."""
     rows: dict[int, dict[str, tuple[bool, bool]]] = defaultdict(dict)
     wanted = sorted(set(corp_ids))
     for corp_id, name, visible, editable in await FieldSetting.filter(corp_id__in=wanted).values_list(

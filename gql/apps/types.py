@@ -8,11 +8,15 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
+from flows.access import access_app_token
 from gql.context import Info
 from gql.enums import described_enum
+from gql.relay import or_none
+from gql.shown_to import ShownOnlyTo
 from models import AppToken, enums
 from permissions.actions import can_manage_app_tokens
 from permissions.apps import token_usable
+from permissions.restricted import restricted
 
 if TYPE_CHECKING:
     from gql.chain.types import ChainSpaceNode
@@ -84,7 +88,8 @@ class AppTokenNode(relay.Node):
         member_id = self._t.created_by_id  # type: ignore[attr-defined]
         return await member_node(info, member_id) if member_id is not None else None
 
-    @strawberry.field(description="The token's webhook endpoints (SPEC §3.9), oldest first.")
+    @strawberry.field(description="The token's webhook endpoints (SPEC §3.9), oldest first.",
+                      extensions=[ShownOnlyTo(can_manage_app_tokens, key=lambda root: root._t.corp_id)])
     async def webhook_subscriptions(
         self, info: Info
     ) -> list[Annotated[WebhookSubscriptionNode, strawberry.lazy("gql.feed.webhook_types")]]:
@@ -95,15 +100,11 @@ class AppTokenNode(relay.Node):
 
 async def app_token_node(info: Info, token_id: int) -> AppTokenNode | None:
     """A token by id, for its corp's super admins; null alike for unknown and withheld tokens."""
-    t = await AppToken.get_or_none(id=token_id)
-    if t is None or not can_manage_app_tokens(info.context.viewer, t.corp_id):
-        return None
-    return AppTokenNode(pk=t.id, _t=t)
+    t = await or_none(access_app_token(info.context.viewer, token_id))
+    return AppTokenNode(pk=t.id, _t=t) if t is not None else None
 
 
 async def corp_app_tokens(info: Info, corp_id: int) -> list[AppTokenNode]:
-    """Corp.appTokens: every token of the corp, newest first; empty for anyone but its super admins."""
-    if not can_manage_app_tokens(info.context.viewer, corp_id):
-        return []
-    rows = await AppToken.filter(corp_id=corp_id).order_by("-created_at", "-id")
+    """Corp.appTokens: every token of the corp the viewer manages, newest first."""
+    rows = await restricted(AppToken, info.context.viewer).filter(corp_id=corp_id).order_by("-created_at", "-id")
     return [AppTokenNode(pk=t.id, _t=t) for t in rows]

@@ -13,7 +13,7 @@ from gql.audit.types import ACTOR_NODE_TYPES, AuditEventNode
 from gql.context import Info
 from gql.relay import Connection, paginate, parse_pk
 from models import AuditEvent
-from permissions.audit import audit_events_q
+from permissions.restricted import restricted
 from permissions.sql import NOTHING
 
 _ACTOR_KINDS = {type_name: kind for kind, type_name in ACTOR_NODE_TYPES.items()}
@@ -46,7 +46,7 @@ async def corp_audit_events(
 ) -> Connection[AuditEventNode]:
     """Empty, not an error, for anyone who may not read this corp's trail: the answer is the
     same as for a corp with no events."""
-    query = AuditEvent.filter(audit_events_q(info.context.viewer), corp_id=root.pk)
+    query = restricted(AuditEvent, info.context.viewer).filter(corp_id=root.pk)
     if action is not None:
         query = query.filter(action=action)
     if target_type is not None:

@@ -8,9 +8,10 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from flows.access import access_audit_event
 from gql.context import Info
+from gql.relay import or_none
 from models import AuditEvent
-from permissions.actions import can_read_audit
 
 # How the audit trail names its actors, and the node types their ids belong to.
 ACTOR_NODE_TYPES = {"MEMBER": "Member", "APP": "AppToken"}
@@ -75,7 +76,5 @@ class AuditEventNode(relay.Node):
 
 async def audit_event_node(info: Info, event_id: int) -> AuditEventNode | None:
     """By global id: null alike for unknown events and events of a trail the viewer may not read."""
-    event = await AuditEvent.get_or_none(id=event_id)
-    if event is None or event.corp_id is None or not can_read_audit(info.context.viewer, event.corp_id):
-        return None
-    return AuditEventNode(pk=event.id, _e=event)
+    event = await or_none(access_audit_event(info.context.viewer, event_id))
+    return AuditEventNode(pk=event.id, _e=event) if event is not None else None

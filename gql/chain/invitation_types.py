@@ -10,13 +10,14 @@ import strawberry
 from strawberry import relay
 
 from flows import chain_notices
+from flows.access import access_invitation
 from flows.invitations import expires_at, invitation_state
 from gql.chain.enums import InvitationState
 from gql.context import Info
 from gql.directory.types import MemberNode, member_node
+from gql.relay import or_none
 from models import ChainSpace, Invitation, Member
 from models.enums import MemberStatus as MemberStatusValue
-from permissions import chain
 
 if TYPE_CHECKING:
     from gql.chain.types import ChainGroupNode
@@ -84,10 +85,5 @@ async def invitation_nodes(rows: Sequence[Invitation], chain_row: ChainSpace | N
 
 
 async def invitation_node(info: Info, invitation_id: int) -> InvitationNode | None:
-    inv = await Invitation.get_or_none(id=invitation_id).prefetch_related("group")
-    if inv is None:
-        return None
-    facts = chain.InvitationFacts(inv.id, inv.chain_id, inv.group.path if inv.group else None, inv.created_by_id)
-    if not chain.can_see_invitation(info.context.viewer, facts):
-        return None
-    return (await invitation_nodes([inv]))[0]
+    inv = await or_none(access_invitation(info.context.viewer, invitation_id))
+    return (await invitation_nodes([inv]))[0] if inv is not None else None

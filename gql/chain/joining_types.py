@@ -8,14 +8,15 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
+from flows.access import access_join_request
 from flows.joining import JoinPlan
 from gql.chain.enums import JoinRequestKind, JoinRequestStatus, JoinRule
 from gql.chain.types import ChainContactNode, contact_node
 from gql.context import Info
 from gql.enums import ContactRole, ContactStatus
+from gql.relay import or_none
 from models import ChainContact, ChainSpace, Corp
 from models.chain import JoinRequest
-from permissions import chain
 
 
 def corp_gid(corp_id: int) -> relay.GlobalID:
@@ -131,7 +132,5 @@ async def join_request_nodes(rows: Sequence[JoinRequest]) -> list[JoinRequestNod
 
 
 async def join_request_node(info: Info, request_id: int) -> JoinRequestNode | None:
-    r = await JoinRequest.get_or_none(id=request_id)
-    if r is None or not chain.can_see_join_request(info.context.viewer, r.corp_id):
-        return None
-    return (await join_request_nodes([r]))[0]
+    r = await or_none(access_join_request(info.context.viewer, request_id))
+    return (await join_request_nodes([r]))[0] if r is not None else None

@@ -21,6 +21,7 @@ from models.chain import JoinRequest
 from models.chain import JoinRequestStatus as JoinRequestStatusValue
 from models.enums import ContactStatus
 from permissions import chain
+from permissions.restricted import restricted
 
 
 async def _status_chain(info: Info, chain_id: relay.GlobalID) -> int | None:
@@ -60,7 +61,7 @@ class ChainQuery:
         first: Annotated[int | None, strawberry.argument(description="Page size, 0-100; default 20.")] = None,
         after: Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")] = None,
     ) -> Connection[JoinRequestNode]:
-        query = JoinRequest.filter(chain.join_requests_q(info.context.viewer))
+        query = restricted(JoinRequest, info.context.viewer)
         if status is not None:
             query = query.filter(status=JoinRequestStatusValue(status.value).value)
 

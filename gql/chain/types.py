@@ -15,11 +15,13 @@ from gql.directory.types import CorpNode, MemberNode, OrgUnitNode, member_node, 
 from gql.enums import ChainCorpStatus, ContactRole, ContactStatus
 from gql.feed import queries as feed_queries
 from gql.relay import Connection, paginate
+from gql.shown_to import ShownOnlyTo
 from models import ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, Invitation, Member
 from models.enums import ChainCorpStatus as ChainCorpStatusValue
 from models.enums import ContactStatus as ContactStatusValue
 from permissions import chain
 from permissions.fields import contact_shows_mobile
+from permissions.restricted import restricted
 from permissions.subtrees import selector_corps
 
 
@@ -155,7 +157,7 @@ class ChainCorpNode(relay.Node):
 
     @strawberry.field(description="Its contacts this viewer sees, in import order.")
     async def contacts(self, info: Info) -> list[ChainContactNode]:
-        rows = await ChainContact.filter(chain.contacts_q(info.context.viewer), chain_corp_id=self._c.id).order_by("id")
+        rows = await restricted(ChainContact, info.context.viewer).filter(chain_corp_id=self._c.id).order_by("id")
         return await contact_nodes(info, rows)
 
     @strawberry.field(description="The member whose leader decision chose this corp (the first leader).")
@@ -195,7 +197,7 @@ class ChainSpaceNode(relay.Node):
 
     @strawberry.field(description="The groups this viewer sees, in tree order (a parent before its children).")
     async def groups(self, info: Info) -> list[ChainGroupNode]:
-        rows = await ChainGroup.filter(chain.groups_q(info.context.viewer), chain_id=self._c.id).order_by("path")
+        rows = await restricted(ChainGroup, info.context.viewer).filter(chain_id=self._c.id).order_by("path")
         return [ChainGroupNode(pk=g.id, _g=g) for g in rows]
 
     @strawberry.field(description="The corps of the chain this viewer sees, in import order.")
@@ -207,7 +209,7 @@ class ChainSpaceNode(relay.Node):
         status: Annotated[ChainCorpStatus | None, strawberry.argument(
             description="Only corps in this status; default every status but REMOVED.")] = None,
     ) -> Connection[ChainCorpNode]:
-        query = ChainCorp.filter(chain.chain_corps_q(info.context.viewer), chain_id=self._c.id)
+        query = restricted(ChainCorp, info.context.viewer).filter(chain_id=self._c.id)
         if status is not None:
             query = query.filter(status=ChainCorpStatusValue(status.value).value)
         else:
@@ -230,7 +232,7 @@ class ChainSpaceNode(relay.Node):
     ) -> Connection[ChainContactNode]:
         viewer = info.context.viewer
         listed = await selector_corps(viewer, self._c.id)
-        query = ChainContact.filter(chain.contacts_q(viewer, listed=listed), chain_id=self._c.id)
+        query = restricted(ChainContact, viewer, listed=listed).filter(chain_id=self._c.id)
         if status is not None:
             query = query.filter(status=ContactStatusValue(status.value).value)
         else:
@@ -244,7 +246,7 @@ class ChainSpaceNode(relay.Node):
         first: Annotated[int | None, strawberry.argument(description="Page size, 0-100; default 20.")] = None,
         after: Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")] = None,
     ) -> Connection[InvitationNode]:
-        query = Invitation.filter(chain.invitations_q(info.context.viewer), chain_id=self._c.id).order_by("-id")
+        query = restricted(Invitation, info.context.viewer).filter(chain_id=self._c.id).order_by("-id")
         chain_row = self._c
 
         async def build(rows: Sequence[Invitation]) -> list[InvitationNode]:
@@ -252,23 +254,20 @@ class ChainSpaceNode(relay.Node):
 
         return await paginate(query, first, after, build)
 
-    @strawberry.field(description="对接规则, for those who manage the chain; empty for everyone else.")
-    async def rules(self, info: Info) -> list[ChainRuleNode]:
-        access = info.context.viewer.chain(self._c.id)
-        if access is None or not access.admin_all:
-            return []
+    @strawberry.field(description="对接规则, for those who manage the chain; empty for everyone else.",
+                      extensions=[ShownOnlyTo(chain.can_read_rules)])
+    async def rules(self) -> list[ChainRuleNode]:
+        # Read under a chain the viewer sees, for the viewers can_read_rules admits.
         return [ChainRuleNode(pk=r.id, _r=r) for r in await ChainRule.filter(chain_id=self._c.id).order_by("id")]
 
-    @strawberry.field(description="Invitation progress: corps and contacts by status, for the chain's admins (null otherwise).")
+    @strawberry.field(description="Invitation progress: corps and contacts by status, for the chain's admins (null otherwise).",
+                      extensions=[ShownOnlyTo(chain.can_read_import_progress)])
     async def import_progress(self, info: Info) -> ImportProgress | None:
         viewer = info.context.viewer
-        access = viewer.chain(self._c.id)
-        if access is None or not access.is_admin:
-            return None
-        corps = await ChainCorp.filter(chain.chain_corps_q(viewer), chain_id=self._c.id).annotate(
+        corps = await restricted(ChainCorp, viewer).filter(chain_id=self._c.id).annotate(
             n=Count("id")
         ).group_by("status").values_list("status", "n")
-        contacts = await ChainContact.filter(chain.contacts_q(viewer), chain_id=self._c.id).annotate(
+        contacts = await restricted(ChainContact, viewer).filter(chain_id=self._c.id).annotate(
             n=Count("id")
         ).group_by("status").values_list("status", "n")
         corp_counts, contact_counts = dict(corps), dict(contacts)
@@ -277,12 +276,10 @@ class ChainSpaceNode(relay.Node):
             contacts=[ContactStatusCount(status=s, count=contact_counts.get(s.value, 0)) for s in ContactStatusValue],
         )
 
-    @strawberry.field(description="The owner's members this viewer's corp deals with in this chain (对接人).")
+    @strawberry.field(description="The owner's members this viewer's corp deals with in this chain (对接人).",
+                      extensions=[ShownOnlyTo(chain.can_see_chain)])
     async def connectors(self, info: Info) -> list[MemberNode]:
-        access = info.context.viewer.chain(self._c.id)
-        if access is None:
-            return []
-        rows = await Member.filter(chain.connectors_q(access)).order_by("pinyin_full", "id")
+        rows = await restricted(Member, info.context.viewer, connectors_in=self._c.id).order_by("pinyin_full", "id")
         return await member_nodes(info, rows)
 
 

@@ -18,6 +18,7 @@ from permissions.facts import MemberFacts, UnitFacts
 from permissions.fields import FieldSettings
 from permissions.loading import chain_places_of_corps, field_settings, member_facts
 from permissions.members import can_see_member
+from permissions.restricted import restricted
 from permissions.subtrees import subtree_units
 from permissions.viewer import Viewer
 
@@ -181,7 +182,7 @@ class DirectoryLoaders:
 
     async def _children(self, parent_ids: Sequence[int]) -> list[list[OrgUnit]]:
         out: dict[int, list[OrgUnit]] = defaultdict(list)
-        query = OrgUnit.filter(scope.units_q(self.viewer), parent_id__in=list(parent_ids))
+        query = restricted(OrgUnit, self.viewer).filter(parent_id__in=list(parent_ids))
         for u in await query.order_by("order", "id"):
             out[u.parent_id].append(u)
         return [out[i] for i in parent_ids]

@@ -17,9 +17,9 @@ from tortoise.queryset import QuerySet
 from flows.phones import normalise_mobile
 from gql.errors import bad_request
 from models import Corp, Member, OrgUnit, Placement
-from permissions import scope
 from permissions.fields import FieldSettings, as_viewer_reads, field_readable_q
 from permissions.paths import outermost, under_any
+from permissions.restricted import restricted
 from permissions.sql import NOTHING, any_of, ids_in, path_under_any, starts_with
 from permissions.subtrees import MAX_LISTED_UNITS
 from permissions.viewer import Viewer
@@ -73,17 +73,17 @@ async def _matched_units(viewer: Viewer, corp_id: int, text: str) -> Subquery | 
     """The units (ids) in the subtrees of the units whose name contains `text`, among the
     units the viewer may see (a hidden unit neither matches nor places a member); None when
     no unit the viewer sees matches. One query, two when something matches."""
-    visible = scope.units_q(viewer)
-    paths = await OrgUnit.filter(visible, _contains("name", text), corp_id=corp_id).values_list("path", flat=True)
+    visible = restricted(OrgUnit, viewer).filter(corp_id=corp_id)
+    paths = await visible.filter(_contains("name", text)).values_list("path", flat=True)
     if not paths:
         return None
     roots = outermost(paths)
     if len(roots) > UNIT_RANGES_MAX:
-        units = await OrgUnit.filter(visible, corp_id=corp_id).values_list("id", "path")
+        units = await visible.values_list("id", "path")
         return [i for i, path in units if under_any(path, roots)]
     # Listed, the seats' units are estimated right (a path range the planner guesses at a
     # few rows where it holds hundreds of units, and then scans the corp's members).
-    in_ranges = OrgUnit.filter(visible, path_under_any(roots), corp_id=corp_id)
+    in_ranges = visible.filter(path_under_any(roots))
     ids = await in_ranges.limit(MAX_LISTED_UNITS + 1).values_list("id", flat=True)
     return list(ids) if len(ids) <= MAX_LISTED_UNITS else Subquery(in_ranges.values("id"))
 

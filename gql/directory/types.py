@@ -19,15 +19,17 @@ from gql.enums import Gender, MemberStatus, Month, Scope
 from gql.execution import prefetched
 from gql.feed import queries as feed_queries
 from gql.relay import Connection, Total, paginate
+from gql.shown_to import ShownOnlyTo
 from models import ChainCorp, ChainSpace, Corp, Member, OrgUnit, Placement
 from models.enums import PROFILE_FIELDS, ChainCorpStatus
 from models.enums import MemberStatus as MemberStatusValue
 from models.settings import public_link
-from permissions import actions, chain, scope
+from permissions import actions, scope
+from permissions.actions import can_manage_app_tokens
 from permissions.counts import member_count_parts
 from permissions.facts import MemberFacts
 from permissions.fields import can_read_field_settings, visible_fields
-from permissions.members import visible_members_in_corp_q
+from permissions.restricted import restricted
 from permissions.sql import members_placed_under, path_under
 
 if TYPE_CHECKING:
@@ -151,7 +153,7 @@ async def members_query(  # type: ignore[no-untyped-def]
     seat tests list them."""
     viewer = info.context.viewer
     units = await info.context.directory.scope_units(corp_id, within)
-    query = Member.filter(visible_members_in_corp_q(viewer, corp_id, ids_given=ids_given, within=within, units=units))
+    query = restricted(Member, viewer, corp_id=corp_id, ids_given=ids_given, within=within, units=units)
     return query.filter(_status_q(status))
 
 
@@ -311,11 +313,15 @@ class OrgUnitNode(relay.Node):
         return await member_nodes(info, await query.values(*MEMBER_COLUMNS))
 
 
+PROFILE_FIELD_NAME = (
+    "Profile field by API name: alias, mobile, email, wechatId, telephone, gender, position, address, birthday or "
+    "hireDate."
+)
+
+
 @strawberry.type(description="How a corp treats one profile field (管理后台 显示 / 成员自行修改, SPEC §2.2).")
 class FieldSetting:
-    field: str = strawberry.field(description=(
-        "Profile field by API name: alias, mobile, email, wechatId, telephone, gender, position, address, "
-        "birthday or hireDate."))
+    field: str = strawberry.field(description=PROFILE_FIELD_NAME)
     visible_to_members: bool = strawberry.field(description="Members who see a colleague also read this field.")
     self_editable: bool = strawberry.field(description="Members may change this field of their own profile.")
 
@@ -431,19 +437,18 @@ class CorpNode(relay.Node):
     @strawberry.field(description=(
         "Whether searchMembers matches mobile numbers in this corp (off by default; set with "
         "setFieldSettings(searchByMobile:)). Null for viewers outside the corp."
-    ))
-    def search_by_mobile(self, info: Info) -> bool | None:
-        return self._c.search_by_mobile if can_read_field_settings(info.context.viewer, self._c.id) else None
+    ), extensions=[ShownOnlyTo(can_read_field_settings)])
+    def search_by_mobile(self) -> bool | None:
+        return self._c.search_by_mobile
 
     @strawberry.field(description="The root of the department tree; null when this viewer sees none of the corp's units.")
     async def root_unit(self, info: Info) -> OrgUnitNode | None:
-        u = await OrgUnit.filter(scope.units_q(info.context.viewer), corp_id=self._c.id, parent_id=None).first()
+        u = await restricted(OrgUnit, info.context.viewer).filter(corp_id=self._c.id, parent_id=None).first()
         return OrgUnitNode(pk=u.id, _u=u) if u is not None else None
 
-    @strawberry.field(description="The corp's field settings; empty for viewers outside the corp.")
+    @strawberry.field(description="The corp's field settings; empty for viewers outside the corp.",
+                      extensions=[ShownOnlyTo(can_read_field_settings)])
     async def field_settings(self, info: Info) -> list[FieldSetting]:
-        if not can_read_field_settings(info.context.viewer, self._c.id):
-            return []
         s = await info.context.directory.settings.load(self._c.id)
         return [
             FieldSetting(field=f, visible_to_members=f in s.visible_to_members, self_editable=f in s.self_editable)
@@ -457,8 +462,8 @@ class CorpNode(relay.Node):
         from gql.chain.types import ChainSpaceNode
 
         joined = Subquery(ChainCorp.filter(corp_id=self._c.id, status=ChainCorpStatus.JOINED.value).values("chain_id"))
-        rows = await ChainSpace.filter(
-            chain.chains_q(info.context.viewer) & (Q(owner_corp_id=self._c.id) | Q(id__in=joined))
+        rows = await restricted(ChainSpace, info.context.viewer).filter(
+            Q(owner_corp_id=self._c.id) | Q(id__in=joined)
         ).order_by("id")
         return [ChainSpaceNode(pk=c.id, _c=c) for c in rows]
 
@@ -472,7 +477,7 @@ class CorpNode(relay.Node):
         first: Annotated[int | None, strawberry.argument(description="Page size, 0-100; default 20.")] = None,
         after: Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")] = None,
     ) -> Connection[OrgUnitNode]:
-        query = OrgUnit.filter(scope.units_q(info.context.viewer), corp_id=self._c.id).order_by("path", "id")
+        query = restricted(OrgUnit, info.context.viewer).filter(corp_id=self._c.id).order_by("path", "id")
 
         async def build(rows: Sequence[OrgUnit]) -> list[OrgUnitNode]:
             return [OrgUnitNode(pk=u.id, _u=u) for u in rows]
@@ -481,14 +486,14 @@ class CorpNode(relay.Node):
 
     @strawberry.field(
         description="Where to download the directory as .xlsx (GET, Authorization: Bearer). Null for viewers who "
-        "may not export it (super admins, directory admins holding EXPORT and apps with directory:export may)."
+        "may not export it (super admins, directory admins holding EXPORT and apps with directory:export may).",
+        extensions=[ShownOnlyTo(actions.can_export_directory)],
     )
-    def export_url(self, info: Info) -> str | None:
-        if not actions.can_export_directory(info.context.viewer, self._c.id):
-            return None
+    def export_url(self) -> str | None:
         return public_link(f"/corps/{relay.GlobalID('Corp', str(self._c.id))}/directory.xlsx")
 
-    @strawberry.field(description="Partner-app tokens of this corp; its super admins only, empty for anyone else.")
+    @strawberry.field(description="Partner-app tokens of this corp; its super admins only, empty for anyone else.",
+                      extensions=[ShownOnlyTo(can_manage_app_tokens)])
     async def app_tokens(self, info: Info) -> list[Annotated[AppTokenNode, strawberry.lazy("gql.apps.types")]]:
         from gql.apps.types import corp_app_tokens
 

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
+from flows.access import access_webhook_subscription
 from gql.context import Info
-from gql.relay import Connection, paginate
+from gql.relay import Connection, or_none, paginate
 from models import AppToken, WebhookDelivery, WebhookSubscription
-from permissions.actions import can_manage_app_tokens
+from permissions.restricted import restricted
 
 if TYPE_CHECKING:
     from gql.apps.types import AppTokenNode
@@ -108,15 +109,11 @@ class WebhookSubscriptionNode(relay.Node):
 
 async def webhook_subscription_node(info: Info, subscription_id: int) -> WebhookSubscriptionNode | None:
     """A subscription by id, for its corp's super admins; null alike for unknown and withheld ones."""
-    s = await WebhookSubscription.get_or_none(id=subscription_id)
-    if s is None or not can_manage_app_tokens(info.context.viewer, s.corp_id):  # type: ignore[attr-defined]
-        return None
-    return WebhookSubscriptionNode(pk=s.id, _s=s)
+    s = await or_none(access_webhook_subscription(info.context.viewer, subscription_id))
+    return WebhookSubscriptionNode(pk=s.id, _s=s) if s is not None else None
 
 
 async def token_subscriptions(info: Info, token: AppToken) -> list[WebhookSubscriptionNode]:
-    """AppToken.webhookSubscriptions: oldest first; empty for anyone but the corp's super admins."""
-    if not can_manage_app_tokens(info.context.viewer, token.corp_id):  # type: ignore[attr-defined]
-        return []
-    return [WebhookSubscriptionNode(pk=s.id, _s=s)
-            for s in await WebhookSubscription.filter(app_token_id=token.id).order_by("id")]
+    """AppToken.webhookSubscriptions: those of `token` the viewer manages, oldest first."""
+    rows = await restricted(WebhookSubscription, info.context.viewer).filter(app_token_id=token.id).order_by("id")
+    return [WebhookSubscriptionNode(pk=s.id, _s=s) for s in rows]

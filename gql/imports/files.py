@@ -10,15 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from auth.backend import AuthenticationFailed, authenticate
+from flows.access import access_import_job
 from flows.audit import Origin
 from flows.errors import FlowError
 from flows.reports import error_report, export_directory
 from flows.spreadsheets import XLSX
-from gql.imports.types import job_facts
 from gql.protection.responses import error_response
-from gql.relay import pk_from_text
-from models import ImportJob
-from permissions.jobs import can_see_import_job
+from gql.relay import or_none, pk_from_text
 from permissions.viewer import Viewer
 
 
@@ -51,8 +49,8 @@ async def error_report_file(request: Request) -> Response:
     if isinstance(viewer, Response):
         return viewer
     job_id = pk_from_text(request.path_params["job_id"], "ImportJob")
-    job = await ImportJob.get_or_none(id=job_id) if job_id is not None else None
-    if job is None or not can_see_import_job(viewer, job_facts(job)):
+    job = await or_none(access_import_job(viewer, job_id)) if job_id is not None else None
+    if job is None:
         return _not_found("import job")
     return _xlsx_response(await error_report(job), f"import-{job.id}-errors.xlsx")
 

@@ -8,14 +8,15 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
+from flows.access import access_import_job
 from flows.import_pipeline import rows_handled
 from gql.context import Info
 from gql.enums import ImportJobStatus, ImportKind, ImportMode
 from gql.protection.limits import SIZE_ARGUMENTS
+from gql.relay import or_none
 from models import ImportJob, ImportJobError
 from models.enums import ImportMode as ImportModeValue
 from models.settings import public_link
-from permissions.jobs import JobFacts, can_see_import_job
 
 MAX_ERRORS_PAGE = SIZE_ARGUMENTS["limit"]
 
@@ -161,17 +162,6 @@ class ImportJobNode(relay.Node):
         return self._j.finished_at
 
 
-def job_facts(job: ImportJob) -> JobFacts:
-    return JobFacts(job.corp_id, job.chain_id, job.actor_kind, job.actor_id)
-
-
-async def visible_job(info: Info, job_id: int) -> ImportJob | None:
-    job = await ImportJob.get_or_none(id=job_id)
-    if job is None or not can_see_import_job(info.context.viewer, job_facts(job)):
-        return None
-    return job
-
-
 async def import_job_node(info: Info, job_id: int) -> ImportJobNode | None:
-    job = await visible_job(info, job_id)
+    job = await or_none(access_import_job(info.context.viewer, job_id))
     return ImportJobNode(pk=job.id, _j=job) if job is not None else None

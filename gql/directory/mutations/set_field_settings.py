@@ -8,16 +8,15 @@ from strawberry import relay
 from flows.directory import set_field_settings as set_field_settings_flow
 from gql.context import Info
 from gql.directory.queries import corp_node
-from gql.directory.types import FieldSetting
+from gql.directory.types import PROFILE_FIELD_NAME, FieldSetting
 from gql.errors import UserError, run_flow
 from gql.relay import decode_id
+from permissions.fields import can_read_field_settings
 
 
 @strawberry.input(description="How the corp treats one profile field (SPEC §2.2).")
 class FieldSettingInput:
-    field: str = strawberry.field(description=(
-        "Profile field by API name: alias, mobile, email, wechatId, telephone, gender, position, address, "
-        "birthday or hireDate."))
+    field: str = strawberry.field(description=PROFILE_FIELD_NAME)
     visible_to_members: bool = strawberry.field(description="Members who see a colleague also read this field (显示).")
     self_editable: bool = strawberry.field(description="Members may change this field of their own profile (成员自行修改).")
 
@@ -57,8 +56,10 @@ async def set_field_settings(
         return SetFieldSettingsPayload(field_settings=None, search_by_mobile=None, user_errors=errors)
     ctx.directory.forget_corp(pk)
     corp = await corp_node(info, pk)
+    # The fields' own ShownOnlyTo rule, which calling their resolvers here would skip.
+    shown = corp is not None and can_read_field_settings(ctx.viewer, pk)
     return SetFieldSettingsPayload(
-        field_settings=await corp.field_settings(info) if corp else None,  # type: ignore[misc]
-        search_by_mobile=corp.search_by_mobile(info) if corp else None,
+        field_settings=await corp.field_settings(info) if shown else ([] if corp else None),  # type: ignore[misc,union-attr]
+        search_by_mobile=corp.search_by_mobile() if shown else None,  # type: ignore[union-attr]
         user_errors=[],
     )
