@@ -2,7 +2,17 @@
 
 from models.access import AdminGrant, AppToken, PolicyVersion, RevokedToken
 from models.chain import ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, Invitation
-from models.directory import Corp, FieldSetting, Member, MemberSeat, OrgUnit, Person, Placement, UnitHeadcount
+from models.directory import (
+    Corp,
+    FieldSetting,
+    Member,
+    MemberSeat,
+    OrgUnit,
+    Person,
+    Placement,
+    SharedSeat,
+    UnitHeadcount,
+)
 from models.feed import ChangeEvent, FeedState, WebhookDelivery, WebhookSubscription
 from models.ops import AuditEvent, ImportJob, ImportJobError, ImportSource, Notification
 
@@ -10,5 +20,5 @@ __all__ = [
     "AdminGrant", "AppToken", "AuditEvent", "ChainContact", "ChainCorp", "ChainGroup", "ChainRule", "ChainSpace",
     "ChangeEvent", "Corp", "FeedState", "FieldSetting", "ImportJob", "ImportJobError", "ImportSource", "Invitation",
     "Member", "MemberSeat", "Notification", "OrgUnit", "Person", "Placement", "PolicyVersion", "RevokedToken",
-    "UnitHeadcount", "WebhookDelivery", "WebhookSubscription",
+    "SharedSeat", "UnitHeadcount", "WebhookDelivery", "WebhookSubscription",
 ]
