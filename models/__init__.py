@@ -1,7 +1,7 @@
 """Tortoise models and database set-up; no policy, no GraphQL."""
 
 from models.access import AdminGrant, AppToken, PolicyVersion, RevokedToken
-from models.chain import ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, Invitation
+from models.chain import ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, ContactHeadcount, Invitation
 from models.directory import (
     Corp,
     FieldSetting,
@@ -18,7 +18,7 @@ from models.ops import AuditEvent, ImportJob, ImportJobError, ImportSource, Noti
 
 __all__ = [
     "AdminGrant", "AppToken", "AuditEvent", "ChainContact", "ChainCorp", "ChainGroup", "ChainRule", "ChainSpace",
-    "ChangeEvent", "Corp", "FeedState", "FieldSetting", "ImportJob", "ImportJobError", "ImportSource", "Invitation",
+    "ChangeEvent", "ContactHeadcount", "Corp", "FeedState", "FieldSetting", "ImportJob", "ImportJobError", "ImportSource", "Invitation",
     "Member", "MemberSeat", "Notification", "OrgUnit", "Person", "Placement", "PolicyVersion", "RevokedToken",
     "SharedSeat", "UnitHeadcount", "WebhookDelivery", "WebhookSubscription",
 ]
