@@ -225,8 +225,9 @@ def contact_count_parts(
     1. the selectors naming no corps (the whole chain, group ranges, a group): a sum over the
        ContactHeadcount rows they admit (kept by triggers, migration 0016), each row once;
     2. the selectors naming a few corps: their contacts that 1. did not count, found from the
-       corps by the (chain_corp_id, status) index and tested against 1.'s selectors."""
-    from models import ChainContact, ContactHeadcount
+       corps by the (chain_corp_id, status) index and tested against 1.'s selectors on those
+       named corps alone (not a subquery listing every corp 1.'s selectors admit)."""
+    from models import ChainContact, ChainCorp, ContactHeadcount
 
     mine = [s for s in _all_selectors(viewer) if s.chain_id == chain_id]
     summed = [s for s in mine if s.chain_corp_ids is None]
@@ -236,7 +237,12 @@ def contact_count_parts(
              .annotate(n=Sum("n")).values("n")]
     named = [s for s in mine if s.chain_corp_ids is not None]
     if named:
-        counted = any_of(_contact_q(s, None, {}) for s in summed)
+        named_ids = sorted({i for s in named for i in s.chain_corp_ids or ()})
+        counted = any_of(
+            Q(chain_corp_id__in=Subquery(ChainCorp.filter(s.q(), id__in=named_ids).values("id")))
+            & Q(status__in=sorted(x.value for x in s.contact_statuses))
+            for s in summed
+        )
         rest = ChainContact.filter(status, any_of(_contact_q(s, None, listed or {}) for s in named), ~counted,
                                    chain_id=chain_id)
         parts.append(rest.annotate(n=Count("id")).values("n"))
