@@ -238,7 +238,7 @@ class ChainSpaceNode(relay.Node):
         query = ChainContact.filter(chain.contacts_q(viewer, listed=listed), admitted, chain_id=self._c.id)
         parts = chain.contact_count_parts(viewer, self._c.id, admitted, listed)
         return await paginate(query.order_by("id"), first, after, lambda rows: contact_nodes(info, rows),
-                              total=None if parts is None else Total(parts))
+                              total=None if parts is None else Total(parts, ChainSpace.filter(id=self._c.id)))
 
     @strawberry.field(description="Invitation links into this chain: chain admins see those in their range, members their own.")
     async def invitations(
