@@ -1,14 +1,24 @@
 """Tortoise models and database set-up; no policy, no GraphQL."""
 
 from models.access import AdminGrant, AppToken, PolicyVersion, RevokedToken
-from models.chain import ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, Invitation
-from models.directory import Corp, FieldSetting, Member, MemberSeat, OrgUnit, Person, Placement, UnitHeadcount
+from models.chain import ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, ContactHeadcount, Invitation
+from models.directory import (
+    Corp,
+    FieldSetting,
+    Member,
+    MemberSeat,
+    OrgUnit,
+    Person,
+    Placement,
+    SharedSeat,
+    UnitHeadcount,
+)
 from models.feed import ChangeEvent, FeedState, WebhookDelivery, WebhookSubscription
 from models.ops import AuditEvent, ImportJob, ImportJobError, ImportSource, Notification
 
 __all__ = [
     "AdminGrant", "AppToken", "AuditEvent", "ChainContact", "ChainCorp", "ChainGroup", "ChainRule", "ChainSpace",
-    "ChangeEvent", "Corp", "FeedState", "FieldSetting", "ImportJob", "ImportJobError", "ImportSource", "Invitation",
+    "ChangeEvent", "ContactHeadcount", "Corp", "FeedState", "FieldSetting", "ImportJob", "ImportJobError", "ImportSource", "Invitation",
     "Member", "MemberSeat", "Notification", "OrgUnit", "Person", "Placement", "PolicyVersion", "RevokedToken",
-    "UnitHeadcount", "WebhookDelivery", "WebhookSubscription",
+    "SharedSeat", "UnitHeadcount", "WebhookDelivery", "WebhookSubscription",
 ]

@@ -131,6 +131,25 @@ class ChainContact(Model):
         )
 
 
+class ContactHeadcount(Model):
+    """A chain's contacts by (group, chain corp status, contact status): kept by database
+    triggers (migration 0017) in the transaction of every write to `chain_contact` or
+    `chain_corp`, so a contact list's totalCount is a sum over the few rows its selectors
+    name (a group range, a group, the whole chain) instead of a pass over the chain's
+    contacts (permissions.chain.contact_count_parts). Never written by the application."""
+
+    id = fields.IntField(primary_key=True)
+    chain_id = fields.IntField()
+    group_id = fields.IntField()
+    corp_status = fields.CharEnumField(ChainCorpStatus, max_length=16)
+    status = fields.CharEnumField(ContactStatus, max_length=16)
+    n = fields.IntField(default=0)
+
+    class Meta:
+        table = "contact_headcount"
+        unique_together = (("chain_id", "group_id", "corp_status", "status"),)
+
+
 class ChainRule(Model):
     """对接规则: owner-side subject (a unit subtree or a member) × object (a group subtree or a corp)."""
 

@@ -194,3 +194,23 @@ class UnitHeadcount(Model):
     class Meta:
         table = "unit_headcount"
         unique_together = (("corp_id", "unit_id", "status", "hidden"),)
+
+
+class SharedSeat(Model):
+    """The members no head-count holds: one row per seat of a member with several seats, one
+    row with no unit for a member with no seat, each with the member's corp, status and hidden
+    flag; kept by database triggers (migration 0016) in the transaction of every write to
+    `member` or `placement`. They are counted (distinct members) from the rows in the units a
+    scope lists, a few per visible unit, instead of testing each such member of the corp.
+    Never written by the application."""
+
+    id = fields.IntField(primary_key=True)
+    member_id = fields.IntField()
+    corp_id = fields.IntField()
+    unit_id = fields.IntField(null=True)
+    status = fields.CharEnumField(MemberStatus, max_length=16)
+    hidden = fields.BooleanField()
+
+    class Meta:
+        table = "shared_seat"
+        indexes = (Index(fields=("corp_id", "unit_id")), Index(fields=("member_id",)))

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q, RawSQL, Subquery
+from tortoise.functions import Count, Sum
 
 from models.enums import ChainCorpStatus, ContactStatus, MemberStatus
 from permissions.facts import ChainCorpFacts, ContactFacts, GroupFacts, MemberFacts
@@ -121,6 +123,21 @@ class CorpSelector:
             q &= Q(group_id=self.group_id)
         if self.chain_corp_ids is not None:
             q &= Q(id__in=sorted(self.chain_corp_ids))
+        return q
+
+    def headcount_q(self) -> Q:
+        """The contacts this selector admits as a filter on ContactHeadcount rows (chain,
+        group, corp status, contact status): the SQL twin of matches() plus the status
+        test, for a selector naming no corps (chain_corp_ids None; a row does not know its
+        corps). Pure. SPEC §2.3."""
+        assert self.chain_corp_ids is None
+        q = Q(chain_id=self.chain_id, status__in=sorted(x.value for x in self.contact_statuses))
+        if self.joined_only:
+            q &= Q(corp_status=ChainCorpStatus.JOINED.value)
+        if self.group_paths is not None:
+            q &= Q(group_id__in=groups_under(self.chain_id, self.group_paths))
+        if self.group_id is not None:
+            q &= Q(group_id=self.group_id)
         return q
 
 
@@ -255,6 +272,52 @@ def contacts_q(
     # No admin standing: every part wants contact_listed, tested once around the OR (its
     # subquery then runs once per statement, not once per part).
     return any_of(_contact_q(s, corp_id, listed or {}, False) for s in every) & contact_listed_q()
+
+
+def contact_count_parts(
+    viewer: Viewer, chain_id: int, status: Q, listed: Mapping[CorpSelector, tuple[int, ...]] | None = None
+) -> list[Any] | None:
+    """One-row queries (each selecting `n`, NULL for 0; a part may be negative) whose sum is
+    the number of contacts of chain `chain_id` that the viewer sees and `status` (a Q on the
+    contact's status) admits, i.e. the count of ChainContact.filter(contacts_q(viewer,
+    listed=listed), status, chain_id=...) (SPEC §2.3, §3.5; totalCount). None when no selector
+    of the chain can be summed (count the list).
+    1. the selectors naming no corps (the whole chain, group ranges, a group): a sum over the
+       ContactHeadcount rows they admit (kept by triggers, migration 0017), each row once;
+    2. less the contacts 1. summed that only non-admin selectors admit and whose linked member
+       left (contact_listed fails): few, found from the members that left;
+    3. the selectors naming a few corps: their contacts that 1.-2. did not count, found from
+       the corps by the (chain_corp_id, status) index and tested against 1.'s selectors on
+       those named corps alone (not a subquery listing every corp 1.'s selectors admit)."""
+    from models import ChainContact, ChainCorp, ContactHeadcount
+
+    mine = [s for s in _all_selectors(viewer) if s.chain_id == chain_id]
+    summed = [s for s in mine if s.chain_corp_ids is None]
+    if not summed:
+        return None
+    parts = [ContactHeadcount.filter(status, any_of(s.headcount_q() for s in summed), chain_id=chain_id)
+             .annotate(n=Sum("n")).values("n")]
+    withheld = [s for s in summed if s.listed_only]
+    if withheld:
+        admitted = [s for s in summed if not s.listed_only]
+        left = ChainContact.filter(status, ~contact_listed_q(), any_of(_contact_q(s, None, {}, False) for s in withheld),
+                                   chain_id=chain_id)
+        if admitted:
+            left = left.filter(~any_of(_contact_q(s, None, {}, False) for s in admitted))
+        parts.append(left.annotate(n=RawSQL("-COUNT(*)")).values("n"))
+    named = [s for s in mine if s.chain_corp_ids is not None]
+    if named:
+        named_ids = sorted({i for s in named for i in s.chain_corp_ids or ()})
+        counted = any_of(
+            Q(chain_corp_id__in=Subquery(ChainCorp.filter(s.q(), id__in=named_ids).values("id")))
+            & Q(status__in=sorted(x.value for x in s.contact_statuses))
+            & (contact_listed_q() if s.listed_only else Q())
+            for s in summed
+        )
+        rest = ChainContact.filter(status, any_of(_contact_q(s, None, listed or {}, True) for s in named), ~counted,
+                                   chain_id=chain_id)
+        parts.append(rest.annotate(n=Count("id")).values("n"))
+    return parts
 
 
 # --- groups --------------------------------------------------------------------------

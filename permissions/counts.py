@@ -5,10 +5,11 @@ which reads the viewer's whole visible set nor scans the corp's members:
 1. head-counts (models.UnitHeadcount, kept by triggers) summed over the units whose
    single-seat members the viewer's directory scope shows: its admin ranges (any status)
    and its views (listed members only), within the list's units;
-2. the members with no seat or several seats (MemberSeat.unit_id IS NULL, a minority)
-   that the same scope shows, counted one by one on member_seat (its (corp_id, unit_id)
-   index finds them; their seats are tested by unit): a member in two visible units
-   counts once;
+2. the members with no seat or several seats that the same scope shows, counted (distinct)
+   from their rows in models.SharedSeat (kept by triggers: one per seat, one with no unit
+   for a member with no seat): the rows in the units a scope lists are found by its
+   (corp_id, unit_id) index, so only the seats in visible units are read, never each
+   multi-seat member of the corp; a member in two visible units counts once;
 3. the viewer itself when 1. and 2. do not count it (known from its own seats: one
    primary-key row, or nothing);
 4. the members seen through chains (connectors, linked contacts) that 1.–3. did not
@@ -26,7 +27,16 @@ from tortoise.functions import Count, Sum
 
 from permissions import scope
 from permissions.members import across_corps_parts
-from permissions.sql import SubtreeUnits, any_of, in_corp_by_ids, path_under_any, seated_under
+from permissions.sql import (
+    SubtreeUnits,
+    any_of,
+    ids_in,
+    in_corp_by_ids,
+    path_under_any,
+    seated_under,
+    unit_ids_under,
+    units_under,
+)
 from permissions.viewer import Viewer
 
 
@@ -41,10 +51,21 @@ def _units(corp_id: int, *conditions: Q | None) -> Subquery:
 
 
 def _seated(corp_id: int, within_units: Q) -> Q:
-    """member_seat rows of members with a seat in the units `within_units` (a Q on OrgUnit)."""
+    """shared_seat rows of members with a seat in the units `within_units` (a Q on OrgUnit)."""
     from models import Placement
 
     return Q(member_id__in=Subquery(Placement.filter(unit_id__in=_units(corp_id, within_units)).values("member_id")))
+
+
+def _seat_under(roots: tuple[str, ...], corp_id: int, units: SubtreeUnits | None) -> Q:
+    """shared_seat rows whose own unit lies in the subtrees: the units listed when `units`
+    holds them (one array), else the units' subquery."""
+    from models import SharedSeat
+
+    listed = unit_ids_under(roots, units)
+    if listed is not None:
+        return ids_in(SharedSeat, "unit_id", listed)
+    return Q(unit_id__in=units_under(roots, corp_id))
 
 
 def _either(parts: list[Q | None]) -> Q | None:
@@ -70,32 +91,31 @@ def member_count_parts(
     `within_units`: that unit test as a Q on OrgUnit rows (a unit's subtree, or the unit
     itself); `within`, `units`: as given to permissions.members.visible_members_in_corp_q
     (`units`: unit ids of the subtrees the scope names, so seat tests list units)."""
-    from models import MemberSeat, UnitHeadcount
+    from models import SharedSeat, UnitHeadcount
 
     d = viewer.directory
     if d is None or d.corp_id != corp_id:
         return [_counted(listed)]
     counts = UnitHeadcount.filter(status, corp_id=corp_id)
-    # Part 2 reads member_seat alone: the corp's members with no or several seats by its
-    # (corp_id, unit_id) index, their seats tested by unit, never the corp's members.
-    several = MemberSeat.filter(status, corp_id=corp_id, unit_id=None)
+    # Part 2 reads shared_seat alone: a row per seat of a multi-seat member, so a scope's
+    # unit test is a test on the row's own unit and the (corp_id, unit_id) index finds the
+    # seats in visible units; the list's unit test (another seat of the same member may
+    # pass it) and the excluded units stay tests on the member.
+    several = SharedSeat.filter(status, corp_id=corp_id)
     if within_units is not None:
         counts = counts.filter(unit_id__in=_units(corp_id, within_units))
         several = several.filter(_seated(corp_id, within_units))
+    distinct = Count("member_id", distinct=True)
     if d.reads_all:
-        return [several.annotate(n=Count("member_id")).values("n"), counts.annotate(n=Sum("n")).values("n")]
+        return [several.annotate(n=distinct).values("n"), counts.annotate(n=Sum("n")).values("n")]
     branches: list[Q] = []
     seat_branches: list[Q | None] = []
     per_row = within is None and scope.seat_tests_per_row(viewer, units)
-
-    def seated(roots: tuple[str, ...]) -> Q:
-        return seated_under(roots, corp_id, units, per_row=per_row, column="member_id")
-
     if d.admin_ranges:
         ranges = d.range_paths()
         whole = scope._whole_corp(d, ranges)
         branches.append(Q(unit_id__in=_units(corp_id, within_units, None if whole else path_under_any(ranges))))
-        seat_branches.append(None if whole else seated(ranges))
+        seat_branches.append(None if whole else _seat_under(ranges, corp_id, units))
     listed_status = Q(status__in=[s.value for s in scope.LISTED_STATUSES], hidden=False)
     views: list[Q | None] = []
     seat_views: list[Q | None] = []
@@ -105,10 +125,10 @@ def member_count_parts(
         if v.excluded:
             unit_seen.append(~path_under_any(v.excluded))
         views.append(Q(*unit_seen) if unit_seen else None)
-        seats = [] if whole else [seated(v.roots)]
+        seated = [] if whole else [_seat_under(v.roots, corp_id, units)]
         if v.excluded:  # a member sitting in any excluded unit is withheld from this view
-            seats.append(~seated(v.excluded))
-        seat_views.append(Q(*seats) if seats else None)
+            seated.append(~seated_under(v.excluded, corp_id, units, per_row=per_row, column="member_id"))
+        seat_views.append(Q(*seated) if seated else None)
     if views:
         branches.append(Q(unit_id__in=_units(corp_id, within_units, _either(views))) & listed_status)
         seen = _either(seat_views)
@@ -116,7 +136,7 @@ def member_count_parts(
     parts = []
     if branches:
         seen = _either(seat_branches)
-        parts.append((several if seen is None else several.filter(seen)).annotate(n=Count("member_id")).values("n"))
+        parts.append((several if seen is None else several.filter(seen)).annotate(n=distinct).values("n"))
         parts.append(counts.filter(any_of(branches)).annotate(n=Sum("n")).values("n"))
     if viewer.member_id is not None:
         parts += _self_part(viewer, listed)

@@ -1,8 +1,8 @@
-"""Exact counts from head-counts (permissions.counts, migration 0010): after random writes to
-members and seats (ORM rows, bulk inserts, updates, cascading deletes, a flow), the kept
-tables equal a recount from scratch, and every totalCount / memberCount a viewer gets equals
-the members the in-memory policy lets it see, counted one by one (a member in two visible
-units counts once)."""
+"""Exact counts from head-counts (permissions.counts, migrations 0012 and 0016): after random
+writes to members and seats (ORM rows, bulk inserts, updates, cascading deletes, a flow), the
+kept tables (member_seat, unit_headcount, shared_seat) equal a recount from scratch, and
+every totalCount / memberCount a viewer gets equals the members the in-memory policy lets it
+see, counted one by one (a member in two visible units counts once)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flows.errors import FlowError
-from models import Member, MemberSeat, OrgUnit, Placement, UnitHeadcount
+from models import Member, MemberSeat, OrgUnit, Placement, SharedSeat, UnitHeadcount
 from models.enums import AdminKind, AdminRight, MemberStatus, Scope
 from permissions.loading import member_facts, member_viewer
 from permissions.members import can_see_member
@@ -139,26 +139,33 @@ WRITES = st.one_of(
 )
 
 
-async def recounted() -> tuple[dict[int, tuple], Counter]:
-    """member_seat and unit_headcount as they should be, from member and placement rows."""
+async def recounted() -> tuple[dict[int, tuple], Counter, Counter]:
+    """member_seat, unit_headcount and shared_seat as they should be, from member and placement rows."""
     seats: dict[int, list[int]] = {}
     for member_id, unit_id in await Placement.all().values_list("member_id", "unit_id"):
         seats.setdefault(member_id, []).append(unit_id)
-    rows, heads = {}, Counter()
+    rows, heads, shared = {}, Counter(), Counter()
     for m in await Member.all().values("id", "corp_id", "status", "hidden_from_directory"):
-        sole = seats[m["id"]][0] if len(seats.get(m["id"], [])) == 1 else None
-        rows[m["id"]] = (m["corp_id"], sole, MemberStatus(m["status"]), bool(m["hidden_from_directory"]))
+        own = seats.get(m["id"], [])
+        sole = own[0] if len(own) == 1 else None
+        facts = (MemberStatus(m["status"]), bool(m["hidden_from_directory"]))
+        rows[m["id"]] = (m["corp_id"], sole, *facts)
         if sole is not None:
-            heads[(m["corp_id"], sole, MemberStatus(m["status"]), bool(m["hidden_from_directory"]))] += 1
-    return rows, heads
+            heads[(m["corp_id"], sole, *facts)] += 1
+        else:  # no seat: one row with no unit; several: one row per seat
+            shared.update((m["id"], m["corp_id"], unit_id, *facts) for unit_id in own or [None])
+    return rows, heads, shared
 
 
-async def kept() -> tuple[dict[int, tuple], Counter]:
+async def kept() -> tuple[dict[int, tuple], Counter, Counter]:
     rows = {
         r.member_id: (r.corp_id, r.unit_id, MemberStatus(r.status), bool(r.hidden)) for r in await MemberSeat.all()
     }
     heads = Counter({(h.corp_id, h.unit_id, MemberStatus(h.status), bool(h.hidden)): h.n for h in await UnitHeadcount.all()})
-    return rows, +heads
+    shared = Counter(
+        (r.member_id, r.corp_id, r.unit_id, MemberStatus(r.status), bool(r.hidden)) for r in await SharedSeat.all()
+    )
+    return rows, +heads, shared
 
 
 async def expected(w: World, viewer_id: int, unit: OrgUnit) -> dict[str, int]:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 from strawberry import relay
+from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from gql.chain.invitation_types import InvitationNode, invitation_node, invitation_nodes
@@ -14,7 +15,7 @@ from gql.context import Info
 from gql.directory.types import CorpNode, MemberNode, OrgUnitNode, member_node, member_nodes
 from gql.enums import ChainCorpStatus, ContactRole, ContactStatus
 from gql.feed import queries as feed_queries
-from gql.relay import Connection, paginate
+from gql.relay import Connection, Total, paginate
 from gql.shown_to import ShownOnlyTo
 from models import ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, Invitation, Member
 from models.enums import ChainCorpStatus as ChainCorpStatusValue
@@ -232,12 +233,14 @@ class ChainSpaceNode(relay.Node):
     ) -> Connection[ChainContactNode]:
         viewer = info.context.viewer
         listed = await selector_corps(viewer, self._c.id)
-        query = restricted(ChainContact, viewer, listed=listed).filter(chain_id=self._c.id)
         if status is not None:
-            query = query.filter(status=ContactStatusValue(status.value).value)
+            admitted = Q(status=ContactStatusValue(status.value).value)
         else:
-            query = query.exclude(status=ContactStatusValue.REMOVED.value)
-        return await paginate(query.order_by("id"), first, after, lambda rows: contact_nodes(info, rows))
+            admitted = ~Q(status=ContactStatusValue.REMOVED.value)
+        query = restricted(ChainContact, viewer, listed=listed).filter(admitted, chain_id=self._c.id)
+        parts = chain.contact_count_parts(viewer, self._c.id, admitted, listed)
+        return await paginate(query.order_by("id"), first, after, lambda rows: contact_nodes(info, rows),
+                              total=None if parts is None else Total(parts, ChainSpace.filter(id=self._c.id)))
 
     @strawberry.field(description="Invitation links into this chain: chain admins see those in their range, members their own.")
     async def invitations(
