@@ -9,6 +9,7 @@ from auth.viewer_cache import VIEWERS, check_app, check_member, with_token
 from flows.errors import FlowError
 from flows.identity import ensure_person
 from models import AppToken, RevokedToken
+from observability.metrics import count_viewer_build
 from permissions.apps import token_usable
 from permissions.loading import app_viewer, member_viewer
 from permissions.viewer import ANONYMOUS, Viewer, ViewerKind
@@ -61,6 +62,7 @@ async def _member(member_id: int, jti: str | None, issued_ms: int) -> Viewer:
     key = (database, "member", member_id)
     viewer = VIEWERS.get(key, check.version)
     if viewer is None:
+        count_viewer_build("member")
         viewer = await member_viewer(member_id)
         if viewer is None:  # resigned between the check and the build
             raise AuthenticationFailed("Member is not active.")
@@ -84,6 +86,7 @@ async def _app(secret: str) -> Viewer:
     key = (database, "app", token.id)
     viewer = VIEWERS.get(key, check.version)
     if viewer is None:
+        count_viewer_build("app")
         viewer = await app_viewer(token)
         viewer = VIEWERS.put(key, check.version, viewer)
     return viewer
