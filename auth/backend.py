@@ -53,20 +53,21 @@ async def authenticate(authorization: str | None) -> Viewer:
 async def _member(member_id: int, jti: str | None, issued_ms: int) -> Viewer:
     # Checked against the database on every request, in one statement: a revoked token id, a
     # resigned or disabled member, or a token issued before the member's sessions last ended
-    # is refused at once. The Viewer itself is rebuilt only when the policy version moved.
+    # is refused at once. The Viewer itself is rebuilt only when the policy version moved or
+    # the member's own seats changed.
     check, database = await check_member(member_id, jti or "", issued_ms)
     if check.revoked:
         raise AuthenticationFailed("Token revoked.")
     if not check.may_act:
         raise AuthenticationFailed("Member is not active.")
     key = (database, "member", member_id)
-    viewer = VIEWERS.get(key, check.version)
+    viewer = VIEWERS.get(key, check.stamp)
     if viewer is None:
         count_viewer_build("member")
         viewer = await member_viewer(member_id)
         if viewer is None:  # resigned between the check and the build
             raise AuthenticationFailed("Member is not active.")
-        viewer = VIEWERS.put(key, check.version, viewer)
+        viewer = VIEWERS.put(key, check.stamp, viewer)
     return with_token(viewer, jti)
 
 
