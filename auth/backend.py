@@ -9,6 +9,7 @@ from auth.viewer_cache import VIEWERS, check_app, check_member, with_token
 from flows.errors import FlowError
 from flows.identity import ensure_person
 from models import AppToken, RevokedToken
+from observability.metrics import count_viewer_build
 from permissions.apps import token_usable
 from permissions.loading import app_viewer, member_viewer
 from permissions.viewer import ANONYMOUS, Viewer, ViewerKind
@@ -52,19 +53,21 @@ async def authenticate(authorization: str | None) -> Viewer:
 async def _member(member_id: int, jti: str | None, issued_ms: int) -> Viewer:
     # Checked against the database on every request, in one statement: a revoked token id, a
     # resigned or disabled member, or a token issued before the member's sessions last ended
-    # is refused at once. The Viewer itself is rebuilt only when the policy version moved.
+    # is refused at once. The Viewer itself is rebuilt only when the policy version moved or
+    # the member's own seats changed.
     check, database = await check_member(member_id, jti or "", issued_ms)
     if check.revoked:
         raise AuthenticationFailed("Token revoked.")
     if not check.may_act:
         raise AuthenticationFailed("Member is not active.")
     key = (database, "member", member_id)
-    viewer = VIEWERS.get(key, check.version)
+    viewer = VIEWERS.get(key, check.stamp)
     if viewer is None:
+        count_viewer_build("member")
         viewer = await member_viewer(member_id)
         if viewer is None:  # resigned between the check and the build
             raise AuthenticationFailed("Member is not active.")
-        viewer = VIEWERS.put(key, check.version, viewer)
+        viewer = VIEWERS.put(key, check.stamp, viewer)
     return with_token(viewer, jti)
 
 
@@ -84,6 +87,7 @@ async def _app(secret: str) -> Viewer:
     key = (database, "app", token.id)
     viewer = VIEWERS.get(key, check.version)
     if viewer is None:
+        count_viewer_build("app")
         viewer = await app_viewer(token)
         viewer = VIEWERS.put(key, check.version, viewer)
     return viewer

@@ -9,7 +9,11 @@ Real processes, as deployed: `chaingate serve` (one uvicorn worker) queues the i
 as a GraphQL multipart upload, and a separate `chaingate worker` runs it, while this
 script sends `{ viewer { kind } }` one request after another (request budgets off). The
 goal: p99 during the import ÷ p99 without it ≤ 1.5. The import's own duration and the
-worker's peak memory are printed too (P4: 100 000 rows ≤ 60 s, ≤ 400 MB).
+worker's peak memory are printed too (P4: 100 000 rows ≤ 60 s, ≤ 400 MB), and what does not
+depend on the machine's load: the server's CPU per light request without and during the
+import, the Viewers it built in each phase (`chaingate_viewer_builds_total`: a request whose
+kept Viewer went stale builds it again), and the worker's CPU seconds (its own process and
+the file readers it waited for; its PostgreSQL backend not included).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from bench.import_directory import drop_postgres, generate, postgres_url
 LIGHT = "{ viewer { kind } }"
 IMPORT = """mutation($input: ImportDirectoryInput!) { importDirectory(input: $input) {
   job { id } userErrors { code message } } }"""
+METRICS_TOKEN = "bench-import-latency-metrics-token-0123456789"
 JOB = "query($id: ID!) { importJob(id: $id) { status rowsDone totalRows } }"
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,12 +77,25 @@ async def _light(client: Any, token: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a running process and its threads (not its children)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _viewer_builds(client: Any) -> float:
+    text = (await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("chaingate_viewer_builds_total{"))
+
+
 async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None) -> dict[str, Any]:
     import httpx
 
     token, corp_id = await _seed(url)
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "CHAINGATE_RATE_LIMIT": "0", "CHAINGATE_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "DATABASE_URL": url, "CHAINGATE_RATE_LIMIT": "0", "CHAINGATE_LOG_LEVEL": "WARNING",
+           "CHAINGATE_METRICS_TOKEN": METRICS_TOKEN}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     server = subprocess.Popen([sys.executable, "-m", "chaingate_cli.main", "serve", "--port", str(port)],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -94,9 +112,11 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None) 
             for _ in range(20):  # warm-up
                 await _light(client, token)
             idle: list[float] = []
+            builds, cpu = await _viewer_builds(client), _cpu_seconds(server.pid)
             deadline = time.monotonic() + seconds_idle
             while time.monotonic() < deadline:
                 idle.append(await _light(client, token))
+            idle_cpu, idle_builds = _cpu_seconds(server.pid) - cpu, await _viewer_builds(client) - builds
 
             from strawberry import relay
 
@@ -114,6 +134,7 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None) 
             worker = subprocess.Popen([sys.executable, "-m", "chaingate_cli.main", "worker", *niceness], cwd=ROOT, env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             started = time.monotonic()
+            builds, cpu = await _viewer_builds(client), _cpu_seconds(server.pid)
             busy: list[float] = []
             status, checked = "QUEUED", 0.0
             while status not in ("SUCCEEDED", "FAILED"):
@@ -124,11 +145,15 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None) 
                                              headers={"Authorization": f"Bearer {token}"})).json()["data"]["importJob"]
                     status = job["status"]
             import_seconds = time.monotonic() - started
+            # The job polls (one in about 0.5 s of requests) count with the import's requests.
+            busy_cpu, busy_builds = _cpu_seconds(server.pid) - cpu, await _viewer_builds(client) - builds
         worker.send_signal(signal.SIGTERM)
         _, _, usage = os.wait4(worker.pid, 0)
         worker = None
         return {"idle": idle, "busy": busy, "status": status, "import_seconds": import_seconds,
-                "worker_peak_mb": usage.ru_maxrss / 1024}
+                "worker_peak_mb": usage.ru_maxrss / 1024, "worker_cpu_s": usage.ru_utime + usage.ru_stime,
+                "idle_cpu_ms": 1000 * idle_cpu / len(idle), "busy_cpu_ms": 1000 * busy_cpu / len(busy),
+                "idle_builds": idle_builds, "busy_builds": busy_builds}
     finally:
         for process in (worker, server):
             if process is not None and process.poll() is None:
@@ -154,7 +179,8 @@ def _line(label: str, r: dict[str, Any] | str) -> str:
     i50, i99 = statistics.median(idle), _percentile(idle, 0.99)
     b50, b99 = statistics.median(busy), _percentile(busy, 0.99)
     return (f"{label:<10} {i50:>8.1f} {i99:>8.1f} {b50:>8.1f} {b99:>8.1f} {b50 / i50:>6.2f} {b99 / i99:>6.2f}"
-            f" {len(busy):>7} {r['import_seconds']:>7.1f} {r['worker_peak_mb']:>7.0f}  {r['status']}")
+            f" {len(busy):>7} {r['import_seconds']:>7.1f} {r['worker_peak_mb']:>7.0f} {r['worker_cpu_s']:>7.1f}"
+            f" {r['idle_cpu_ms']:>6.2f} {r['busy_cpu_ms']:>6.2f} {r['idle_builds']:>6.0f} {r['busy_builds']:>6.0f}  {r['status']}")
 
 
 def main() -> None:
@@ -191,7 +217,10 @@ def main() -> None:
     print(f"\n`{LIGHT}` latency (ms) without and during a {args.rows}-row directory import run by a worker"
           f" (--nice {nice}); load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{'database':<10} {'idle p50':>8} {'idle p99':>8} {'busy p50':>8} {'busy p99':>8} {'p50 ×':>6} {'p99 ×':>6}"
-          f" {'samples':>7} {'import s':>7} {'peak MB':>7}  outcome")
+          f" {'samples':>7} {'import s':>7} {'peak MB':>7} {'wrk CPU':>7} {'cpu/rq':>6} {'cpu/rq':>6}"
+          f" {'builds':>6} {'builds':>6}  outcome")
+    print(f"{'':<10} {'':>8} {'':>8} {'':>8} {'':>8} {'':>6} {'':>6} {'':>7} {'':>7} {'':>7} {'s':>7}"
+          f" {'idle':>6} {'busy':>6} {'idle':>6} {'busy':>6}")
     for label, r in results:
         print(_line(label, r))
 

@@ -1,5 +1,5 @@
 """Prometheus metrics: GraphQL operations by name, errors by code, HTTP requests by route,
-import jobs by kind and outcome.
+import jobs by kind and outcome, Viewers built by kind.
 
 Several worker processes (`chaingate serve --workers N`) each count their own requests; in
 prometheus-client's multi-process mode (`PROMETHEUS_MULTIPROC_DIR`, which `serve` sets up
@@ -79,6 +79,11 @@ HTTP_REQUESTS = Counter(
 HTTP_DURATION = Histogram(
     "chaingate_http_request_duration_seconds", "Time from the request to the end of the response, by route.", ["route"]
 )
+VIEWER_BUILDS = Counter(
+    "chaingate_viewer_builds_total",
+    "Viewers built because none was kept at the current policy version (auth.viewer_cache), by kind.",
+    ["kind"],
+)
 IMPORT_JOB_DURATION = Histogram(
     "chaingate_import_job_duration_seconds",
     "Wall time of one run of an import job, by kind and outcome (succeeded, failed, crashed).",
@@ -109,6 +114,10 @@ def observe_http(route: str, method: str, status: int, seconds: float) -> None:
     method = method if method in _KNOWN_METHODS else OTHER
     HTTP_REQUESTS.labels(route, method, str(status)).inc()
     HTTP_DURATION.labels(route).observe(seconds)
+
+
+def count_viewer_build(kind: str) -> None:
+    VIEWER_BUILDS.labels(kind).inc()
 
 
 def observe_import_job(kind: str, outcome: str, seconds: float) -> None:

@@ -33,6 +33,7 @@ class World:
     groups: list[int]
     places: list[int]
     extra_units: list[int] = field(default_factory=list)  # made by add_unit
+    imported: list[int] = field(default_factory=list)  # members made by import_rows
     tokens: dict[int, str] = field(default_factory=dict)  # member id -> bearer token
     apps: dict[int, str] = field(default_factory=dict)  # app token id -> bearer secret
 
@@ -273,6 +274,52 @@ async def field_settings(w: World, pick: int, visible: bool) -> None:
                              search_by_mobile=bool(pick & 1))
 
 
+async def department(unit_id: int) -> str:
+    """The import's department path of a unit (`A->B`, below the root)."""
+    from permissions.paths import path_ids
+
+    unit = await OrgUnit.get(id=unit_id)
+    ids = path_ids(unit.path)[1:]
+    names = dict(await OrgUnit.filter(id__in=ids).values_list("id", "name"))
+    return "->".join(names[i] for i in ids)
+
+
+async def import_rows(w: World, pick: int, to: int) -> None:
+    """A directory import run as the worker runs it (a batch's members and seats inserted in
+    bulk, a moved member's seats deleted and inserted): a new member, and a member of the
+    corp moved to another unit."""
+    from flows import jobs
+    from flows.directory_import import submit_directory_import
+    from models.enums import ImportMode
+
+    units = w.units[1:] + w.extra_units
+    mover = await Member.get(id=(w.members[:5] + w.imported)[pick % (5 + len(w.imported))])
+    account = f"imported{len(w.imported)}"
+    lines = ["姓名,账号,手机,部门",
+             f"新成员,{account},{f.unique_mobile()},{await department(units[(to + 1) % len(units)])}",
+             f"{mover.name},{mover.account},{mover.mobile},{await department(units[to % len(units)])}"]
+    await submit_directory_import(await admin_viewer(w), w.corp_id, "rows.csv", "\n".join(lines).encode(),
+                                  ImportMode.UPSERT)
+    await jobs.run_pending_jobs()
+    created = await Member.get_or_none(corp_id=w.corp_id, account_key=account)
+    if created is not None:
+        w.imported.append(created.id)
+        w.tokens[created.id] = f.token(created)
+
+
+async def bulk_seats(w: World, pick: int, bits: int) -> None:
+    """Seats added and taken away in bulk behind the flows (models.bulk.insert_rows, a queryset
+    delete), as an import's apply step writes them; the main seat stays."""
+    from models import Placement
+    from models.bulk import insert_rows
+
+    member_id = (w.members[:5] + w.imported)[pick % (5 + len(w.imported))]
+    seats = dict(await Placement.filter(member_id=member_id).values_list("unit_id", "is_main"))
+    chosen = {u for i, u in enumerate(w.units + w.extra_units) if bits >> i & 1}
+    await insert_rows(Placement, [Placement(member_id=member_id, unit_id=u) for u in sorted(chosen - set(seats))])
+    await Placement.filter(member_id=member_id, is_main=False, unit_id__in=sorted(set(seats) - chosen)).delete()
+
+
 small = st.integers(0, 63)
 WRITES = st.one_of(
     st.tuples(st.just(set_scope), small, small),
@@ -294,6 +341,8 @@ WRITES = st.one_of(
     st.tuples(st.just(reseat), small, small),
     st.tuples(st.just(add_group), small, st.booleans()),
     st.tuples(st.just(field_settings), small, st.booleans()),
+    st.tuples(st.just(import_rows), small, small),
+    st.tuples(st.just(bulk_seats), small, small),
 )
 
 # What a request reads through the kept Viewer besides the Viewer itself (Viewer.kept: the
@@ -361,6 +410,57 @@ async def test_a_write_the_viewer_is_not_built_from_keeps_the_viewer(database):
     await AppToken.filter(id=sorted(w.apps)[0]).update(last_used_at=None)
     await ChainGroup.filter(id=w.groups[1]).update(name="改名")
     assert (await PolicyVersion.get(id=1)).version == before
+
+
+async def test_an_import_of_new_members_leaves_every_kept_viewer_as_it_is(database):
+    """New members and their seats (an import's bulk inserts) change no Viewer kept before:
+    none is built again and the policy version does not move; a member the import moves
+    gets its own Viewer built again, and only it."""
+    from flows import jobs
+    from flows.directory_import import submit_directory_import
+    from models import PolicyVersion
+    from models.enums import ImportMode
+    from observability.metrics import VIEWER_BUILDS
+
+    w = await world()
+    units = w.units[1:] + w.extra_units
+    mover = await f.member([await OrgUnit.get(id=units[0])], name="调动")
+    mover_token = f.token(mover)
+    tokens = [*w.tokens.values(), *w.apps.values(), mover_token]
+    kept = {}
+    for token in tokens:
+        await as_requested(token)
+        kept[token] = await as_requested(token)
+    version = (await PolicyVersion.get(id=1)).version
+
+    def builds() -> float:
+        return sum(VIEWER_BUILDS.labels(k)._value.get() for k in ("member", "app"))
+
+    before = builds()
+    lines = ["姓名,账号,手机,部门"] + [
+        f"批量{i},bulk{i},{f.unique_mobile()},{await department(units[i % len(units)])}" for i in range(30)
+    ]
+    job = await submit_directory_import(await admin_viewer(w), w.corp_id, "bulk.csv", "\n".join(lines).encode(),
+                                        ImportMode.UPSERT)
+    await jobs.run_pending_jobs()
+    assert (await Member.filter(corp_id=w.corp_id, account_key__startswith="bulk").count()) == 30, job.id
+    assert (await PolicyVersion.get(id=1)).version == version
+    for token, viewer in kept.items():
+        assert await as_requested(token) == viewer == await from_scratch(token)
+    assert builds() == before
+
+    target = units[1]
+    lines = ["姓名,账号,手机,部门", f"{mover.name},{mover.account},{mover.mobile},{await department(target)}"]
+    await submit_directory_import(await admin_viewer(w), w.corp_id, "move.csv", "\n".join(lines).encode(),
+                                  ImportMode.UPSERT)
+    await jobs.run_pending_jobs()
+    assert (await PolicyVersion.get(id=1)).version == version
+    for token in kept:
+        assert await as_requested(token) == await from_scratch(token)
+    assert builds() == before + 1  # the mover's alone
+    moved = await as_requested(mover_token)
+    assert moved is not None and moved.directory is not None
+    assert moved.directory.own_unit_paths == ((await OrgUnit.get(id=target)).path,)
 
 
 async def test_a_kept_viewer_costs_one_statement(database):
