@@ -17,7 +17,7 @@ request: the version lives in the database. The version is read *before* a Viewe
 built, so a Viewer built from data newer than its version is at worst rebuilt once more,
 never kept past a change.
 
-Seats are the exception (migration 0015 dropped their triggers): a placement row gives a
+Seats are the exception (migration 0018 dropped their triggers): a placement row gives a
 Viewer nothing but its own member's units, so no other Viewer depends on it, and the check
 reads the member's seats itself (an index range on placement(member_id, unit_id)). An
 import placing thousands of new members therefore leaves every kept Viewer as it is, and

@@ -66,7 +66,7 @@ class RevokedToken(Model):
 class PolicyVersion(Model):
     """One row (id 1): a counter that database triggers bump, in the writing transaction, on
     every write that can change a Viewer (migration 0007 lists them, less the seats that
-    migration 0015 took out: the member check reads a member's seats itself; auth.viewer_cache
+    migration 0018 took out: the member check reads a member's seats itself; auth.viewer_cache
     says why one global counter)."""
 
     id = fields.IntField(primary_key=True)

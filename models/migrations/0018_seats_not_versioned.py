@@ -41,7 +41,7 @@ async def recreate_seat_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0014_statement_triggers')]
+    dependencies = [('models', '0017_contact_headcounts')]
 
     initial = False
 
