@@ -19,7 +19,7 @@ RUN pip install --no-deps . \
     && chown chaingate /app
 
 # The server needs no root; /app stays writable for the default SQLite file. GraphiQL's
-# scripts are package data (gql/static): the image needs no CDN and no Node.js.
+# scripts are package data (web/static): the image needs no CDN and no Node.js.
 USER chaingate
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=5 \

@@ -114,9 +114,9 @@ async def limiter_figures(redis_url: str, decisions: int) -> None:
 
 async def served(requests: int) -> None:
     from auth.ratelimit import RateRule
-    from gql.app import create_app
-    from gql.protection.gate import Budgets
     from tests import factories as f
+    from web.app import create_app
+    from web.gate import Budgets
 
     _, root = await f.corp("压测")
     token = f.token(await f.super_admin(root))
@@ -154,14 +154,14 @@ async def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
 
-    from gql.app import create_app
     from models.db import close_db, init_db
+    from web.app import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
         await init_db(f"sqlite://{tmp}/bench.sqlite3")
         try:
             from auth.ratelimit import RateRule
-            from gql.protection.gate import Budgets
+            from web.gate import Budgets
 
             app = create_app(manage_db=False, budgets=Budgets(RateRule(0, 0), RateRule(0, 0), RateRule(0, 0)))
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:

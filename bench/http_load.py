@@ -3,7 +3,7 @@
     python -m bench.http_load                     # SQLite, 1 then 2 workers, 10 s each
     python -m bench.http_load --db postgres --seconds 20 --connections 16
 
-The server is `uvicorn gql.app:create_app --factory --workers N` on loopback with the
+The server is `uvicorn web.app:create_app --factory --workers N` on loopback with the
 request budgets turned off (CHAINGATE_RATE_LIMIT=0, CHAINGATE_ANON_RATE_LIMIT=0: one
 token sending hundreds of requests a second is exactly what the budgets exist to refuse).
 The load comes from wrk (Debian package `wrk`) in its own process, one thread, 32
@@ -72,7 +72,7 @@ def start_server(url: str, workers: int, port: int, *, checkout: str | None = No
         "CHAINGATE_ANON_RATE_LIMIT": "0",
     }
     env.pop("REDIS_URL", None)
-    argv = [python or sys.executable, "-m", "uvicorn", "gql.app:create_app", "--factory", "--host", "127.0.0.1",
+    argv = [python or sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1",
             "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     # Another checkout's code (side by side with a branch: bench.compare).
     other = checkout or os.environ.get("CHAINGATE_BENCH_SERVER_DIR")

@@ -164,11 +164,11 @@ async def p3(r: Report, m: Any, v: Viewers, repeat: int) -> None:
 
     from auth.backend import authenticate
     from gql.context import make_context
-    from gql.protection.responses import json_body
     from gql.schema import schema
     from models import Member
     from models.db import request_connection
     from permissions.members import visible_members_in_corp_q
+    from web.responses import json_body
 
     r.say(f"\n== P3 GraphQL cost: 100 members x 8 fields + departments, vs raw SQL + JSON ({repeat} rounds)")
     worst = 0.0

@@ -168,7 +168,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Refused here, before migrating, with one line; each worker's app checks it again.
     require_signing_secret(settings)
     url = _safe_url(settings.database_url)
-    from gql.protection.client_address import trusted_proxies
+    from web.client_address import trusted_proxies
 
     try:  # a bad proxy list stops the server here, before any worker starts
         trusted_proxies(settings.trusted_proxies)
@@ -214,12 +214,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         # Our own access line (with the request id) replaces uvicorn's.
         uvicorn.run(
-            "gql.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+            "web.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
             # A person at a terminal in dev mode reads short lines; everything else gets JSON.
             log_config=logging_config(settings.log_level, human=human_wanted(settings.dev)),
             access_log=False,
             # uvicorn would believe X-Forwarded-For from 127.0.0.1 (FORWARDED_ALLOW_IPS): the
-            # app decides alone, from CHAINGATE_TRUSTED_PROXIES (gql.protection.client_address).
+            # app decides alone, from CHAINGATE_TRUSTED_PROXIES (web.client_address).
             proxy_headers=False,
         )
     finally:

@@ -1,6 +1,6 @@
 """Operation metrics in the schema: every GraphQL operation counted and timed by name and
 type (Prometheus), and named in the request's log lines. The HTTP side of telemetry (request
-ids, access lines, /metrics) is gql/telemetry.py."""
+ids, access lines, /metrics) is web/telemetry.py."""
 
 from __future__ import annotations
 

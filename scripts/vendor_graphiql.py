@@ -1,4 +1,4 @@
-"""Vendor the files Strawberry's GraphiQL page loads from a CDN into gql/static/graphiql/.
+"""Vendor the files Strawberry's GraphiQL page loads from a CDN into web/static/graphiql/.
 
     python scripts/vendor_graphiql.py
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gql.graphiql import ASSET_DIR, cdn_assets  # noqa: E402
+from web.graphiql import ASSET_DIR, cdn_assets  # noqa: E402
 
 
 def _pack(spec: str, into: Path) -> Path:

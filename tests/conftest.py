@@ -92,8 +92,8 @@ async def database() -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 async def client(database: str) -> AsyncIterator[httpx.AsyncClient]:
     from auth.ratelimit import InMemoryRateLimiter, RateRule
-    from gql.app import create_app
-    from gql.protection.gate import Budgets
+    from web.app import create_app
+    from web.gate import Budgets
 
     # Budgets are tested on their own apps (test_rate_limits.py); the shared client must not
     # run out of them however many requests a property test sends, nor open Redis clients

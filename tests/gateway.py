@@ -15,8 +15,8 @@ import httpx
 
 from auth.ratelimit import RateLimiter
 from auth.tokens import APP_TOKEN_PREFIX, hash_app_secret
-from gql.protection.gate import Budgets
 from models import AppToken, ChainSpace, Corp
+from web.gate import Budgets
 
 
 @contextlib.asynccontextmanager
@@ -29,7 +29,7 @@ async def api(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client on a new app instance (budgets never shared with the suite's client), or on
     `app` when given (several clients, several IPs, one app)."""
-    from gql.app import create_app
+    from web.app import create_app
 
     app = app or create_app(manage_db=False, limiter=limiter, budgets=budgets)
     transport = httpx.ASGITransport(app=app, client=(client_ip, 4321))

@@ -66,7 +66,7 @@ def serve_command(port: int, workers: int = 1) -> list[str]:
 
 def uvicorn_command(port: int) -> list[str]:
     """One uvicorn process on the app factory, without the CLI's migration step."""
-    return [sys.executable, "-m", "uvicorn", "gql.app:create_app", "--factory", "--host", "127.0.0.1",
+    return [sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1",
             "--port", str(port), "--log-level", "warning"]
 
 
@@ -130,7 +130,7 @@ async def in_process_ws_url() -> AsyncIterator[str]:
     database connection) on a free loopback port: the websocket URL of its /graphql."""
     import uvicorn
 
-    from gql.app import create_app
+    from web.app import create_app
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -14,9 +14,9 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
-from gql.graphiql import ASSET_DIR, cdn_assets, graphiql_html
 from tests import factories as f
 from tests.servers import child_database_url, free_port, running, skip_or_fail, uvicorn_command
+from web.graphiql import ASSET_DIR, cdn_assets, graphiql_html
 
 QUERY = "query WhoAmI { viewer { kind member { name } } }"
 SCREENSHOT = os.environ.get("CHAINGATE_GRAPHIQL_SCREENSHOT")  # set to keep a picture of the result

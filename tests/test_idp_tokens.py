@@ -24,11 +24,11 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from auth import jwks
 from auth.ratelimit import RateRule
 from auth.tokens import issue_person_token
-from gql.protection.gate import Budgets
 from models import Member
 from models.settings import get_settings
 from tests import factories as f
 from tests.gateway import api, timed
+from web.gate import Budgets
 
 VIEWER = "{ viewer { kind mobile } }"
 ISSUER = "https://idp.example.com/"

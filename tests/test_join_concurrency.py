@@ -67,7 +67,7 @@ async def servers(database: str) -> AsyncIterator[list[str]]:
     for _ in range(SERVERS):
         port = _free_port()
         code = (
-            "import uvicorn\nfrom gql.app import create_app\n"
+            "import uvicorn\nfrom web.app import create_app\n"
             f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning')\n"
         )
         procs.append(subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env))

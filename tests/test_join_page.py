@@ -128,8 +128,8 @@ async def test_a_personal_notification_code_opens_a_page_without_personal_detail
 
 async def test_the_join_page_draws_on_the_request_budget(database):
     from auth.ratelimit import InMemoryRateLimiter, RateRule
-    from gql.app import create_app
-    from gql.protection.gate import Budgets
+    from web.app import create_app
+    from web.gate import Budgets
 
     one = RateRule(0.001, 1)
     app = create_app(manage_db=False, limiter=InMemoryRateLimiter(), budgets=Budgets(one, one, one))

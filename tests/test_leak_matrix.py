@@ -24,7 +24,6 @@ from strawberry import relay
 from auth.backend import authenticate
 from auth.ratelimit import RateRule
 from auth.tokens import issue_person_token
-from gql.protection.gate import Budgets
 from gql.schema import NODE_RESOLVERS
 from models import (
     AuditEvent,
@@ -62,6 +61,7 @@ from permissions.members import can_see_member
 from permissions.viewer import Viewer
 from tests import factories as f
 from tests.gateway import app_token, bearer
+from web.gate import Budgets
 
 UNLIMITED = Budgets(caller=RateRule(0, 0), anonymous=RateRule(0, 0), auth_failures=RateRule(0, 0))
 ALL_STATUSES = "[ACTIVE, DISABLED, PENDING, RESIGNED]"
@@ -634,7 +634,7 @@ def test_every_registered_node_type_is_in_the_matrix():
 
 @pytest.mark.parametrize("kind", VIEWER_KINDS)
 async def test_the_api_shows_exactly_what_the_policy_allows(world: World, kind: str):
-    from gql.app import create_app
+    from web.app import create_app
 
     token = world.tokens[kind]
     viewer = await authenticate(f"Bearer {token}" if token else None)

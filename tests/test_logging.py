@@ -132,7 +132,7 @@ async def test_the_served_api_writes_json_lines_only(database):
 
 async def test_a_client_leaving_mid_body_is_no_error(database, json_log):
     """wrk and browsers drop connections mid-request: nothing to answer, nothing to log as an error."""
-    from gql.app import create_app
+    from web.app import create_app
 
     app = create_app(manage_db=False)
     sent: list[dict[str, Any]] = []

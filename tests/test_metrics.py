@@ -13,11 +13,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from flows import directory_import, jobs
-from gql.app import create_app
 from models.settings import get_settings
 from observability.metrics import MULTIPROC_ENV, OTHER, BoundedLabel, prepare_multiprocess_dir
 from tests import factories as f
 from tests.servers import child_database_url, free_port, running, uvicorn_command
+from web.app import create_app
 
 METRICS_TOKEN = "metrics-token-for-tests-0123456789abcdef"
 

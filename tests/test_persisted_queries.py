@@ -17,12 +17,12 @@ import pytest
 from websockets.asyncio.client import connect
 
 from chaingate_cli.main import main as cli
-from gql.app import create_app
 from gql.persisted import ManifestError
 from models.settings import get_settings
 from tests import factories as f
 from tests.gateway import app_token
 from tests.servers import in_process_ws_url
+from web.app import create_app
 
 VIEWER_KIND = "query ViewerKind { viewer { kind } }"
 CORP_NAME = "query CorpName { viewer { corp { name } } }"

@@ -73,10 +73,10 @@ def test_the_refusal_says_what_is_wrong_with_the_secret(tmp_path):
 
 
 def test_the_app_factory_refuses_a_known_secret_whoever_starts_it(tmp_path):
-    # `uvicorn gql.app:create_app --factory` (and each of `serve --workers N`'s workers)
+    # `uvicorn web.app:create_app --factory` (and each of `serve --workers N`'s workers)
     # builds the app without the CLI: the app itself refuses.
     run = subprocess.run(
-        [sys.executable, "-m", "uvicorn", "gql.app:create_app", "--factory", "--port", str(free_port())],
+        [sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--port", str(free_port())],
         cwd=Path(__file__).resolve().parent.parent, env=_bare_env(tmp_path, DEV_SECRET),
         capture_output=True, text=True, timeout=120,
     )
@@ -89,7 +89,7 @@ def test_nothing_signs_or_verifies_with_the_development_secret_outside_dev_mode(
     token = issue_person_token("+8613800000001")  # the test run's own secret: fine
     monkeypatch.setattr(settings, "secret", DEV_SECRET)
     monkeypatch.setattr(settings, "dev", False)
-    from gql.app import create_app
+    from web.app import create_app
 
     with pytest.raises(InsecureConfiguration):
         issue_member_token(1)

@@ -14,10 +14,10 @@ from redis.exceptions import RedisError
 
 from auth.ratelimit import InMemoryRateLimiter, RateRule, RedisRateLimiter, limiter_for
 from auth.tokens import issue_person_token
-from gql.app import create_app
-from gql.protection.gate import Budgets
 from tests import factories as f
 from tests.gateway import api, app_token, bearer, timed
+from web.app import create_app
+from web.gate import Budgets
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # Not REDIS_URL: that one would make every app of the suite keep Redis connections open.

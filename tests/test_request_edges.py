@@ -113,7 +113,7 @@ async def test_serve_reads_x_forwarded_for_from_a_named_proxy(database):
 
 
 def test_a_bad_trusted_proxy_entry_stops_the_app_at_start(monkeypatch):
-    from gql.app import create_app
+    from web.app import create_app
 
     monkeypatch.setattr(get_settings(), "trusted_proxies", "10.0.0.1, proxy.local")
     with pytest.raises(ValueError, match="'proxy.local' is not an IP address or network"):

@@ -1,5 +1,5 @@
 """Answers are compact UTF-8 JSON, Chinese as Chinese, whatever the strings hold
-(gql.protection.responses.json_body: orjson, the standard library for what orjson refuses)."""
+(web.responses.json_body: orjson, the standard library for what orjson refuses)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gql.protection.responses import json_body
 from tests import factories as f
+from web.responses import json_body
 
 # GraphQL results: objects with string keys, lists, strings (lone surrogates included: a
 # client's own input echoed back), integers (past 64 bits too), floats, booleans, null.

@@ -26,9 +26,9 @@ from schemathesis.specs.graphql.scalars import CUSTOM_SCALARS
 
 from auth.ratelimit import RateRule
 from gql.protection.errors import INTERNAL_SERVER_ERROR, STABLE_CODES
-from gql.protection.gate import Budgets
 from models.enums import ChainCorpStatus, ContactStatus
 from tests import factories as f
+from web.gate import Budgets
 
 UNLIMITED = Budgets(caller=RateRule(0, 0), anonymous=RateRule(0, 0), auth_failures=RateRule(0, 0))
 QUERY_EXAMPLES = 80
@@ -50,7 +50,7 @@ def fuzz_settings(examples: int) -> settings:
 
 @pytest.fixture(scope="module")
 async def server(database: str) -> AsyncIterator[str]:
-    from gql.app import create_app
+    from web.app import create_app
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

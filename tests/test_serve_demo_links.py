@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gql.chain.qr import qr_png
 from tests import factories as f
 from tests.servers import ROOT, child_database_url, free_port, running, serve_command
+from web.qr import qr_png
 
 JWT = re.compile(r"^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+$")
 INVITE = """

@@ -6,7 +6,7 @@
   uploads for imports). Form-encoded posts are refused. Cross-site form posts gain nothing:
   credentials travel only in the Authorization header, which no form can set.
 - GraphiQL is rendered only where introspection is allowed, decided per request, from
-  files this gateway serves itself (`gql.graphiql`: no CDN).
+  files this gateway serves itself (`web.graphiql`: no CDN).
 - Persisted queries (`gql.persisted`): a request may name a safelisted document by its
   sha256 instead of sending it.
 """
@@ -33,12 +33,12 @@ from strawberry.types.unset import UNSET, UnsetType
 from auth.backend import AuthenticationFailed, authenticate
 from gql import persisted
 from gql.context import Context, make_context
-from gql.graphiql import graphiql_html
 from gql.protection.errors import BAD_REQUEST
 from gql.protection.extension import ProtectedSchema
-from gql.protection.responses import error_response, json_body
 from gql.protection.viewers import may_introspect
 from permissions.viewer import ANONYMOUS, Viewer
+from web.graphiql import graphiql_html
+from web.responses import error_response, json_body
 
 
 def scope_viewer(scope: Scope) -> Viewer:

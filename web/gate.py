@@ -15,7 +15,7 @@ us least.
    request is refused with 413 the moment it passes the limit: 1 MiB for JSON, the
    viewer kind's upload cap for multipart (Starlette spools uploads to disk as they stream).
 
-The request id (`X-Request-Id`) is given earlier, by `gql.telemetry.RequestTelemetry`, to
+The request id (`X-Request-Id`) is given earlier, by `web.telemetry.RequestTelemetry`, to
 every request, refusals of this gate included.
 """
 
@@ -29,13 +29,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from auth.backend import AuthenticationFailed, authenticate, bearer
 from auth.ratelimit import Decision, RateLimiter, RateRule, budget_key
 from auth.tokens import APP_TOKEN_PREFIX
-from gql.protection.client_address import client_address
 from gql.protection.errors import BAD_REQUEST, FORBIDDEN, RATE_LIMITED, UNAUTHENTICATED
-from gql.protection.responses import error_response
-from gql.protection.view import scope_viewer
 from models.settings import Settings
 from permissions.actions import may_send_files
 from permissions.viewer import Viewer, ViewerKind
+from web.client_address import client_address
+from web.responses import error_response
+from web.view import scope_viewer
 
 
 @dataclass(frozen=True)

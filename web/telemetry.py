@@ -19,13 +19,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gql.protection.client_address import client_address
 from gql.protection.errors import UNAUTHENTICATED
-from gql.protection.responses import error_response
 from models.settings import Settings, get_settings
 from observability.logs import get_logger, request_fields
 from observability.metrics import exposition, observe_http
 from permissions.viewer import Viewer
+from web.client_address import client_address
+from web.responses import error_response
 
 REQUEST_ID_HEADER = b"x-request-id"
 # Short tokens only: a client cannot push newlines into the log or overlong ids into the

@@ -15,9 +15,9 @@ from flows.audit import Origin
 from flows.errors import FlowError
 from flows.reports import error_report, export_directory
 from flows.spreadsheets import XLSX
-from gql.protection.responses import error_response
 from gql.relay import or_none, pk_from_text
 from permissions.viewer import Viewer
+from web.responses import error_response
 
 
 def _not_found(what: str) -> Response:

@@ -4,7 +4,7 @@ gateway itself.
 Strawberry's page loads React, GraphiQL and the explorer plugin from unpkg.com, pinned to
 exact versions with Subresource Integrity hashes. Deployments behind a firewall (and this
 project's CI) cannot reach a CDN, so those exact files are vendored under
-`gql/static/graphiql/<package>@<version>/<path>` (fetched from the npm registry by
+`web/static/graphiql/<package>@<version>/<path>` (fetched from the npm registry by
 `python scripts/vendor_graphiql.py`, which checks each against the page's integrity hash)
 and the page is rewritten to load them from `/graphiql/static/...`. The integrity
 attributes stay: the browser still refuses any file that is not the one Strawberry pinned.

@@ -1,7 +1,7 @@
 """The ASGI app: /graphql (behind the request gate; GraphiQL where introspection is allowed,
 its files under /graphiql/static), /healthz, /readyz, /metrics, the file downloads, and the
 join page with its QR code (/join/{code}, /invitations/{code}/qr.png); every request with an id,
-an access log line and its metrics (gql.telemetry)."""
+an access log line and its metrics (web.telemetry)."""
 
 from __future__ import annotations
 
@@ -19,17 +19,17 @@ from tortoise.connection import get_connection
 
 from auth.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
 from gql import persisted
-from gql.chain.join_page import join_page
-from gql.chain.qr import invitation_qr
-from gql.graphiql import ASSET_DIR, STATIC_ROUTE
-from gql.imports.files import directory_export_file, error_report_file
-from gql.protection.client_address import proxy_middleware
-from gql.protection.gate import Budgets, RequestGate, UploadCaps
-from gql.protection.view import ProtectedGraphQL
 from gql.schema import schema
-from gql.telemetry import RequestTelemetry, check_metrics_token, metrics_endpoint
 from models.db import close_db, init_db, request_connection
 from models.settings import Settings, get_settings, require_signing_secret
+from web.client_address import proxy_middleware
+from web.files import directory_export_file, error_report_file
+from web.gate import Budgets, RequestGate, UploadCaps
+from web.graphiql import ASSET_DIR, STATIC_ROUTE
+from web.join_page import join_page
+from web.qr import invitation_qr
+from web.telemetry import RequestTelemetry, check_metrics_token, metrics_endpoint
+from web.view import ProtectedGraphQL
 
 
 async def healthz(_: Request) -> Response:

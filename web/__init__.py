@@ -1,0 +1,1 @@
+"""The HTTP layer: the ASGI app, its middleware and the REST endpoints around the GraphQL schema."""
