@@ -1,4 +1,4 @@
-"""One road to governed rows (NetBox's pattern): gql/ reads a governed model only through
+"""One road to governed rows (NetBox's pattern): gql/ and web/ read a governed model only through
 permissions.restricted.restricted (lists) or flows.access (one object by id), never with
 Model.filter/get/all/raw of its own, save the few reads allowed below, each with its reason.
 
@@ -18,6 +18,8 @@ from gql.schema import NODE_RESOLVERS
 from permissions.restricted import RULES
 
 ROOT = Path(__file__).resolve().parent.parent
+# The packages that answer requests: the schema (gql/) and the HTTP endpoints beside it (web/).
+READERS = ("gql", "web")
 
 # The models whose rows the leak matrix governs (every node type), and the child tables read
 # only through one of them (a unit's seats, a chain's rules, a job's errors, a subscription's
@@ -80,8 +82,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("gql/protection/arguments.py", "", "AuditEvent"): "ARGUMENT_CAPS: _column() reads field metadata",
     ("gql/protection/arguments.py", "", "ChainCorp"): "ARGUMENT_CAPS: _column() reads field metadata",
     # Keyed by a secret the caller holds: an invitation code (SPEC §3.3, §3.4).
-    ("gql/chain/qr.py", "invitation_qr", "Invitation"): "the invitation whose code the caller holds",
-    ("gql/chain/qr.py", "invitation_qr", "Member"): "its creator's name on the code's own QR page",
+    ("web/qr.py", "invitation_qr", "Invitation"): "the invitation whose code the caller holds",
+    ("web/qr.py", "invitation_qr", "Member"): "its creator's name on the code's own QR page",
     ("gql/chain/joining_types.py", "join_preview", "Corp"): "the owner of the chain the caller's code opens",
     # Partner-app status lookups (SPEC §3.6): chain.can_query_status decides, on the chain's owner.
     ("gql/chain/queries.py", "_status_chain", "ChainSpace"): "the owner can_query_status is decided on",
@@ -131,14 +133,14 @@ def governed_reads(source: str) -> Iterator[tuple[str, str, int]]:
 
 def _found() -> dict[tuple[str, str, str], list[int]]:
     found: dict[tuple[str, str, str], list[int]] = {}
-    for path in sorted((ROOT / "gql").rglob("*.py")):
+    for path in sorted(p for package in READERS for p in (ROOT / package).rglob("*.py")):
         rel = str(path.relative_to(ROOT))
         for where, model, line in governed_reads(path.read_text(encoding="utf-8")):
             found.setdefault((rel, where, model), []).append(line)
     return found
 
 
-def test_gql_reads_governed_models_only_through_the_entry_points():
+def test_requests_read_governed_models_only_through_the_entry_points():
     found = _found()
     outside = [f"{f}:{lines[0]} {where}() reads {model}" for (f, where, model), lines in found.items()
                if (f, where, model) not in ALLOWED]
