@@ -133,8 +133,8 @@ class Query(AuthQuery, DirectoryQuery, ChainQuery, ImportQuery):
     "caller may not see or act on is NOT_FOUND, like one that does not exist."))
 class Mutation:
     create_corp: CreateCorpPayload = strawberry.mutation(resolver=create_corp, description=changes(
-        "Creates a corp with a root unit; the caller becomes its first member and super admin, and actAs(corpId) "
-        "then gives the member token (SPEC §4).",
+        "Creates a corp with a root unit; the caller becomes its first member and super admin, and "
+        "actAs(input: {corpId}) then gives the member token (SPEC §4).",
         right="a person token", codes=[C.FORBIDDEN, C.INVALID_NAME]))
     act_as: ActAsPayload = strawberry.mutation(resolver=act_as, description=changes(
         "A person token's member token for one of its corps: the member bound to the person, else the "
@@ -258,7 +258,7 @@ class Mutation:
         codes=[C.NOT_FOUND, C.ALREADY_REVOKED]))
     join_chain: JoinChainPayload = strawberry.mutation(resolver=join_chain, description=changes(
         "Joins a chain with an invitation or notification code, as the corp identity the matching rules allow "
-        "(SPEC §3.4); then actAs(corpId) gives the member token.",
+        "(SPEC §3.4); then actAs(input: {corpId}) gives the member token.",
         right="a person token",
         codes=[C.PERSON_TOKEN_REQUIRED, C.NOT_FOUND, *INVITATION_CODES, C.ALREADY_JOINED,
                C.NEEDS_LEADER_CONFIRMATION, C.IDENTITY_REQUIRED, C.MUST_JOIN_AS, C.OWNER_CORP_CANNOT_JOIN,
