@@ -380,6 +380,7 @@ async def demo_tokens() -> DemoTokens | None:
         ),
         person=DemoToken(
             "person", f"{SUPER_ADMIN_NAME} · {SUPER_ADMIN_MOBILE}",
-            "no directory: actAs(corpId) / createCorp", issue_person_token(SUPER_ADMIN_MOBILE, SUPER_ADMIN_NAME),
+            "no directory: actAs(input: {corpId}) / createCorp",
+            issue_person_token(SUPER_ADMIN_MOBILE, SUPER_ADMIN_NAME),
         ),
     )

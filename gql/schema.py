@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Annotated
 
 import strawberry
@@ -32,6 +31,7 @@ from gql.chain.mutations.update_chain_space import UpdateChainSpacePayload, upda
 from gql.chain.queries import ChainQuery
 from gql.chain.types import chain_corp_node, chain_space_node, contact_node, group_node, invitation_node
 from gql.context import Info
+from gql.contracts import declare
 from gql.directory.mutations.create_corp import CreateCorpPayload, create_corp
 from gql.directory.mutations.create_member import CreateMemberPayload, create_member
 from gql.directory.mutations.create_org_unit import CreateOrgUnitPayload, create_org_unit
@@ -90,12 +90,6 @@ NEW_MEMBER_CODES = (C.DUPLICATE_ACCOUNT, *PROFILE_CODES)
 INVITATION_CODES = (C.INVITATION_EXPIRED, C.INVITATION_REVOKED, C.INVITER_RESIGNED, C.IMPORT_ONLY, C.REMOVED_FROM_CHAIN)
 
 
-def changes(text: str, *, right: str, codes: Iterable[UserErrorCode]) -> str:
-    """A mutation's description: what it does, the right it needs, and the UserErrorCodes it returns
-    (each once, in the order given)."""
-    listed = ", ".join(dict.fromkeys(c.name for c in codes))
-    return f"{text} Right: {right}. Codes: {listed}."
-
 # Global id type name -> the policy-checked single-object loader.
 NODE_RESOLVERS = {
     "Member": member_node,
@@ -132,173 +126,167 @@ class Query(AuthQuery, DirectoryQuery, ChainQuery, ImportQuery):
     "business-rule failures come back as userErrors {code field message} with nothing changed. An object the "
     "caller may not see or act on is NOT_FOUND, like one that does not exist."))
 class Mutation:
-    create_corp: CreateCorpPayload = strawberry.mutation(resolver=create_corp, description=changes(
-        "Creates a corp with a root unit; the caller becomes its first member and super admin, and actAs(corpId) "
-        "then gives the member token (SPEC §4).",
-        right="a person token", codes=[C.FORBIDDEN, C.INVALID_NAME]))
-    act_as: ActAsPayload = strawberry.mutation(resolver=act_as, description=changes(
+    create_corp: CreateCorpPayload = declare(create_corp,
+        "Creates a corp with a root unit; the caller becomes its first member and super admin, and "
+        "actAs(input: {corpId}) then gives the member token (SPEC §4).",
+        right="a person token", codes=[C.FORBIDDEN, C.INVALID_NAME])
+    act_as: ActAsPayload = declare(act_as,
         "A person token's member token for one of its corps: the member bound to the person, else the "
         "member not yet activated that holds its number, which this activates (binds).",
-        right="a person token", codes=[C.PERSON_TOKEN_REQUIRED, C.NOT_FOUND]))
-    change_my_mobile: ChangeMyMobilePayload = strawberry.mutation(resolver=change_my_mobile, description=changes(
+        right="a person token", codes=[C.PERSON_TOKEN_REQUIRED, C.NOT_FOUND])
+    change_my_mobile: ChangeMyMobilePayload = declare(change_my_mobile,
         "A member moves its own mobile to the number of `personToken` (proving it is theirs) and is bound to "
         "that person.",
-        right="a member token", codes=[C.MEMBER_TOKEN_REQUIRED, C.PERSON_TOKEN_INVALID, C.DUPLICATE_MOBILE]))
-    create_org_unit: CreateOrgUnitPayload = strawberry.mutation(resolver=create_org_unit, description=changes(
+        right="a member token", codes=[C.MEMBER_TOKEN_REQUIRED, C.PERSON_TOKEN_INVALID, C.DUPLICATE_MOBILE])
+    create_org_unit: CreateOrgUnitPayload = declare(create_org_unit,
         "A new department under a unit.",
         right=f"MANAGE over the parent unit ({DIRECTORY_MANAGERS})",
-        codes=[C.NOT_FOUND, C.INVALID_NAME, C.DUPLICATE_NAME, C.UNIT_TOO_DEEP, C.UNKNOWN_UNIT]))
-    update_org_unit: UpdateOrgUnitPayload = strawberry.mutation(resolver=update_org_unit, description=changes(
+        codes=[C.NOT_FOUND, C.INVALID_NAME, C.DUPLICATE_NAME, C.UNIT_TOO_DEEP, C.UNKNOWN_UNIT])
+    update_org_unit: UpdateOrgUnitPayload = declare(update_org_unit,
         "Renames, moves or reorders a unit, or changes its scope and leaders.",
         right=f"MANAGE over the unit and any new parent ({DIRECTORY_MANAGERS})",
         codes=[C.NOT_FOUND, C.INVALID_NAME, C.DUPLICATE_NAME, C.UNIT_IS_ROOT, C.UNIT_LOOP, C.UNIT_TOO_DEEP,
-               C.NOT_IN_UNIT]))
-    delete_org_unit: DeleteOrgUnitPayload = strawberry.mutation(resolver=delete_org_unit, description=changes(
+               C.NOT_IN_UNIT])
+    delete_org_unit: DeleteOrgUnitPayload = declare(delete_org_unit,
         "Deletes a unit with no child units and no members (resigned ones aside).",
-        right=f"MANAGE over the unit ({DIRECTORY_MANAGERS})", codes=[C.NOT_FOUND, C.UNIT_IS_ROOT, C.UNIT_NOT_EMPTY]))
-    create_member: CreateMemberPayload = strawberry.mutation(resolver=create_member, description=changes(
+        right=f"MANAGE over the unit ({DIRECTORY_MANAGERS})", codes=[C.NOT_FOUND, C.UNIT_IS_ROOT, C.UNIT_NOT_EMPTY])
+    create_member: CreateMemberPayload = declare(create_member,
         "A new member (ACTIVE; bound to its person at its first actAs).",
         right=f"MANAGE over each of its units ({DIRECTORY_MANAGERS})",
-        codes=[C.NOT_FOUND, C.UNIT_REQUIRED, C.INVALID_ACCOUNT, C.DUPLICATE_ACCOUNT, *PROFILE_CODES]))
-    update_member: UpdateMemberPayload = strawberry.mutation(resolver=update_member, description=changes(
+        codes=[C.NOT_FOUND, C.UNIT_REQUIRED, C.INVALID_ACCOUNT, C.DUPLICATE_ACCOUNT, *PROFILE_CODES])
+    update_member: UpdateMemberPayload = declare(update_member,
         "An admin edits a member.",
         right=MEMBER_MANAGERS,
         codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.MOBILE_BOUND, C.ACCOUNT_IMMUTABLE, C.UNIT_REQUIRED,
-               *PROFILE_CODES]))
-    update_my_profile: UpdateMyProfilePayload = strawberry.mutation(resolver=update_my_profile, description=changes(
+               *PROFILE_CODES])
+    update_my_profile: UpdateMyProfilePayload = declare(update_my_profile,
         "A member changes its own profile fields that the corp marks self-editable (SPEC §2.2).",
-        right="a member token", codes=[C.FORBIDDEN, C.FIELD_NOT_EDITABLE, C.MOBILE_BOUND, *PROFILE_CODES]))
-    move_members: MoveMembersPayload = strawberry.mutation(resolver=move_members, description=changes(
+        right="a member token", codes=[C.FORBIDDEN, C.FIELD_NOT_EDITABLE, C.MOBILE_BOUND, *PROFILE_CODES])
+    move_members: MoveMembersPayload = declare(move_members,
         "Moves members from one unit to another; all or nothing.",
         right=f"MANAGE over the target unit and over each member ({DIRECTORY_MANAGERS}), outranking each member",
-        codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.NOT_IN_UNIT, C.MEMBERS_REQUIRED]))
-    resign_member: MemberPayload = strawberry.mutation(resolver=resign_member, description=changes(
+        codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.NOT_IN_UNIT, C.MEMBERS_REQUIRED])
+    resign_member: MemberPayload = declare(resign_member,
         "离职: gone from every view but its admins' (its chain contacts too: only the chain's admins still list "
         "them); its tokens are refused at once, and stay refused after a reinstatement.",
         right=MEMBER_MANAGERS,
         codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.CANNOT_TARGET_SELF, C.LAST_SUPER_ADMIN, C.ALREADY_RESIGNED,
-               C.INVALID_HANDOVER]))
-    reinstate_member: MemberPayload = strawberry.mutation(resolver=reinstate_member, description=changes(
+               C.INVALID_HANDOVER])
+    reinstate_member: MemberPayload = declare(reinstate_member,
         "复职: ACTIVE again; it gets a fresh member token through actAs.",
-        right=MEMBER_MANAGERS, codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.NOT_RESIGNED]))
-    delete_member: DeleteMemberPayload = strawberry.mutation(resolver=delete_member, description=changes(
+        right=MEMBER_MANAGERS, codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.NOT_RESIGNED])
+    delete_member: DeleteMemberPayload = declare(delete_member,
         "删除: irreversible. The member, its seats and its chain contacts are deleted (chain feeds report them "
         "REMOVED); audit rows about them keep a tombstone, notifications to it and webhook messages naming it "
         "are erased.",
         right=MEMBER_MANAGERS,
-        codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.CANNOT_TARGET_SELF, C.LAST_SUPER_ADMIN]))
-    disable_member: MemberPayload = strawberry.mutation(resolver=disable_member, description=changes(
+        codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.CANNOT_TARGET_SELF, C.LAST_SUPER_ADMIN])
+    disable_member: MemberPayload = declare(disable_member,
         "禁用: the member keeps its data and seats, but its tokens are refused at once (and stay refused after "
         "enableMember), actAs finds nothing, and only its admins see it (status DISABLED; its chain contacts only the "
         "chain's admins).",
         right=MEMBER_MANAGERS,
         codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.ALREADY_DISABLED, C.ALREADY_RESIGNED, C.CANNOT_TARGET_SELF,
-               C.LAST_SUPER_ADMIN, C.TRY_AGAIN]))
-    enable_member: MemberPayload = strawberry.mutation(resolver=enable_member, description=changes(
+               C.LAST_SUPER_ADMIN, C.TRY_AGAIN])
+    enable_member: MemberPayload = declare(enable_member,
         "启用: ACTIVE again; it gets a fresh member token through actAs.",
-        right=MEMBER_MANAGERS, codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.NOT_DISABLED, C.TRY_AGAIN]))
-    revoke_member_sessions: RevokeMemberSessionsPayload = strawberry.mutation(
-        resolver=revoke_member_sessions, description=changes(
+        right=MEMBER_MANAGERS, codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU, C.NOT_DISABLED, C.TRY_AGAIN])
+    revoke_member_sessions: RevokeMemberSessionsPayload = declare(revoke_member_sessions,
             "Every member token the member holds now is refused from the next request on; it gets a fresh "
             "one through actAs.",
-            right=f"the member itself, or {MEMBER_MANAGERS}", codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU]))
-    set_field_settings: SetFieldSettingsPayload = strawberry.mutation(resolver=set_field_settings, description=changes(
+            right=f"the member itself, or {MEMBER_MANAGERS}", codes=[C.NOT_FOUND, C.TARGET_OUTRANKS_YOU])
+    set_field_settings: SetFieldSettingsPayload = declare(set_field_settings,
         "Which profile fields members see of each other and may edit themselves (SPEC §2.2).",
-        right="the corp's super admins", codes=[C.NOT_FOUND, C.UNKNOWN_FIELD]))
-    grant_admin: GrantAdminPayload = strawberry.mutation(resolver=grant_admin, description=changes(
+        right="the corp's super admins", codes=[C.NOT_FOUND, C.UNKNOWN_FIELD])
+    grant_admin: GrantAdminPayload = declare(grant_admin,
         "Makes an active member an admin (SPEC §2.4).",
         right="the corp's super admins (a directory admin cannot grant)",
-        codes=[C.NOT_FOUND, C.MEMBER_NOT_ACTIVE, C.RANGE_REQUIRED]))
-    revoke_admin: RevokeAdminPayload = strawberry.mutation(resolver=revoke_admin, description=changes(
+        codes=[C.NOT_FOUND, C.MEMBER_NOT_ACTIVE, C.RANGE_REQUIRED])
+    revoke_admin: RevokeAdminPayload = declare(revoke_admin,
         "Ends an admin grant.",
-        right="the corp's super admins", codes=[C.NOT_FOUND, C.LAST_SUPER_ADMIN]))
-    import_directory: ImportDirectoryPayload = strawberry.mutation(resolver=import_directory, description=changes(
+        right="the corp's super admins", codes=[C.NOT_FOUND, C.LAST_SUPER_ADMIN])
+    import_directory: ImportDirectoryPayload = declare(import_directory,
         "Queues a directory import (SPEC §3.1): .xlsx/.csv upload (GraphQL multipart request) or rows; row errors "
         "(e.g. OUT_OF_SCOPE for rows outside a directory admin's ranges) and the REPLACE guard (MASS_RESIGN) land "
         "on the job, not here.",
         right="whoever manages some part of the corp (super admins, directory admins holding MANAGE), the corp's "
               "apps with directory:write",
-        codes=[C.NOT_FOUND, C.FILE_OR_ROWS, C.BAD_FILE, C.EMPTY_FILE, C.CONFIRMATION_REQUIRED]))
-    retry_import_job: RetryImportJobPayload = strawberry.mutation(resolver=retry_import_job, description=changes(
+        codes=[C.NOT_FOUND, C.FILE_OR_ROWS, C.BAD_FILE, C.EMPTY_FILE, C.CONFIRMATION_REQUIRED])
+    retry_import_job: RetryImportJobPayload = declare(retry_import_job,
         "Queues a FAILED import again; it resumes after its last committed row (nothing lost, nothing twice).",
-        right="whoever may see the job", codes=[C.NOT_FOUND, C.JOB_NOT_FAILED]))
-    create_chain_space: CreateChainSpacePayload = strawberry.mutation(resolver=create_chain_space, description=changes(
+        right="whoever may see the job", codes=[C.NOT_FOUND, C.JOB_NOT_FAILED])
+    create_chain_space: CreateChainSpacePayload = declare(create_chain_space,
         "A new chain space (上下游) owned by the caller's corp, with its root group.",
-        right="the corp's super admins in person", codes=[C.NOT_FOUND, C.INVALID_NAME]))
-    create_chain_group: CreateChainGroupPayload = strawberry.mutation(resolver=create_chain_group, description=changes(
+        right="the corp's super admins in person", codes=[C.NOT_FOUND, C.INVALID_NAME])
+    create_chain_group: CreateChainGroupPayload = declare(create_chain_group,
         "A new group in a chain.",
-        right=CHAIN_MANAGERS, codes=[C.NOT_FOUND, C.INVALID_NAME, C.DUPLICATE_NAME]))
-    update_chain_space: UpdateChainSpacePayload = strawberry.mutation(resolver=update_chain_space, description=changes(
+        right=CHAIN_MANAGERS, codes=[C.NOT_FOUND, C.INVALID_NAME, C.DUPLICATE_NAME])
+    update_chain_space: UpdateChainSpacePayload = declare(update_chain_space,
         "Renames a chain or switches importOnly and corpsSeeEachOther.",
-        right=CHAIN_MANAGERS, codes=[C.NOT_FOUND, C.INVALID_NAME]))
-    update_chain_group: UpdateChainGroupPayload = strawberry.mutation(resolver=update_chain_group, description=changes(
+        right=CHAIN_MANAGERS, codes=[C.NOT_FOUND, C.INVALID_NAME])
+    update_chain_group: UpdateChainGroupPayload = declare(update_chain_group,
         "Renames, moves, reorders a group or switches peersVisible.",
         right=CHAIN_MANAGERS,
-        codes=[C.NOT_FOUND, C.INVALID_NAME, C.DUPLICATE_NAME, C.ROOT_GROUP, C.GROUP_LOOP]))
-    set_chain_rules: SetChainRulesPayload = strawberry.mutation(resolver=set_chain_rules, description=changes(
+        codes=[C.NOT_FOUND, C.INVALID_NAME, C.DUPLICATE_NAME, C.ROOT_GROUP, C.GROUP_LOOP])
+    set_chain_rules: SetChainRulesPayload = declare(set_chain_rules,
         "Replaces a chain's 对接规则 (SPEC §2.3).",
-        right=CHAIN_MANAGERS, codes=[C.NOT_FOUND, C.INVALID_RULE, C.MEMBER_NOT_ACTIVE, C.CORP_REMOVED]))
-    remove_chain_corp: RemoveChainCorpPayload = strawberry.mutation(resolver=remove_chain_corp, description=changes(
+        right=CHAIN_MANAGERS, codes=[C.NOT_FOUND, C.INVALID_RULE, C.MEMBER_NOT_ACTIVE, C.CORP_REMOVED])
+    remove_chain_corp: RemoveChainCorpPayload = declare(remove_chain_corp,
         "Removes a corp from its chain: it and its contacts leave every non-admin view at once; pending reminders "
         "and approval requests are dropped.",
-        right="whole-chain admins and chain admins over the corp's group", codes=[C.NOT_FOUND, C.ALREADY_REMOVED]))
-    import_chain_contacts: ImportChainContactsPayload = strawberry.mutation(
-        resolver=import_chain_contacts, description=changes(
+        right="whole-chain admins and chain admins over the corp's group", codes=[C.NOT_FOUND, C.ALREADY_REMOVED])
+    import_chain_contacts: ImportChainContactsPayload = declare(import_chain_contacts,
             "Queues an import of contacts into a chain (SPEC §3.2); row errors (e.g. OUT_OF_SCOPE for rows "
             "outside a group admin's groups) land on the job, not here.",
             right="the chain's admins, the owner's apps with chain:write",
-            codes=[C.NOT_FOUND, C.FILE_OR_ROWS, C.BAD_FILE, C.EMPTY_FILE]))
-    create_invitation: CreateInvitationPayload = strawberry.mutation(resolver=create_invitation, description=changes(
+            codes=[C.NOT_FOUND, C.FILE_OR_ROWS, C.BAD_FILE, C.EMPTY_FILE])
+    create_invitation: CreateInvitationPayload = declare(create_invitation,
         "An invitation link and QR code into a chain (SPEC §3.3).",
         right="members only: chain admins within their groups, a joined leader into its own group",
-        codes=[C.NOT_FOUND, C.FORBIDDEN]))
-    revoke_invitation: RevokeInvitationPayload = strawberry.mutation(resolver=revoke_invitation, description=changes(
+        codes=[C.NOT_FOUND, C.FORBIDDEN])
+    revoke_invitation: RevokeInvitationPayload = declare(revoke_invitation,
         "Withdraws an invitation: the link is refused from now on (INVITATION_REVOKED).",
         right="whoever may see it (its creator, the chain's admins over its group)",
-        codes=[C.NOT_FOUND, C.ALREADY_REVOKED]))
-    join_chain: JoinChainPayload = strawberry.mutation(resolver=join_chain, description=changes(
+        codes=[C.NOT_FOUND, C.ALREADY_REVOKED])
+    join_chain: JoinChainPayload = declare(join_chain,
         "Joins a chain with an invitation or notification code, as the corp identity the matching rules allow "
-        "(SPEC §3.4); then actAs(corpId) gives the member token.",
+        "(SPEC §3.4); then actAs(input: {corpId}) gives the member token.",
         right="a person token",
         codes=[C.PERSON_TOKEN_REQUIRED, C.NOT_FOUND, *INVITATION_CODES, C.ALREADY_JOINED,
                C.NEEDS_LEADER_CONFIRMATION, C.IDENTITY_REQUIRED, C.MUST_JOIN_AS, C.OWNER_CORP_CANNOT_JOIN,
-               C.CORP_ALREADY_IN_CHAIN, C.CORP_REMOVED, C.INVALID_NAME, C.FORBIDDEN, C.TRY_AGAIN]))
-    decline_invitation: DeclineInvitationPayload = strawberry.mutation(resolver=decline_invitation, description=changes(
+               C.CORP_ALREADY_IN_CHAIN, C.CORP_REMOVED, C.INVALID_NAME, C.FORBIDDEN, C.TRY_AGAIN])
+    decline_invitation: DeclineInvitationPayload = declare(decline_invitation,
         "An imported person declines: status DECLINED, the reminders stop.",
         right="a person token",
         codes=[C.PERSON_TOKEN_REQUIRED, C.NOT_FOUND, *INVITATION_CODES, C.NOT_IMPORTED, C.ALREADY_JOINED,
-               C.TRY_AGAIN]))
-    confirm_chain_members: ConfirmChainMembersPayload = strawberry.mutation(
-        resolver=confirm_chain_members, description=changes(
+               C.TRY_AGAIN])
+    confirm_chain_members: ConfirmChainMembersPayload = declare(confirm_chain_members,
             "Confirms imported colleagues into the corp and the chain; a leader who is not a super admin sends "
             "approval requests instead (SPEC §3.4).",
             right="the corp's first leader in the chain, or its super admins",
-            codes=[C.NOT_FOUND, C.CONTACTS_REQUIRED, C.CONTACT_DECLINED, *NEW_MEMBER_CODES]))
-    approve_join_request: ApproveJoinRequestPayload = strawberry.mutation(
-        resolver=approve_join_request, description=changes(
+            codes=[C.NOT_FOUND, C.CONTACTS_REQUIRED, C.CONTACT_DECLINED, *NEW_MEMBER_CODES])
+    approve_join_request: ApproveJoinRequestPayload = declare(approve_join_request,
             "Approves (adds the person to the corp and the chain) or rejects a join request.",
             right="the super admins of the request's corp",
-            codes=[C.NOT_FOUND, C.REQUEST_CLOSED, *NEW_MEMBER_CODES]))
-    create_app_token: CreateAppTokenPayload = strawberry.mutation(resolver=create_app_token, description=changes(
+            codes=[C.NOT_FOUND, C.REQUEST_CLOSED, *NEW_MEMBER_CODES])
+    create_app_token: CreateAppTokenPayload = declare(create_app_token,
         "Issues a partner-app token (SPEC §2.4). The secret is in the payload once and stored hashed.",
         right="the corp's super admins in person",
         codes=[C.NOT_FOUND, C.INVALID_NAME, C.SCOPES_REQUIRED, C.MISSING_READ_SCOPE, C.SCOPE_OUTSIDE_CHAIN,
-               C.INVALID_EXPIRY]))
-    revoke_app_token: RevokeAppTokenPayload = strawberry.mutation(resolver=revoke_app_token, description=changes(
+               C.INVALID_EXPIRY])
+    revoke_app_token: RevokeAppTokenPayload = declare(revoke_app_token,
         "Revokes a partner-app token: refused from the next request on.",
-        right="the corp's super admins in person", codes=[C.NOT_FOUND, C.ALREADY_REVOKED]))
-    create_webhook_subscription: CreateWebhookSubscriptionPayload = strawberry.mutation(
-        resolver=create_webhook_subscription, description=changes(
+        right="the corp's super admins in person", codes=[C.NOT_FOUND, C.ALREADY_REVOKED])
+    create_webhook_subscription: CreateWebhookSubscriptionPayload = declare(create_webhook_subscription,
             "Registers an endpoint for an app token of the corp (SPEC §3.9). The worker posts each change the token "
             "may see from now on (cut as the token's own reads: scopes ∩ corp rights, chain binding, "
             "fields:sensitive), signed per Standard Webhooks with the secret in the payload (shown once), retried "
             "with exponential backoff; a revoked token's messages stop at once.",
             right="the corp's super admins in person",
-            codes=[C.NOT_FOUND, C.TOKEN_INACTIVE, C.INVALID_URL, C.PRIVATE_ADDRESS, C.UNKNOWN_EVENT]))
-    delete_webhook_subscription: DeleteWebhookSubscriptionPayload = strawberry.mutation(
-        resolver=delete_webhook_subscription, description=changes(
+            codes=[C.NOT_FOUND, C.TOKEN_INACTIVE, C.INVALID_URL, C.PRIVATE_ADDRESS, C.UNKNOWN_EVENT])
+    delete_webhook_subscription: DeleteWebhookSubscriptionPayload = declare(delete_webhook_subscription,
             "Deletes a webhook subscription and its delivery log; nothing more is posted to it.",
-            right="the corp's super admins in person", codes=[C.NOT_FOUND]))
+            right="the corp's super admins in person", codes=[C.NOT_FOUND])
 
 
 @strawberry.type(description="Live updates over WebSocket (graphql-transport-ws).")

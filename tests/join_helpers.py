@@ -36,7 +36,7 @@ mutation($input: JoinChainInput!) {
 """
 
 ACT_AS = """
-mutation($corp: ID!) { actAs(corpId: $corp) { token userErrors { code } } }
+mutation($corp: ID!) { actAs(input: {corpId: $corp}) { token userErrors { code } } }
 """
 
 REQUESTS = """

@@ -9,7 +9,7 @@ from tests import factories as f
 CREATE_CORP = """
 mutation($name: String!) { createCorp(input: {name: $name}) { identity { corpId corpName } userErrors { code field message } } }
 """
-ACT_AS = "mutation($c: ID!) { actAs(corpId: $c) { token memberId userErrors { code field message } } }"
+ACT_AS = "mutation($c: ID!) { actAs(input: {corpId: $c}) { token memberId userErrors { code field message } } }"
 
 
 async def test_person_creates_corp_becomes_super_admin_and_acts_as_member(gql):

@@ -16,7 +16,7 @@ CREATE_UNIT = """
 mutation($input: CreateOrgUnitInput!) { createOrgUnit(input: $input) {
   unit { id name } userErrors { code field message } } }"""
 DELETE_UNIT = """
-mutation($id: ID!) { deleteOrgUnit(id: $id) { deletedId userErrors { code field message } } }"""
+mutation($id: ID!) { deleteOrgUnit(input: {id: $id}) { deletedId userErrors { code field message } } }"""
 CREATE_MEMBER = """
 mutation($input: CreateMemberInput!) { createMember(input: $input) {
   member { id account } userErrors { code field message } } }"""
@@ -30,21 +30,21 @@ MOVE = """
 mutation($input: MoveMembersInput!) { moveMembers(input: $input) {
   members { id departments { unit { id } isMain } } userErrors { code field message } } }"""
 RESIGN = """
-mutation($id: ID!, $to: ID) { resignMember(id: $id, handoverTo: $to) {
+mutation($id: ID!, $to: ID) { resignMember(input: {id: $id, handoverTo: $to}) {
   member { id status } userErrors { code field message } } }"""
 REINSTATE = """
-mutation($id: ID!) { reinstateMember(id: $id) {
+mutation($id: ID!) { reinstateMember(input: {id: $id}) {
   member { id status departments { unit { id } isMain } } userErrors { code field message } } }"""
 DELETE_MEMBER = """
-mutation($id: ID!) { deleteMember(id: $id) { deletedId userErrors { code field message } } }"""
+mutation($id: ID!) { deleteMember(input: {id: $id}) { deletedId userErrors { code field message } } }"""
 REVOKE = """
-mutation($id: ID!) { revokeAdmin(grantId: $id) { revokedGrantId userErrors { code field message } } }"""
+mutation($id: ID!) { revokeAdmin(input: {grantId: $id}) { revokedGrantId userErrors { code field message } } }"""
 GRANT = """
 mutation($input: GrantAdminInput!) { grantAdmin(input: $input) {
   grant { id kind } userErrors { code field message } } }"""
 MEMBER = "query($id: ID!) { node(id: $id) { ... on Member { id status } } }"
 VIEWER = "{ viewer { kind } }"
-ACT_AS = "mutation($c: ID!) { actAs(corpId: $c) { token userErrors { code } } }"
+ACT_AS = "mutation($c: ID!) { actAs(input: {corpId: $c}) { token userErrors { code } } }"
 
 
 def errors(data: dict[str, Any], name: str) -> list[str]:

@@ -25,7 +25,7 @@ query($id: ID!) { importJob(id: $id) {
   id status mode totalRows rowsDone lastCommittedRow errorCount failure reportUrl
   counts { name value } errors(limit: 500) { row column code message } notices { column code message } } }"""
 RETRY = """
-mutation($id: ID!) { retryImportJob(id: $id) { job { id status } userErrors { code field message } } }"""
+mutation($id: ID!) { retryImportJob(input: {id: $id}) { job { id status } userErrors { code field message } } }"""
 
 HEADERS = ["姓名", "账号", "手机", "邮箱", "微信号", "部门", "职位", "性别", "生日"]
 

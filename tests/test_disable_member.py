@@ -17,7 +17,7 @@ mutation($input: MemberIdInput!) { disableMember(input: $input) {
 ENABLE = """
 mutation($input: MemberIdInput!) { enableMember(input: $input) {
   member { id status } userErrors { code field message } } }"""
-RESIGN = "mutation($id: ID!) { resignMember(id: $id) { member { id status } userErrors { code field } } }"
+RESIGN = "mutation($id: ID!) { resignMember(input: {id: $id}) { member { id status } userErrors { code field } } }"
 NODE = "query($id: ID!) { node(id: $id) { ... on Member { id name status } } }"
 MEMBERS = """
 query($c: ID!) { corp(id: $c) {

@@ -22,7 +22,7 @@ from tests.test_perf_policy_sql import per_row_seat_tests
 # Bug-report case J (br-j-filter-on-withheld-fields.graphql), its two operations verbatim.
 WITHHOLD_FIELDS = """
 mutation WithholdFields($c: ID!, $s: [FieldSettingInput!]!) {
-  setFieldSettings(corpId: $c, settings: $s) { userErrors { code field message } }
+  setFieldSettings(input: {corpId: $c, settings: $s}) { userErrors { code field message } }
 }
 """
 FILTER_ON_WITHHELD = """

@@ -10,7 +10,7 @@ from models import AdminGrant, Member
 from models.enums import AdminKind, AdminRight
 from tests import factories as f
 
-ACT_AS = "mutation($c: ID!) { actAs(corpId: $c) { token memberId userErrors { code field message } } }"
+ACT_AS = "mutation($c: ID!) { actAs(input: {corpId: $c}) { token memberId userErrors { code field message } } }"
 UPDATE_MEMBER = """
 mutation($input: UpdateMemberInput!) { updateMember(input: $input) {
   member { id mobile } userErrors { code field message } } }"""
@@ -24,9 +24,9 @@ MOVE = """
 mutation($input: MoveMembersInput!) { moveMembers(input: $input) {
   members { id } userErrors { code field message } } }"""
 RESIGN = """
-mutation($id: ID!) { resignMember(id: $id) { member { id status } userErrors { code field message } } }"""
+mutation($id: ID!) { resignMember(input: {id: $id}) { member { id status } userErrors { code field message } } }"""
 DELETE_MEMBER = """
-mutation($id: ID!) { deleteMember(id: $id) { deletedId userErrors { code field message } } }"""
+mutation($id: ID!) { deleteMember(input: {id: $id}) { deletedId userErrors { code field message } } }"""
 REVOKE_SESSIONS = """
 mutation($input: RevokeMemberSessionsInput!) { revokeMemberSessions(input: $input) {
   member { id } userErrors { code field message } } }"""

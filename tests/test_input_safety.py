@@ -40,7 +40,7 @@ SEARCH = """
 query($corp: ID!, $q: String!) { node(id: $corp) { ... on Corp { searchMembers(query: $q) { totalCount } } } }"""
 NODE = "query($id: ID!) { node(id: $id) { id } }"
 CORP = "query($id: ID!) { corp(id: $id) { id } }"
-RESIGN = "mutation($id: ID!) { resignMember(id: $id) { member { id } userErrors { code field } } }"
+RESIGN = "mutation($id: ID!) { resignMember(input: {id: $id}) { member { id } userErrors { code field } } }"
 PREVIEW = "query($code: String!) { previewJoin(code: $code) { preview { chainName } userErrors { code field } } }"
 
 # Values a spreadsheet would run as formulas, each from a real injection write-up.

@@ -16,9 +16,9 @@ from models.enums import AdminKind, AdminRight
 from models.settings import get_settings
 from tests import factories as f
 
-ACT_AS = "mutation($c: ID!) { actAs(corpId: $c) { token memberId userErrors { code field message } } }"
-RESIGN = "mutation($id: ID!) { resignMember(id: $id) { member { id status } userErrors { code field } } }"
-REINSTATE = "mutation($id: ID!) { reinstateMember(id: $id) { member { id status } userErrors { code field } } }"
+ACT_AS = "mutation($c: ID!) { actAs(input: {corpId: $c}) { token memberId userErrors { code field message } } }"
+RESIGN = "mutation($id: ID!) { resignMember(input: {id: $id}) { member { id status } userErrors { code field } } }"
+REINSTATE = "mutation($id: ID!) { reinstateMember(input: {id: $id}) { member { id status } userErrors { code field } } }"
 REVOKE_SESSIONS = """
 mutation($input: RevokeMemberSessionsInput!) { revokeMemberSessions(input: $input) {
   member { id } userErrors { code field message } } }"""

@@ -31,11 +31,11 @@ query V($chain: ID!, $contact: ID!) {
   } }
   contact: node(id: $contact) { id }
 }"""
-RESIGN = "mutation($id: ID!) { resignMember(id: $id) { userErrors { code } } }"
-REINSTATE = "mutation($id: ID!) { reinstateMember(id: $id) { userErrors { code } } }"
+RESIGN = "mutation($id: ID!) { resignMember(input: {id: $id}) { userErrors { code } } }"
+REINSTATE = "mutation($id: ID!) { reinstateMember(input: {id: $id}) { userErrors { code } } }"
 DISABLE = "mutation($id: ID!) { disableMember(input: {id: $id}) { userErrors { code } } }"
 ENABLE = "mutation($id: ID!) { enableMember(input: {id: $id}) { userErrors { code } } }"
-DELETE = "mutation($id: ID!) { deleteMember(id: $id) { userErrors { code } } }"
+DELETE = "mutation($id: ID!) { deleteMember(input: {id: $id}) { userErrors { code } } }"
 SYNC = "query($id: ID!) { node(id: $id) { ... on ChainSpace { syncToken } } }"
 CHANGES = """
 query($id: ID!, $after: String!) { node(id: $id) { ... on ChainSpace {

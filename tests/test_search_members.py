@@ -27,7 +27,7 @@ query Search($c: ID!, $q: String!, $s: String, $status: [MemberStatus!], $from: 
 """
 SET_FIELDS = """
 mutation SetFields($c: ID!, $s: [FieldSettingInput!]!, $m: Boolean) {
-  setFieldSettings(corpId: $c, settings: $s, searchByMobile: $m) {
+  setFieldSettings(input: {corpId: $c, settings: $s, searchByMobile: $m}) {
     searchByMobile userErrors { code field message }
   }
 }

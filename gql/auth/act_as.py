@@ -13,6 +13,12 @@ from gql.errors import UserError, run_flow
 from gql.relay import decode_id
 
 
+@strawberry.input(description="The corp to act in.")
+class ActAsInput:
+    corp_id: relay.GlobalID = strawberry.field(description=(
+        "Global id of a Corp where the person has a member (see viewer.identities)."))
+
+
 @strawberry.type(description="What actAs did.")
 class ActAsPayload:
     token: str | None = strawberry.field(description=(
@@ -22,15 +28,14 @@ class ActAsPayload:
 
 
 async def act_as(
-    info: Info, corp_id: Annotated[relay.GlobalID, strawberry.argument(description=(
-        "Global id of a Corp where the person has a member (see viewer.identities)."))]
+    info: Info, input: Annotated[ActAsInput, strawberry.argument(description="The corp to act in.")]
 ) -> ActAsPayload:
     """Exchange a person token for a member token of one of the person's corps: its member
     bound to the person, else the not yet activated member holding its number, which this binds
     (SPEC §1). Errors: PERSON_TOKEN_REQUIRED, NOT_FOUND (corpId)."""
 
     async def flow() -> tuple[str, int]:
-        member = await identity_in(info.context.viewer, decode_id(corp_id, "Corp", "corpId"))
+        member = await identity_in(info.context.viewer, decode_id(input.corp_id, "Corp", "corpId"))
         return issue_member_token(member.id, issued_ms=token_instant(member)), member.id
 
     result, errors = await run_flow(flow())

@@ -436,7 +436,7 @@ class CorpNode(relay.Node):
 
     @strawberry.field(description=(
         "Whether searchMembers matches mobile numbers in this corp (off by default; set with "
-        "setFieldSettings(searchByMobile:)). Null for viewers outside the corp."
+        "setFieldSettings(input: {searchByMobile})). Null for viewers outside the corp."
     ), extensions=[ShownOnlyTo(can_read_field_settings)])
     def search_by_mobile(self) -> bool | None:
         return self._c.search_by_mobile

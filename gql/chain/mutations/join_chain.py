@@ -37,7 +37,7 @@ class JoinChainPayload:
 async def join_chain(
     info: Info, input: Annotated[JoinChainInput, strawberry.argument(description="The code and the corp identity.")]
 ) -> JoinChainPayload:
-    """Then `actAs(corpId)` gives the member token to act in the chain."""
+    """Then `actAs(input: {corpId})` gives the member token to act in the chain."""
     ctx = info.context
 
     async def flow() -> JoinResult:

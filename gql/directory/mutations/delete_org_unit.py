@@ -11,6 +11,11 @@ from gql.errors import UserError, run_flow
 from gql.relay import decode_id
 
 
+@strawberry.input(description="The unit to delete.")
+class DeleteOrgUnitInput:
+    id: relay.GlobalID = strawberry.field(description="Global id of the OrgUnit.")
+
+
 @strawberry.type(description="What deleteOrgUnit did.")
 class DeleteOrgUnitPayload:
     deleted_id: relay.GlobalID | None = strawberry.field(description="Global id of the deleted OrgUnit; null on error.")
@@ -18,12 +23,12 @@ class DeleteOrgUnitPayload:
 
 
 async def delete_org_unit(
-    info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of the OrgUnit.")]
+    info: Info, input: Annotated[DeleteOrgUnitInput, strawberry.argument(description="The unit to delete.")]
 ) -> DeleteOrgUnitPayload:
     """Only a unit without subunits and (non-resigned) members: else UNIT_NOT_EMPTY."""
     async def flow() -> int:
         # Decoded inside the flow: an id of the wrong type is a NOT_FOUND userError too.
-        return await delete_org_unit_flow(info.context.viewer, decode_id(id, "OrgUnit", "id"), origin=info.context.origin)
+        return await delete_org_unit_flow(info.context.viewer, decode_id(input.id, "OrgUnit", "id"), origin=info.context.origin)
 
     deleted, errors = await run_flow(flow())
-    return DeleteOrgUnitPayload(deleted_id=id if deleted else None, user_errors=errors)
+    return DeleteOrgUnitPayload(deleted_id=input.id if deleted else None, user_errors=errors)

@@ -5,19 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from strawberry import relay
 
 from flows.lifecycle import disable_member as disable_member_flow
 from flows.lifecycle import enable_member as enable_member_flow
 from gql.context import Info
-from gql.directory.mutations.member_lifecycle import MemberPayload, member_payload
+from gql.directory.mutations.member_lifecycle import MemberIdInput, MemberPayload, member_payload
 from gql.relay import decode_id
 from models import Member
-
-
-@strawberry.input(description="The member to act on.")
-class MemberIdInput:
-    id: relay.GlobalID = strawberry.field(description="Global id of the Member.")
 
 
 async def disable_member(

@@ -18,6 +18,19 @@ from gql.relay import decode_id
 from models import Member
 
 
+@strawberry.input(description="The member to act on.")
+class MemberIdInput:
+    id: relay.GlobalID = strawberry.field(description="Global id of the Member.")
+
+
+@strawberry.input(description="The member who leaves, and who takes over from it.")
+class ResignMemberInput:
+    id: relay.GlobalID = strawberry.field(description="Global id of the Member who leaves.")
+    handover_to: relay.GlobalID | None = strawberry.field(default=None, description=(
+        "Global id of an active Member of the same corp who inherits its unit leadership, chain-rule "
+        "subjecthood and open invitations (离职继承); optional."))
+
+
 @strawberry.type(description="A member after a change of status.")
 class MemberPayload:
     member: MemberNode | None = strawberry.field(description="The member as the caller now sees it; null on error.")
@@ -43,40 +56,39 @@ class DeleteMemberPayload:
 
 async def resign_member(
     info: Info,
-    id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of the Member who leaves.")],
-    handover_to: Annotated[relay.GlobalID | None, strawberry.argument(description=(
-        "Global id of an active Member of the same corp who inherits its unit leadership, chain-rule "
-        "subjecthood and open invitations (离职继承); optional."))] = None,
+    input: Annotated[ResignMemberInput, strawberry.argument(description="The member who leaves, and its heir.")],
 ) -> MemberPayload:
     """离职: gone from every view and its tokens refused at once; leadership, chain-rule
     subjecthood and open invitations pass to `handoverTo` when given."""
     ctx = info.context
 
     async def change() -> Member:
-        heir = decode_id(handover_to, "Member", "handoverTo") if handover_to else None
-        return await resign_member_flow(ctx.viewer, decode_id(id, "Member", "id"), handover_to=heir, origin=ctx.origin)
+        heir = decode_id(input.handover_to, "Member", "handoverTo") if input.handover_to else None
+        return await resign_member_flow(
+            ctx.viewer, decode_id(input.id, "Member", "id"), handover_to=heir, origin=ctx.origin)
 
     return await member_payload(info, change())
 
 
 async def reinstate_member(
-    info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of a RESIGNED Member.")]
+    info: Info, input: Annotated[MemberIdInput, strawberry.argument(description="The RESIGNED member to reinstate.")]
 ) -> MemberPayload:
     """复职: ACTIVE again in the units it had that still exist, else in the root unit."""
     ctx = info.context
 
     async def change() -> Member:
-        return await reinstate_member_flow(ctx.viewer, decode_id(id, "Member", "id"), origin=ctx.origin)
+        return await reinstate_member_flow(ctx.viewer, decode_id(input.id, "Member", "id"), origin=ctx.origin)
 
     return await member_payload(info, change())
 
 
 async def delete_member(
-    info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of the Member to erase.")]
+    info: Info, input: Annotated[MemberIdInput, strawberry.argument(description="The member to erase.")]
 ) -> DeleteMemberPayload:
     """Irreversible erasure of the member's personal data; audit rows keep a tombstone."""
     async def flow() -> int:
-        return await delete_member_flow(info.context.viewer, decode_id(id, "Member", "id"), origin=info.context.origin)
+        ctx = info.context
+        return await delete_member_flow(ctx.viewer, decode_id(input.id, "Member", "id"), origin=ctx.origin)
 
     deleted, errors = await run_flow(flow())
-    return DeleteMemberPayload(deleted_id=id if deleted else None, user_errors=errors)
+    return DeleteMemberPayload(deleted_id=input.id if deleted else None, user_errors=errors)

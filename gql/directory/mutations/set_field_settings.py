@@ -21,6 +21,16 @@ class FieldSettingInput:
     self_editable: bool = strawberry.field(description="Members may change this field of their own profile (成员自行修改).")
 
 
+@strawberry.input(description="A corp and the field settings to change.")
+class SetFieldSettingsInput:
+    corp_id: relay.GlobalID = strawberry.field(description="Global id of the Corp.")
+    settings: list[FieldSettingInput] = strawberry.field(description=(
+        "The fields to set; fields not listed keep their settings."))
+    search_by_mobile: bool | None = strawberry.field(default=None, description=(
+        "Whether searchMembers matches members' mobile numbers (SPEC §3.7), and then only where the "
+        "searcher reads that member's mobile; null or omitted leaves it as it is (off for a new corp)."))
+
+
 @strawberry.type(description="What setFieldSettings did.")
 class SetFieldSettingsPayload:
     field_settings: list[FieldSetting] | None = strawberry.field(description=(
@@ -33,21 +43,15 @@ class SetFieldSettingsPayload:
 
 async def set_field_settings(
     info: Info,
-    corp_id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of the Corp.")],
-    settings: Annotated[list[FieldSettingInput], strawberry.argument(description=(
-        "The fields to set; fields not listed keep their settings."))],
-    search_by_mobile: Annotated[bool | None, strawberry.argument(description=(
-        "Whether searchMembers matches members' mobile numbers (SPEC §3.7), and then only where the "
-        "searcher reads that member's mobile; null or omitted leaves it as it is (off for a new corp)."
-    ))] = None,
+    input: Annotated[SetFieldSettingsInput, strawberry.argument(description="The corp and its field settings.")],
 ) -> SetFieldSettingsPayload:
     ctx = info.context
 
     async def flow() -> int:
-        pk = decode_id(corp_id, "Corp", "corpId")
+        pk = decode_id(input.corp_id, "Corp", "corpId")
         await set_field_settings_flow(
-            ctx.viewer, pk, {s.field: (s.visible_to_members, s.self_editable) for s in settings},
-            search_by_mobile=search_by_mobile, origin=ctx.origin,
+            ctx.viewer, pk, {s.field: (s.visible_to_members, s.self_editable) for s in input.settings},
+            search_by_mobile=input.search_by_mobile, origin=ctx.origin,
         )
         return pk
 

@@ -12,6 +12,11 @@ from gql.imports.types import ImportJobNode, import_job_node
 from gql.relay import decode_id
 
 
+@strawberry.input(description="The import job to resume.")
+class RetryImportJobInput:
+    id: relay.GlobalID = strawberry.field(description="Global id of the FAILED ImportJob to resume.")
+
+
 @strawberry.type(description="What retryImportJob did.")
 class RetryImportJobPayload:
     job: ImportJobNode | None = strawberry.field(description="The job, queued again; null on error.")
@@ -20,13 +25,13 @@ class RetryImportJobPayload:
 
 async def retry_import_job(
     info: Info,
-    id: Annotated[relay.GlobalID, strawberry.argument(description="Global id of the FAILED ImportJob to resume.")],
+    input: Annotated[RetryImportJobInput, strawberry.argument(description="The import job to resume.")],
 ) -> RetryImportJobPayload:
     """Resume a failed import after its last committed row: nothing lost, nothing twice."""
     ctx = info.context
 
     async def flow() -> int:
-        job = await retry(ctx.viewer, decode_id(id, "ImportJob", "id"), origin=ctx.origin)
+        job = await retry(ctx.viewer, decode_id(input.id, "ImportJob", "id"), origin=ctx.origin)
         return job.id
 
     job_id, errors = await run_flow(flow())
