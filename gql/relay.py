@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -22,7 +22,7 @@ from tortoise.expressions import Q, Subquery
 
 from flows.errors import NotFound
 from gql.errors import bad_request
-from models import Member
+from models import Member, statements
 
 NodeT = TypeVar("NodeT")
 T = TypeVar("T")
@@ -188,6 +188,8 @@ async def paginate(
     columns: Sequence[str] | None = None,
     total: Total | None = None,
     fold_total: bool = False,
+    shape_key: Hashable | None = None,
+    shapes: MutableMapping[Any, Any] | None = None,
 ) -> Connection[NodeT]:
     """One page query, plus one COUNT if totalCount is selected, whatever the page size;
     `query` is already policy-filtered and ordered. With `columns`, `build` gets dict rows
@@ -195,7 +197,10 @@ async def paginate(
     `total`: how totalCount is counted (default `query.count()`); with `fold_total` (the
     client selects totalCount) and `columns`, the page query carries it as uncorrelated
     scalar subqueries (computed once, not per row): no statement of its own unless a
-    page after a cursor comes back empty. A first page not cut short counts itself."""
+    page after a cursor comes back empty. A first page not cut short counts itself.
+    `shape_key` with `shapes` (and `columns`): the page statement's text is rendered once and
+    kept in `shapes` (models.statements); the key must name everything `query` and `total`
+    depend on, and `shapes` must not outlive it (the kept Viewer's, for a policy-filtered list)."""
     size = page_size(first)
     cursor = _parse(after)
     keys = _keyset_order(query)
@@ -210,20 +215,28 @@ async def paginate(
         page = page.offset(cursor.offset)
     rows: list[Any] = []
     counted: int | None = None
-    if size:
-        page = page.limit(size + 1)
-        if columns is not None:
-            wanted = list(dict.fromkeys([*columns, *(name for name, _ in keys or [])]))
-            carried = total.columns() if total is not None and fold_total else {}
+    if size and columns is not None:
+        wanted = list(dict.fromkeys([*columns, *(name for name, _ in keys or [])]))
+        carried = total.columns() if total is not None and fold_total else {}
+
+        def page_query(*after_keys: Any) -> Any:
+            built = query.filter(_after(keys, after_keys)) if after_keys else page  # type: ignore[arg-type]
+            built = built.limit(size + 1)
             if carried:
-                page = page.annotate(**carried)
-            rows = list(await page.values(*wanted, *carried))
-            if carried and rows:
-                counted = Total.of_row(rows[0], list(carried))
-        else:
-            rows = list(await page)
-        if cursor.keys is None and not cursor.offset and len(rows) <= size:
-            counted = len(rows)  # a first page not cut short is the whole list
+                built = built.annotate(**carried)
+            return built.values(*wanted, *carried)
+
+        # With a shape key the statement's text is kept (per kept Viewer): the cursor's keys
+        # are its only values that change. Offset pages are built each time.
+        key = None if shape_key is None or cursor.offset else (
+            shape_key, size, len(cursor.keys or ()), tuple(wanted), tuple(carried))
+        rows = await statements.fetch(page_query, list(cursor.keys or ()), key, shapes if key is not None else None)
+        if carried and rows:
+            counted = Total.of_row(rows[0], list(carried))
+    elif size:
+        rows = list(await page.limit(size + 1))
+    if size and cursor.keys is None and not cursor.offset and len(rows) <= size:
+        counted = len(rows)  # a first page not cut short is the whole list
     nodes = await build(rows[:size])
     if keys is not None and not cursor.offset:
         cursors = [_keyset_cursor(_key_values(r, keys)) for r in rows[:size]]

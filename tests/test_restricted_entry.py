@@ -41,7 +41,7 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     # the in-memory twin of each rule (can_see_member, can_see_unit, can_see_chain_corp...).
     ("gql/directory/loaders.py", "DirectoryLoaders.__init__", "Member"): "member_raw, filtered by _visible_member",
     ("gql/directory/loaders.py", "DirectoryLoaders._corp_rows.read", "Corp"): "corp rows for visible_corp's check",
-    ("gql/directory/loaders.py", "DirectoryLoaders.seats_of", "Placement"): "seats of members already loaded; "
+    ("gql/directory/loaders.py", "_seats_query", "Placement"): "seats of members already loaded; "
     "their units pass can_see_unit in visible_units",
     ("gql/directory/loaders.py", "DirectoryLoaders._unit_rows", "OrgUnit"): "unit rows for visible_units' check",
     ("gql/chain/loaders.py", "ChainLoaders.__init__", "ChainSpace"): "chain_raw, filtered by _visible_chain",

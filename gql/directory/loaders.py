@@ -10,7 +10,7 @@ from typing import Any
 
 from aiodataloader import DataLoader
 
-from models import Corp, Member, OrgUnit, Placement
+from models import Corp, Member, OrgUnit, Placement, statements
 from models.enums import Scope
 from permissions import scope
 from permissions.corps import can_see_corp
@@ -19,6 +19,7 @@ from permissions.fields import FieldSettings
 from permissions.loading import chain_places_of_corps, field_settings, member_facts
 from permissions.members import can_see_member
 from permissions.restricted import restricted
+from permissions.sql import ids_in
 from permissions.subtrees import subtree_units
 from permissions.viewer import Viewer
 
@@ -48,6 +49,17 @@ class UnitRow:
 
 
 UNIT_COLUMNS = ("id", "corp_id", "parent_id", "path", "depth", "name", "order", "scope")
+
+
+def _seats_query(member_ids: list[int]) -> Any:
+    return Placement.filter(ids_in(Placement, "member_id", member_ids)).order_by("-is_main", "order", "id").values_list(
+        "member_id", "is_main", "is_leader", *(f"unit__{c}" for c in UNIT_COLUMNS)
+    )
+
+
+# The seats statement depends on nobody's policy (the member ids come from a page already
+# cut to the viewer): its text is rendered once per process and number of ids.
+_SEAT_SHAPES: dict[Any, Any] = {}
 
 
 def by_id_loader(model: Any) -> DataLoader:
@@ -148,9 +160,8 @@ class DirectoryLoaders:
         missing = [i for i in dict.fromkeys(member_ids) if i not in known]
         if missing:
             out: dict[int, list[Seat]] = {i: [] for i in missing}
-            rows = await Placement.filter(member_id__in=missing).order_by("-is_main", "order", "id").values_list(
-                "member_id", "is_main", "is_leader", *(f"unit__{c}" for c in UNIT_COLUMNS)
-            )
+            dialect = Placement._meta.db.capabilities.dialect
+            rows = await statements.fetch(_seats_query, [missing], ("seats", dialect), _SEAT_SHAPES)
             for member_id, is_main, is_leader, *unit in rows:
                 row = UnitRow(*unit)
                 out[member_id].append(Seat(row.id, row.path, is_main, is_leader))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -30,7 +30,7 @@ from permissions.counts import member_count_parts
 from permissions.facts import MemberFacts
 from permissions.fields import can_read_field_settings, visible_fields
 from permissions.restricted import restricted
-from permissions.sql import members_placed_under, path_under
+from permissions.sql import members_placed_under, path_ranges_enabled, path_under
 
 if TYPE_CHECKING:
     from gql.apps.types import AppTokenNode
@@ -184,17 +184,39 @@ async def members_listed(
     return query, Total(parts, Corp.filter(id=corp_id))
 
 
+# Page statements a kept Viewer keeps at most (one per list, page size and cursor kind it
+# reads); past it they are dropped and rendered again.
+MAX_KEPT_STATEMENTS = 64
+
+
+def kept_statements(info: Info) -> dict[Any, Any] | None:
+    """Where the viewer's page statements are kept (models.statements): with the kept Viewer,
+    which is dropped after any write that changes what it sees, so a kept text never outlives
+    the policy it was rendered from. None for a Viewer that is not kept."""
+    kept = info.context.viewer.kept
+    if kept is None:
+        return None
+    store: dict[Any, Any] = kept.setdefault("statements", {})
+    if len(store) >= MAX_KEPT_STATEMENTS:
+        store.clear()
+    return store
+
+
 async def member_page(
-    info: Info, query: Any, first: int | None, after: str | None, total: Total | None = None
+    info: Info, query: Any, first: int | None, after: str | None, total: Total | None = None,
+    shape_key: Hashable | None = None,
 ) -> Connection[MemberNode]:
     """A page of members as plain rows: no Member model is built per row. `total`: how
     totalCount is counted (default: COUNT of `query`), carried by the page query when the
-    client selects it."""
+    client selects it. `shape_key`: names the list (everything `query` and `total` depend on
+    besides the Viewer), so that its page statement is rendered once per kept Viewer."""
     if total is None:
         total = Total([query.annotate(n=Count("id")).values("n")])
+    key = None if shape_key is None else (shape_key, path_ranges_enabled())
     return await paginate(
         query.order_by(*MEMBER_ORDER), first, after, lambda rows: member_nodes(info, rows), columns=MEMBER_COLUMNS,
-        total=total, fold_total=_selects(info, "totalCount"),
+        total=total, fold_total=_selects(info, "totalCount"), shape_key=key,
+        shapes=kept_statements(info) if key is not None else None,
     )
 
 
@@ -298,7 +320,8 @@ class OrgUnitNode(relay.Node):
             description="Also the members of every unit below this one.")] = False,
     ) -> Connection[MemberNode]:
         query, total = await self._members(info, include_descendants)
-        return await member_page(info, query, first, after, total)
+        key = ("unit members", self._u.corp_id, self._u.id, self._u.path, include_descendants)
+        return await member_page(info, query, first, after, total, key)
 
     @strawberry.field(description="Head-count of the unit and its subtree, counting only members this viewer sees.")
     async def member_count(self, info: Info) -> int:
@@ -368,7 +391,8 @@ class CorpNode(relay.Node):
             description="Only members in these statuses; default every status but RESIGNED.")] = None,
     ) -> Connection[MemberNode]:
         query, total = await members_listed(info, self._c.id, status)
-        return await member_page(info, query, first, after, total)
+        key = ("corp members", self._c.id, tuple(s.value for s in status or ()))
+        return await member_page(info, query, first, after, total, key)
 
     @strawberry.field(description=(
         "Members of this corp that this viewer sees, matching `query` (SPEC §3.7), in pinyin order. The term "
