@@ -247,3 +247,25 @@ async def test_plain_execution_equals_graphql_core_on_member_pages(database: str
             outcomes.append(_outcome(result))
         assert outcomes[0] == outcomes[1], document
         assert not outcomes[0][1], outcomes[0][1]
+
+
+SELECTED_THROUGH_FRAGMENTS = """
+query($c: ID!) {
+  corp(id: $c) { members(first: 1) { ...Counted edges { node { ... on Member { name ...Units } } } } }
+}
+fragment Counted on MemberConnection { totalCount }
+fragment Units on Member { departments { unit { name } } }
+"""
+
+
+async def test_count_and_departments_asked_for_inside_fragments_are_served(gql):
+    """A page reads whether totalCount and departments are selected from the document, named
+    fragments and inline fragments included."""
+    corp, root = await f.corp()
+    unit = await f.unit(root, "单元")
+    viewer = await f.member([unit], name="甲")
+    await f.member([unit], name="乙")
+    data = await gql.ok(SELECTED_THROUGH_FRAGMENTS, {"c": f.gid("Corp", corp.id)}, f.token(viewer))
+    page = data["corp"]["members"]
+    assert page["totalCount"] == 2
+    assert [d["unit"]["name"] for d in page["edges"][0]["node"]["departments"]] == ["单元"]

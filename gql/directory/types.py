@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode
 from strawberry import relay
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
@@ -64,13 +65,24 @@ def _reader(row: Any) -> Callable[[str], Any]:
 
 
 def _selects(info: Info, name: str) -> bool:
-    """Whether the field being resolved selects `name` anywhere below it (fragments included)."""
-    stack: list[Any] = list(info.selected_fields)
+    """Whether the field being resolved selects the field `name` anywhere below it (fragments
+    included). Read from the document's syntax tree: Strawberry's `selected_fields` would
+    convert every selection and its arguments first, on each call."""
+    raw = info._raw_info
+    fragments = raw.fragments
+    stack: list[Any] = list(raw.field_nodes)
+    seen: set[str] = set()
     while stack:
         node = stack.pop()
-        if getattr(node, "name", None) == name:
+        if isinstance(node, FragmentSpreadNode):
+            if node.name.value not in seen and node.name.value in fragments:
+                seen.add(node.name.value)
+                stack.extend(fragments[node.name.value].selection_set.selections)
+            continue
+        if isinstance(node, FieldNode) and node.name.value == name:
             return True
-        stack.extend(getattr(node, "selections", ()))
+        if node.selection_set is not None:
+            stack.extend(node.selection_set.selections)
     return False
 
 
