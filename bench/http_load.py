@@ -72,10 +72,12 @@ def start_server(url: str, workers: int, port: int, *, checkout: str | None = No
         "CHAINGATE_ANON_RATE_LIMIT": "0",
     }
     env.pop("REDIS_URL", None)
-    argv = [python or sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     # Another checkout's code (side by side with a branch: bench.compare).
     other = checkout or os.environ.get("CHAINGATE_BENCH_SERVER_DIR")
+    # Checkouts from before the HTTP layer moved to web/ serve gql.app.
+    app = "gql.app:create_app" if other and not Path(other, "web", "app.py").exists() else "web.app:create_app"
+    argv = [python or sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     if other:
         env["PYTHONPATH"] = other
     # Its own process group, so stopping it stops its workers too.
