@@ -3,6 +3,8 @@ hole values, returns exactly what the query built with those values returns."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,7 +22,11 @@ async def people(database):
     a = await factories.unit(root, "A")
     b = await factories.unit(root, "B")
     names = ["张三", "李四", "王五", "赵六", "钱七"]
-    members = [await factories.member([a] if i % 2 else [b, a], name=n, position=f"p{i}") for i, n in enumerate(names)]
+    members = [
+        await factories.member([a] if i % 2 else [b, a], name=n, position=f"p{i}",
+                               birthday=date(1990, 1 + i, 2) if i % 2 else None)
+        for i, n in enumerate(names)
+    ]
     return members
 
 
@@ -44,7 +50,9 @@ async def test_a_kept_shape_returns_what_the_query_returns_for_every_value(peopl
     everyone = await Member.filter(corp_id=corp_id).order_by("pinyin_full", "id").values_list("pinyin_full", "id")
     for after_name, after_id in [("", 0), *everyone]:
         got = await fetch(lambda n, i: _page(corp_id, n, i), [after_name, after_id], "page", shapes)
-        assert got == await _page(corp_id, after_name, after_id)
+        expected = await _page(corp_id, after_name, after_id)
+        assert got == expected
+        assert [type(r["birthday"]) for r in got] == [type(r["birthday"]) for r in expected]  # dates, not text
     assert len(shapes) == 1  # one text for every cursor
 
 
