@@ -113,6 +113,10 @@ class ChainContact(Model):
         "models.Member", related_name="chain_contacts", null=True, on_delete=fields.SET_NULL
     )
     member_id: int | None
+    # Whether the linked member has left (RESIGNED, DISABLED): kept by database triggers from
+    # the member's status (migration 0019), never written by the application; non-admin chain
+    # views withhold such contacts (permissions.chain.contact_listed_q).
+    member_left = fields.BooleanField(default=False)
     # The personal link of an import notification (a leader's invitation), and when it was sent.
     join_code = fields.CharField(max_length=64, unique=True, null=True)
     invited_at = fields.DatetimeField(null=True)
@@ -144,6 +148,9 @@ class ContactHeadcount(Model):
     corp_status = fields.CharEnumField(ChainCorpStatus, max_length=16)
     status = fields.CharEnumField(ContactStatus, max_length=16)
     n = fields.IntField(default=0)
+    # Of n, the contacts whose linked member has not left (chain_contact.member_left false):
+    # what non-admin standings count (SPEC §3.5; migration 0019).
+    n_listed = fields.IntField(default=0)
 
     class Meta:
         table = "contact_headcount"

@@ -2,12 +2,15 @@
 0017): after random writes to chain corps and contacts (ORM rows, a batch insert, status
 changes, moves between groups and corps, deletes with their cascade), contact_headcount
 equals a recount from scratch; contacts linked to members who resign, are disabled or come
-back (SPEC §3.5); and every contacts totalCount a chain viewer gets (whole-chain
+back, contacts created for or relinked to such members, members deleted under their
+contacts (SPEC §3.5; chain_contact.member_left and contact_headcount.n_listed, migration
+0019, equal contact_listed recomputed); and every contacts totalCount a chain viewer gets (whole-chain
 admin, group admin, rule subject, downstream member, partner app) equals the contacts the
 in-memory policy lets it see, counted one by one."""
 
 from __future__ import annotations
 
+import importlib
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +21,8 @@ from hypothesis import strategies as st
 from models import AppToken, ChainContact, ChainCorp, ContactHeadcount, Member
 from models.bulk import insert_rows
 from models.enums import AdminKind, AppScope, ChainCorpStatus, ContactRole, ContactStatus, MemberStatus
-from permissions.chain import can_see_contact
+from permissions.chain import can_see_contact, contact_listed
+from permissions.scope import LISTED_STATUSES
 from permissions.loading import app_viewer, contact_facts, member_viewer
 from tests import factories as f
 from tests.conftest import GQL
@@ -146,6 +150,28 @@ async def link_member(w: World, pick: int, status: MemberStatus) -> None:
     await ChainContact.filter(id=_pick(w.contacts, pick)).update(member_id=member.id)
 
 
+async def add_linked_contacts(w: World, picks: list[int], status: MemberStatus) -> None:
+    """New contacts, one by one and as a batch, linked from the start to a member in
+    `status` (a contact of a member who already left)."""
+    member = await f.member([w.home], name="联系人", status=status)
+    corp = await ChainCorp.get(id=_pick(w.corps, picks[0]))
+    w.contacts.append((await f.contact(corp, member, status=ContactStatus.JOINED, role=ContactRole.MEMBER)).id)
+    await insert_rows(ChainContact, [
+        ChainContact(chain_id=w.chain_id, chain_corp_id=_pick(w.corps, p), name="批量", mobile=f.unique_mobile(),
+                     status=ContactStatus.JOINED, role=ContactRole.MEMBER, member_id=member.id)
+        for p in picks[1:]
+    ])
+    w.contacts = list(await ChainContact.filter(chain_id=w.chain_id).order_by("id").values_list("id", flat=True))
+
+
+async def delete_member(w: World, pick: int) -> None:
+    """A linked member is deleted: the link is nulled under its contact (on_delete SET NULL)."""
+    linked = await ChainContact.filter(chain_id=w.chain_id, member_id__isnull=False).exclude(
+        member_id=w.viewers["downstream"][0]).values_list("member_id", flat=True)
+    if linked:
+        await Member.filter(id=sorted(linked)[pick % len(linked)]).delete()
+
+
 async def member_status(w: World, pick: int, status: MemberStatus) -> None:
     """A linked member's status changes (resign, disable, reinstate) under its contact."""
     linked = await ChainContact.filter(chain_id=w.chain_id, member_id__isnull=False).exclude(
@@ -169,22 +195,42 @@ WRITES = st.one_of(
     st.tuples(st.just(delete_contact), small),
     st.tuples(st.just(link_member), small, member_statuses),
     st.tuples(st.just(member_status), small, member_statuses),
+    st.tuples(st.just(add_linked_contacts), st.lists(small, min_size=1, max_size=3), member_statuses),
+    st.tuples(st.just(delete_member), small),
 )
 
 
-async def recounted() -> Counter:
-    """contact_headcount as it should be, from chain_contact and chain_corp rows."""
+async def recounted() -> dict:
+    """contact_headcount as it should be, from chain_contact and chain_corp rows: per key, the
+    contacts (n) and those contact_listed admits (n_listed)."""
     corps = {c["id"]: c for c in await ChainCorp.all().values("id", "chain_id", "group_id", "status")}
-    return Counter(
-        (corps[c["chain_corp_id"]]["chain_id"], corps[c["chain_corp_id"]]["group_id"],
-         ChainCorpStatus(corps[c["chain_corp_id"]]["status"]), ContactStatus(c["status"]))
-        for c in await ChainContact.all().values("chain_corp_id", "status")
-    )
+    out: Counter = Counter()
+    for c in await contact_facts(ChainContact.all()):
+        corp = corps[c.corp.id]
+        key = (corp["chain_id"], corp["group_id"], ChainCorpStatus(corp["status"]), c.status)
+        out[(*key, "n")] += 1
+        out[(*key, "n_listed")] += contact_listed(c)
+    return _nonzero(out)
 
 
-async def kept() -> Counter:
-    return +Counter({(h.chain_id, h.group_id, ChainCorpStatus(h.corp_status), ContactStatus(h.status)): h.n
-                     for h in await ContactHeadcount.all()})
+async def kept() -> dict:
+    out: Counter = Counter()
+    for h in await ContactHeadcount.all():
+        key = (h.chain_id, h.group_id, ChainCorpStatus(h.corp_status), ContactStatus(h.status))
+        out[(*key, "n")], out[(*key, "n_listed")] = h.n, h.n_listed
+    return _nonzero(out)
+
+
+def _nonzero(counts: Counter) -> dict:
+    """The counts less the zeros (rows of keys left empty stay): a negative count stays."""
+    return {k: v for k, v in counts.items() if v}
+
+
+async def member_left_as_kept_and_recomputed() -> tuple[dict[int, bool], dict[int, bool]]:
+    """chain_contact.member_left as the triggers keep it, and as `not contact_listed` says."""
+    kept_rows = dict(await ChainContact.all().values_list("id", "member_left"))
+    return ({k: bool(v) for k, v in kept_rows.items()},
+            {c.id: not contact_listed(c) for c in await contact_facts(ChainContact.all())})
 
 
 async def expected(w: World, viewer_kind: str) -> dict[str, int]:
@@ -210,8 +256,17 @@ async def test_contact_counts_from_head_counts_equal_counting_every_visible_cont
     for write, *args in writes:
         await write(w, *args)
     assert await kept() == await recounted()
+    as_kept, recomputed = await member_left_as_kept_and_recomputed()
+    assert as_kept == recomputed
     want = await expected(w, viewer)
     data = (await gql.ok(COUNTS, {"ch": f.gid("ChainSpace", w.chain_id)}, w.viewers[viewer][1]))["node"]
     assert data is not None
     assert {k: data[k]["totalCount"] for k in want} == want
     assert len(data["open"]["edges"]) == min(1, want["open"])
+
+
+def test_the_migration_names_the_statuses_contact_listed_withholds():
+    """Migration 0019's triggers test the member's status against its own frozen list of the
+    statuses of members who left: it must be the one contact_listed withholds."""
+    migration = importlib.import_module("models.migrations.0019_contact_member_left")
+    assert set(migration.LEFT) == {s.value for s in set(MemberStatus) - set(LISTED_STATUSES)}
