@@ -22,8 +22,8 @@ from models import AppToken, ChainContact, ChainCorp, ContactHeadcount, Member
 from models.bulk import insert_rows
 from models.enums import AdminKind, AppScope, ChainCorpStatus, ContactRole, ContactStatus, MemberStatus
 from permissions.chain import can_see_contact, contact_listed
-from permissions.scope import LISTED_STATUSES
 from permissions.loading import app_viewer, contact_facts, member_viewer
+from permissions.scope import LISTED_STATUSES
 from tests import factories as f
 from tests.conftest import GQL
 from tests.gateway import app_token
