@@ -157,6 +157,24 @@ class ContactHeadcount(Model):
         unique_together = (("chain_id", "group_id", "corp_status", "status"),)
 
 
+class ChainCorpHeadcount(Model):
+    """A chain's corps by (group, status): kept by database triggers (migration 0020) in the
+    transaction of every write to `chain_corp`, so a corps list's totalCount is a sum over the
+    few rows its selectors name (a group range, a group, the whole chain) instead of a pass
+    over the chain's corps (permissions.chain.chain_corp_count_parts). Never written by the
+    application."""
+
+    id = fields.IntField(primary_key=True)
+    chain_id = fields.IntField()
+    group_id = fields.IntField()
+    status = fields.CharEnumField(ChainCorpStatus, max_length=16)
+    n = fields.IntField(default=0)
+
+    class Meta:
+        table = "chain_corp_headcount"
+        unique_together = (("chain_id", "group_id", "status"),)
+
+
 class ChainRule(Model):
     """对接规则: owner-side subject (a unit subtree or a member) × object (a group subtree or a corp)."""
 

@@ -114,6 +114,20 @@ class CorpSelector:
             q &= Q(id__in=sorted(self.chain_corp_ids))
         return q
 
+    def corp_headcount_q(self) -> Q:
+        """The corps this selector admits as a filter on ChainCorpHeadcount rows (chain, group,
+        status): the SQL twin of matches() for a selector naming no corps (chain_corp_ids
+        None). Pure. SPEC §2.3."""
+        assert self.chain_corp_ids is None
+        q = Q(chain_id=self.chain_id)
+        if self.joined_only:
+            q &= Q(status=ChainCorpStatus.JOINED.value)
+        if self.group_paths is not None:
+            q &= Q(group_id__in=groups_under(self.chain_id, self.group_paths))
+        if self.group_id is not None:
+            q &= Q(group_id=self.group_id)
+        return q
+
     def headcount_q(self) -> Q:
         """The contacts this selector admits as a filter on ContactHeadcount rows (chain,
         group, corp status, contact status): the SQL twin of matches() plus the status
@@ -198,6 +212,29 @@ def can_see_chain_corp(viewer: Viewer, c: ChainCorpFacts) -> bool:
 def chain_corps_q(viewer: Viewer) -> Q:
     """Filter on ChainCorp rows: the SQL twin of can_see_chain_corp (SPEC §2.3); false for no standing."""
     return any_of(s.q() for s in _all_selectors(viewer))
+
+
+def chain_corp_count_parts(viewer: Viewer, chain_id: int, status: Q) -> list[Any] | None:
+    """One-row queries (each selecting `n`, NULL for 0) whose sum is the number of corps of
+    chain `chain_id` that the viewer sees and `status` (a Q on the corp's status) admits, i.e.
+    the count of ChainCorp.filter(chain_corps_q(viewer), status, chain_id=...) (SPEC §2.3;
+    totalCount). None when no selector of the chain can be summed (count the list).
+    1. the selectors naming no corps: a sum over the ChainCorpHeadcount rows they admit (kept
+       by triggers, migration 0020), each row once;
+    2. the selectors naming a few corps: those of their corps 1. did not count."""
+    from models import ChainCorp, ChainCorpHeadcount
+
+    mine = [s for s in _all_selectors(viewer) if s.chain_id == chain_id]
+    summed = [s for s in mine if s.chain_corp_ids is None]
+    if not summed:
+        return None
+    parts = [ChainCorpHeadcount.filter(status, any_of(s.corp_headcount_q() for s in summed), chain_id=chain_id)
+             .annotate(n=Sum("n")).values("n")]
+    named = [s for s in mine if s.chain_corp_ids is not None]
+    if named:
+        rest = ChainCorp.filter(status, any_of(s.q() for s in named), ~any_of(s.q() for s in summed), chain_id=chain_id)
+        parts.append(rest.annotate(n=Count("id")).values("n"))
+    return parts
 
 
 def can_see_contact(viewer: Viewer, c: ContactFacts) -> bool:

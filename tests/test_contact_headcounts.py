@@ -1,12 +1,13 @@
-"""Chain contact counts from head-counts (permissions.chain.contact_count_parts, migration
-0017): after random writes to chain corps and contacts (ORM rows, a batch insert, status
-changes, moves between groups and corps, deletes with their cascade), contact_headcount
-equals a recount from scratch; contacts linked to members who resign, are disabled or come
-back, contacts created for or relinked to such members, members deleted under their
-contacts (SPEC §3.5; chain_contact.member_left and contact_headcount.n_listed, migration
-0019, equal contact_listed recomputed); and every contacts totalCount a chain viewer gets (whole-chain
-admin, group admin, rule subject, downstream member, partner app) equals the contacts the
-in-memory policy lets it see, counted one by one."""
+"""Chain contact and corp counts from head-counts (permissions.chain.contact_count_parts,
+chain_corp_count_parts; migrations 0017, 0019, 0020): after random writes to chain corps and
+contacts (ORM rows, batch inserts, status changes, moves between groups and corps, deletes
+with their cascade), contact_headcount and chain_corp_headcount equal a recount from scratch;
+contacts linked to members who resign, are disabled or come back, contacts created for or
+relinked to such members, members deleted under their contacts (SPEC §3.5;
+chain_contact.member_left and contact_headcount.n_listed, migration 0019, equal
+contact_listed recomputed); and every contacts and corps totalCount a chain viewer gets
+(whole-chain admin, group admin, rule subject, downstream member, partner app) equals what
+the in-memory policy lets it see, counted one by one."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models import AppToken, ChainContact, ChainCorp, ContactHeadcount, Member
+from models import AppToken, ChainContact, ChainCorp, ChainCorpHeadcount, ContactHeadcount, Member
 from models.bulk import insert_rows
 from models.enums import AdminKind, AppScope, ChainCorpStatus, ContactRole, ContactStatus, MemberStatus
-from permissions.chain import can_see_contact, contact_listed
-from permissions.loading import app_viewer, contact_facts, member_viewer
+from permissions.chain import can_see_chain_corp, can_see_contact, contact_listed
+from permissions.loading import app_viewer, chain_corp_facts, contact_facts, member_viewer
 from permissions.scope import LISTED_STATUSES
 from tests import factories as f
 from tests.conftest import GQL
@@ -34,6 +35,9 @@ query($ch: ID!) {
     open: contacts(first: 1) { totalCount edges { node { id } } }
     joined: contacts(first: 0, status: JOINED) { totalCount }
     removed: contacts(first: 2, status: REMOVED) { totalCount }
+    corps(first: 1) { totalCount edges { node { id } } }
+    joinedCorps: corps(first: 0, status: JOINED) { totalCount }
+    removedCorps: corps(first: 0, status: REMOVED) { totalCount }
   } }
 }
 """
@@ -93,6 +97,17 @@ def _pick(ids: list[int], i: int) -> int | None:
 
 async def add_corp(w: World, group: int, status: ChainCorpStatus) -> None:
     w.corps.append((await f.chain_corp(w.groups[group % len(w.groups)], status=status)).id)
+
+
+async def add_corps(w: World, groups: list[int], status: ChainCorpStatus) -> None:
+    """A batch, as an import writes it: one INSERT (PostgreSQL: one statement trigger run)."""
+    chain_id = w.chain_id
+    await insert_rows(ChainCorp, [
+        ChainCorp(chain_id=chain_id, group_id=w.groups[g % len(w.groups)].id, imported_name="批量",
+                  name_key=f"批量{f.unique_mobile()}", status=status)
+        for g in groups
+    ])
+    w.corps = list(await ChainCorp.filter(chain_id=chain_id).order_by("id").values_list("id", flat=True))
 
 
 # The downstream viewer's own place (w.corps[0]) keeps its JOINED status and stays, so that the
@@ -185,6 +200,7 @@ corp_statuses, contact_statuses = st.sampled_from(list(ChainCorpStatus)), st.sam
 member_statuses = st.sampled_from(list(MemberStatus))
 WRITES = st.one_of(
     st.tuples(st.just(add_corp), small, corp_statuses),
+    st.tuples(st.just(add_corps), st.lists(small, min_size=1, max_size=4), corp_statuses),
     st.tuples(st.just(corp_status), small, corp_statuses),
     st.tuples(st.just(move_corp), small, small),
     st.tuples(st.just(delete_corp), small),
@@ -242,11 +258,26 @@ async def expected(w: World, viewer_kind: str) -> dict[str, int]:
         viewer = await member_viewer(kind_id)
     assert viewer is not None
     seen = [c for c in await contact_facts(ChainContact.filter(chain_id=w.chain_id)) if can_see_contact(viewer, c)]
+    corps = [c for c in await chain_corp_facts(ChainCorp.filter(chain_id=w.chain_id)) if can_see_chain_corp(viewer, c)]
     return {
         "open": sum(c.status is not ContactStatus.REMOVED for c in seen),
         "joined": sum(c.status is ContactStatus.JOINED for c in seen),
         "removed": sum(c.status is ContactStatus.REMOVED for c in seen),
+        "corps": sum(c.status is not ChainCorpStatus.REMOVED for c in corps),
+        "joinedCorps": sum(c.status is ChainCorpStatus.JOINED for c in corps),
+        "removedCorps": sum(c.status is ChainCorpStatus.REMOVED for c in corps),
     }
+
+
+async def corps_recounted() -> dict:
+    """chain_corp_headcount as it should be, from chain_corp rows."""
+    return _nonzero(Counter((c["chain_id"], c["group_id"], ChainCorpStatus(c["status"]))
+                            for c in await ChainCorp.all().values("chain_id", "group_id", "status")))
+
+
+async def corps_kept() -> dict:
+    return _nonzero(Counter({(h.chain_id, h.group_id, ChainCorpStatus(h.status)): h.n
+                             for h in await ChainCorpHeadcount.all()}))
 
 
 @given(writes=st.lists(WRITES, min_size=1, max_size=6), viewer=st.sampled_from(VIEWERS))
@@ -256,6 +287,7 @@ async def test_contact_counts_from_head_counts_equal_counting_every_visible_cont
     for write, *args in writes:
         await write(w, *args)
     assert await kept() == await recounted()
+    assert await corps_kept() == await corps_recounted()
     as_kept, recomputed = await member_left_as_kept_and_recomputed()
     assert as_kept == recomputed
     want = await expected(w, viewer)
@@ -263,6 +295,7 @@ async def test_contact_counts_from_head_counts_equal_counting_every_visible_cont
     assert data is not None
     assert {k: data[k]["totalCount"] for k in want} == want
     assert len(data["open"]["edges"]) == min(1, want["open"])
+    assert len(data["corps"]["edges"]) == min(1, want["corps"])
 
 
 def test_the_migration_names_the_statuses_contact_listed_withholds():
