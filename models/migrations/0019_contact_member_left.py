@@ -107,8 +107,9 @@ def _member_left_postgres() -> list[str]:
     return [
         "CREATE OR REPLACE FUNCTION contact_member_left() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         f"NEW.member_left := {LEFT_OF.format(m='NEW.member_id')}; RETURN NEW; END $$",
+        # A row with no member and member_left false is right as it is (most imported contacts).
         "CREATE TRIGGER contact_member_left BEFORE INSERT OR UPDATE OF member_id, member_left ON chain_contact "
-        "FOR EACH ROW EXECUTE FUNCTION contact_member_left()",
+        "FOR EACH ROW WHEN (NEW.member_id IS NOT NULL OR NEW.member_left) EXECUTE FUNCTION contact_member_left()",
         "CREATE OR REPLACE FUNCTION member_contacts_left() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         f"UPDATE chain_contact SET member_left = (NEW.status IN ({LEFT_SQL})) WHERE member_id = NEW.id; "
         "RETURN NULL; END $$",
