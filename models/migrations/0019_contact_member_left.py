@@ -105,8 +105,12 @@ def _headcount_postgres() -> list[str]:
 def _member_left_postgres() -> list[str]:
     crossed = MEMBER_CROSSED.format(l=LEFT_SQL, d="IS DISTINCT FROM")
     return [
+        # FOR SHARE: a link written while another transaction changes the member's status waits
+        # for it and reads the status it committed; otherwise each would miss the other's write
+        # (the status change's UPDATE of the member's contacts does not see the new link).
         "CREATE OR REPLACE FUNCTION contact_member_left() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"NEW.member_left := {LEFT_OF.format(m='NEW.member_id')}; RETURN NEW; END $$",
+        f"NEW.member_left := {LEFT_OF.format(m='NEW.member_id').replace('), FALSE)', ' FOR SHARE), FALSE)')}; "
+        "RETURN NEW; END $$",
         # A row with no member and member_left false is right as it is (most imported contacts).
         "CREATE TRIGGER contact_member_left BEFORE INSERT OR UPDATE OF member_id, member_left ON chain_contact "
         "FOR EACH ROW WHEN (NEW.member_id IS NOT NULL OR NEW.member_left) EXECUTE FUNCTION contact_member_left()",
