@@ -1,4 +1,5 @@
 from tortoise import fields, migrations
+from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
 # Chain corp counts (models.ChainCorpHeadcount): per (chain, group, status) the number of chain
@@ -9,6 +10,8 @@ from tortoise.migrations import operations as ops
 # cascades, moves to another group, status or chain). PostgreSQL counts a statement's corps at
 # once (statement triggers over the transition tables, as 0017 does for contacts: an import
 # writes corps in batches); SQLite row by row.
+# The (chain_id, status, group_id) index of chain_corp gains id, so that the JOINED corps of a
+# rule's groups (a non-admin contact list's corp subquery) come from the index alone.
 
 KEY = ("chain_id", "group_id", "status")
 COLUMNS = ", ".join(KEY)
@@ -105,4 +108,6 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.RunPython(fill_and_keep, drop_triggers),
+        ops.RemoveIndex(model_name='ChainCorp', name=None, fields=['chain_id', 'status', 'group_id']),
+        ops.AddIndex(model_name='ChainCorp', index=Index(fields=['chain_id', 'status', 'group_id', 'id'])),
     ]
