@@ -117,16 +117,9 @@ class CorpSelector:
     def corp_headcount_q(self) -> Q:
         """The corps this selector admits as a filter on ChainCorpHeadcount rows (chain, group,
         status): the SQL twin of matches() for a selector naming no corps (chain_corp_ids
-        None). Pure. SPEC §2.3."""
+        None); those rows carry q()'s columns under the same names. Pure. SPEC §2.3."""
         assert self.chain_corp_ids is None
-        q = Q(chain_id=self.chain_id)
-        if self.joined_only:
-            q &= Q(status=ChainCorpStatus.JOINED.value)
-        if self.group_paths is not None:
-            q &= Q(group_id__in=groups_under(self.chain_id, self.group_paths))
-        if self.group_id is not None:
-            q &= Q(group_id=self.group_id)
-        return q
+        return self.q()
 
     def headcount_q(self) -> Q:
         """The contacts this selector admits as a filter on ContactHeadcount rows (chain,
