@@ -1,7 +1,16 @@
 """Tortoise models and database set-up; no policy, no GraphQL."""
 
 from models.access import AdminGrant, AppToken, PolicyVersion, RevokedToken
-from models.chain import ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, ContactHeadcount, Invitation
+from models.chain import (
+    ChainContact,
+    ChainCorp,
+    ChainCorpHeadcount,
+    ChainGroup,
+    ChainRule,
+    ChainSpace,
+    ContactHeadcount,
+    Invitation,
+)
 from models.directory import (
     Corp,
     FieldSetting,
@@ -18,7 +27,7 @@ from models.ops import AuditEvent, ImportJob, ImportJobError, ImportSource, Noti
 
 __all__ = [
     "AdminGrant", "AppToken", "AuditEvent", "ChainContact", "ChainCorp", "ChainGroup", "ChainRule", "ChainSpace",
-    "ChangeEvent", "ContactHeadcount", "Corp", "FeedState", "FieldSetting", "ImportJob", "ImportJobError", "ImportSource", "Invitation",
+    "ChainCorpHeadcount", "ChangeEvent", "ContactHeadcount", "Corp", "FeedState", "FieldSetting", "ImportJob", "ImportJobError", "ImportSource", "Invitation",
     "Member", "MemberSeat", "Notification", "OrgUnit", "Person", "Placement", "PolicyVersion", "RevokedToken",
     "SharedSeat", "UnitHeadcount", "WebhookDelivery", "WebhookSubscription",
 ]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.expressions import Q, RawSQL, Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
 
 from models.enums import ChainCorpStatus, ContactStatus, MemberStatus
@@ -31,9 +31,9 @@ JOINED_ONLY = frozenset({ContactStatus.JOINED})
 # of non-admins; deleting a member erases its contacts (flows.lifecycle). So a contact linked
 # to a member whose status is not listed (permissions.scope.LISTED_STATUSES) is shown only
 # through an admin's standing (the owner's super admins and apps, chain admins in their range),
-# which sees every contact of the chain with its status. One rule, in two evaluators; a
-# per-(chain corp, status) contact count kept by triggers must apply the same test
-# (contact_listed_sql: a contact counts for non-admins iff it holds).
+# which sees every contact of the chain with its status. One rule, in two evaluators; the
+# triggers that keep chain_contact.member_left and contact_headcount.n_listed (migration 0019)
+# apply the same test (tests/test_contact_headcounts.py holds them to contact_listed).
 
 
 def contact_listed(c: ContactFacts) -> bool:
@@ -44,21 +44,10 @@ def contact_listed(c: ContactFacts) -> bool:
 
 def contact_listed_q() -> Q:
     """Filter on ChainContact rows: the SQL twin of contact_listed (contacts without a member
-    pass). Pure (builds SQL, runs none). SPEC §3.5."""
-    from models import Member
-
-    # The members that left are few and found by the member.status index (migration 0015): read
-    # once per query, where a join to the linked member would read every member to count a
-    # rule's few thousand contacts.
-    left = Member.filter(status__in=sorted(s.value for s in set(MemberStatus) - set(LISTED_STATUSES)))
-    return Q(member_id__isnull=True) | ~Q(member_id__in=Subquery(left.values("id")))
-
-
-def contact_listed_sql(member_status: str) -> str:
-    """The same test as SQL text over an expression naming the linked member's status (NULL
-    when the contact has none), for triggers and raw SQL that keep contact counts."""
-    listed = ", ".join(f"'{s.value}'" for s in LISTED_STATUSES)
-    return f"({member_status} IS NULL OR {member_status} IN ({listed}))"
+    pass), a test of the contact's own `member_left` column, which database triggers keep
+    equal to "the linked member's status is not listed" (migration 0019). Pure (builds SQL,
+    runs none). SPEC §3.5."""
+    return Q(member_left=False)
 
 
 @dataclass(frozen=True)
@@ -124,6 +113,13 @@ class CorpSelector:
         if self.chain_corp_ids is not None:
             q &= Q(id__in=sorted(self.chain_corp_ids))
         return q
+
+    def corp_headcount_q(self) -> Q:
+        """The corps this selector admits as a filter on ChainCorpHeadcount rows (chain, group,
+        status): the SQL twin of matches() for a selector naming no corps (chain_corp_ids
+        None); those rows carry q()'s columns under the same names. Pure. SPEC §2.3."""
+        assert self.chain_corp_ids is None
+        return self.q()
 
     def headcount_q(self) -> Q:
         """The contacts this selector admits as a filter on ContactHeadcount rows (chain,
@@ -211,6 +207,29 @@ def chain_corps_q(viewer: Viewer) -> Q:
     return any_of(s.q() for s in _all_selectors(viewer))
 
 
+def chain_corp_count_parts(viewer: Viewer, chain_id: int, status: Q) -> list[Any] | None:
+    """One-row queries (each selecting `n`, NULL for 0) whose sum is the number of corps of
+    chain `chain_id` that the viewer sees and `status` (a Q on the corp's status) admits, i.e.
+    the count of ChainCorp.filter(chain_corps_q(viewer), status, chain_id=...) (SPEC §2.3;
+    totalCount). None when no selector of the chain can be summed (count the list).
+    1. the selectors naming no corps: a sum over the ChainCorpHeadcount rows they admit (kept
+       by triggers, migration 0020), each row once;
+    2. the selectors naming a few corps: those of their corps 1. did not count."""
+    from models import ChainCorp, ChainCorpHeadcount
+
+    mine = [s for s in _all_selectors(viewer) if s.chain_id == chain_id]
+    summed = [s for s in mine if s.chain_corp_ids is None]
+    if not summed:
+        return None
+    parts = [ChainCorpHeadcount.filter(status, any_of(s.corp_headcount_q() for s in summed), chain_id=chain_id)
+             .annotate(n=Sum("n")).values("n")]
+    named = [s for s in mine if s.chain_corp_ids is not None]
+    if named:
+        rest = ChainCorp.filter(status, any_of(s.q() for s in named), ~any_of(s.q() for s in summed), chain_id=chain_id)
+        parts.append(rest.annotate(n=Count("id")).values("n"))
+    return parts
+
+
 def can_see_contact(viewer: Viewer, c: ContactFacts) -> bool:
     """Whether the viewer sees the loaded chain contact `c`: a selector matches its corp and
     admits its status, and, unless the selector is an admin's, contact_listed(c) holds
@@ -269,24 +288,23 @@ def contacts_q(
     every = _all_selectors(viewer)
     if member_tested or not all(s.listed_only for s in every):
         return any_of(_contact_q(s, corp_id, listed or {}, not member_tested) for s in every)
-    # No admin standing: every part wants contact_listed, tested once around the OR (its
-    # subquery then runs once per statement, not once per part).
+    # No admin standing: every part wants contact_listed, tested once around the OR.
     return any_of(_contact_q(s, corp_id, listed or {}, False) for s in every) & contact_listed_q()
 
 
 def contact_count_parts(
     viewer: Viewer, chain_id: int, status: Q, listed: Mapping[CorpSelector, tuple[int, ...]] | None = None
 ) -> list[Any] | None:
-    """One-row queries (each selecting `n`, NULL for 0; a part may be negative) whose sum is
+    """One-row queries (each selecting `n`, NULL for 0) whose sum is
     the number of contacts of chain `chain_id` that the viewer sees and `status` (a Q on the
     contact's status) admits, i.e. the count of ChainContact.filter(contacts_q(viewer,
     listed=listed), status, chain_id=...) (SPEC §2.3, §3.5; totalCount). None when no selector
     of the chain can be summed (count the list).
     1. the selectors naming no corps (the whole chain, group ranges, a group): a sum over the
-       ContactHeadcount rows they admit (kept by triggers, migration 0017), each row once;
-    2. less the contacts 1. summed that only non-admin selectors admit and whose linked member
-       left (contact_listed fails): few, found from the members that left;
-    3. the selectors naming a few corps: their contacts that 1.-2. did not count, found from
+       ContactHeadcount rows they admit (kept by triggers, migrations 0017 and 0019), each row
+       once: its `n` when an admin's selector admits it, else its `n_listed` (the contacts
+       whose member has not left: contact_listed holds);
+    2. the selectors naming a few corps: their contacts that 1. did not count, found from
        the corps by the (chain_corp_id, status) index and tested against 1.'s selectors on
        those named corps alone (not a subquery listing every corp 1.'s selectors admit)."""
     from models import ChainContact, ChainCorp, ContactHeadcount
@@ -295,16 +313,17 @@ def contact_count_parts(
     summed = [s for s in mine if s.chain_corp_ids is None]
     if not summed:
         return None
-    parts = [ContactHeadcount.filter(status, any_of(s.headcount_q() for s in summed), chain_id=chain_id)
-             .annotate(n=Sum("n")).values("n")]
+    admitted = [s for s in summed if not s.listed_only]
     withheld = [s for s in summed if s.listed_only]
+    parts = []
+    if admitted:
+        parts.append(ContactHeadcount.filter(status, any_of(s.headcount_q() for s in admitted), chain_id=chain_id)
+                     .annotate(n=Sum("n")).values("n"))
     if withheld:
-        admitted = [s for s in summed if not s.listed_only]
-        left = ChainContact.filter(status, ~contact_listed_q(), any_of(_contact_q(s, None, {}, False) for s in withheld),
-                                   chain_id=chain_id)
+        rows = ContactHeadcount.filter(status, any_of(s.headcount_q() for s in withheld), chain_id=chain_id)
         if admitted:
-            left = left.filter(~any_of(_contact_q(s, None, {}, False) for s in admitted))
-        parts.append(left.annotate(n=RawSQL("-COUNT(*)")).values("n"))
+            rows = rows.filter(~any_of(s.headcount_q() for s in admitted))
+        parts.append(rows.annotate(n=Sum("n_listed")).values("n"))
     named = [s for s in mine if s.chain_corp_ids is not None]
     if named:
         named_ids = sorted({i for s in named for i in s.chain_corp_ids or ()})

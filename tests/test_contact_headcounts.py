@@ -1,13 +1,17 @@
-"""Chain contact counts from head-counts (permissions.chain.contact_count_parts, migration
-0017): after random writes to chain corps and contacts (ORM rows, a batch insert, status
-changes, moves between groups and corps, deletes with their cascade), contact_headcount
-equals a recount from scratch; contacts linked to members who resign, are disabled or come
-back (SPEC §3.5); and every contacts totalCount a chain viewer gets (whole-chain
-admin, group admin, rule subject, downstream member, partner app) equals the contacts the
-in-memory policy lets it see, counted one by one."""
+"""Chain contact and corp counts from head-counts (permissions.chain.contact_count_parts,
+chain_corp_count_parts; migrations 0017, 0019, 0020): after random writes to chain corps and
+contacts (ORM rows, batch inserts, status changes, moves between groups and corps, deletes
+with their cascade), contact_headcount and chain_corp_headcount equal a recount from scratch;
+contacts linked to members who resign, are disabled or come back, contacts created for or
+relinked to such members, members deleted under their contacts (SPEC §3.5;
+chain_contact.member_left and contact_headcount.n_listed, migration 0019, equal
+contact_listed recomputed); and every contacts and corps totalCount a chain viewer gets
+(whole-chain admin, group admin, rule subject, downstream member, partner app) equals what
+the in-memory policy lets it see, counted one by one."""
 
 from __future__ import annotations
 
+import importlib
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -15,11 +19,12 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models import AppToken, ChainContact, ChainCorp, ContactHeadcount, Member
+from models import AppToken, ChainContact, ChainCorp, ChainCorpHeadcount, ContactHeadcount, Member
 from models.bulk import insert_rows
 from models.enums import AdminKind, AppScope, ChainCorpStatus, ContactRole, ContactStatus, MemberStatus
-from permissions.chain import can_see_contact
-from permissions.loading import app_viewer, contact_facts, member_viewer
+from permissions.chain import can_see_chain_corp, can_see_contact, contact_listed
+from permissions.loading import app_viewer, chain_corp_facts, contact_facts, member_viewer
+from permissions.scope import LISTED_STATUSES
 from tests import factories as f
 from tests.conftest import GQL
 from tests.gateway import app_token
@@ -30,6 +35,9 @@ query($ch: ID!) {
     open: contacts(first: 1) { totalCount edges { node { id } } }
     joined: contacts(first: 0, status: JOINED) { totalCount }
     removed: contacts(first: 2, status: REMOVED) { totalCount }
+    corps(first: 1) { totalCount edges { node { id } } }
+    joinedCorps: corps(first: 0, status: JOINED) { totalCount }
+    removedCorps: corps(first: 0, status: REMOVED) { totalCount }
   } }
 }
 """
@@ -91,6 +99,17 @@ async def add_corp(w: World, group: int, status: ChainCorpStatus) -> None:
     w.corps.append((await f.chain_corp(w.groups[group % len(w.groups)], status=status)).id)
 
 
+async def add_corps(w: World, groups: list[int], status: ChainCorpStatus) -> None:
+    """A batch, as an import writes it: one INSERT (PostgreSQL: one statement trigger run)."""
+    chain_id = w.chain_id
+    await insert_rows(ChainCorp, [
+        ChainCorp(chain_id=chain_id, group_id=w.groups[g % len(w.groups)].id, imported_name="批量",
+                  name_key=f"批量{f.unique_mobile()}", status=status)
+        for g in groups
+    ])
+    w.corps = list(await ChainCorp.filter(chain_id=chain_id).order_by("id").values_list("id", flat=True))
+
+
 # The downstream viewer's own place (w.corps[0]) keeps its JOINED status and stays, so that the
 # viewer keeps its standing (its own corp and its group's peers: two selectors that overlap).
 async def corp_status(w: World, pick: int, status: ChainCorpStatus) -> None:
@@ -146,6 +165,28 @@ async def link_member(w: World, pick: int, status: MemberStatus) -> None:
     await ChainContact.filter(id=_pick(w.contacts, pick)).update(member_id=member.id)
 
 
+async def add_linked_contacts(w: World, picks: list[int], status: MemberStatus) -> None:
+    """New contacts, one by one and as a batch, linked from the start to a member in
+    `status` (a contact of a member who already left)."""
+    member = await f.member([w.home], name="联系人", status=status)
+    corp = await ChainCorp.get(id=_pick(w.corps, picks[0]))
+    w.contacts.append((await f.contact(corp, member, status=ContactStatus.JOINED, role=ContactRole.MEMBER)).id)
+    await insert_rows(ChainContact, [
+        ChainContact(chain_id=w.chain_id, chain_corp_id=_pick(w.corps, p), name="批量", mobile=f.unique_mobile(),
+                     status=ContactStatus.JOINED, role=ContactRole.MEMBER, member_id=member.id)
+        for p in picks[1:]
+    ])
+    w.contacts = list(await ChainContact.filter(chain_id=w.chain_id).order_by("id").values_list("id", flat=True))
+
+
+async def delete_member(w: World, pick: int) -> None:
+    """A linked member is deleted: the link is nulled under its contact (on_delete SET NULL)."""
+    linked = await ChainContact.filter(chain_id=w.chain_id, member_id__isnull=False).exclude(
+        member_id=w.viewers["downstream"][0]).values_list("member_id", flat=True)
+    if linked:
+        await Member.filter(id=sorted(linked)[pick % len(linked)]).delete()
+
+
 async def member_status(w: World, pick: int, status: MemberStatus) -> None:
     """A linked member's status changes (resign, disable, reinstate) under its contact."""
     linked = await ChainContact.filter(chain_id=w.chain_id, member_id__isnull=False).exclude(
@@ -159,6 +200,7 @@ corp_statuses, contact_statuses = st.sampled_from(list(ChainCorpStatus)), st.sam
 member_statuses = st.sampled_from(list(MemberStatus))
 WRITES = st.one_of(
     st.tuples(st.just(add_corp), small, corp_statuses),
+    st.tuples(st.just(add_corps), st.lists(small, min_size=1, max_size=4), corp_statuses),
     st.tuples(st.just(corp_status), small, corp_statuses),
     st.tuples(st.just(move_corp), small, small),
     st.tuples(st.just(delete_corp), small),
@@ -169,22 +211,42 @@ WRITES = st.one_of(
     st.tuples(st.just(delete_contact), small),
     st.tuples(st.just(link_member), small, member_statuses),
     st.tuples(st.just(member_status), small, member_statuses),
+    st.tuples(st.just(add_linked_contacts), st.lists(small, min_size=1, max_size=3), member_statuses),
+    st.tuples(st.just(delete_member), small),
 )
 
 
-async def recounted() -> Counter:
-    """contact_headcount as it should be, from chain_contact and chain_corp rows."""
+async def recounted() -> dict:
+    """contact_headcount as it should be, from chain_contact and chain_corp rows: per key, the
+    contacts (n) and those contact_listed admits (n_listed)."""
     corps = {c["id"]: c for c in await ChainCorp.all().values("id", "chain_id", "group_id", "status")}
-    return Counter(
-        (corps[c["chain_corp_id"]]["chain_id"], corps[c["chain_corp_id"]]["group_id"],
-         ChainCorpStatus(corps[c["chain_corp_id"]]["status"]), ContactStatus(c["status"]))
-        for c in await ChainContact.all().values("chain_corp_id", "status")
-    )
+    out: Counter = Counter()
+    for c in await contact_facts(ChainContact.all()):
+        corp = corps[c.corp.id]
+        key = (corp["chain_id"], corp["group_id"], ChainCorpStatus(corp["status"]), c.status)
+        out[(*key, "n")] += 1
+        out[(*key, "n_listed")] += contact_listed(c)
+    return _nonzero(out)
 
 
-async def kept() -> Counter:
-    return +Counter({(h.chain_id, h.group_id, ChainCorpStatus(h.corp_status), ContactStatus(h.status)): h.n
-                     for h in await ContactHeadcount.all()})
+async def kept() -> dict:
+    out: Counter = Counter()
+    for h in await ContactHeadcount.all():
+        key = (h.chain_id, h.group_id, ChainCorpStatus(h.corp_status), ContactStatus(h.status))
+        out[(*key, "n")], out[(*key, "n_listed")] = h.n, h.n_listed
+    return _nonzero(out)
+
+
+def _nonzero(counts: Counter) -> dict:
+    """The counts less the zeros (rows of keys left empty stay): a negative count stays."""
+    return {k: v for k, v in counts.items() if v}
+
+
+async def member_left_as_kept_and_recomputed() -> tuple[dict[int, bool], dict[int, bool]]:
+    """chain_contact.member_left as the triggers keep it, and as `not contact_listed` says."""
+    kept_rows = dict(await ChainContact.all().values_list("id", "member_left"))
+    return ({k: bool(v) for k, v in kept_rows.items()},
+            {c.id: not contact_listed(c) for c in await contact_facts(ChainContact.all())})
 
 
 async def expected(w: World, viewer_kind: str) -> dict[str, int]:
@@ -196,11 +258,26 @@ async def expected(w: World, viewer_kind: str) -> dict[str, int]:
         viewer = await member_viewer(kind_id)
     assert viewer is not None
     seen = [c for c in await contact_facts(ChainContact.filter(chain_id=w.chain_id)) if can_see_contact(viewer, c)]
+    corps = [c for c in await chain_corp_facts(ChainCorp.filter(chain_id=w.chain_id)) if can_see_chain_corp(viewer, c)]
     return {
         "open": sum(c.status is not ContactStatus.REMOVED for c in seen),
         "joined": sum(c.status is ContactStatus.JOINED for c in seen),
         "removed": sum(c.status is ContactStatus.REMOVED for c in seen),
+        "corps": sum(c.status is not ChainCorpStatus.REMOVED for c in corps),
+        "joinedCorps": sum(c.status is ChainCorpStatus.JOINED for c in corps),
+        "removedCorps": sum(c.status is ChainCorpStatus.REMOVED for c in corps),
     }
+
+
+async def corps_recounted() -> dict:
+    """chain_corp_headcount as it should be, from chain_corp rows."""
+    return _nonzero(Counter((c["chain_id"], c["group_id"], ChainCorpStatus(c["status"]))
+                            for c in await ChainCorp.all().values("chain_id", "group_id", "status")))
+
+
+async def corps_kept() -> dict:
+    return _nonzero(Counter({(h.chain_id, h.group_id, ChainCorpStatus(h.status)): h.n
+                             for h in await ChainCorpHeadcount.all()}))
 
 
 @given(writes=st.lists(WRITES, min_size=1, max_size=6), viewer=st.sampled_from(VIEWERS))
@@ -210,8 +287,19 @@ async def test_contact_counts_from_head_counts_equal_counting_every_visible_cont
     for write, *args in writes:
         await write(w, *args)
     assert await kept() == await recounted()
+    assert await corps_kept() == await corps_recounted()
+    as_kept, recomputed = await member_left_as_kept_and_recomputed()
+    assert as_kept == recomputed
     want = await expected(w, viewer)
     data = (await gql.ok(COUNTS, {"ch": f.gid("ChainSpace", w.chain_id)}, w.viewers[viewer][1]))["node"]
     assert data is not None
     assert {k: data[k]["totalCount"] for k in want} == want
     assert len(data["open"]["edges"]) == min(1, want["open"])
+    assert len(data["corps"]["edges"]) == min(1, want["corps"])
+
+
+def test_the_migration_names_the_statuses_contact_listed_withholds():
+    """Migration 0019's triggers test the member's status against its own frozen list of the
+    statuses of members who left: it must be the one contact_listed withholds."""
+    migration = importlib.import_module("models.migrations.0019_contact_member_left")
+    assert set(migration.LEFT) == {s.value for s in set(MemberStatus) - set(LISTED_STATUSES)}

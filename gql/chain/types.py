@@ -210,17 +210,20 @@ class ChainSpaceNode(relay.Node):
         status: Annotated[ChainCorpStatus | None, strawberry.argument(
             description="Only corps in this status; default every status but REMOVED.")] = None,
     ) -> Connection[ChainCorpNode]:
-        query = restricted(ChainCorp, info.context.viewer).filter(chain_id=self._c.id)
+        viewer = info.context.viewer
         if status is not None:
-            query = query.filter(status=ChainCorpStatusValue(status.value).value)
+            admitted = Q(status=ChainCorpStatusValue(status.value).value)
         else:
             # Removed corps have left the chain: only an admin asking for status REMOVED lists them.
-            query = query.exclude(status=ChainCorpStatusValue.REMOVED.value)
+            admitted = ~Q(status=ChainCorpStatusValue.REMOVED.value)
+        query = restricted(ChainCorp, viewer).filter(admitted, chain_id=self._c.id)
+        parts = chain.chain_corp_count_parts(viewer, self._c.id, admitted)
 
         async def build(rows: Sequence[ChainCorp]) -> list[ChainCorpNode]:
             return [ChainCorpNode(pk=c.id, _c=c) for c in rows]
 
-        return await paginate(query.order_by("id"), first, after, build)
+        return await paginate(query.order_by("id"), first, after, build,
+                              total=None if parts is None else Total(parts, ChainSpace.filter(id=self._c.id)))
 
     @strawberry.field(description="The chain's contacts this viewer sees (SPEC §2.3), in import order.")
     async def contacts(
