@@ -85,3 +85,79 @@ def test_the_check_sees_an_upward_import():
     # Every layer is a directory of modules, so none is read as empty after a typo or a move.
     assert [p for p in LAYERS if not any((ROOT / p).glob("*.py"))] == []
     assert "flows.names" in imports(ROOT / "models/migrations/0008_search.py")
+
+
+# --- permissions/: one facts reader, pure rules ------------------------------------------
+# permissions/loading.py is the only module of the policy engine that reads the database; the
+# rules (scope.py, chain.py, fields.py, ...) are pure functions of a Viewer and facts. A rule
+# may render itself as SQL (a Q, a Subquery, a lazy queryset its caller runs), never run it.
+FACTS_READER = "permissions/loading.py"
+# Calls that run a query or reach a connection, whatever they are called on.
+RUNS_A_QUERY = {
+    "bulk_create", "bulk_update", "execute_insert", "execute_many", "execute_query",
+    "execute_query_dict", "execute_script", "exists", "fetch_related", "first", "get_connection",
+    "get_or_create", "get_or_none", "in_transaction", "refresh_from_db", "select_for_update",
+    "update_or_create",
+}
+# Manager calls that read or write rows when made on a model class.
+MODEL_READS = {"all", "count", "create", "delete", "get", "save", "update"}
+
+
+def model_names() -> set[str]:
+    """The model classes `models` exports (the names a manager call is made on)."""
+    import models
+
+    return {n for n in dir(models) if n[:1].isupper()}
+
+
+def _receiver(node: ast.expr) -> str | None:
+    """The name a chain of attribute calls starts from (`A.filter(x).values` -> "A")."""
+    while True:
+        if isinstance(node, ast.Attribute):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Name):
+            return node.id
+        else:
+            return None
+
+
+def database_reads(source: str, models_: set[str]) -> list[str]:
+    """Why `source` (a module's text) touches the database: each `await`, `async` construct,
+    query-running call, and manager call on a model (in `models_`), with its line."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Await, ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith)):
+            found.append(f"{node.lineno}: {type(node).__name__}")
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+            if name in RUNS_A_QUERY:
+                found.append(f"{node.lineno}: {name}()")
+            elif isinstance(func, ast.Attribute) and name in MODEL_READS and _receiver(func.value) in models_:
+                found.append(f"{node.lineno}: {_receiver(func.value)}...{name}()")
+    return found
+
+
+def test_only_the_facts_reader_reads_the_database():
+    models_ = model_names()
+    found = {
+        str(path.relative_to(ROOT)): reads
+        for path in sorted((ROOT / "permissions").rglob("*.py"))
+        if str(path.relative_to(ROOT)) != FACTS_READER
+        and (reads := database_reads(path.read_text(encoding="utf-8"), models_))
+    }
+    assert found == {}
+    assert database_reads((ROOT / FACTS_READER).read_text(encoding="utf-8"), models_)
+
+
+def test_the_purity_check_sees_a_read():
+    models_ = {"Member", "OrgUnit"}
+    assert database_reads("async def f():\n    return await g()\n", models_) == ["1: AsyncFunctionDef", "2: Await"]
+    assert database_reads("def f():\n    return Member.get(id=1)\n", models_) == ["2: Member...get()"]
+    assert database_reads("def f(q):\n    return q.filter(a=1).first()\n", models_) == ["2: first()"]
+    assert database_reads("def f():\n    return OrgUnit.filter(a=1).count()\n", models_) == ["2: OrgUnit...count()"]
+    # Rendering a rule as SQL is not a read, nor a dict's get.
+    assert database_reads("def f(d):\n    return Q(id__in=Subquery(Member.filter(a=1).values('id'))), d.get(1)\n",
+                          models_) == []

@@ -13,11 +13,10 @@ from models import Member, OrgUnit
 from models.enums import AdminKind, ContactStatus, MemberStatus, Scope
 from permissions import scope
 from permissions.facts import UnitFacts
-from permissions.loading import check_path_ordering, member_facts, member_viewer
+from permissions.loading import check_path_ordering, member_facts, member_viewer, subtree_units
 from permissions.members import can_see_member, visible_members_in_corp_q
 from permissions.paths import outermost, subtree_upper, under_any
 from permissions.sql import members_placed_under, path_ranges_enabled, use_path_ranges
-from permissions.subtrees import subtree_units
 from tests import factories as f
 from tests.test_policy_properties import build_corp, chain_shapes, corp_shapes
 

@@ -11,9 +11,8 @@ from models.enums import AdminKind, AdminRight, ChainCorpStatus, ContactStatus, 
 from permissions import chain, corps, scope
 from permissions.corps import can_see_corp
 from permissions.facts import GroupFacts, UnitFacts
-from permissions.loading import chain_corp_facts, contact_facts, member_facts, member_viewer
+from permissions.loading import chain_corp_facts, contact_facts, member_facts, member_viewer, selector_corps
 from permissions.members import can_see_member, visible_members_q
-from permissions.subtrees import selector_corps
 from tests import factories as f
 
 SCOPES = list(Scope)
