@@ -28,7 +28,7 @@ a row-error code), after `unreadable_cells` has reported the cells that cannot b
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -225,6 +225,44 @@ def nul_cell_errors(number: int, cells: list[Cell], headers: list[str]) -> list[
                  "This cell holds a NUL character, which no value may hold.")
         for i, c in enumerate(cells) if isinstance(c, str) and "\x00" in c
     ]
+
+
+@dataclass
+class RowFailures:
+    """The RowErrors of one row being planned: `fail(key, code, message)` records one against
+    the column mapped to `key` (an API key), once per unreadable cell (a cell already
+    reported as unreadable gets no second error reading it as blank)."""
+
+    number: int
+    column: Callable[[str], str | None]
+    errors: list[RowError] = field(default_factory=list)
+    unreadable: set[str] = field(default_factory=set)
+
+    def fail(self, key: str | None, code: str, message: str) -> None:
+        """Record RowError `code` / `message` on this row, in the column mapped to `key` (None: the row)."""
+        if key not in self.unreadable:
+            self.errors.append(RowError(self.number, self.column(key) if key else None, code, message))
+
+
+def open_row(
+    number: int, cells: list[Cell], headers: list[str], mapping: dict[int, str], column: Callable[[str], str | None]
+) -> tuple[dict[str, Cell], RowFailures] | list[RowError]:
+    """The first checks every import plan makes of row `number` (`cells` padded to the
+    headers, `mapping` column index -> API key, `column` API key -> header): its NUL_CHARACTER
+    errors alone when a cell holds one; else its cells by API key (unreadable ones blanked)
+    and its RowFailures, holding UNKNOWN_COLUMN for stray cells and the unreadable cells'
+    FORMULA_WITHOUT_VALUE / CELL_ERROR_VALUE. Blanks unreadable cells in `cells`."""
+    refused = nul_cell_errors(number, cells, headers)
+    if refused:
+        return refused
+    row = RowFailures(number, column)
+    for index in stray_cells(cells, mapping):
+        row.errors.append(RowError(number, column_letter(index), "UNKNOWN_COLUMN", "A value in a column without a header."))
+    for index, problem in unreadable_cells(cells, mapping):
+        row.fail(mapping[index], problem.code, problem.message)
+        row.unreadable.add(mapping[index])
+        cells[index] = None
+    return {key: cells[i] for i, key in mapping.items()}, row
 
 
 def text_cell(value: Cell) -> str | None:
