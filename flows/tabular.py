@@ -35,7 +35,7 @@ from typing import Any
 
 from flows.errors import FlowError
 from flows.phones import is_mobile, lost_leading_zero, normalise_mobile
-from flows.spreadsheets import strip_inert_quote
+from flows.spreadsheets import as_text, strip_inert_quote
 from flows.table_budget import FileRefused, column_letter
 from flows.table_reader import stream_table
 from flows.xlsx_stream import ErrorCell, ExcelDate, FormulaCell
@@ -274,15 +274,7 @@ def text_cell(value: Cell) -> str | None:
         raise CellError("FORMULA_WITHOUT_VALUE", "The cell holds no value.")  # unreadable_cells reports these first
     if isinstance(value, ExcelDate):
         value = excel_datetime(value)
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
+    return as_text(value, sep=" ").strip()
 
 
 def _number(value: Cell) -> bool:
