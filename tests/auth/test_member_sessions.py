@@ -139,7 +139,7 @@ async def test_only_admins_over_a_member_revoke_its_sessions(gql, client):
 
 
 async def test_import_replace_resignation_ends_sessions_for_good(gql, client):
-    from tests.test_directory_import import IMPORT, counts, finished
+    from tests.flows.test_directory_import import IMPORT, counts, finished
 
     w = await world(gql)
     old = await act_as(gql, w["staff"])

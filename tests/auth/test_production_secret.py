@@ -77,7 +77,7 @@ def test_the_app_factory_refuses_a_known_secret_whoever_starts_it(tmp_path):
     # builds the app without the CLI: the app itself refuses.
     run = subprocess.run(
         [sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--port", str(free_port())],
-        cwd=Path(__file__).resolve().parent.parent, env=_bare_env(tmp_path, DEV_SECRET),
+        cwd=Path(__file__).resolve().parents[2], env=_bare_env(tmp_path, DEV_SECRET),
         capture_output=True, text=True, timeout=120,
     )
     assert run.returncode != 0

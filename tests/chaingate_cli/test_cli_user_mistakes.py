@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests import factories as f
-from tests.test_cli_import import run
+from tests.chaingate_cli.test_cli_import import run
 
 CSV = "姓名,账号,手机\n命令行丙,cli_c,13600136001\n"
 

@@ -16,7 +16,7 @@ from models import AppToken, ChainContact, ChainCorp, Member, Placement, Webhook
 from models.enums import ChainCorpStatus, MemberStatus
 from tests import factories as f
 from tests.conftest import GQL
-from tests.test_leak_matrix import build_world
+from tests.permissions.test_leak_matrix import build_world
 
 pytestmark = pytest.mark.usefixtures("database")
 

@@ -14,8 +14,8 @@ from models import FieldSetting, Member, Placement
 from models.enums import AppScope, MemberStatus, Scope
 from tests import factories as f
 from tests.conftest import GQL
+from tests.flows.test_change_feed import apply_deltas, full_read
 from tests.gateway import app_token
-from tests.test_change_feed import apply_deltas, full_read
 
 UNITS = 3  # root's children: 0 DEPARTMENT, 1 SUBDEPARTMENT, 2 ALL (scopes may change)
 VIEWERS = ("admin", "dept", "subdept", "everyone", "app", "sensitive_app")

@@ -8,7 +8,7 @@ import pytest
 from flows import feed as feed_flow
 from models import ChangeEvent
 from tests import factories as f
-from tests.test_job_worker import wait_for, worker_process
+from tests.flows.test_job_worker import wait_for, worker_process
 
 pytestmark = pytest.mark.usefixtures("database")
 

@@ -9,7 +9,7 @@ from typing import Any
 from models import AuditEvent, Member, Placement
 from models.enums import AdminKind, AdminRight, MemberStatus
 from tests import factories as f
-from tests.test_member_sessions import act_as, signed_in
+from tests.auth.test_member_sessions import act_as, signed_in
 
 DISABLE = """
 mutation($input: MemberIdInput!) { disableMember(input: $input) {
@@ -141,7 +141,7 @@ async def test_disable_and_enable_refusals(gql):
 async def test_import_keeps_a_disabled_member_disabled_and_export_replace_keeps_it(gql, client):
     """As for a resigned member, a row never changes a status: enabling is enableMember's
     decision. The export lists disabled members (admins see them), so export → REPLACE keeps them."""
-    from tests.test_directory_import import IMPORT, counts, finished, upload
+    from tests.flows.test_directory_import import IMPORT, counts, finished, upload
 
     w = await world(gql)
     await gql.ok(DISABLE, {"input": {"id": gid(w["staff"])}}, w["boss_t"])

@@ -254,8 +254,8 @@ async def test_mobile_is_unique_among_a_corps_members(gql):
 # --- directory import -----------------------------------------------------------------
 
 async def test_directory_import_refuses_duplicate_mobiles_rebinding_and_outranked_rows(gql):
-    from tests.test_directory_import import IMPORT, counts, finished
-    from tests.test_directory_import import codes as row_codes
+    from tests.flows.test_directory_import import IMPORT, counts, finished
+    from tests.flows.test_directory_import import codes as row_codes
 
     w = await world(gql)
     bound = await f.member([w["east"]], name="已激活")
@@ -288,8 +288,8 @@ async def test_directory_import_refuses_duplicate_mobiles_rebinding_and_outranke
 
 
 async def test_joining_a_chain_as_a_member_activates_it(gql):
+    from tests.flows.test_join_refusals import open_chain
     from tests.join_helpers import JOIN
-    from tests.test_join_refusals import open_chain
 
     chain, dealers, admin, inv = await open_chain()
     corp, root = await f.corp("经销商")

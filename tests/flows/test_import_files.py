@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from flows import table_reader
 from flows.table_budget import Budget
 from models import Member, OrgUnit, Placement
-from tests.test_directory_import import HEADERS, codes, counts, finished, upload, world, xlsx
+from tests.flows.test_directory_import import HEADERS, codes, counts, finished, upload, world, xlsx
 
-CASES = Path(__file__).parent / "data" / "cases"
+CASES = Path(__file__).parents[1] / "data" / "cases"
 VIEWER = "{ viewer { member { name } } }"
 
 

@@ -37,7 +37,7 @@ mutation($input: JoinChainInput!) {
 SERVERS = 2
 REQUESTS_PER_LEADER = 12
 ROUNDS = 3
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:

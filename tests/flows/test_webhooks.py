@@ -24,8 +24,8 @@ from models import Member, WebhookDelivery
 from models.enums import AppScope
 from models.settings import get_settings
 from tests import factories as f
+from tests.flows.test_job_worker import wait_for, worker_process
 from tests.gateway import app_token
-from tests.test_job_worker import wait_for, worker_process
 
 pytestmark = pytest.mark.usefixtures("database")
 

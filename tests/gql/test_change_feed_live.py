@@ -14,8 +14,8 @@ from websockets.asyncio.client import connect
 from models import Member, OrgUnit
 from models.enums import Scope
 from tests import factories as f
+from tests.flows.test_change_feed import MEMBER_FIELDS, full_read
 from tests.servers import in_process_ws_url
-from tests.test_change_feed import MEMBER_FIELDS, full_read
 
 pytestmark = pytest.mark.usefixtures("database")
 

@@ -25,7 +25,7 @@ from gql.relay import MAX_PK
 from models import Member
 from observability.logs import MAX_LOG_EXCEPTION, json_formatter
 from tests import factories as f
-from tests.test_directory_import import counts, finished, upload
+from tests.flows.test_directory_import import counts, finished, upload
 
 CREATE_MEMBER = """
 mutation($input: CreateMemberInput!) { createMember(input: $input) {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from models.enums import Scope
 from tests import factories as f
-from tests.test_directory_import import finished, upload, world
+from tests.flows.test_directory_import import finished, upload, world
 
 CHAIN_CORPS = """
 query($chain: ID!) { chainSpace(id: $chain) { corps(first: 50) { edges { node { importedName name } } } } }

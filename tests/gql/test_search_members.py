@@ -273,7 +273,7 @@ query($c: ID!, $q: String!, $n: Int!, $month: Month, $from: Date, $status: [Memb
 
 
 async def test_every_new_search_costs_the_same_statements_at_10_and_100(gql):
-    from tests.test_query_count import same_cost_at_10_and_100
+    from tests.gql.test_query_count import same_cost_at_10_and_100
 
     corp, root = await f.corp()
     await Corp.filter(id=corp.id).update(search_by_mobile=True)

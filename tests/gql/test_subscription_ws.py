@@ -76,7 +76,7 @@ async def _operation(ws: Any, ident: str, query: str) -> dict[str, Any]:
 async def test_a_socket_stops_answering_once_its_member_token_is_dead(ws_url, gql):
     """A token stays dead on an open socket too: each operation a socket sends is checked
     against the member's status and session end, as each HTTP request is."""
-    from tests.test_disable_member import DISABLE
+    from tests.flows.test_disable_member import DISABLE
 
     c, root = await f.corp()
     boss = await f.super_admin(root)
@@ -103,7 +103,7 @@ async def test_a_socket_stops_answering_once_its_member_token_is_dead(ws_url, gq
 async def test_a_running_subscription_stops_once_its_member_token_is_dead(ws_url, gql):
     from models import ImportJob
     from models.enums import ImportJobStatus, ImportKind
-    from tests.test_disable_member import DISABLE
+    from tests.flows.test_disable_member import DISABLE
 
     c, root = await f.corp()
     boss = await f.super_admin(root)

@@ -20,7 +20,7 @@ from models import ChangeEvent, Member, OrgUnit, Placement
 from models.bulk import insert_rows
 from models.enums import MemberStatus
 from tests import factories as f
-from tests.test_headcounts import kept, recounted
+from tests.models.test_headcounts import kept, recounted
 
 
 @dataclass

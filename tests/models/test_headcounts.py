@@ -20,7 +20,7 @@ from permissions.members import can_see_member
 from permissions.paths import under_any
 from tests import factories as f
 from tests.conftest import GQL
-from tests.test_perf_policy_sql import per_row_seat_tests
+from tests.permissions.test_perf_policy_sql import per_row_seat_tests
 
 COUNTS = """
 query($c: ID!, $u: ID!) {

@@ -17,7 +17,7 @@ from permissions.loading import app_viewer, field_settings, member_facts, member
 from tests import factories as f
 from tests.conftest import GQL
 from tests.gateway import app_token
-from tests.test_perf_policy_sql import per_row_seat_tests
+from tests.permissions.test_perf_policy_sql import per_row_seat_tests
 
 # Bug-report case J (br-j-filter-on-withheld-fields.graphql), its two operations verbatim.
 WITHHOLD_FIELDS = """

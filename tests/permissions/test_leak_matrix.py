@@ -628,7 +628,7 @@ def test_every_registered_node_type_is_in_the_matrix():
     missing = sorted(set(NODE_RESOLVERS) - set(ORACLES))
     assert not missing, (
         f"{missing} are registered in NODE_RESOLVERS but not in the leak matrix: add an oracle (its can_see_* "
-        "evaluator) to ORACLES and instances to build_world in tests/test_leak_matrix.py"
+        "evaluator) to ORACLES and instances to build_world in tests/permissions/test_leak_matrix.py"
     )
 
 

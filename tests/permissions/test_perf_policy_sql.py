@@ -18,7 +18,7 @@ from permissions.members import can_see_member, visible_members_in_corp_q
 from permissions.paths import outermost, subtree_upper, under_any
 from permissions.sql import members_placed_under, path_ranges_enabled, use_path_ranges
 from tests import factories as f
-from tests.test_policy_properties import build_corp, chain_shapes, corp_shapes
+from tests.permissions.test_policy_properties import build_corp, chain_shapes, corp_shapes
 
 
 async def sql_ids(q) -> set[int]:

@@ -13,7 +13,7 @@ from gql.contracts import CONTRACTS
 from gql.errors import UserErrorCode
 from gql.schema import Mutation, schema
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("auth", "chaingate_cli", "flows", "gql", "models", "observability", "permissions")
 # Exceptions whose first argument is a userError code: FlowError itself, and the table readers'
 # FileRefused, which flows.tabular turns into a FlowError with the same code.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Top to bottom: a module may import its own layer and the layers below it.
 LAYERS = (
@@ -161,3 +161,27 @@ def test_the_purity_check_sees_a_read():
     # Rendering a rule as SQL is not a read, nor a dict's get.
     assert database_reads("def f(d):\n    return Q(id__in=Subquery(Member.filter(a=1).values('id'))), d.get(1)\n",
                           models_) == []
+
+
+# --- tests/ mirrors the packages -----------------------------------------------------------
+# A test module lives in the folder of the package it tests (tests/flows/ for flows/, ...), or
+# in tests/project/ when it checks the whole code base; tests/ itself keeps only the shared
+# helpers (conftest.py, factories.py, ...).
+PROJECT_TESTS = "project"
+
+
+def misplaced_tests() -> list[str]:
+    """The test modules under tests/ outside a folder named after a layer or project/."""
+    tests = ROOT / "tests"
+    return sorted(
+        str(path.relative_to(tests))
+        for path in tests.rglob("test_*.py")
+        if len(path.relative_to(tests).parts) != 2 or path.parent.name not in {*LAYERS, PROJECT_TESTS}
+    )
+
+
+def test_each_test_module_lives_in_its_package_folder():
+    assert misplaced_tests() == []
+    # Each folder is a package of its own (test modules import each other by dotted path).
+    assert sorted(p.name for p in (ROOT / "tests").iterdir() if p.is_dir() and not (p / "__init__.py").is_file()
+                  and any(p.glob("test_*.py"))) == []

@@ -17,7 +17,7 @@ import flows.access
 from gql.schema import NODE_RESOLVERS
 from permissions.restricted import RULES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The packages that answer requests: the schema (gql/) and the HTTP endpoints beside it (web/).
 READERS = ("gql", "web")
 

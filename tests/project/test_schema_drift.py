@@ -4,7 +4,7 @@ from pathlib import Path
 
 from gql.schema import schema
 
-SDL = Path(__file__).resolve().parents[1] / "schema.graphql"
+SDL = Path(__file__).resolve().parents[2] / "schema.graphql"
 
 
 def test_committed_schema_matches_the_code():

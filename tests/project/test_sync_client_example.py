@@ -16,9 +16,9 @@ import pytest
 from models import FieldSetting, Member
 from models.enums import AppScope, MemberStatus
 from tests import factories as f
+from tests.flows.test_change_feed import full_read
 from tests.gateway import app_token
 from tests.servers import ROOT, child_database_url, free_port, running, uvicorn_command
-from tests.test_change_feed import full_read
 
 pytestmark = pytest.mark.usefixtures("database")
 

@@ -1,7 +1,7 @@
 """Errors that say what went wrong: a multipart request's `map` missing or pointing nowhere is
 named as such, and an anonymous corp(id) that is null because no token was sent carries a
 hint, the same whether the corp exists or not. (Start-up without a "Tortoise-ORM shutdown"
-line: tests/test_serve_demo_links.py.)"""
+line: tests/chaingate_cli/test_serve_demo_links.py.)"""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from tests import factories as f
-from tests.test_directory_import import IMPORT, world
+from tests.flows.test_directory_import import IMPORT, world
 
 CORP = "query($id: ID!) { corp(id: $id) { name } }"
 

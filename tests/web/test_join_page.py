@@ -18,7 +18,7 @@ from models import Invitation, Member
 from models.enums import MemberStatus
 from tests import factories as f
 from tests.servers import child_database_url, free_port, running, uvicorn_command
-from tests.test_graphiql_browser import chromium
+from tests.web.test_graphiql_browser import chromium
 
 EVIL = "<script>alert('链')</script>&"
 

@@ -8,7 +8,7 @@ from strawberry import relay
 
 from models.enums import AdminKind, AdminRight
 from tests import factories as f
-from tests.test_directory_import import finished, upload, world
+from tests.flows.test_directory_import import finished, upload, world
 
 CSV = "姓名,账号,手机\n好人,good_one,13900139001\n坏号码,bad_one,12345\n".encode()
 EXPORT_URL = "query($id: ID!) { corp(id: $id) { exportUrl } }"

@@ -216,7 +216,7 @@ def says_which_operation(body: dict[str, Any]) -> bool:
 
 
 async def test_several_operations_without_operation_name_are_an_error(database, tmp_path: Path, monkeypatch):
-    from tests.test_persisted_queries import sha
+    from tests.gql.test_persisted_queries import sha
 
     manifest = tmp_path / "persisted.json"
     manifest.write_text(json.dumps({sha(TWO_OPERATIONS): TWO_OPERATIONS}), encoding="utf-8")
