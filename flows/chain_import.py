@@ -27,18 +27,15 @@ from flows.errors import FlowError, NotFound
 from flows.import_pipeline import ImportSpec, Rows, run_import
 from flows.invitations import new_code
 from flows.names import normalise_corp_name
-from flows.table_budget import column_letter
 from flows.tabular import (
     Cell,
     CellError,
     RowError,
     foreign_separator,
     mobile_cell,
-    nul_cell_errors,
+    open_row,
     split_paths,
-    stray_cells,
     text_cell,
-    unreadable_cells,
 )
 from models import AuditEvent, ChainContact, ChainCorp, ChainGroup, ChainSpace, Corp, ImportJob, ImportSource
 from models.enums import ChainCorpStatus, ContactRole, ContactStatus, ImportKind
@@ -259,24 +256,11 @@ class ChainImporter:
         INVALID_NAME, INVALID_ROLE, INVALID_CORP_NAME, INVALID_CUSTOM_ID, INVALID_GROUP,
         DUPLICATE_IN_FILE, CORP_MISMATCH, AMBIGUOUS_CORP, CORP_REMOVED, OUT_OF_SCOPE, and the
         cell readers' codes (SPEC §3.2)."""
-        errors: list[RowError] = []
-
-        unreadable: set[str] = set()  # reported once: no second error reads them as blank
-
-        def fail(key: str | None, code: str, message: str) -> None:
-            if key not in unreadable:
-                errors.append(RowError(number, self.column(key) if key else None, code, message))
-
-        refused = nul_cell_errors(number, cells, self.headers)
-        if refused:
-            return refused
-        for index in stray_cells(cells, self.mapping):
-            errors.append(RowError(number, column_letter(index), "UNKNOWN_COLUMN", "A value in a column without a header."))
-        for index, problem in unreadable_cells(cells, self.mapping):
-            fail(self.mapping[index], problem.code, problem.message)
-            unreadable.add(self.mapping[index])
-            cells[index] = None
-        values = {key: cells[i] for i, key in self.mapping.items()}
+        opened = open_row(number, cells, self.headers, self.mapping, self.column)
+        if isinstance(opened, list):
+            return opened
+        values, row = opened
+        errors, fail = row.errors, row.fail
         name = text_cell(values.get("name"))
         if name is None:
             fail("name", "REQUIRED", "The contact's name is required.")

@@ -24,7 +24,6 @@ from flows.import_pipeline import ImportSpec, Rows, run_import
 from flows.members import _search_fields
 from flows.profile import ATTRIBUTES, clean_account, clean_profile, require_contact
 from flows.sessions import ended_sessions
-from flows.table_budget import column_letter
 from flows.tabular import (
     Cell,
     CellError,
@@ -32,12 +31,10 @@ from flows.tabular import (
     date_cell,
     foreign_separator,
     mobile_cell,
-    nul_cell_errors,
+    open_row,
     split_paths,
-    stray_cells,
     telephone_cell,
     text_cell,
-    unreadable_cells,
 )
 from models import AuditEvent, ImportJob, ImportSource, Member, OrgUnit, Placement
 from models.bulk import insert_rows
@@ -220,9 +217,9 @@ class Importer:
         # paths that passed, so no later unit changes a verdict.
         self._paths: dict[str, list[tuple[str, ...]] | FlowError] = {}
 
-    def _column(self, key: str) -> str:
-        index = next(i for i, k in self.mapping.items() if k == key)
-        return self.headers[index]
+    def _column(self, key: str) -> str | None:
+        index = next((i for i, k in self.mapping.items() if k == key), None)
+        return self.headers[index] if index is not None else None
 
     # --- validation -------------------------------------------------------------------
 
@@ -232,24 +229,11 @@ class Importer:
         DUPLICATE_IN_FILE, DUPLICATE_ACCOUNT, DUPLICATE_MOBILE, MOBILE_BOUND, BAD_DEPARTMENT_PATH,
         UNIT_TOO_DEEP, OUT_OF_SCOPE, TARGET_OUTRANKS_YOU, LEADING_ZEROS_LOST, and the cell
         readers' codes (SPEC §3.1)."""
-        errors: list[RowError] = []
-
-        unreadable: set[str] = set()  # reported once: no second error reads them as blank
-
-        def fail(key: str | None, code: str, message: str) -> None:
-            if key not in unreadable:
-                errors.append(RowError(number, self._column(key) if key else None, code, message))
-
-        refused = nul_cell_errors(number, cells, self.headers)
-        if refused:
-            return refused
-        for index in stray_cells(cells, self.mapping):
-            errors.append(RowError(number, column_letter(index), "UNKNOWN_COLUMN", "A value in a column without a header."))
-        for index, problem in unreadable_cells(cells, self.mapping):
-            fail(self.mapping[index], problem.code, problem.message)
-            unreadable.add(self.mapping[index])
-            cells[index] = None
-        values = {key: cells[i] for i, key in self.mapping.items()}
+        opened = open_row(number, cells, self.headers, self.mapping, self._column)
+        if isinstance(opened, list):
+            return opened
+        values, row = opened
+        errors, fail = row.errors, row.fail
         account = text_cell(values.get("account"))
         if account is None:
             fail("account", "REQUIRED", "The account is required.")

@@ -1,7 +1,7 @@
 """The stable codes of business-rule failures (SPEC §3: "userErrors with stable codes"), one enum
 per domain. A FlowError's code is one of these; the API exposes their union as the
 `UserErrorCode` enum (gql/errors.py, which also describes each code), and
-tests/test_error_codes.py fails on a code raised anywhere that is not listed here.
+tests/project/test_error_codes.py fails on a code raised anywhere that is not listed here.
 
 The members are strings (`CommonCode.NOT_FOUND == "NOT_FOUND"`), so a code compares equal to
 its literal wherever one is still written.

@@ -42,8 +42,10 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_PHONE = re.compile(r"\+[0-9][0-9 ]*")
 
 
-def as_text(value: Any) -> str:
-    """A cell value as the text a user typed: whole numbers without `.0`, dates ISO."""
+def as_text(value: Any, sep: str = "T") -> str:
+    """A cell value as the text a user typed: "" for None, TRUE / FALSE, whole numbers
+    without `.0`, dates ISO (a datetime at midnight as its date, else with `sep` between
+    date and time)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -51,7 +53,7 @@ def as_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=sep)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

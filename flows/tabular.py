@@ -28,14 +28,14 @@ a row-error code), after `unreadable_cells` has reported the cells that cannot b
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flows.errors import FlowError
 from flows.phones import is_mobile, lost_leading_zero, normalise_mobile
-from flows.spreadsheets import strip_inert_quote
+from flows.spreadsheets import as_text, strip_inert_quote
 from flows.table_budget import FileRefused, column_letter
 from flows.table_reader import stream_table
 from flows.xlsx_stream import ErrorCell, ExcelDate, FormulaCell
@@ -227,6 +227,44 @@ def nul_cell_errors(number: int, cells: list[Cell], headers: list[str]) -> list[
     ]
 
 
+@dataclass
+class RowFailures:
+    """The RowErrors of one row being planned: `fail(key, code, message)` records one against
+    the column mapped to `key` (an API key), once per unreadable cell (a cell already
+    reported as unreadable gets no second error reading it as blank)."""
+
+    number: int
+    column: Callable[[str], str | None]
+    errors: list[RowError] = field(default_factory=list)
+    unreadable: set[str] = field(default_factory=set)
+
+    def fail(self, key: str | None, code: str, message: str) -> None:
+        """Record RowError `code` / `message` on this row, in the column mapped to `key` (None: the row)."""
+        if key not in self.unreadable:
+            self.errors.append(RowError(self.number, self.column(key) if key else None, code, message))
+
+
+def open_row(
+    number: int, cells: list[Cell], headers: list[str], mapping: dict[int, str], column: Callable[[str], str | None]
+) -> tuple[dict[str, Cell], RowFailures] | list[RowError]:
+    """The first checks every import plan makes of row `number` (`cells` padded to the
+    headers, `mapping` column index -> API key, `column` API key -> header): its NUL_CHARACTER
+    errors alone when a cell holds one; else its cells by API key (unreadable ones blanked)
+    and its RowFailures, holding UNKNOWN_COLUMN for stray cells and the unreadable cells'
+    FORMULA_WITHOUT_VALUE / CELL_ERROR_VALUE. Blanks unreadable cells in `cells`."""
+    refused = nul_cell_errors(number, cells, headers)
+    if refused:
+        return refused
+    row = RowFailures(number, column)
+    for index in stray_cells(cells, mapping):
+        row.errors.append(RowError(number, column_letter(index), "UNKNOWN_COLUMN", "A value in a column without a header."))
+    for index, problem in unreadable_cells(cells, mapping):
+        row.fail(mapping[index], problem.code, problem.message)
+        row.unreadable.add(mapping[index])
+        cells[index] = None
+    return {key: cells[i] for i, key in mapping.items()}, row
+
+
 def text_cell(value: Cell) -> str | None:
     """A cell as trimmed text; None when blank. Whole numbers lose the spreadsheet's `.0`;
     a date-formatted number is the date it shows."""
@@ -236,15 +274,7 @@ def text_cell(value: Cell) -> str | None:
         raise CellError("FORMULA_WITHOUT_VALUE", "The cell holds no value.")  # unreadable_cells reports these first
     if isinstance(value, ExcelDate):
         value = excel_datetime(value)
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
+    return as_text(value, sep=" ").strip()
 
 
 def _number(value: Cell) -> bool:

@@ -31,7 +31,7 @@ CONTRACTS: dict[Callable[..., Any], Contract] = {}
 def declare(resolver: Callable[..., Any], text: str, *, right: str, codes: Iterable[Enum]) -> Any:
     """A Mutation field for `resolver` whose description is `text` followed by the right it needs
     and the codes it returns; the contract is recorded in CONTRACTS (checked by
-    tests/test_error_codes.py against the codes the resolver's flows can raise)."""
+    tests/project/test_error_codes.py against the codes the resolver's flows can raise)."""
     contract = Contract(right=right, codes=tuple(dict.fromkeys(codes)))
     CONTRACTS[resolver] = contract
     return strawberry.mutation(resolver=resolver, description=contract.describe(text))

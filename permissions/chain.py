@@ -8,7 +8,7 @@ Nothing of chain S is reachable through chain S': every selector is pinned to on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,15 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
 
 from models.enums import ChainCorpStatus, ContactStatus, MemberStatus
-from permissions.facts import ChainCorpFacts, ContactFacts, GroupFacts, MemberFacts
+from permissions.facts import (
+    ChainCorpFacts,
+    ChainPlaceFacts,
+    ChainRuleFacts,
+    ContactFacts,
+    GrantFacts,
+    GroupFacts,
+    MemberFacts,
+)
 from permissions.paths import ancestor_ids, under_any
 from permissions.scope import LISTED_STATUSES
 from permissions.sql import NOTHING, any_of, groups_under, members_placed_under, path_under_any
@@ -24,6 +32,80 @@ from permissions.viewer import ChainAccess, Viewer, ViewerKind
 
 ALL_BUT_REMOVED = frozenset(ContactStatus) - {ContactStatus.REMOVED}
 JOINED_ONLY = frozenset({ContactStatus.JOINED})
+
+
+# --- building a viewer's ChainAccess from facts (SPEC §2.3, §2.4) ----------------------
+
+
+def rule_applies_to(r: ChainRuleFacts, member_id: int | None, unit_paths: Iterable[str]) -> bool:
+    """Whether 对接规则 `r` names, as its subject, owner member `member_id` or a unit subtree
+    holding one of `unit_paths` (that member's seats). Pure."""
+    return (member_id is not None and r.subject_member_id == member_id) or (
+        r.subject_unit_path is not None and any(p.startswith(r.subject_unit_path) for p in unit_paths)
+    )
+
+
+def rule_covers(r: ChainRuleFacts, place: ChainPlaceFacts) -> bool:
+    """Whether 对接规则 `r` names, as its object, chain place `place`: its corp, or a group
+    subtree holding its group. Pure."""
+    return (r.object_group_path is not None and place.group_path.startswith(r.object_group_path)) or (
+        r.object_chain_corp_id == place.id
+    )
+
+
+def owner_access(
+    chain_id: int,
+    corp_id: int,
+    *,
+    admin_all: bool,
+    grant: GrantFacts | None,
+    group_paths: Mapping[int, str],
+    rules: Sequence[ChainRuleFacts],
+    member_id: int | None,
+    unit_paths: Sequence[str],
+) -> ChainAccess | None:
+    """The standing in chain `chain_id` of a member (or app, `member_id` None) of its owner
+    corp `corp_id` (SPEC §2.3, §2.4): whole-chain admin when `admin_all` or its chain-admin
+    `grant` names no group; else the groups of `grant` (`group_paths`: group paths by id)
+    and the objects of the `rules` whose subject is the member or one of its `unit_paths`.
+    None when it has no standing there. Pure."""
+    if admin_all or (grant is not None and not grant.group_ids):
+        return ChainAccess(chain_id, corp_id, admin_all=True)
+    # Paths as sorted sets: the rules come in no set order, and a Viewer built twice from
+    # the same facts must compare equal (the kept-Viewer check relies on it).
+    mine = [r for r in rules if r.chain_id == chain_id and rule_applies_to(r, member_id, unit_paths)]
+    admin_paths = tuple(group_paths[i] for i in (grant.group_ids if grant else ()) if i in group_paths)
+    access = ChainAccess(
+        chain_id,
+        corp_id,
+        admin_group_paths=admin_paths,
+        rule_group_paths=tuple(sorted({r.object_group_path for r in mine if r.object_group_path})),
+        rule_chain_corp_ids=frozenset(r.object_chain_corp_id for r in mine if r.object_chain_corp_id),
+        rule_corp_group_paths=tuple(sorted({r.object_corp_group_path for r in mine if r.object_corp_group_path})),
+    )
+    if admin_paths or access.rule_group_paths or access.rule_chain_corp_ids:
+        return access
+    return None
+
+
+def downstream_access(place: ChainPlaceFacts, rules: Sequence[ChainRuleFacts]) -> ChainAccess:
+    """The standing of a corp in the chain of its JOINED `place` (SPEC §2.3): its own corp and
+    group, whether it sees its peers, and its connectors (the subjects of the `rules` covering
+    it, and the member who invited it). Pure."""
+    covering = [r for r in rules if r.chain_id == place.chain_id and rule_covers(r, place)]
+    member_ids = {r.subject_member_id for r in covering if r.subject_member_id}
+    if place.invited_by_id:
+        member_ids.add(place.invited_by_id)
+    return ChainAccess(
+        place.chain_id,
+        place.owner_corp_id,
+        own_chain_corp_id=place.id,
+        own_group_id=place.group_id,
+        own_group_path=place.group_path,
+        peers_visible=bool(place.group_peers_visible or place.corps_see_each_other),
+        connector_unit_paths=tuple(sorted({r.subject_unit_path for r in covering if r.subject_unit_path})),
+        connector_member_ids=frozenset(member_ids),
+    )
 
 
 # --- a contact whose member has left ------------------------------------------------------
@@ -282,7 +364,7 @@ def contacts_q(
     member_tested: bool = False,
 ) -> Q:
     """Contacts the viewer sees; with corp_id, only those whose chain corp is that corp.
-    `listed`: the ids of the corps some selectors match (permissions.subtrees.selector_corps),
+    `listed`: the ids of the corps some selectors match (permissions.loading.selector_corps),
     read just before: those selectors then name their corps. `member_tested`: the caller keeps
     only contacts whose linked member is ACTIVE (permissions.members), so contact_listed holds."""
     every = _all_selectors(viewer)

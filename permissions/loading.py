@@ -22,13 +22,24 @@ from models import (
     OrgUnit,
     Placement,
 )
-from models.enums import AdminKind, AdminRight, AppScope, ChainCorpStatus, MemberStatus, Scope
+from models.enums import AdminKind, AdminRight, AppScope, ChainCorpStatus, MemberStatus
+from permissions import chain, scope, subtrees
 from permissions.apps import effective_scopes
-from permissions.facts import NO_STANDING, AdminStanding, ChainCorpFacts, ContactFacts, MemberFacts
+from permissions.facts import (
+    NO_STANDING,
+    AdminStanding,
+    ChainCorpFacts,
+    ChainPlaceFacts,
+    ChainRuleFacts,
+    ContactFacts,
+    GrantFacts,
+    MemberFacts,
+    UnitScopeFacts,
+)
 from permissions.fields import FieldSettings
-from permissions.paths import path_ids, root_path
-from permissions.sql import use_path_ranges
-from permissions.viewer import ChainAccess, DirectoryAccess, ScopeView, Viewer, ViewerKind
+from permissions.paths import outermost, path_ids
+from permissions.sql import path_under_any, use_path_ranges
+from permissions.viewer import ChainAccess, DirectoryAccess, Viewer, ViewerKind
 
 # Pairs that sort one way bytewise and the other way under the collations that break range
 # predicates on paths: '/' ignored (glibc en_US), digits compared as numbers (ICU kn).
@@ -60,61 +71,45 @@ async def _paths_of(model: Any, ids: Iterable[int]) -> dict[int, str]:
     return {i: p for i, p in rows}
 
 
-def _effective_view(unit: OrgUnit, by_id: dict[int, OrgUnit]) -> tuple[Scope, OrgUnit | None]:
-    """The nearest explicit scope on the unit or its ancestors (A in SPEC §2.1); the root defaults to ALL."""
-    for ancestor_id in reversed(path_ids(unit.path)):
-        a = by_id.get(ancestor_id)
-        if a is not None and a.scope is not Scope.INHERIT:
-            return a.scope, a
-    return Scope.ALL, None
+def _unit_scope_facts(u: OrgUnit) -> UnitScopeFacts:
+    return UnitScopeFacts(u.id, u.path, u.scope, tuple(u.scope_whitelist), tuple(u.scope_exclude))
+
+
+def _grant_facts(g: AdminGrant) -> GrantFacts:
+    return GrantFacts(
+        member_id=g.member_id,
+        kind=g.kind,
+        rights=tuple(AdminRight(r) for r in g.rights),
+        unit_ids=tuple(g.unit_ids),
+        chain_id=g.chain_id,
+        group_ids=tuple(g.group_ids),
+    )
 
 
 async def directory_access(
-    corp_id: int, own_units: list[OrgUnit], grants: list[AdminGrant], *, reads_all: bool, manages_all: bool
+    corp_id: int, own_units: list[OrgUnit], grants: list[GrantFacts], *, reads_all: bool, manages_all: bool
 ) -> DirectoryAccess:
     """The DirectoryAccess of a member of corp `corp_id` (SPEC §2.1, §2.4): the scope view of
     each of `own_units` (its seats' units, their ancestors read here to resolve INHERIT), its
-    admin ranges from `grants` (directory-admin grants of the corp). `reads_all` / `manages_all`:
-    it reads / manages the whole corp (super admin, an app); such a viewer needs no scope views.
-    At most two queries (the ancestors, then the paths of whitelisted, excluded and
-    admin-range units); raises nothing."""
+    admin ranges from `grants` (its grants). `reads_all` / `manages_all`: it reads / manages
+    the whole corp (super admin, an app); such a viewer needs no scope views. At most two
+    queries (the ancestors, then the paths of whitelisted, excluded and admin-range units);
+    raises nothing. The rules themselves are permissions.scope's."""
     # A viewer that reads the whole corp needs no scope views (every rule answers from
     # reads_all first): its ancestors are not read at all.
-    chain_ids = set() if reads_all else {i for u in own_units for i in path_ids(u.path)}
-    by_id = {u.id: u for u in await OrgUnit.filter(id__in=sorted(chain_ids))} if chain_ids else {}
-    settings: list[tuple[OrgUnit, Scope, OrgUnit | None]] = (
-        [] if reads_all else [(u, *_effective_view(u, by_id)) for u in own_units]
+    own = [] if reads_all else [_unit_scope_facts(u) for u in own_units]
+    ancestor_ids = {i for u in own for i in path_ids(u.path)}
+    by_id = (
+        {u.id: _unit_scope_facts(u) for u in await OrgUnit.filter(id__in=sorted(ancestor_ids))} if ancestor_ids else {}
     )
-    listed_ids = {i for _, _, a in settings if a is not None for i in (*a.scope_whitelist, *a.scope_exclude)}
-    range_ids = {i for g in grants if g.kind is AdminKind.DIRECTORY_ADMIN for i in g.unit_ids}
-    paths = await _paths_of(OrgUnit, listed_ids | range_ids)
-
-    views = []
-    for unit, mode, anchor in settings:
-        if mode is Scope.ALL:
-            roots = [root_path(unit.path)]
-        elif mode is Scope.DEPARTMENT:
-            roots = [anchor.path if anchor else unit.path]
-        else:  # SUBDEPARTMENT: the member's own unit, not the anchor's
-            roots = [unit.path]
-        whitelist = anchor.scope_whitelist if anchor else []
-        exclude = anchor.scope_exclude if anchor else []
-        roots += [paths[i] for i in whitelist if i in paths]
-        views.append(ScopeView(tuple(roots), tuple(paths[i] for i in exclude if i in paths)))
-
-    ranges = tuple(
-        (paths[i], frozenset(AdminRight(r) for r in g.rights) | {AdminRight.READ})
-        for g in grants
-        if g.kind is AdminKind.DIRECTORY_ADMIN
-        for i in g.unit_ids
-        if i in paths
-    )
+    anchors = [scope.governing_setting(u, by_id) for u in own]
+    paths = await _paths_of(OrgUnit, scope.listed_unit_ids(anchors) | scope.range_unit_ids(grants))
     return DirectoryAccess(
         corp_id=corp_id,
         reads_all=reads_all,
         manages_all=manages_all,
-        admin_ranges=ranges,
-        views=tuple(views),
+        admin_ranges=scope.admin_ranges(grants, paths),
+        views=tuple(scope.scope_view(u, a, paths) for u, a in zip(own, anchors, strict=True)),
         own_unit_paths=tuple(u.path for u in own_units),
     )
 
@@ -129,11 +124,16 @@ _RULE_FIELDS = (
 )
 
 
+async def _rule_facts(chain_ids: list[int]) -> list[ChainRuleFacts]:
+    rows = await ChainRule.filter(chain_id__in=chain_ids).values_list(*_RULE_FIELDS)
+    return [ChainRuleFacts(*r) for r in rows]
+
+
 async def _owner_side(
     corp_id: int,
     member_id: int | None,
     unit_paths: list[str],
-    grants: list[AdminGrant],
+    grants: list[GrantFacts],
     *,
     admin_all_chains: bool,
     only_chain: int | None,
@@ -146,87 +146,46 @@ async def _owner_side(
         return []
     chain_grants = {g.chain_id: g for g in grants if g.kind is AdminKind.CHAIN_ADMIN and g.chain_id}
     group_paths = await _paths_of(ChainGroup, [i for g in chain_grants.values() for i in g.group_ids])
-    rules: list[dict[str, Any]] = []
+    rules: list[ChainRuleFacts] = []
     if member_id is not None and not admin_all_chains:
-        rules = await ChainRule.filter(chain_id__in=list(owned)).values(*_RULE_FIELDS)
-
-    out = []
-    for chain_id in owned:
-        grant = chain_grants.get(chain_id)
-        if admin_all_chains or (grant is not None and not grant.group_ids):
-            out.append(ChainAccess(chain_id, corp_id, admin_all=True))
-            continue
-        # Paths as sorted sets: the rules come in no set order, and a Viewer built twice from
-        # the same facts must compare equal (the kept-Viewer check relies on it).
-        mine = [
-            r
-            for r in rules
-            if r["chain_id"] == chain_id
-            and (
-                r["subject_member_id"] == member_id
-                or (r["subject_unit__path"] and any(p.startswith(r["subject_unit__path"]) for p in unit_paths))
-            )
-        ]
-        admin_paths = tuple(group_paths[i] for i in (grant.group_ids if grant else []) if i in group_paths)
-        access = ChainAccess(
+        rules = await _rule_facts(list(owned))
+    found = (
+        chain.owner_access(
             chain_id,
             corp_id,
-            admin_group_paths=admin_paths,
-            rule_group_paths=tuple(sorted({r["object_group__path"] for r in mine if r["object_group__path"]})),
-            rule_chain_corp_ids=frozenset(r["object_chain_corp_id"] for r in mine if r["object_chain_corp_id"]),
-            rule_corp_group_paths=tuple(sorted(
-                {r["object_chain_corp__group__path"] for r in mine if r["object_chain_corp__group__path"]}
-            )),
+            admin_all=admin_all_chains,
+            grant=chain_grants.get(chain_id),
+            group_paths=group_paths,
+            rules=rules,
+            member_id=member_id,
+            unit_paths=unit_paths,
         )
-        if admin_paths or access.rule_group_paths or access.rule_chain_corp_ids:
-            out.append(access)
-    return out
+        for chain_id in owned
+    )
+    return [a for a in found if a is not None]
 
 
 async def _downstream_side(corp_id: int, only_chain: int | None) -> list[ChainAccess]:
     q = ChainCorp.filter(corp_id=corp_id, status=ChainCorpStatus.JOINED.value)
     if only_chain is not None:
         q = q.filter(chain_id=only_chain)
-    places = await q.values(
-        "id",
-        "chain_id",
-        "group_id",
-        "group__path",
-        "group__peers_visible",
-        "chain__corps_see_each_other",
-        "chain__owner_corp_id",
-        "invited_by_id",
-    )
+    places = [
+        ChainPlaceFacts(*r)
+        for r in await q.values_list(
+            "id",
+            "chain_id",
+            "chain__owner_corp_id",
+            "group_id",
+            "group__path",
+            "group__peers_visible",
+            "chain__corps_see_each_other",
+            "invited_by_id",
+        )
+    ]
     if not places:
         return []
-    rules = await ChainRule.filter(chain_id__in=[p["chain_id"] for p in places]).values(*_RULE_FIELDS)
-    out = []
-    for p in places:
-        covering = [
-            r
-            for r in rules
-            if r["chain_id"] == p["chain_id"]
-            and (
-                (r["object_group__path"] and p["group__path"].startswith(r["object_group__path"]))
-                or r["object_chain_corp_id"] == p["id"]
-            )
-        ]
-        member_ids = {r["subject_member_id"] for r in covering if r["subject_member_id"]}
-        if p["invited_by_id"]:
-            member_ids.add(p["invited_by_id"])
-        out.append(
-            ChainAccess(
-                p["chain_id"],
-                p["chain__owner_corp_id"],
-                own_chain_corp_id=p["id"],
-                own_group_id=p["group_id"],
-                own_group_path=p["group__path"],
-                peers_visible=bool(p["group__peers_visible"] or p["chain__corps_see_each_other"]),
-                connector_unit_paths=tuple(sorted({r["subject_unit__path"] for r in covering if r["subject_unit__path"]})),
-                connector_member_ids=frozenset(member_ids),
-            )
-        )
-    return out
+    rules = await _rule_facts([p.chain_id for p in places])
+    return [chain.downstream_access(p, rules) for p in places]
 
 
 async def member_viewer(member_id: int, *, token_id: str | None = None, issued_ms: int | None = None) -> Viewer | None:
@@ -245,7 +204,7 @@ async def member_viewer(member_id: int, *, token_id: str | None = None, issued_m
         return None
     # In a set order: a Viewer built twice from the same rows compares equal (its tuples keep
     # this order), whatever order PostgreSQL returns them in after updates.
-    grants = await AdminGrant.filter(member_id=member_id).order_by("id")
+    grants = [_grant_facts(g) for g in await AdminGrant.filter(member_id=member_id).order_by("id")]
     units = await OrgUnit.filter(placements__member_id=member_id).order_by("id")
     super_admin = any(g.kind is AdminKind.SUPER_ADMIN for g in grants)
     directory = await directory_access(
@@ -348,20 +307,9 @@ async def admin_standings(corp_id: int, member_ids: Iterable[int] | None = None)
     q = AdminGrant.filter(corp_id=corp_id)
     if member_ids is not None:
         q = q.filter(member_id__in=sorted(set(member_ids)))
-    grants = await q
-    paths = await _paths_of(OrgUnit, [i for g in grants if g.kind is AdminKind.DIRECTORY_ADMIN for i in g.unit_ids])
-    beyond: set[int] = set()
-    ranges: dict[int, list[tuple[str, frozenset[AdminRight]]]] = defaultdict(list)
-    for g in grants:
-        if g.kind is AdminKind.DIRECTORY_ADMIN:
-            rights = frozenset(AdminRight(r) for r in g.rights) | {AdminRight.READ}
-            ranges[g.member_id].extend((paths[i], rights) for i in g.unit_ids if i in paths)
-        else:
-            beyond.add(g.member_id)
-    return {
-        m: AdminStanding(beyond_directory=m in beyond, ranges=tuple(ranges.get(m, ())))
-        for m in {g.member_id for g in grants}
-    }
+    grants = [_grant_facts(g) for g in await q]
+    paths = await _paths_of(OrgUnit, scope.range_unit_ids(grants))
+    return scope.admin_standings(grants, paths)
 
 
 async def admin_standing(corp_id: int, member_id: int) -> AdminStanding:
@@ -438,3 +386,33 @@ async def field_settings(corp_ids: Iterable[int]) -> dict[int, FieldSettings]:
     ):
         rows[corp_id][name] = (visible, editable)
     return {c: FieldSettings.from_rows(rows.get(c, {})) for c in wanted}
+
+
+# --- the small id sets the SQL evaluators list (permissions.subtrees) --------------------
+
+async def subtree_units(corp_id: int, roots: Iterable[str]) -> dict[str, tuple[int, ...]]:
+    """root path -> ids of the corp's units in that subtree (the root itself included), for
+    each of `roots` whose subtree holds at most subtrees.MAX_LISTED_UNITS units; {} for no
+    roots. One query (subtrees.units_by_root)."""
+    wanted = sorted(set(roots))
+    if not wanted:
+        return {}
+    rows = await (
+        OrgUnit.filter(path_under_any(wanted), corp_id=corp_id)
+        .limit(subtrees.MAX_LISTED_UNITS * len(outermost(wanted)) + 1)
+        .values_list("id", "path")
+    )
+    return subtrees.units_by_root(wanted, [(i, p) for i, p in rows])
+
+
+async def selector_corps(viewer: Viewer, chain_id: int) -> dict[chain.CorpSelector, tuple[int, ...]]:
+    """selector -> the ids of the chain corps it matches, for each of the viewer's narrow
+    selectors in the chain (chain.narrow_selectors) matching at most subtrees.MAX_LISTED_CORPS.
+    One query per narrow selector."""
+    out: dict[chain.CorpSelector, tuple[int, ...]] = {}
+    for s in chain.narrow_selectors(viewer, chain_id):
+        limit = subtrees.MAX_LISTED_CORPS + 1
+        ids = cast(list[int], await ChainCorp.filter(s.q()).limit(limit).values_list("id", flat=True))
+        if len(ids) <= subtrees.MAX_LISTED_CORPS:
+            out[s] = tuple(sorted(ids))
+    return out

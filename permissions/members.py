@@ -103,7 +103,7 @@ def visible_members_in_corp_q(
     should drive it: the corp test is then written so SQLite does not scan the corp.
     `within`: the caller keeps to members seated in these unit subtrees (see
     scope.members_in_corp_q). `units`: the unit ids of scope.named_roots(viewer, within),
-    read up front by permissions.subtrees."""
+    read up front by permissions.loading.subtree_units."""
     d = viewer.directory
     # Seats listed by unit are estimated right: `corp_id = ?` then lets the ordering index drive.
     listed = bool(within) and unit_ids_under(within or (), units) is not None

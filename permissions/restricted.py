@@ -3,7 +3,7 @@
 `restricted(Model, viewer)` is the queryset of the `Model` rows `viewer` may see: each
 governed model's SQL rule (the `*_q` twin of its `can_see_*`), applied once, here. A list
 in gql/ starts from it and only narrows it further (`.filter(corp_id=...)`, an order);
-tests/test_restricted_entry.py fails when gql/ queries a governed model any other way.
+tests/project/test_restricted_entry.py fails when gql/ queries a governed model any other way.
 """
 
 from __future__ import annotations

@@ -7,14 +7,15 @@ The property tests prove they agree.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from functools import reduce
 from operator import and_
 
 from tortoise.expressions import Q
 
-from models.enums import MemberStatus
-from permissions.facts import MemberFacts, UnitFacts
-from permissions.paths import ancestor_ids, outermost, root_path, under_any
+from models.enums import AdminKind, AdminRight, MemberStatus, Scope
+from permissions.facts import AdminStanding, GrantFacts, MemberFacts, UnitFacts, UnitScopeFacts
+from permissions.paths import ancestor_ids, outermost, path_ids, root_path, under_any
 from permissions.sql import (
     NOTHING,
     SubtreeUnits,
@@ -30,6 +31,78 @@ from permissions.viewer import DirectoryAccess, ScopeView, Viewer
 # Statuses a non-admin may see in a directory: resigned and disabled members are gone
 # from every ordinary view (SPEC §2.1 "never seen by non-admins").
 LISTED_STATUSES = (MemberStatus.ACTIVE, MemberStatus.PENDING)
+
+
+# --- building a member's DirectoryAccess from facts (SPEC §2.1, §2.4) -------------------
+
+
+def governing_setting(unit: UnitScopeFacts, by_id: Mapping[int, UnitScopeFacts]) -> UnitScopeFacts | None:
+    """The unit whose explicit scope governs a member seated in `unit` (A in SPEC §2.1): the
+    nearest of `unit` and its ancestors (`by_id`: those units by id) whose scope is not
+    INHERIT; None when there is none (the root then counts as ALL). Pure."""
+    for ancestor_id in reversed(path_ids(unit.path)):
+        a = by_id.get(ancestor_id)
+        if a is not None and a.scope is not Scope.INHERIT:
+            return a
+    return None
+
+
+def listed_unit_ids(settings: Iterable[UnitScopeFacts | None]) -> set[int]:
+    """The ids of the units the governing `settings` whitelist or exclude (whose paths the
+    scope views need). Pure."""
+    return {i for a in settings if a is not None for i in (*a.whitelist, *a.exclude)}
+
+
+def scope_view(unit: UnitScopeFacts, anchor: UnitScopeFacts | None, paths: Mapping[int, str]) -> ScopeView:
+    """What a seat in `unit` lets its member see (SPEC §2.1), `anchor` being its governing
+    setting (governing_setting) and `paths` the paths of the units it lists by id (units
+    missing from `paths` are gone and ignored): ALL the corp root's subtree, DEPARTMENT the
+    anchor's, SUBDEPARTMENT the member's own unit's, plus the whitelisted subtrees, less the
+    excluded ones. Pure."""
+    mode = anchor.scope if anchor is not None else Scope.ALL
+    if mode is Scope.ALL:
+        roots = [root_path(unit.path)]
+    elif mode is Scope.DEPARTMENT and anchor is not None:
+        roots = [anchor.path]
+    else:  # SUBDEPARTMENT: the member's own unit, not the anchor's
+        roots = [unit.path]
+    whitelist = anchor.whitelist if anchor else ()
+    exclude = anchor.exclude if anchor else ()
+    roots += [paths[i] for i in whitelist if i in paths]
+    return ScopeView(tuple(roots), tuple(paths[i] for i in exclude if i in paths))
+
+
+def range_unit_ids(grants: Iterable[GrantFacts]) -> set[int]:
+    """The ids of the units the directory-admin `grants` range over (SPEC §2.4). Pure."""
+    return {i for g in grants if g.kind is AdminKind.DIRECTORY_ADMIN for i in g.unit_ids}
+
+
+def admin_ranges(grants: Iterable[GrantFacts], paths: Mapping[int, str]) -> tuple[tuple[str, frozenset[AdminRight]], ...]:
+    """The (subtree path, rights) ranges of the directory-admin `grants` (SPEC §2.4), READ
+    always among the rights; `paths`: unit paths by id (units missing are gone and ignored). Pure."""
+    return tuple(
+        (paths[i], frozenset(g.rights) | {AdminRight.READ})
+        for g in grants
+        if g.kind is AdminKind.DIRECTORY_ADMIN
+        for i in g.unit_ids
+        if i in paths
+    )
+
+
+def admin_standings(grants: Iterable[GrantFacts], paths: Mapping[int, str]) -> dict[int, AdminStanding]:
+    """The AdminStanding (SPEC §2.4) of each member holding one of `grants`: its directory
+    ranges (admin_ranges) and whether another grant (super or chain admin) takes it beyond
+    the directory. `paths`: unit paths by id. Pure."""
+    by_member: dict[int, list[GrantFacts]] = {}
+    for g in grants:
+        by_member.setdefault(g.member_id, []).append(g)
+    return {
+        m: AdminStanding(
+            beyond_directory=any(g.kind is not AdminKind.DIRECTORY_ADMIN for g in mine),
+            ranges=admin_ranges(mine, paths),
+        )
+        for m, mine in by_member.items()
+    }
 
 
 def _listed(status: MemberStatus, hidden: bool) -> bool:
@@ -92,7 +165,7 @@ def seeks_by_ids(viewer: Viewer) -> bool:
 def named_roots(viewer: Viewer, within: tuple[str, ...] | None = None, *, corp_id: int | None = None) -> list[str]:
     """The subtrees members_in_corp_q names for this viewer (its ranges, views, excluded
     subtrees, own units, and `within`), less the whole corp, which needs no seat test:
-    the ones whose units permissions.subtrees reads up front. In another corp than the
+    the ones whose units permissions.loading.subtree_units reads up front. In another corp than the
     viewer's own (`corp_id`), its scope names nothing there: only `within`."""
     d = viewer.directory
     if d is None or d.reads_all or (corp_id is not None and d.corp_id != corp_id):
@@ -120,7 +193,7 @@ def _per_row(d: DirectoryAccess, driving: list[str] | None, units: SubtreeUnits 
 def seat_tests_per_row(viewer: Viewer, units: SubtreeUnits | None) -> bool:
     """Whether members_in_corp_q (without `within`) tests this viewer's seats row by row:
     a directory admin (SPEC §2.4) whose driving subtrees' units are all in `units` (the
-    lists read by permissions.subtrees) and number more than PER_ROW_MIN_UNITS.
+    lists read by permissions.loading.subtree_units) and number more than PER_ROW_MIN_UNITS.
     permissions.counts writes its seat tests the same way then. Pure; raises nothing."""
     d = viewer.directory
     return d is not None and not d.reads_all and _per_row(d, _driving_roots(viewer, d), units)

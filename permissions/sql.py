@@ -16,7 +16,7 @@ from permissions.paths import outermost, subtree_upper
 NOTHING = Q(id__in=[])  # renders as 1=0
 
 # Subtree root path -> the ids of the units in that subtree, read just before the query is
-# built (permissions.subtrees). Given, a seat test names its units as a list instead of a
+# built (permissions.loading.subtree_units). Given, a seat test names its units as a list instead of a
 # path-range subquery: the planner then knows how many seats it matches (a path range it
 # guesses at a few dozen where it holds thousands, and sorts the whole visible set).
 SubtreeUnits = Mapping[str, tuple[int, ...]]

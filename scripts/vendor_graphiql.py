@@ -4,7 +4,7 @@
 
 Each file comes from its npm package (`npm pack name@version`, from the npm registry, the
 same bytes unpkg serves) and is written only when it matches the page's integrity hash.
-Run it after upgrading strawberry-graphql when tests/test_graphiql_browser.py says the
+Run it after upgrading strawberry-graphql when tests/web/test_graphiql_browser.py says the
 page pins files that are not vendored; remove the directories of old versions.
 """
 

@@ -24,7 +24,7 @@ from models.settings import tortoise_db_url  # noqa: E402
 
 # CI runs the suite twice (SQLite, PostgreSQL) within its time budget: the policy property
 # tests are its long pole, so CI draws 500 examples of each; `soak` draws 5000 for a run by hand
-# (HYPOTHESIS_PROFILE=soak python -m pytest -q tests/test_policy_properties.py ...).
+# (HYPOTHESIS_PROFILE=soak python -m pytest -q tests/permissions/test_policy_properties.py ...).
 settings.register_profile(
     "ci", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )

@@ -22,8 +22,8 @@ from models.enums import ChainCorpStatus as ChainCorpStatusValue
 from models.enums import ContactStatus as ContactStatusValue
 from permissions import chain
 from permissions.fields import contact_shows_mobile
+from permissions.loading import selector_corps
 from permissions.restricted import restricted
-from permissions.subtrees import selector_corps
 
 
 async def contact_nodes(info: Info, rows: Sequence[ChainContact]) -> list[ChainContactNode]:

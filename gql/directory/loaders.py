@@ -16,11 +16,10 @@ from permissions import scope
 from permissions.corps import can_see_corp
 from permissions.facts import MemberFacts, UnitFacts
 from permissions.fields import FieldSettings
-from permissions.loading import chain_places_of_corps, field_settings, member_facts
+from permissions.loading import chain_places_of_corps, field_settings, member_facts, subtree_units
 from permissions.members import can_see_member
 from permissions.restricted import restricted
 from permissions.sql import ids_in
-from permissions.subtrees import subtree_units
 from permissions.viewer import Viewer
 
 

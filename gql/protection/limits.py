@@ -70,7 +70,7 @@ class SizeArgument:
 
 
 # Every argument that sizes a list answer, by name: a list field with an Int argument
-# must size it with one of these (tests/test_request_edges.py walks the schema for it).
+# must size it with one of these (tests/web/test_request_edges.py walks the schema for it).
 SIZE_ARGUMENTS: Mapping[str, SizeArgument] = {
     "first": SizeArgument(MAX_PAGE, DEFAULT_PAGE),  # connections (gql.relay)
     "limit": SizeArgument(500, 100),  # ImportJob.errors

@@ -6,10 +6,10 @@ import strawberry
 from strawberry import relay
 
 from flows.app_tokens import revoke_app_token as revoke_app_token_flow
+from gql.acting import act_on_id
 from gql.apps.types import AppTokenNode
 from gql.context import Info
-from gql.errors import UserError, run_flow
-from gql.relay import decode_id
+from gql.errors import UserError
 
 
 @strawberry.input(description="The token to revoke.")
@@ -26,11 +26,5 @@ class RevokeAppTokenPayload:
 async def revoke_app_token(
     info: Info, input: Annotated[RevokeAppTokenInput, strawberry.argument(description="The token to revoke.")]
 ) -> RevokeAppTokenPayload:
-    ctx = info.context
-
-    async def flow() -> AppTokenNode:
-        token = await revoke_app_token_flow(ctx.viewer, decode_id(input.id, "AppToken", "id"), origin=ctx.origin)
-        return AppTokenNode(pk=token.id, _t=token)
-
-    node, errors = await run_flow(flow())
-    return RevokeAppTokenPayload(app_token=node, user_errors=errors)
+    token, errors = await act_on_id(info, input.id, "AppToken", "id", revoke_app_token_flow)
+    return RevokeAppTokenPayload(app_token=AppTokenNode(pk=token.id, _t=token) if token else None, user_errors=errors)

@@ -6,10 +6,10 @@ import strawberry
 from strawberry import relay
 
 from flows.chain import remove_chain_corp as remove_chain_corp_flow
+from gql.acting import act_on_id
 from gql.chain.types import ChainCorpNode, chain_corp_node
 from gql.context import Info
-from gql.errors import UserError, run_flow
-from gql.relay import decode_id
+from gql.errors import UserError
 
 
 @strawberry.input(description="The corp to remove from its chain.")
@@ -26,13 +26,7 @@ class RemoveChainCorpPayload:
 async def remove_chain_corp(
     info: Info, input: Annotated[RemoveChainCorpInput, strawberry.argument(description="The corp to remove.")]
 ) -> RemoveChainCorpPayload:
-    ctx = info.context
-
-    async def flow() -> int:
-        place = await remove_chain_corp_flow(ctx.viewer, decode_id(input.id, "ChainCorp", "id"), origin=ctx.origin)
-        return place.id
-
-    place_id, errors = await run_flow(flow())
+    place, errors = await act_on_id(info, input.id, "ChainCorp", "id", remove_chain_corp_flow)
     return RemoveChainCorpPayload(
-        chain_corp=await chain_corp_node(info, place_id) if place_id else None, user_errors=errors
+        chain_corp=await chain_corp_node(info, place.id) if place else None, user_errors=errors
     )

@@ -6,10 +6,10 @@ import strawberry
 from strawberry import relay
 
 from flows.invitations import revoke_invitation as revoke_invitation_flow
+from gql.acting import act_on_id
 from gql.chain.types import InvitationNode, invitation_nodes
 from gql.context import Info
-from gql.errors import UserError, run_flow
-from gql.relay import decode_id
+from gql.errors import UserError
 
 
 @strawberry.input(description="The invitation to withdraw.")
@@ -26,11 +26,5 @@ class RevokeInvitationPayload:
 async def revoke_invitation(
     info: Info, input: Annotated[RevokeInvitationInput, strawberry.argument(description="The invitation to withdraw.")]
 ) -> RevokeInvitationPayload:
-    ctx = info.context
-
-    async def flow() -> InvitationNode:
-        inv = await revoke_invitation_flow(ctx.viewer, decode_id(input.id, "Invitation", "id"), origin=ctx.origin)
-        return (await invitation_nodes([inv]))[0]
-
-    node, errors = await run_flow(flow())
-    return RevokeInvitationPayload(invitation=node, user_errors=errors)
+    inv, errors = await act_on_id(info, input.id, "Invitation", "id", revoke_invitation_flow)
+    return RevokeInvitationPayload(invitation=(await invitation_nodes([inv]))[0] if inv else None, user_errors=errors)

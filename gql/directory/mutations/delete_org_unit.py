@@ -6,9 +6,9 @@ import strawberry
 from strawberry import relay
 
 from flows.units import delete_org_unit as delete_org_unit_flow
+from gql.acting import act_on_id
 from gql.context import Info
-from gql.errors import UserError, run_flow
-from gql.relay import decode_id
+from gql.errors import UserError
 
 
 @strawberry.input(description="The unit to delete.")
@@ -26,9 +26,5 @@ async def delete_org_unit(
     info: Info, input: Annotated[DeleteOrgUnitInput, strawberry.argument(description="The unit to delete.")]
 ) -> DeleteOrgUnitPayload:
     """Only a unit without subunits and (non-resigned) members: else UNIT_NOT_EMPTY."""
-    async def flow() -> int:
-        # Decoded inside the flow: an id of the wrong type is a NOT_FOUND userError too.
-        return await delete_org_unit_flow(info.context.viewer, decode_id(input.id, "OrgUnit", "id"), origin=info.context.origin)
-
-    deleted, errors = await run_flow(flow())
+    deleted, errors = await act_on_id(info, input.id, "OrgUnit", "id", delete_org_unit_flow)
     return DeleteOrgUnitPayload(deleted_id=input.id if deleted else None, user_errors=errors)

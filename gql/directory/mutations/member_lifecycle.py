@@ -11,6 +11,7 @@ from strawberry import relay
 from flows.lifecycle import delete_member as delete_member_flow
 from flows.lifecycle import reinstate_member as reinstate_member_flow
 from flows.lifecycle import resign_member as resign_member_flow
+from gql.acting import ActOnId, act_on_id
 from gql.context import Info
 from gql.directory.types import MemberNode, member_node
 from gql.errors import UserError, run_flow
@@ -48,6 +49,14 @@ async def member_payload(info: Info, change: Awaitable[Member]) -> MemberPayload
     return MemberPayload(member=await member_node(info, member_id) if member_id else None, user_errors=errors)
 
 
+async def member_status_change(info: Info, global_id: relay.GlobalID, act: ActOnId[Member]) -> MemberPayload:
+    """Run flow `act` (a flows/lifecycle.py status change: act(viewer, member id, origin=...))
+    on the Member `global_id` names and answer with the member as the caller now sees it, or
+    with the userErrors it was refused with (NOT_FOUND on `id` for another type's id)."""
+    member, errors = await act_on_id(info, global_id, "Member", "id", act)
+    return MemberPayload(member=await member_node(info, member.id) if member else None, user_errors=errors)
+
+
 @strawberry.type(description="What deleteMember did.")
 class DeleteMemberPayload:
     deleted_id: relay.GlobalID | None = strawberry.field(description="Global id of the erased Member; null on error.")
@@ -74,21 +83,12 @@ async def reinstate_member(
     info: Info, input: Annotated[MemberIdInput, strawberry.argument(description="The RESIGNED member to reinstate.")]
 ) -> MemberPayload:
     """复职: ACTIVE again in the units it had that still exist, else in the root unit."""
-    ctx = info.context
-
-    async def change() -> Member:
-        return await reinstate_member_flow(ctx.viewer, decode_id(input.id, "Member", "id"), origin=ctx.origin)
-
-    return await member_payload(info, change())
+    return await member_status_change(info, input.id, reinstate_member_flow)
 
 
 async def delete_member(
     info: Info, input: Annotated[MemberIdInput, strawberry.argument(description="The member to erase.")]
 ) -> DeleteMemberPayload:
     """Irreversible erasure of the member's personal data; audit rows keep a tombstone."""
-    async def flow() -> int:
-        ctx = info.context
-        return await delete_member_flow(ctx.viewer, decode_id(input.id, "Member", "id"), origin=ctx.origin)
-
-    deleted, errors = await run_flow(flow())
+    deleted, errors = await act_on_id(info, input.id, "Member", "id", delete_member_flow)
     return DeleteMemberPayload(deleted_id=input.id if deleted else None, user_errors=errors)

@@ -6,10 +6,10 @@ import strawberry
 from strawberry import relay
 
 from flows.sessions import revoke_member_sessions as revoke_member_sessions_flow
+from gql.acting import act_on_id
 from gql.context import Info
 from gql.directory.types import MemberNode, member_node
-from gql.errors import UserError, run_flow
-from gql.relay import decode_id
+from gql.errors import UserError
 
 
 @strawberry.input(description="The member whose sessions end.")
@@ -26,13 +26,5 @@ class RevokeMemberSessionsPayload:
 async def revoke_member_sessions(
     info: Info, input: Annotated[RevokeMemberSessionsInput, strawberry.argument(description="Whose sessions end.")]
 ) -> RevokeMemberSessionsPayload:
-    ctx = info.context
-
-    async def flow() -> int:
-        member = await revoke_member_sessions_flow(
-            ctx.viewer, decode_id(input.member_id, "Member", "memberId"), origin=ctx.origin
-        )
-        return member.id
-
-    member_id, errors = await run_flow(flow())
-    return RevokeMemberSessionsPayload(member=await member_node(info, member_id) if member_id else None, user_errors=errors)
+    member, errors = await act_on_id(info, input.member_id, "Member", "memberId", revoke_member_sessions_flow)
+    return RevokeMemberSessionsPayload(member=await member_node(info, member.id) if member else None, user_errors=errors)

@@ -6,9 +6,9 @@ import strawberry
 from strawberry import relay
 
 from flows import webhooks
+from gql.acting import act_on_id
 from gql.context import Info
-from gql.errors import UserError, run_flow
-from gql.relay import decode_id
+from gql.errors import UserError
 
 
 @strawberry.input(description="The webhook subscription to delete.")
@@ -26,12 +26,6 @@ async def delete_webhook_subscription(
     info: Info,
     input: Annotated[DeleteWebhookSubscriptionInput, strawberry.argument(description="The subscription to delete.")],
 ) -> DeleteWebhookSubscriptionPayload:
-    ctx = info.context
-
-    async def flow() -> relay.GlobalID:
-        pk = await webhooks.delete_subscription(ctx.viewer, decode_id(input.id, "WebhookSubscription", "id"),
-                                                origin=ctx.origin)
-        return relay.GlobalID("WebhookSubscription", str(pk))
-
-    deleted, errors = await run_flow(flow())
+    pk, errors = await act_on_id(info, input.id, "WebhookSubscription", "id", webhooks.delete_subscription)
+    deleted = relay.GlobalID("WebhookSubscription", str(pk)) if pk is not None else None
     return DeleteWebhookSubscriptionPayload(deleted_id=deleted, user_errors=errors)

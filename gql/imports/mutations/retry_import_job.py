@@ -6,10 +6,10 @@ import strawberry
 from strawberry import relay
 
 from flows.jobs import retry
+from gql.acting import act_on_id
 from gql.context import Info
-from gql.errors import UserError, run_flow
+from gql.errors import UserError
 from gql.imports.types import ImportJobNode, import_job_node
-from gql.relay import decode_id
 
 
 @strawberry.input(description="The import job to resume.")
@@ -28,11 +28,5 @@ async def retry_import_job(
     input: Annotated[RetryImportJobInput, strawberry.argument(description="The import job to resume.")],
 ) -> RetryImportJobPayload:
     """Resume a failed import after its last committed row: nothing lost, nothing twice."""
-    ctx = info.context
-
-    async def flow() -> int:
-        job = await retry(ctx.viewer, decode_id(input.id, "ImportJob", "id"), origin=ctx.origin)
-        return job.id
-
-    job_id, errors = await run_flow(flow())
-    return RetryImportJobPayload(job=await import_job_node(info, job_id) if job_id else None, user_errors=errors)
+    job, errors = await act_on_id(info, input.id, "ImportJob", "id", retry)
+    return RetryImportJobPayload(job=await import_job_node(info, job.id) if job else None, user_errors=errors)
