@@ -108,6 +108,25 @@ async def test_name_pinyin_initials_and_account_match_for_every_role(gql, d):
     }
 
 
+async def test_name_and_position_match_ignoring_letter_case(gql, d):
+    """Latin letters in a name or position match in either case, on both databases (SQLite
+    compares them with a plain LIKE, PostgreSQL case-insensitively)."""
+    await f.member([d.east], name="Anna Lee", position="Senior Engineer")
+    await f.member([d.east], name="Bob", position="engineering lead")
+    by_position = """
+    query($c: ID!, $q: String!, $p: String) {
+      corp(id: $c) { searchMembers(query: $q, position: $p) { totalCount edges { node { name } } } }
+    }"""
+    for term, position, names in (("ANNA", None, ["Anna Lee"]), ("nna l", None, ["Anna Lee"]),
+                                  ("", "ENGINEER", ["Anna Lee", "Bob"]), ("", "Lead", ["Bob"]),
+                                  ("lee", "senior", ["Anna Lee"]), ("", "工程", [])):
+        for role, token in d.roles().items():
+            data = await gql.ok(by_position, {"c": f.gid("Corp", d.corp.id), "q": term, "p": position}, token=token)
+            connection = data["corp"]["searchMembers"]
+            assert sorted(e["node"]["name"] for e in connection["edges"]) == names, (role, term, position)
+            assert connection["totalCount"] == len(names)
+
+
 MOBILE_SPELLINGS = ("13900000007", "139 0000 0007", "139-0000-0007", "+8613900000007", "+86 139 0000 0007",
                     "0086 13900000007", "008613900000007", "(+86) 139-0000-0007")
 
