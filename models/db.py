@@ -40,13 +40,17 @@ def _custom_plans(url: str) -> str | dict[str, Any]:
     their parameters (`plan_cache_mode = force_custom_plan`). With the default mode
     PostgreSQL switches a statement to a generic plan after five runs, and for the policy
     filters (id lists, subtree ranges) that plan can scan a whole corp: seconds instead of
-    milliseconds. Connections go back to the pool through `_pool_reset` (a request's without
+    milliseconds. JIT compilation is off (`jit = off`): a policy filter over a large corp
+    (a directory admin's seat tests on every member) is estimated above `jit_above_cost`,
+    and compiling it took 2 s on a statement that runs in 200 ms. Connections go back to the pool through `_pool_reset` (a request's without
     the reset statement). A URL that sets `statement_cache_size` itself is taken as it is."""
     if not url.startswith("postgres://") or "statement_cache_size" in url:
         return url
     config = expand_db_url(url)
     credentials = config["credentials"]
-    credentials.setdefault("server_settings", {}).setdefault("plan_cache_mode", "force_custom_plan")
+    settings = credentials.setdefault("server_settings", {})
+    settings.setdefault("plan_cache_mode", "force_custom_plan")
+    settings.setdefault("jit", "off")
     credentials["reset"] = _pool_reset
     return config
 

@@ -53,3 +53,11 @@ async def test_sqlite_keeps_a_page_cache_that_holds_a_corps_members(database):
     assert list(dict(rows[0]).values())[0] == -SQLITE_CACHE_KIB
     given = tortoise_config("sqlite:///tmp/x.sqlite3?cache_size=-1000")["connections"]["default"]
     assert given["credentials"]["cache_size"] == "-1000"  # a URL that sets it is taken as it is
+
+
+async def test_postgres_connections_plan_for_their_parameters_without_jit(database):
+    _postgres_only(database)
+    async with request_connection():
+        _, rows = await get_connection("default").execute_query("SELECT current_setting('jit') AS jit, "
+                                                                "current_setting('plan_cache_mode') AS mode")
+    assert (rows[0]["jit"], rows[0]["mode"]) == ("off", "force_custom_plan")
