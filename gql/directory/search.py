@@ -17,7 +17,7 @@ from tortoise.queryset import QuerySet
 from flows.phones import normalise_mobile
 from gql.errors import bad_request
 from models import Corp, Member, OrgUnit, Placement
-from permissions.fields import FieldSettings, as_viewer_reads, field_readable_q
+from permissions.fields import FieldSettings, as_viewer_reads, as_viewer_reads_all, field_readable_q
 from permissions.paths import outermost, under_any
 from permissions.restricted import restricted
 from permissions.sql import NOTHING, any_of, contains_text, ids_in, path_under_any, starts_with
@@ -154,9 +154,10 @@ async def match_by_ids(matches: list[Match]) -> tuple[Q, bool]:
 
 
 def filter_tests(viewer: Viewer, corp_id: int, settings: FieldSettings | None, filters: SearchFilters) -> list[Q]:
-    """One condition per filter given. The surname initial comes from the name, which whoever
+    """The conditions of the filters given. The surname initial comes from the name, which whoever
     sees the row reads; every other filter tests a profile field as the viewer reads it.
-    `settings`: the corp's, given whenever filters.profile_fields."""
+    `settings`: the corp's, given whenever filters.profile_fields. The profile-field filters
+    are one condition, which tests the viewer's right to read them once (as_viewer_reads_all)."""
     tests = []
     if filters.surname_initial:
         letter = filters.surname_initial.lower()[:1]
@@ -165,7 +166,7 @@ def filter_tests(viewer: Viewer, corp_id: int, settings: FieldSettings | None, f
             # A letter initial is the first letter of the full pinyin (flows.names.search_keys):
             # the same rows, as a range of the (corp_id, pinyin_full, id) index the page walks.
             tests.append(starts_with("pinyin_full", letter))
-    on_fields = []
+    on_fields: list[tuple[str, Q]] = []
     if filters.position:
         on_fields.append(("position", contains_text("position", filters.position)))
     if filters.gender:
@@ -178,7 +179,7 @@ def filter_tests(viewer: Viewer, corp_id: int, settings: FieldSettings | None, f
         on_fields.append(("hireDate", Q(hire_date__lte=filters.hired_to)))
     if filters.birthday_month:
         on_fields.append(("birthday", Q(birth_month=filters.birthday_month)))
-    for field, test in on_fields:
+    if on_fields:
         assert settings is not None
-        tests.append(as_viewer_reads(viewer, corp_id, settings, field, test))
+        tests.append(as_viewer_reads_all(viewer, corp_id, settings, on_fields))
     return tests
