@@ -340,3 +340,19 @@ async def test_a_term_naming_many_units_finds_the_members_of_each_visible_one(gq
     assert {e["node"]["name"] for e in data["corp"]["searchMembers"]["edges"]} == expected - {"孙浩"}
     data = await gql.ok(SEARCH, {"c": c, "q": "小组", "n": 100}, token=f.token(boss))
     assert data["corp"]["searchMembers"]["totalCount"] == 2 * UNIT_RANGES_MAX + 6
+
+
+async def test_a_gender_or_position_count_reads_only_an_index(database, d):
+    """totalCount of a gender or position filter tests every member of the corp: it reads a
+    covering index (migration 0019), not one table row per member."""
+    from tortoise.connection import get_connection
+
+    if database != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL's plans depend on its statistics")
+    conn = get_connection("default")
+    for test in ("\"gender\"='FEMALE'", "CAST(\"position\" AS VARCHAR) LIKE '%经理%' ESCAPE '\\'"):
+        _, rows = await conn.execute_query(
+            "EXPLAIN QUERY PLAN SELECT COUNT(\"id\") FROM \"member\" WHERE \"corp_id\"=? AND NOT \"status\"=? "
+            f"AND (\"status\" IN ('ACTIVE','PENDING') AND \"hidden_from_directory\"=0) AND {test}",
+            [d.corp.id, "RESIGNED"])
+        assert [r["detail"] for r in rows if "COVERING INDEX" in r["detail"]], [r["detail"] for r in rows]
