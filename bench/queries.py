@@ -46,10 +46,11 @@ query($c: ID!, $q: String!, $n: Int!) {
 
 # searchMembers with every filter (SPEC §3.7); unset ones are null.
 SEARCH_FILTERED = """
-query($c: ID!, $q: String!, $n: Int!, $s: String, $status: [MemberStatus!], $from: Date, $to: Date, $month: Month) {
+query($c: ID!, $q: String!, $n: Int!, $s: String, $status: [MemberStatus!], $from: Date, $to: Date, $month: Month,
+      $position: String, $gender: Gender) {
   corp(id: $c) {
     searchMembers(query: $q, first: $n, surnameInitial: $s, status: $status, hiredFrom: $from, hiredTo: $to,
-                  birthdayMonth: $month) {
+                  birthdayMonth: $month, position: $position, gender: $gender) {
       totalCount
       pageInfo { hasNextPage endCursor }
       edges { node { %s departments { isMain unit { name } } } }

@@ -47,6 +47,18 @@ def any_of(parts: Iterable[Q]) -> Q:
     return reduce(or_, items) if items else NOTHING
 
 
+def contains_text(field: str, text: str) -> Q:
+    """Filter: `field` contains `text`, ignoring letter case. SQLite's LIKE already ignores
+    ASCII case and its UPPER folds nothing else, so there it is a plain LIKE (Tortoise's
+    case-insensitive form wraps both sides in UPPER(CAST(...)): the same rows at about three
+    times the CPU per row scanned); on PostgreSQL the case-insensitive form, unless the text
+    has no letter case (Chinese, digits), where folding would only cost."""
+    from tortoise.connection import get_connection
+
+    plain = text.upper() == text.lower() or get_connection("default").capabilities.dialect == "sqlite"
+    return Q(**{f"{field}__contains" if plain else f"{field}__icontains": text})
+
+
 def starts_with(field: str, prefix: str) -> Q:
     """`field` starts with `prefix`, as a range an index serves where strings compare bytewise
     (the same check as paths): [prefix, prefix with its last character incremented)."""

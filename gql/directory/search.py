@@ -17,10 +17,10 @@ from tortoise.queryset import QuerySet
 from flows.phones import normalise_mobile
 from gql.errors import bad_request
 from models import Corp, Member, OrgUnit, Placement
-from permissions.fields import FieldSettings, as_viewer_reads, field_readable_q
+from permissions.fields import FieldSettings, as_viewer_reads, as_viewer_reads_all, field_readable_q
 from permissions.paths import outermost, under_any
 from permissions.restricted import restricted
-from permissions.sql import NOTHING, any_of, ids_in, path_under_any, starts_with
+from permissions.sql import NOTHING, any_of, contains_text, ids_in, path_under_any, starts_with
 from permissions.subtrees import MAX_LISTED_UNITS
 from permissions.viewer import Viewer
 
@@ -64,17 +64,12 @@ def searched_mobile(text: str) -> str | None:
     return normalise_mobile(text)
 
 
-def _contains(column: str, text: str) -> Q:
-    # A term with no letter case (Chinese, digits) needs no case folding, which costs per row.
-    return Q(**{f"{column}__contains" if text.upper() == text else f"{column}__icontains": text})
-
-
 async def _matched_units(viewer: Viewer, corp_id: int, text: str) -> Subquery | list[int] | None:
     """The units (ids) in the subtrees of the units whose name contains `text`, among the
     units the viewer may see (a hidden unit neither matches nor places a member); None when
     no unit the viewer sees matches. One query, two when something matches."""
     visible = restricted(OrgUnit, viewer).filter(corp_id=corp_id)
-    paths = await visible.filter(_contains("name", text)).values_list("path", flat=True)
+    paths = await visible.filter(contains_text("name", text)).values_list("path", flat=True)
     if not paths:
         return None
     roots = outermost(paths)
@@ -118,7 +113,7 @@ async def match_tests(viewer: Viewer, corp: Corp, text: str, settings: FieldSett
     mobile and the viewer reads that member's mobile); it sits in the subtree of a unit
     whose name contains it. `settings`: the corp's, needed only for a term that spells a
     number in a corp that allows search by mobile (see needs_settings)."""
-    tests = [_contains("name", text), starts_with("account_key", text)]
+    tests = [contains_text("name", text), starts_with("account_key", text)]
     if text.isascii():
         compact = text.replace(" ", "")
         tests += [starts_with("pinyin_full", compact), starts_with("pinyin_initials", compact)]
@@ -159,9 +154,10 @@ async def match_by_ids(matches: list[Match]) -> tuple[Q, bool]:
 
 
 def filter_tests(viewer: Viewer, corp_id: int, settings: FieldSettings | None, filters: SearchFilters) -> list[Q]:
-    """One condition per filter given. The surname initial comes from the name, which whoever
+    """The conditions of the filters given. The surname initial comes from the name, which whoever
     sees the row reads; every other filter tests a profile field as the viewer reads it.
-    `settings`: the corp's, given whenever filters.profile_fields."""
+    `settings`: the corp's, given whenever filters.profile_fields. The profile-field filters
+    are one condition, which tests the viewer's right to read them once (as_viewer_reads_all)."""
     tests = []
     if filters.surname_initial:
         letter = filters.surname_initial.lower()[:1]
@@ -170,9 +166,9 @@ def filter_tests(viewer: Viewer, corp_id: int, settings: FieldSettings | None, f
             # A letter initial is the first letter of the full pinyin (flows.names.search_keys):
             # the same rows, as a range of the (corp_id, pinyin_full, id) index the page walks.
             tests.append(starts_with("pinyin_full", letter))
-    on_fields = []
+    on_fields: list[tuple[str, Q]] = []
     if filters.position:
-        on_fields.append(("position", Q(position__icontains=filters.position)))
+        on_fields.append(("position", contains_text("position", filters.position)))
     if filters.gender:
         on_fields.append(("gender", Q(gender=filters.gender)))
     # Dates compare as ranges on the column (ISO text on SQLite, DATE on PostgreSQL: the same
@@ -183,7 +179,7 @@ def filter_tests(viewer: Viewer, corp_id: int, settings: FieldSettings | None, f
         on_fields.append(("hireDate", Q(hire_date__lte=filters.hired_to)))
     if filters.birthday_month:
         on_fields.append(("birthday", Q(birth_month=filters.birthday_month)))
-    for field, test in on_fields:
+    if on_fields:
         assert settings is not None
-        tests.append(as_viewer_reads(viewer, corp_id, settings, field, test))
+        tests.append(as_viewer_reads_all(viewer, corp_id, settings, on_fields))
     return tests

@@ -108,6 +108,25 @@ async def test_name_pinyin_initials_and_account_match_for_every_role(gql, d):
     }
 
 
+async def test_name_and_position_match_ignoring_letter_case(gql, d):
+    """Latin letters in a name or position match in either case, on both databases (SQLite
+    compares them with a plain LIKE, PostgreSQL case-insensitively)."""
+    await f.member([d.east], name="Anna Lee", position="Senior Engineer")
+    await f.member([d.east], name="Bob", position="engineering lead")
+    by_position = """
+    query($c: ID!, $q: String!, $p: String) {
+      corp(id: $c) { searchMembers(query: $q, position: $p) { totalCount edges { node { name } } } }
+    }"""
+    for term, position, names in (("ANNA", None, ["Anna Lee"]), ("nna l", None, ["Anna Lee"]),
+                                  ("", "ENGINEER", ["Anna Lee", "Bob"]), ("", "Lead", ["Bob"]),
+                                  ("lee", "senior", ["Anna Lee"]), ("", "工程", [])):
+        for role, token in d.roles().items():
+            data = await gql.ok(by_position, {"c": f.gid("Corp", d.corp.id), "q": term, "p": position}, token=token)
+            connection = data["corp"]["searchMembers"]
+            assert sorted(e["node"]["name"] for e in connection["edges"]) == names, (role, term, position)
+            assert connection["totalCount"] == len(names)
+
+
 MOBILE_SPELLINGS = ("13900000007", "139 0000 0007", "139-0000-0007", "+8613900000007", "+86 139 0000 0007",
                     "0086 13900000007", "008613900000007", "(+86) 139-0000-0007")
 
@@ -321,3 +340,19 @@ async def test_a_term_naming_many_units_finds_the_members_of_each_visible_one(gq
     assert {e["node"]["name"] for e in data["corp"]["searchMembers"]["edges"]} == expected - {"孙浩"}
     data = await gql.ok(SEARCH, {"c": c, "q": "小组", "n": 100}, token=f.token(boss))
     assert data["corp"]["searchMembers"]["totalCount"] == 2 * UNIT_RANGES_MAX + 6
+
+
+async def test_a_gender_or_position_count_reads_only_an_index(database, d):
+    """totalCount of a gender or position filter tests every member of the corp: it reads a
+    covering index (migration 0019), not one table row per member."""
+    from tortoise.connection import get_connection
+
+    if database != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL's plans depend on its statistics")
+    conn = get_connection("default")
+    for test in ("\"gender\"='FEMALE'", "CAST(\"position\" AS VARCHAR) LIKE '%经理%' ESCAPE '\\'"):
+        _, rows = await conn.execute_query(
+            "EXPLAIN QUERY PLAN SELECT COUNT(\"id\") FROM \"member\" WHERE \"corp_id\"=? AND NOT \"status\"=? "
+            f"AND (\"status\" IN ('ACTIVE','PENDING') AND \"hidden_from_directory\"=0) AND {test}",
+            [d.corp.id, "RESIGNED"])
+        assert [r["detail"] for r in rows if "COVERING INDEX" in r["detail"]], [r["detail"] for r in rows]

@@ -39,10 +39,12 @@ async def test_partner_lookups_answer_the_owners_super_admin_as_documented(gql):
 def test_postgres_connections_plan_for_their_parameters_as_the_readme_says():
     config = tortoise_config("postgresql://u:p@db:5432/chaingate?maxsize=5")["connections"]["default"]
     assert config["credentials"]["server_settings"]["plan_cache_mode"] == "force_custom_plan"
+    assert config["credentials"]["server_settings"]["jit"] == "off"
     assert config["credentials"]["database"] == "chaingate" and int(config["credentials"]["maxsize"]) == 5
     kept = tortoise_config("postgres://u@db/chaingate?statement_cache_size=100")["connections"]["default"]
     assert kept.endswith("?statement_cache_size=100")
     assert "sets `plan_cache_mode=force_custom_plan`\n  on its connections" in README
+    assert "and `jit=off`" in README
     assert "statement_cache_size" not in (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
 
 
