@@ -115,7 +115,7 @@ def downstream_access(place: ChainPlaceFacts, rules: Sequence[ChainRuleFacts]) -
 # through an admin's standing (the owner's super admins and apps, chain admins in their range),
 # which sees every contact of the chain with its status. One rule, in two evaluators; the
 # triggers that keep chain_contact.member_left and contact_headcount.n_listed (migration 0019)
-# apply the same test (tests/test_contact_headcounts.py holds them to contact_listed).
+# apply the same test (tests/models/test_contact_headcounts.py holds them to contact_listed).
 
 
 def contact_listed(c: ContactFacts) -> bool:

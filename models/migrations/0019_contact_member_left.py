@@ -21,7 +21,7 @@ from tortoise.migrations import operations as ops
 hc = importlib.import_module("models.migrations.0017_contact_headcounts")
 
 # The statuses of members who left: MemberStatus less permissions.scope.LISTED_STATUSES, as
-# of this migration (tests/test_contact_headcounts.py checks they still agree).
+# of this migration (tests/models/test_contact_headcounts.py checks they still agree).
 LEFT = ("DISABLED", "RESIGNED")
 LEFT_SQL = ", ".join(f"'{s}'" for s in LEFT)
 # Whether member `m` (an id expression) has left: false for no member.

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 from models import ChainContact, ChainCorpHeadcount, Member
 from models.enums import ChainCorpStatus, MemberStatus
 from tests import factories as f
-from tests.test_contact_headcounts import (
+from tests.models.test_contact_headcounts import (
     corps_kept,
     corps_recounted,
     kept,
