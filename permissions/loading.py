@@ -38,7 +38,7 @@ from permissions.facts import (
 )
 from permissions.fields import FieldSettings
 from permissions.paths import outermost, path_ids
-from permissions.sql import path_under_any, use_path_ranges
+from permissions.sql import path_under_any, use_path_ranges, use_plain_like
 from permissions.viewer import ChainAccess, DirectoryAccess, Viewer, ViewerKind
 
 # Pairs that sort one way bytewise and the other way under the collations that break range
@@ -50,7 +50,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 async def check_path_ordering() -> None:
     """Once per database: subtree predicates become index-friendly ranges when the database
-    compares paths bytewise, and stay LIKE otherwise (see permissions.sql)."""
+    compares paths bytewise, and stay LIKE otherwise; contains-tests become a plain LIKE where
+    LIKE already ignores ASCII case (SQLite). See permissions.sql."""
     global _path_ordering_checked
     from tortoise.connection import get_connection
 
@@ -60,6 +61,7 @@ async def check_path_ordering() -> None:
         return
     _, rows = await conn.execute_query(_BYTEWISE_PROBE)
     use_path_ranges(bool(rows and list(dict(rows[0]).values())[0]))
+    use_plain_like(conn.capabilities.dialect == "sqlite")
     _path_ordering_checked = identity
 
 

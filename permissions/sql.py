@@ -36,6 +36,18 @@ def use_path_ranges(enabled: bool) -> None:
     _path_ranges = enabled
 
 
+# SQLite's LIKE ignores ASCII case and its UPPER folds nothing else, so a plain LIKE finds the
+# same rows as the case-insensitive form there. Off (the case-insensitive form, right everywhere)
+# until permissions.loading.check_path_ordering has seen the dialect.
+_plain_like = False
+
+
+def use_plain_like(enabled: bool) -> None:
+    """Whether contains_text may write a plain LIKE (only where LIKE already ignores ASCII case)."""
+    global _plain_like
+    _plain_like = enabled
+
+
 def path_ranges_enabled() -> bool:
     """Whether subtree predicates are written as ranges (see use_path_ranges)."""
     return _path_ranges
@@ -48,14 +60,12 @@ def any_of(parts: Iterable[Q]) -> Q:
 
 
 def contains_text(field: str, text: str) -> Q:
-    """Filter: `field` contains `text`, ignoring letter case. SQLite's LIKE already ignores
-    ASCII case and its UPPER folds nothing else, so there it is a plain LIKE (Tortoise's
-    case-insensitive form wraps both sides in UPPER(CAST(...)): the same rows at about three
-    times the CPU per row scanned); on PostgreSQL the case-insensitive form, unless the text
-    has no letter case (Chinese, digits), where folding would only cost."""
-    from tortoise.connection import get_connection
-
-    plain = text.upper() == text.lower() or get_connection("default").capabilities.dialect == "sqlite"
+    """Filter: `field` contains `text`, ignoring letter case. Where LIKE already ignores ASCII
+    case (SQLite; see use_plain_like) it is a plain LIKE (Tortoise's case-insensitive form wraps
+    both sides in UPPER(CAST(...)): the same rows at about three times the CPU per row scanned);
+    elsewhere the case-insensitive form, unless the text has no letter case (Chinese, digits),
+    where folding would only cost."""
+    plain = _plain_like or text.upper() == text.lower()
     return Q(**{f"{field}__contains" if plain else f"{field}__icontains": text})
 
 

@@ -344,7 +344,7 @@ async def test_a_term_naming_many_units_finds_the_members_of_each_visible_one(gq
 
 async def test_a_gender_or_position_count_reads_only_an_index(database, d):
     """totalCount of a gender or position filter tests every member of the corp: it reads a
-    covering index (migration 0019), not one table row per member."""
+    covering index (migration 0021), not one table row per member."""
     from tortoise.connection import get_connection
 
     if database != "sqlite":

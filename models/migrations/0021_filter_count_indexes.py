@@ -11,7 +11,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0018_seats_not_versioned')]
+    dependencies = [('models', '0020_chain_corp_headcounts')]
 
     initial = False
 
