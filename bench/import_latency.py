@@ -13,7 +13,9 @@ worker's peak memory are printed too (P4: 100 000 rows ≤ 60 s, ≤ 400 MB), an
 depend on the machine's load: the server's CPU per light request without and during the
 import, the Viewers it built in each phase (`chaingate_viewer_builds_total`: a request whose
 kept Viewer went stale builds it again), and the worker's CPU seconds (its own process and
-the file readers it waited for; its PostgreSQL backend not included).
+the file readers it waited for; its PostgreSQL backend not included), and, per light request,
+the time the server and this client spent runnable but waiting for a CPU (schedstat run
+delay): the share of the latency that is the machine's scheduling rather than the request.
 """
 
 from __future__ import annotations
@@ -77,6 +79,18 @@ async def _light(client: Any, token: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def _run_delay_ms(pid: int | str) -> float:
+    """Time a process's threads spent runnable but waiting for a CPU (/proc/<pid>/task/*/schedstat,
+    its second field, ns), in ms; 0 where the kernel does not keep schedstats."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / 1e6
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU of a running process and its threads (not its children)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -113,10 +127,12 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None) 
                 await _light(client, token)
             idle: list[float] = []
             builds, cpu = await _viewer_builds(client), _cpu_seconds(server.pid)
+            wait, own_wait = _run_delay_ms(server.pid), _run_delay_ms("self")
             deadline = time.monotonic() + seconds_idle
             while time.monotonic() < deadline:
                 idle.append(await _light(client, token))
             idle_cpu, idle_builds = _cpu_seconds(server.pid) - cpu, await _viewer_builds(client) - builds
+            idle_wait, idle_own_wait = _run_delay_ms(server.pid) - wait, _run_delay_ms("self") - own_wait
 
             from strawberry import relay
 
@@ -135,6 +151,7 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None) 
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             started = time.monotonic()
             builds, cpu = await _viewer_builds(client), _cpu_seconds(server.pid)
+            wait, own_wait = _run_delay_ms(server.pid), _run_delay_ms("self")
             busy: list[float] = []
             status, checked = "QUEUED", 0.0
             while status not in ("SUCCEEDED", "FAILED"):
@@ -147,13 +164,16 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None) 
             import_seconds = time.monotonic() - started
             # The job polls (one in about 0.5 s of requests) count with the import's requests.
             busy_cpu, busy_builds = _cpu_seconds(server.pid) - cpu, await _viewer_builds(client) - builds
+            busy_wait, busy_own_wait = _run_delay_ms(server.pid) - wait, _run_delay_ms("self") - own_wait
         worker.send_signal(signal.SIGTERM)
         _, _, usage = os.wait4(worker.pid, 0)
         worker = None
         return {"idle": idle, "busy": busy, "status": status, "import_seconds": import_seconds,
                 "worker_peak_mb": usage.ru_maxrss / 1024, "worker_cpu_s": usage.ru_utime + usage.ru_stime,
                 "idle_cpu_ms": 1000 * idle_cpu / len(idle), "busy_cpu_ms": 1000 * busy_cpu / len(busy),
-                "idle_builds": idle_builds, "busy_builds": busy_builds}
+                "idle_builds": idle_builds, "busy_builds": busy_builds,
+                "idle_wait_ms": idle_wait / len(idle), "busy_wait_ms": busy_wait / len(busy),
+                "idle_client_wait_ms": idle_own_wait / len(idle), "busy_client_wait_ms": busy_own_wait / len(busy)}
     finally:
         for process in (worker, server):
             if process is not None and process.poll() is None:
@@ -223,6 +243,13 @@ def main() -> None:
           f" {'idle':>6} {'busy':>6} {'idle':>6} {'busy':>6}")
     for label, r in results:
         print(_line(label, r))
+    print("\nWaiting for a CPU while runnable (run delay, /proc/<pid>/task/*/schedstat), ms per light request:"
+          " how much of the latency is the machine's scheduling, not the request's work")
+    print(f"{'database':<10} {'server idle':>11} {'server busy':>11} {'client idle':>11} {'client busy':>11}")
+    for label, r in results:
+        if not isinstance(r, str):
+            print(f"{label:<10} {r['idle_wait_ms']:>11.2f} {r['busy_wait_ms']:>11.2f}"
+                  f" {r['idle_client_wait_ms']:>11.2f} {r['busy_client_wait_ms']:>11.2f}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from tortoise import Tortoise
@@ -18,20 +18,33 @@ from models.settings import get_settings, tortoise_db_url
 MODEL_MODULES = ["models.directory", "models.chain", "models.access", "models.ops", "models.feed"]
 
 
-def _custom_plans(url: str) -> str | dict[str, Any]:
+# Runs once on every new PostgreSQL connection of a pool (asyncpg's `init`), with the connection.
+ConnectionSetup = Callable[[Any], Awaitable[None]]
+
+
+def _custom_plans(url: str, setup: ConnectionSetup | None = None) -> str | dict[str, Any]:
     """PostgreSQL: prepared statements are kept (asyncpg's statement cache: a statement seen
     before is bound and run in one round trip, not parsed again) but always planned for
     their parameters (`plan_cache_mode = force_custom_plan`). With the default mode
     PostgreSQL switches a statement to a generic plan after five runs, and for the policy
     filters (id lists, subtree ranges) that plan can scan a whole corp: seconds instead of
     milliseconds. Connections go back to the pool through `_pool_reset` (a request's without
-    the reset statement). A URL that sets `statement_cache_size` itself is taken as it is."""
-    if not url.startswith("postgres://") or "statement_cache_size" in url:
+    the reset statement). A URL that sets `statement_cache_size` itself is taken as it is.
+    `setup` (PostgreSQL only) runs on each new connection (asyncpg's pool `init`)."""
+    if not url.startswith("postgres://"):
         return url
+    if "statement_cache_size" in url:
+        if setup is None:
+            return url
+        config = expand_db_url(url)
+        config["credentials"]["init"] = setup
+        return config
     config = expand_db_url(url)
     credentials = config["credentials"]
     credentials.setdefault("server_settings", {}).setdefault("plan_cache_mode", "force_custom_plan")
     credentials["reset"] = _pool_reset
+    if setup is not None:
+        credentials["init"] = setup
     return config
 
 
@@ -58,8 +71,8 @@ async def _pool_reset(connection: Any) -> None:
         await connection.execute(query)
 
 
-def tortoise_config(database_url: str | None = None) -> dict[str, Any]:
-    url = _custom_plans(tortoise_db_url(database_url or get_settings().database_url))
+def tortoise_config(database_url: str | None = None, *, connection_setup: ConnectionSetup | None = None) -> dict[str, Any]:
+    url = _custom_plans(tortoise_db_url(database_url or get_settings().database_url), connection_setup)
     return {
         "connections": {"default": url},
         "apps": {
@@ -85,12 +98,17 @@ async def migrate(database_url: str | None = None) -> None:
     await run_migrations(config=tortoise_config(database_url))
 
 
-async def init_db(database_url: str | None = None, *, run_migrations: bool = True) -> None:
+async def init_db(database_url: str | None = None, *, run_migrations: bool = True,
+                  connection_setup: ConnectionSetup | None = None) -> None:
+    """Open the database (DATABASE_URL unless `database_url`), applying the migrations first
+    unless `run_migrations` is False. `connection_setup` (PostgreSQL only: SQLite has no
+    pool) runs once on each new pooled connection, e.g. the worker's backend priority."""
     if run_migrations:
         await migrate(database_url)
         await _close_migration_connections()
     # The global fallback lets request tasks see the context set up in the ASGI lifespan task.
-    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    await Tortoise.init(config=tortoise_config(database_url, connection_setup=connection_setup),
+                        _enable_global_fallback=True)
 
 
 async def _close_migration_connections() -> None:
