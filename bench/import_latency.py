@@ -103,7 +103,7 @@ async def _viewer_builds(client: Any) -> float:
                if line.startswith("chaingate_viewer_builds_total{"))
 
 
-async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None) -> dict[str, Any]:
+async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None, worker_options: list[str]) -> dict[str, Any]:
     import httpx
 
     token, corp_id = await _seed(url)
@@ -147,7 +147,7 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None) 
             )
             job_id = response.json()["data"]["importDirectory"]["job"]["id"]
             niceness = [] if nice is None else ["--nice", str(nice)]
-            worker = subprocess.Popen([sys.executable, "-m", "chaingate_cli.main", "worker", *niceness], cwd=ROOT, env=env,
+            worker = subprocess.Popen([sys.executable, "-m", "chaingate_cli.main", "worker", *niceness, *worker_options], cwd=ROOT, env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             started = time.monotonic()
             builds, cpu = await _viewer_builds(client), _cpu_seconds(server.pid)
@@ -181,9 +181,10 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None) 
                 process.wait(timeout=30)
 
 
-def _child(url: str, file: Path, idle_seconds: float, nice: int | None) -> dict[str, Any] | str:
+def _child(url: str, file: Path, idle_seconds: float, nice: int | None, keep: bool) -> dict[str, Any] | str:
     """One database per child process: Tortoise keeps one database's dialect per process."""
     niceness = [] if nice is None else ["--worker-nice", str(nice)]
+    niceness += ["--keep-backend-priority"] if keep else []
     done = subprocess.run([sys.executable, "-m", "bench.import_latency", "--child", url, "--file", str(file),
                            "--idle-seconds", str(idle_seconds), *niceness], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
@@ -210,11 +211,14 @@ def main() -> None:
     parser.add_argument("--idle-seconds", type=float, default=10.0, help="how long the no-import baseline runs")
     parser.add_argument("--worker-nice", type=int, metavar="N",
                         help="the worker's --nice (default: the worker's own default, 10)")
+    parser.add_argument("--keep-backend-priority", action="store_true",
+                        help="PostgreSQL: the worker leaves its backends at their priority (the worker's option)")
     parser.add_argument("--child", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(_measure(args.child, Path(args.file), args.idle_seconds, args.worker_nice))))
+        print(json.dumps(asyncio.run(_measure(args.child, Path(args.file), args.idle_seconds, args.worker_nice,
+                                                ["--keep-backend-priority"] if args.keep_backend_priority else []))))
         return
 
     file = Path(tempfile.gettempdir()) / f"chaingate-bench-directory-{args.rows}.xlsx"
@@ -223,17 +227,20 @@ def main() -> None:
     results: list[tuple[str, dict[str, Any] | str]] = []
     if args.db in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as tmp:
-            results.append(("sqlite", _child(f"sqlite://{tmp}/bench.sqlite3", file, args.idle_seconds, args.worker_nice)))
+            results.append(("sqlite", _child(f"sqlite://{tmp}/bench.sqlite3", file, args.idle_seconds, args.worker_nice,
+                                              args.keep_backend_priority)))
     if args.db in ("postgres", "both"):
         pg = asyncio.run(postgres_url())
         if isinstance(pg, str):
             results.append(("postgres", pg))
         else:
             try:
-                results.append(("postgres", _child(pg[1], file, args.idle_seconds, args.worker_nice)))
+                results.append(("postgres", _child(pg[1], file, args.idle_seconds, args.worker_nice,
+                                              args.keep_backend_priority)))
             finally:
                 asyncio.run(drop_postgres(*pg))
     nice = "default" if args.worker_nice is None else args.worker_nice
+    nice = f"{nice}{', backends at their priority' if args.keep_backend_priority else ''}"
     print(f"\n`{LIGHT}` latency (ms) without and during a {args.rows}-row directory import run by a worker"
           f" (--nice {nice}); load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{'database':<10} {'idle p50':>8} {'idle p99':>8} {'busy p50':>8} {'busy p99':>8} {'p50 ×':>6} {'p99 ×':>6}"

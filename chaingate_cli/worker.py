@@ -49,7 +49,7 @@ async def _stdin_closed() -> None:
         transport.close()
 
 
-async def _run(concurrency: int, dispatch_every: float, with_parent: bool = False) -> int:
+async def _run(concurrency: int, dispatch_every: float, with_parent: bool = False, renice_backends: bool = True) -> int:
     from flows.notifications import SenderConfigError, sender_from_settings
     from flows.worker import Worker, outbox_duty, prune_duty
     from gql.feed.webhooks import webhook_duty
@@ -61,7 +61,7 @@ async def _run(concurrency: int, dispatch_every: float, with_parent: bool = Fals
         err.print(f"[red]{escape(str(exc))}[/red]")
         return 2
     # Migrations are `chaingate migrate`'s (or `serve`'s) job: a worker never races to apply them.
-    await init_db(run_migrations=False, connection_setup=BackendPriority())
+    await init_db(run_migrations=False, connection_setup=BackendPriority() if renice_backends else None)
     try:
         async with sender:
             worker = Worker(concurrency=concurrency, duties=[outbox_duty(sender, dispatch_every), prune_duty(), webhook_duty()])
@@ -85,7 +85,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = get_settings()
     configure(settings.log_level, human=human_wanted(settings.dev))
     lower_priority(args.nice)
-    return asyncio.run(_run(args.concurrency, args.dispatch_interval, args.with_parent))
+    return asyncio.run(_run(args.concurrency, args.dispatch_interval, args.with_parent, not args.keep_backend_priority))
 
 
 def lower_priority(increment: int) -> int:
@@ -167,6 +167,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--nice", type=_niceness, default=DEFAULT_NICE, metavar="N",
                    help=f"run jobs at this much lower CPU priority than the API, 0-19 (default {DEFAULT_NICE}; "
                         "0 keeps the priority it was started with)")
+    p.add_argument("--keep-backend-priority", action="store_true",
+                   help="PostgreSQL on this machine: leave the worker's backends at their CPU priority "
+                        "(by default they take the worker's --nice)")
     # `serve --demo`'s own worker: stop when stdin (a pipe from the parent) closes.
     p.add_argument("--with-parent", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_worker)
