@@ -103,12 +103,14 @@ class BackendPriority:
     right to renice the postgres user's processes) and then leaves backends as they are."""
 
     def __init__(self, database_url: str | None = None) -> None:
-        from urllib.parse import urlsplit
+        from urllib.parse import parse_qs, urlsplit
 
         from models.settings import get_settings
 
-        host = urlsplit(database_url or get_settings().database_url).hostname or ""
-        self.local = host in LOCAL_HOSTS
+        url = urlsplit(database_url or get_settings().database_url)
+        # A `host` query parameter (libpq style) names the server too; a path is a Unix socket.
+        hosts = [url.hostname or "", *parse_qs(url.query).get("host", [])]
+        self.local = all(h in LOCAL_HOSTS or h.startswith("/") for h in hosts)
         self.warned = False
 
     async def __call__(self, connection: object) -> None:
@@ -138,6 +140,8 @@ def renice_backend(pid: int, niceness: int) -> str | None:
         return "no permission to renice the postgres user's processes (root or CAP_SYS_NICE needed)"
     except (FileNotFoundError, ProcessLookupError):
         return f"backend {pid} is not a process of this machine"
+    except OSError as exc:
+        return f"backend {pid}: {exc}"
     return None
 
 

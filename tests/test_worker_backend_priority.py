@@ -89,3 +89,11 @@ def test_the_setup_reaches_the_postgres_pool_and_not_sqlite() -> None:
     assert cached["credentials"]["init"] is setup
     assert tortoise_config("sqlite:///tmp/x.sqlite3", connection_setup=setup)["connections"]["default"] == \
         "sqlite:///tmp/x.sqlite3"
+
+
+def test_only_a_database_on_this_machine_counts_as_local() -> None:
+    assert BackendPriority("postgres://postgres@127.0.0.1:5432/x").local
+    assert BackendPriority("postgres://postgres@localhost/x").local
+    assert BackendPriority("postgres://postgres@/x?host=/var/run/postgresql").local
+    assert not BackendPriority("postgres://postgres@postgres:5432/x").local
+    assert not BackendPriority("postgres://postgres@/x?host=db.example.org").local
