@@ -13,7 +13,9 @@ worker's peak memory are printed too (P4: 100 000 rows ≤ 60 s, ≤ 400 MB), an
 depend on the machine's load: the server's CPU per light request without and during the
 import, the Viewers it built in each phase (`chaingate_viewer_builds_total`: a request whose
 kept Viewer went stale builds it again), and the worker's CPU seconds (its own process and
-the file readers it waited for; its PostgreSQL backend not included).
+the file readers it waited for; its PostgreSQL backend not included), and, per light request,
+the time the server and this client spent runnable but waiting for a CPU (schedstat run
+delay): the share of the latency that is the machine's scheduling rather than the request.
 """
 
 from __future__ import annotations
@@ -77,6 +79,18 @@ async def _light(client: Any, token: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def _run_delay_ms(pid: int | str) -> float:
+    """Time a process's threads spent runnable but waiting for a CPU (/proc/<pid>/task/*/schedstat,
+    its second field, ns), in ms; 0 where the kernel does not keep schedstats."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / 1e6
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU of a running process and its threads (not its children)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -89,7 +103,7 @@ async def _viewer_builds(client: Any) -> float:
                if line.startswith("chaingate_viewer_builds_total{"))
 
 
-async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None) -> dict[str, Any]:
+async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None, worker_options: list[str]) -> dict[str, Any]:
     import httpx
 
     token, corp_id = await _seed(url)
@@ -113,10 +127,12 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None) 
                 await _light(client, token)
             idle: list[float] = []
             builds, cpu = await _viewer_builds(client), _cpu_seconds(server.pid)
+            wait, own_wait = _run_delay_ms(server.pid), _run_delay_ms("self")
             deadline = time.monotonic() + seconds_idle
             while time.monotonic() < deadline:
                 idle.append(await _light(client, token))
             idle_cpu, idle_builds = _cpu_seconds(server.pid) - cpu, await _viewer_builds(client) - builds
+            idle_wait, idle_own_wait = _run_delay_ms(server.pid) - wait, _run_delay_ms("self") - own_wait
 
             from strawberry import relay
 
@@ -131,10 +147,11 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None) 
             )
             job_id = response.json()["data"]["importDirectory"]["job"]["id"]
             niceness = [] if nice is None else ["--nice", str(nice)]
-            worker = subprocess.Popen([sys.executable, "-m", "chaingate_cli.main", "worker", *niceness], cwd=ROOT, env=env,
+            worker = subprocess.Popen([sys.executable, "-m", "chaingate_cli.main", "worker", *niceness, *worker_options], cwd=ROOT, env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             started = time.monotonic()
             builds, cpu = await _viewer_builds(client), _cpu_seconds(server.pid)
+            wait, own_wait = _run_delay_ms(server.pid), _run_delay_ms("self")
             busy: list[float] = []
             status, checked = "QUEUED", 0.0
             while status not in ("SUCCEEDED", "FAILED"):
@@ -147,13 +164,16 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None) 
             import_seconds = time.monotonic() - started
             # The job polls (one in about 0.5 s of requests) count with the import's requests.
             busy_cpu, busy_builds = _cpu_seconds(server.pid) - cpu, await _viewer_builds(client) - builds
+            busy_wait, busy_own_wait = _run_delay_ms(server.pid) - wait, _run_delay_ms("self") - own_wait
         worker.send_signal(signal.SIGTERM)
         _, _, usage = os.wait4(worker.pid, 0)
         worker = None
         return {"idle": idle, "busy": busy, "status": status, "import_seconds": import_seconds,
                 "worker_peak_mb": usage.ru_maxrss / 1024, "worker_cpu_s": usage.ru_utime + usage.ru_stime,
                 "idle_cpu_ms": 1000 * idle_cpu / len(idle), "busy_cpu_ms": 1000 * busy_cpu / len(busy),
-                "idle_builds": idle_builds, "busy_builds": busy_builds}
+                "idle_builds": idle_builds, "busy_builds": busy_builds,
+                "idle_wait_ms": idle_wait / len(idle), "busy_wait_ms": busy_wait / len(busy),
+                "idle_client_wait_ms": idle_own_wait / len(idle), "busy_client_wait_ms": busy_own_wait / len(busy)}
     finally:
         for process in (worker, server):
             if process is not None and process.poll() is None:
@@ -161,9 +181,10 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None) 
                 process.wait(timeout=30)
 
 
-def _child(url: str, file: Path, idle_seconds: float, nice: int | None) -> dict[str, Any] | str:
+def _child(url: str, file: Path, idle_seconds: float, nice: int | None, keep: bool) -> dict[str, Any] | str:
     """One database per child process: Tortoise keeps one database's dialect per process."""
     niceness = [] if nice is None else ["--worker-nice", str(nice)]
+    niceness += ["--keep-backend-priority"] if keep else []
     done = subprocess.run([sys.executable, "-m", "bench.import_latency", "--child", url, "--file", str(file),
                            "--idle-seconds", str(idle_seconds), *niceness], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
@@ -190,11 +211,14 @@ def main() -> None:
     parser.add_argument("--idle-seconds", type=float, default=10.0, help="how long the no-import baseline runs")
     parser.add_argument("--worker-nice", type=int, metavar="N",
                         help="the worker's --nice (default: the worker's own default, 10)")
+    parser.add_argument("--keep-backend-priority", action="store_true",
+                        help="PostgreSQL: the worker leaves its backends at their priority (the worker's option)")
     parser.add_argument("--child", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(_measure(args.child, Path(args.file), args.idle_seconds, args.worker_nice))))
+        print(json.dumps(asyncio.run(_measure(args.child, Path(args.file), args.idle_seconds, args.worker_nice,
+                                                ["--keep-backend-priority"] if args.keep_backend_priority else []))))
         return
 
     file = Path(tempfile.gettempdir()) / f"chaingate-bench-directory-{args.rows}.xlsx"
@@ -203,17 +227,20 @@ def main() -> None:
     results: list[tuple[str, dict[str, Any] | str]] = []
     if args.db in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as tmp:
-            results.append(("sqlite", _child(f"sqlite://{tmp}/bench.sqlite3", file, args.idle_seconds, args.worker_nice)))
+            results.append(("sqlite", _child(f"sqlite://{tmp}/bench.sqlite3", file, args.idle_seconds, args.worker_nice,
+                                              args.keep_backend_priority)))
     if args.db in ("postgres", "both"):
         pg = asyncio.run(postgres_url())
         if isinstance(pg, str):
             results.append(("postgres", pg))
         else:
             try:
-                results.append(("postgres", _child(pg[1], file, args.idle_seconds, args.worker_nice)))
+                results.append(("postgres", _child(pg[1], file, args.idle_seconds, args.worker_nice,
+                                              args.keep_backend_priority)))
             finally:
                 asyncio.run(drop_postgres(*pg))
     nice = "default" if args.worker_nice is None else args.worker_nice
+    nice = f"{nice}{', backends at their priority' if args.keep_backend_priority else ''}"
     print(f"\n`{LIGHT}` latency (ms) without and during a {args.rows}-row directory import run by a worker"
           f" (--nice {nice}); load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{'database':<10} {'idle p50':>8} {'idle p99':>8} {'busy p50':>8} {'busy p99':>8} {'p50 ×':>6} {'p99 ×':>6}"
@@ -223,6 +250,13 @@ def main() -> None:
           f" {'idle':>6} {'busy':>6} {'idle':>6} {'busy':>6}")
     for label, r in results:
         print(_line(label, r))
+    print("\nWaiting for a CPU while runnable (run delay, /proc/<pid>/task/*/schedstat), ms per light request:"
+          " how much of the latency is the machine's scheduling, not the request's work")
+    print(f"{'database':<10} {'server idle':>11} {'server busy':>11} {'client idle':>11} {'client busy':>11}")
+    for label, r in results:
+        if not isinstance(r, str):
+            print(f"{label:<10} {r['idle_wait_ms']:>11.2f} {r['busy_wait_ms']:>11.2f}"
+                  f" {r['idle_client_wait_ms']:>11.2f} {r['busy_client_wait_ms']:>11.2f}")
 
 
 if __name__ == "__main__":

@@ -5,22 +5,32 @@ Ctrl-C: each running job finishes its batch and goes back to the queue for anoth
 
 The worker runs at a lower CPU priority than the API (`--nice`, 10 by default; its file
 reader processes inherit it): on a machine it shares with `chaingate serve`, an import takes
-the CPU the API leaves idle instead of slowing every request down.
+the CPU the API leaves idle instead of slowing every request down. On PostgreSQL half of an
+import's CPU is spent by the worker's backends, not the worker: when the database runs on
+the same machine (a localhost or Unix-socket DATABASE_URL) the worker gives each of its
+backends its own niceness too (`renice_backend`). That needs the right to renice the
+postgres user's processes (root or CAP_SYS_NICE); without it, or with a database on
+another machine, the backends keep their priority and the worker says so once in its log.
+A reniced backend holding a row lock an API write waits for is scheduled later; the light
+reads the API mostly serves take no lock an import holds.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
 err = Console(stderr=True)
+log = logging.getLogger("chaingate.worker")
 
 # The worker's default niceness: below the API's priority, still above idle-class work.
 DEFAULT_NICE = 10
@@ -39,7 +49,7 @@ async def _stdin_closed() -> None:
         transport.close()
 
 
-async def _run(concurrency: int, dispatch_every: float, with_parent: bool = False) -> int:
+async def _run(concurrency: int, dispatch_every: float, with_parent: bool = False, renice_backends: bool = True) -> int:
     from flows.notifications import SenderConfigError, sender_from_settings
     from flows.worker import Worker, outbox_duty, prune_duty
     from gql.feed.webhooks import webhook_duty
@@ -51,7 +61,7 @@ async def _run(concurrency: int, dispatch_every: float, with_parent: bool = Fals
         err.print(f"[red]{escape(str(exc))}[/red]")
         return 2
     # Migrations are `chaingate migrate`'s (or `serve`'s) job: a worker never races to apply them.
-    await init_db(run_migrations=False)
+    await init_db(run_migrations=False, connection_setup=BackendPriority() if renice_backends else None)
     try:
         async with sender:
             worker = Worker(concurrency=concurrency, duties=[outbox_duty(sender, dispatch_every), prune_duty(), webhook_duty()])
@@ -75,13 +85,64 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = get_settings()
     configure(settings.log_level, human=human_wanted(settings.dev))
     lower_priority(args.nice)
-    return asyncio.run(_run(args.concurrency, args.dispatch_interval, args.with_parent))
+    return asyncio.run(_run(args.concurrency, args.dispatch_interval, args.with_parent, not args.keep_backend_priority))
 
 
 def lower_priority(increment: int) -> int:
     """Add `increment` (0-19) to this process's niceness; returns the niceness now. A
     process may always lower its own priority, never raise it back."""
     return os.nice(increment)
+
+
+LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
+
+
+class BackendPriority:
+    """asyncpg pool `init`: give each new backend of this worker the worker's own niceness,
+    when the database runs on this machine. Warns once when it cannot (another machine, no
+    right to renice the postgres user's processes) and then leaves backends as they are."""
+
+    def __init__(self, database_url: str | None = None) -> None:
+        from urllib.parse import parse_qs, urlsplit
+
+        from models.settings import get_settings
+
+        url = urlsplit(database_url or get_settings().database_url)
+        # A `host` query parameter (libpq style) names the server too; a path is a Unix socket.
+        hosts = [url.hostname or "", *parse_qs(url.query).get("host", [])]
+        self.local = all(h in LOCAL_HOSTS or h.startswith("/") for h in hosts)
+        self.warned = False
+
+    async def __call__(self, connection: object) -> None:
+        if not self.local:
+            return self._skip("the database is on another machine")
+        pid = int(await connection.fetchval("SELECT pg_backend_pid()"))  # type: ignore[attr-defined]
+        outcome = renice_backend(pid, os.getpriority(os.PRIO_PROCESS, 0))
+        if outcome is not None:
+            self._skip(outcome)
+
+    def _skip(self, why: str) -> None:
+        if not self.warned:
+            self.warned = True
+            log.info("the worker's PostgreSQL backends keep their CPU priority: %s", why)
+
+
+def renice_backend(pid: int, niceness: int) -> str | None:
+    """Raise the niceness of PostgreSQL backend `pid` (a process of this machine) to
+    `niceness` (never lowers it). Returns None when done (or already that nice), else why
+    not: not a postgres process here, or no permission."""
+    try:
+        if not Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"postgres"):
+            return f"process {pid} here is not a postgres backend"
+        if os.getpriority(os.PRIO_PROCESS, pid) < niceness:
+            os.setpriority(os.PRIO_PROCESS, pid, niceness)
+    except PermissionError:
+        return "no permission to renice the postgres user's processes (root or CAP_SYS_NICE needed)"
+    except (FileNotFoundError, ProcessLookupError):
+        return f"backend {pid} is not a process of this machine"
+    except OSError as exc:
+        return f"backend {pid}: {exc}"
+    return None
 
 
 def start_worker_process() -> subprocess.Popen[bytes]:
@@ -110,6 +171,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--nice", type=_niceness, default=DEFAULT_NICE, metavar="N",
                    help=f"run jobs at this much lower CPU priority than the API, 0-19 (default {DEFAULT_NICE}; "
                         "0 keeps the priority it was started with)")
+    p.add_argument("--keep-backend-priority", action="store_true",
+                   help="PostgreSQL on this machine: leave the worker's backends at their CPU priority "
+                        "(by default they take the worker's --nice)")
     # `serve --demo`'s own worker: stop when stdin (a pipe from the parent) closes.
     p.add_argument("--with-parent", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_worker)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from tortoise import Tortoise
@@ -25,16 +25,19 @@ MODEL_MODULES = ["models.directory", "models.chain", "models.access", "models.op
 # 50 000 members). Pages are only held once read; a URL's own `cache_size` is kept.
 SQLITE_CACHE_KIB = 64 * 1024
 
+# Runs once on every new PostgreSQL connection of a pool (asyncpg's `init`), with the connection.
+ConnectionSetup = Callable[[Any], Awaitable[None]]
 
-def _sqlite_cache(url: str) -> str | dict[str, Any]:
+
+def _sqlite_cache(url: str, setup: ConnectionSetup | None = None) -> str | dict[str, Any]:
     if not url.startswith("sqlite://"):
-        return _custom_plans(url)
+        return _custom_plans(url, setup)
     config = expand_db_url(url)
     config["credentials"].setdefault("cache_size", -SQLITE_CACHE_KIB)
     return config
 
 
-def _custom_plans(url: str) -> str | dict[str, Any]:
+def _custom_plans(url: str, setup: ConnectionSetup | None = None) -> str | dict[str, Any]:
     """PostgreSQL: prepared statements are kept (asyncpg's statement cache: a statement seen
     before is bound and run in one round trip, not parsed again) but always planned for
     their parameters (`plan_cache_mode = force_custom_plan`). With the default mode
@@ -42,16 +45,26 @@ def _custom_plans(url: str) -> str | dict[str, Any]:
     filters (id lists, subtree ranges) that plan can scan a whole corp: seconds instead of
     milliseconds. JIT compilation is off (`jit = off`): a policy filter over a large corp
     (a directory admin's seat tests on every member) is estimated above `jit_above_cost`,
-    and compiling it took 2 s on a statement that runs in 200 ms. Connections go back to the pool through `_pool_reset` (a request's without
-    the reset statement). A URL that sets `statement_cache_size` itself is taken as it is."""
-    if not url.startswith("postgres://") or "statement_cache_size" in url:
+    and compiling it took 2 s on a statement that runs in 200 ms. Connections go back to the
+    pool through `_pool_reset` (a request's without the reset statement). A URL that sets
+    `statement_cache_size` itself is taken as it is. `setup` (PostgreSQL only) runs on each
+    new connection (asyncpg's pool `init`)."""
+    if not url.startswith("postgres://"):
         return url
+    if "statement_cache_size" in url:
+        if setup is None:
+            return url
+        config = expand_db_url(url)
+        config["credentials"]["init"] = setup
+        return config
     config = expand_db_url(url)
     credentials = config["credentials"]
     settings = credentials.setdefault("server_settings", {})
     settings.setdefault("plan_cache_mode", "force_custom_plan")
     settings.setdefault("jit", "off")
     credentials["reset"] = _pool_reset
+    if setup is not None:
+        credentials["init"] = setup
     return config
 
 
@@ -78,8 +91,8 @@ async def _pool_reset(connection: Any) -> None:
         await connection.execute(query)
 
 
-def tortoise_config(database_url: str | None = None) -> dict[str, Any]:
-    url = _sqlite_cache(tortoise_db_url(database_url or get_settings().database_url))
+def tortoise_config(database_url: str | None = None, *, connection_setup: ConnectionSetup | None = None) -> dict[str, Any]:
+    url = _sqlite_cache(tortoise_db_url(database_url or get_settings().database_url), connection_setup)
     return {
         "connections": {"default": url},
         "apps": {
@@ -105,12 +118,17 @@ async def migrate(database_url: str | None = None) -> None:
     await run_migrations(config=tortoise_config(database_url))
 
 
-async def init_db(database_url: str | None = None, *, run_migrations: bool = True) -> None:
+async def init_db(database_url: str | None = None, *, run_migrations: bool = True,
+                  connection_setup: ConnectionSetup | None = None) -> None:
+    """Open the database (DATABASE_URL unless `database_url`), applying the migrations first
+    unless `run_migrations` is False. `connection_setup` (PostgreSQL only: SQLite has no
+    pool) runs once on each new pooled connection, e.g. the worker's backend priority."""
     if run_migrations:
         await migrate(database_url)
         await _close_migration_connections()
     # The global fallback lets request tasks see the context set up in the ASGI lifespan task.
-    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    await Tortoise.init(config=tortoise_config(database_url, connection_setup=connection_setup),
+                        _enable_global_fallback=True)
 
 
 async def _close_migration_connections() -> None:
