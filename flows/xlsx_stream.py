@@ -28,11 +28,12 @@ What "the way the user sees it" means here:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 from xml.parsers import expat
@@ -139,21 +140,11 @@ class Workbook:
         """Stream part `name` (XML) through expat into `handler`'s start/end/text callbacks; a
         handler may end the parse early by raising _Done. Raises FileRefused BAD_FILE for
         malformed XML or a DOCTYPE / entity declaration (never expanded)."""
-        parser = expat.ParserCreate()
-        parser.buffer_text = True
-        parser.StartElementHandler = handler.start
-        parser.EndElementHandler = handler.end
-        parser.CharacterDataHandler = handler.text
-        parser.StartDoctypeDeclHandler = _refuse_doctype
-        parser.EntityDeclHandler = _refuse_doctype
-        try:
+        parser = _hardened_parser(handler.start, handler.end, handler.text)
+        with _parse_errors(name):
             for chunk in self.chunks(name):
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
-        except _Done:
-            return
-        except expat.ExpatError as exc:
-            raise FileRefused("BAD_FILE", f"The workbook is damaged ({name}: {exc}).") from exc
 
     def relationships(self, part: str) -> dict[str, tuple[str, str]]:
         """rId -> (type, part path) for a part's .rels file."""
@@ -179,6 +170,33 @@ class _Done(Exception):
 
 def _refuse_doctype(*_: Any) -> None:
     raise FileRefused("BAD_FILE", "The workbook holds an XML document type declaration, which no spreadsheet writes.")
+
+
+def _hardened_parser(start: Callable[[str, dict[str, str]], None], end: Callable[[str], None],
+                     text: Callable[[str], None]) -> Any:
+    """An expat parser calling start(name, attrs) / end(name) / text(data), with text runs
+    joined, that refuses (FileRefused BAD_FILE) a DOCTYPE or an entity declaration instead of
+    expanding it: the one parser set-up every part of a workbook is read with."""
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    parser.StartDoctypeDeclHandler = _refuse_doctype
+    parser.EntityDeclHandler = _refuse_doctype
+    return parser
+
+
+@contextlib.contextmanager
+def _parse_errors(part: str) -> Iterator[None]:
+    """Around a parse of `part`: a handler's _Done ends it quietly; malformed XML becomes
+    FileRefused BAD_FILE naming the part."""
+    try:
+        yield
+    except _Done:
+        return
+    except expat.ExpatError as exc:
+        raise FileRefused("BAD_FILE", f"The workbook is damaged ({part}: {exc}).") from exc
 
 
 class _Handler:
@@ -360,24 +378,14 @@ class SheetRows:
             yield from batch
 
     def _parse(self) -> Iterator[list[tuple[int, list[XlsxCell]]]]:
-        parser = expat.ParserCreate()
-        parser.buffer_text = True
-        parser.StartElementHandler = self.start
-        parser.EndElementHandler = self.end
-        parser.CharacterDataHandler = self.text
-        parser.StartDoctypeDeclHandler = _refuse_doctype
-        parser.EntityDeclHandler = _refuse_doctype
-        try:
+        parser = _hardened_parser(self.start, self.end, self.text)
+        with _parse_errors(self.part):
             for chunk in self.book.chunks(self.part):
                 parser.Parse(chunk, False)
                 if self.ready:
                     batch, self.ready = self.ready, []
                     yield batch
             parser.Parse(b"", True)
-        except _Done:
-            pass
-        except expat.ExpatError as exc:
-            raise FileRefused("BAD_FILE", f"The workbook is damaged ({self.part}: {exc}).") from exc
         self._fill_gap(self.budget.max_rows + 2)
         if self.ready:
             yield self.ready
