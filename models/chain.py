@@ -118,7 +118,7 @@ class ChainContact(Model):
     # Whether the linked member has left (RESIGNED, DISABLED): kept by database triggers from
     # the member's status (migration 0019), never written by the application; non-admin chain
     # views withhold such contacts (permissions.chain.contact_listed_q).
-    member_left = fields.BooleanField(default=False)
+    member_left = fields.BooleanField(default=False, db_default=False)
     # The personal link of an import notification (a leader's invitation), and when it was sent.
     join_code = fields.CharField(max_length=64, unique=True, null=True)
     invited_at = fields.DatetimeField(null=True)
@@ -152,7 +152,7 @@ class ContactHeadcount(Model):
     n = fields.IntField(default=0)
     # Of n, the contacts whose linked member has not left (chain_contact.member_left false):
     # what non-admin standings count (SPEC §3.5; migration 0019).
-    n_listed = fields.IntField(default=0)
+    n_listed = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "contact_headcount"

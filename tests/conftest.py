@@ -8,6 +8,7 @@ import secrets
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -70,6 +71,21 @@ async def _drop_postgres_db(url: str, test_url: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{test_url.rpartition("/")[2]}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@pytest.fixture
+async def empty_database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """The URL of a database of its own, empty (not migrated), on the backend the run tests
+    (DATABASE_URL's PostgreSQL, else a SQLite file), dropped afterwards: for tests that run the
+    migrations themselves in a child process."""
+    configured = os.environ.get("DATABASE_URL")
+    if configured and tortoise_db_url(configured).startswith("postgres://"):
+        admin_url = tortoise_db_url(configured)
+        url = await _create_postgres_db(admin_url)
+        yield url
+        await _drop_postgres_db(admin_url, url)
+        return
+    yield f"sqlite://{tmp_path}/empty.sqlite3"
 
 
 @pytest.fixture(scope="session")

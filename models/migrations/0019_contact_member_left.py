@@ -167,6 +167,30 @@ async def _drop(client, dialect: str, triggers, functions) -> None:
             await client.execute_script(f"DROP FUNCTION IF EXISTS {fn}()")
 
 
+async def drop_0017_triggers(apps, schema_editor):
+    """Before the columns are added: 0017's head-count triggers go (fill_and_keep installs their
+    successors). SQLite rebuilds a table to add or remove a column, and a trigger naming a table
+    being rebuilt would fail the rebuild."""
+    client = schema_editor.client
+    await _drop(client, client.capabilities.dialect, hc.TRIGGERS[client.capabilities.dialect], hc.FUNCTIONS)
+
+
+async def install_0017_triggers(apps, schema_editor):
+    """The way back, once the columns are gone: 0017's head-count triggers."""
+    client = schema_editor.client
+    for statement in hc._postgres() if client.capabilities.dialect == "postgres" else hc._sqlite():
+        await client.execute_script(statement)
+
+
+async def drop_0019_triggers(apps, schema_editor):
+    """The way back, before the columns go: this migration's triggers (member_left and the
+    head-counts that move n_listed)."""
+    client = schema_editor.client
+    dialect = client.capabilities.dialect
+    await _drop(client, dialect, MEMBER_LEFT_TRIGGERS[dialect], MEMBER_LEFT_FUNCTIONS)
+    await _drop(client, dialect, hc.TRIGGERS[dialect], hc.FUNCTIONS)
+
+
 async def fill_and_keep(apps, schema_editor):
     """Backfill member_left and n_listed from today's rows, then install the triggers that keep
     them (0017's head-count triggers replaced by ones that also move n_listed)."""
@@ -189,13 +213,9 @@ async def fill_and_keep(apps, schema_editor):
 
 
 async def back_to_0017(apps, schema_editor):
-    """The way back: no member_left triggers, 0017's head-count triggers."""
-    client = schema_editor.client
-    dialect = client.capabilities.dialect
-    await _drop(client, dialect, MEMBER_LEFT_TRIGGERS[dialect], MEMBER_LEFT_FUNCTIONS)
-    await _drop(client, dialect, hc.TRIGGERS[dialect], hc.FUNCTIONS)
-    for statement in hc._postgres() if dialect == "postgres" else hc._sqlite():
-        await client.execute_script(statement)
+    """The triggers as 0017 left them, with the columns still there (the data-step test's start)."""
+    await drop_0019_triggers(apps, schema_editor)
+    await install_0017_triggers(apps, schema_editor)
 
 
 class Migration(migrations.Migration):
@@ -204,7 +224,8 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        ops.AddField(model_name='ChainContact', name='member_left', field=fields.BooleanField(default=False)),
-        ops.AddField(model_name='ContactHeadcount', name='n_listed', field=fields.IntField(default=0)),
-        ops.RunPython(fill_and_keep, back_to_0017),
+        ops.RunPython(drop_0017_triggers, install_0017_triggers),
+        ops.AddField(model_name='ChainContact', name='member_left', field=fields.BooleanField(default=False, db_default=False)),
+        ops.AddField(model_name='ContactHeadcount', name='n_listed', field=fields.IntField(default=0, db_default=0)),
+        ops.RunPython(fill_and_keep, drop_0019_triggers),
     ]
