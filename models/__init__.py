@@ -15,6 +15,7 @@ from models.directory import (
     Corp,
     FieldSetting,
     Member,
+    MemberNameTerm,
     MemberSeat,
     OrgUnit,
     Person,
@@ -28,6 +29,6 @@ from models.ops import AuditEvent, ImportJob, ImportJobError, ImportSource, Noti
 __all__ = [
     "AdminGrant", "AppToken", "AuditEvent", "ChainContact", "ChainCorp", "ChainGroup", "ChainRule", "ChainSpace",
     "ChainCorpHeadcount", "ChangeEvent", "ContactHeadcount", "Corp", "FeedState", "FieldSetting", "ImportJob", "ImportJobError", "ImportSource", "Invitation",
-    "Member", "MemberSeat", "Notification", "OrgUnit", "Person", "Placement", "PolicyVersion", "RevokedToken",
+    "Member", "MemberNameTerm", "MemberSeat", "Notification", "OrgUnit", "Person", "Placement", "PolicyVersion", "RevokedToken",
     "SharedSeat", "UnitHeadcount", "WebhookDelivery", "WebhookSubscription",
 ]

@@ -163,6 +163,40 @@ class FieldSetting(Model):
         unique_together = (("corp", "field"),)
 
 
+# The longest name piece member_name_term keeps: Chinese names are 2-4 characters, so every
+# term typed into a search of them is a row; a longer term is looked up by its first pieces.
+NAME_TERM_MAX = 4
+
+
+def name_term_key(text: str) -> str | None:
+    """The member_name_term key of a search term (already lower-cased): the term itself when
+    it holds no cased letter but ASCII ones (as the table folds names: ASCII letters only),
+    else None (the term needs the LIKE scan). A key longer than NAME_TERM_MAX is looked up
+    by its first NAME_TERM_MAX characters."""
+    if not text or any(not c.isascii() and c.lower() != c.upper() for c in text):
+        return None
+    return text.lower()
+
+
+class MemberNameTerm(Model):
+    """Every piece of a member's name of 1 to NAME_TERM_MAX characters (ASCII letters
+    lower-cased), one row per distinct piece: kept by database triggers (migration 0022) in
+    the transaction of every write to `member` (inserts, renames, deletes and their
+    cascades), so a name contains-search is an index lookup of (corp_id, term) instead of
+    a pass over the corp's names (gql.directory.search). Never written by the application."""
+
+    id = fields.IntField(primary_key=True)
+    corp_id = fields.IntField()
+    term = fields.CharField(max_length=NAME_TERM_MAX)
+    member_id = fields.IntField()
+
+    class Meta:
+        table = "member_name_term"
+        unique_together = (("corp_id", "term", "member_id"),)
+        # A member's rows, dropped when it is renamed or deleted.
+        indexes = (Index(fields=("member_id",)),)
+
+
 class MemberSeat(Model):
     """What a member's visibility hangs on, kept by database triggers (migration 0010) in the
     transaction of every write to `member` or `placement`: its corp, status, hidden flag and,

@@ -16,7 +16,8 @@ from tortoise.queryset import QuerySet
 
 from flows.phones import normalise_mobile
 from gql.errors import bad_request
-from models import Corp, Member, OrgUnit, Placement
+from models import Corp, Member, MemberNameTerm, OrgUnit, Placement
+from models.directory import NAME_TERM_MAX, name_term_key
 from permissions.fields import FieldSettings, as_viewer_reads, as_viewer_reads_all, field_readable_q
 from permissions.paths import outermost, under_any
 from permissions.restricted import restricted
@@ -106,6 +107,20 @@ def _seated_in(units: Subquery | list[int]) -> Match:
     return Match(Q(id__in=Subquery(seats.values("member_id"))), seats, "member_id")
 
 
+def _name_contains(corp_id: int, text: str) -> Match:
+    """Members whose name contains `text`: the rows of its key in member_name_term (an index
+    lookup), with a LIKE on those members' names for a term longer than the table's pieces;
+    the LIKE over every name of the corp for a term holding a cased non-ASCII letter."""
+    key = name_term_key(text)
+    if key is None:
+        return _on_member_columns(corp_id, contains_text("name", text))
+    terms = MemberNameTerm.filter(corp_id=corp_id, term=key[:NAME_TERM_MAX])
+    if len(key) > NAME_TERM_MAX:
+        return _on_member_columns(
+            corp_id, Q(contains_text("name", text), Q(id__in=Subquery(terms.values("member_id")))))
+    return Match(Q(id__in=Subquery(terms.values("member_id"))), terms, "member_id")
+
+
 async def match_tests(viewer: Viewer, corp: Corp, text: str, settings: FieldSettings | None) -> list[Match]:
     """One Match per kind of match of the (lower-cased, stripped) term, any of which
     selects a member: name contains it; account, full pinyin or pinyin initials start
@@ -113,7 +128,7 @@ async def match_tests(viewer: Viewer, corp: Corp, text: str, settings: FieldSett
     mobile and the viewer reads that member's mobile); it sits in the subtree of a unit
     whose name contains it. `settings`: the corp's, needed only for a term that spells a
     number in a corp that allows search by mobile (see needs_settings)."""
-    tests = [contains_text("name", text), starts_with("account_key", text)]
+    tests = [starts_with("account_key", text)]
     if text.isascii():
         compact = text.replace(" ", "")
         tests += [starts_with("pinyin_full", compact), starts_with("pinyin_initials", compact)]
@@ -121,7 +136,7 @@ async def match_tests(viewer: Viewer, corp: Corp, text: str, settings: FieldSett
     if mobile is not None and settings is not None:
         if field_readable_q(viewer, corp.id, settings, "mobile") is not NOTHING:
             tests.append(as_viewer_reads(viewer, corp.id, settings, "mobile", Q(mobile=mobile)))
-    matches = [_on_member_columns(corp.id, test) for test in tests]
+    matches = [_name_contains(corp.id, text), *(_on_member_columns(corp.id, test) for test in tests)]
     units = await _matched_units(viewer, corp.id, text)
     if units is not None:
         matches.append(_seated_in(units))
