@@ -462,12 +462,16 @@ class CorpNode(relay.Node):
         narrowed = [*([match] if match is not None else []), *search.filter_tests(viewer, corp_id, settings, filters)]
         found = (await members_query(info, corp_id, statuses, ids_given=ids_given)).filter(*narrowed)
         total = None
-        if match is not None and not ids_given:
+        if match is not None:
             # A broad match (a department's seats, a short term): the page walks the pinyin
             # index, but its count starts from the match's own ids, the corp test written
-            # so that SQLite does not scan the corp's members for it instead.
-            counted = (await members_query(info, corp_id, statuses, ids_given=True)).filter(*narrowed)
-            total = Total([counted.annotate(n=Count("id")).values("n")])
+            # so that SQLite does not scan the corp's members for it instead. COUNT(account),
+            # a column no index of the corp's members covers: for COUNT(id) SQLite read the
+            # whole (corp_id, status, hidden) covering index (50,000 entries, 17 ms at bench
+            # scale) rather than look up a hundred listed ids (0.1 ms).
+            counted = found if ids_given else (await members_query(info, corp_id, statuses, ids_given=True)).filter(
+                *narrowed)
+            total = Total([counted.annotate(n=Count("account")).values("n")])
         return await member_page(info, found, first, after, total)
 
     @strawberry.field(description=(
