@@ -21,4 +21,5 @@ async def test_the_recent_migrations_upgrade_a_database_holding_rows(empty_datab
     out, err = await asyncio.wait_for(process.communicate(), timeout=300)
     assert process.returncode == 0, err.decode(errors="replace")[-3000:]
     assert json.loads(out.decode().strip().splitlines()[-1]) == {
-        "member_left_agrees": True, "contacts_of_left_members": 1, "contact_counts_agree": True, "corp_counts_agree": True}
+        "member_left_agrees": True, "contacts_of_left_members": 1, "contact_counts_agree": True, "corp_counts_agree": True,
+        "name_terms_agree": True}

@@ -35,6 +35,8 @@ async def _write_rows() -> None:
 async def _read_back() -> dict[str, object]:
     from tortoise.connection import get_connection
 
+    from tests.models.test_name_terms import kept as name_terms_kept
+    from tests.models.test_name_terms import recounted as name_terms_recounted
     from tests.models.test_contact_headcounts import (
         corps_kept,
         corps_recounted,
@@ -50,6 +52,7 @@ async def _read_back() -> dict[str, object]:
         "contacts_of_left_members": int(dict(rows[0])["n"]),
         "contact_counts_agree": await kept() == await recounted(),
         "corp_counts_agree": await corps_kept() == await corps_recounted(),
+        "name_terms_agree": await name_terms_kept() == await name_terms_recounted(),
     }
 
 
