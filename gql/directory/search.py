@@ -93,6 +93,7 @@ class Match:
     members: Q
     probe: QuerySet[Any]
     column: str  # the probe's member id column
+    units: Subquery | list[int] | None = None  # a department match's units (their seats are the match)
 
 
 def _on_member_columns(corp_id: int, test: Q) -> Match:
@@ -104,7 +105,7 @@ def _seated_in(units: Subquery | list[int]) -> Match:
     seats = Placement.filter(
         ids_in(Placement, "unit_id", units) if isinstance(units, list) else Q(unit_id__in=units)
     )
-    return Match(Q(id__in=Subquery(seats.values("member_id"))), seats, "member_id")
+    return Match(Q(id__in=Subquery(seats.values("member_id"))), seats, "member_id", units)
 
 
 def _name_contains(corp_id: int, text: str) -> Match:
@@ -149,25 +150,38 @@ def needs_settings(corp: Corp, text: str, filters: SearchFilters) -> bool:
     return filters.profile_fields or (corp.search_by_mobile and searched_mobile(text) is not None)
 
 
-async def match_by_ids(matches: list[Match]) -> tuple[Q, bool]:
+@dataclass(frozen=True)
+class Matched:
+    """What match_by_ids found: `members`, the condition; `ids_given`, whether it is a short
+    id list (which should drive the query); `units`, when the members are exactly those
+    seated in these units (a department match and nothing else), which head-counts count."""
+
+    members: Q
+    ids_given: bool
+    units: Subquery | list[int] | None = None
+
+
+async def match_by_ids(matches: list[Match]) -> Matched:
     """The members any of the matches selects, with each match's ids read first: a match
     of at most SEARCH_CANDIDATES_MAX members becomes that id list, so the page and its
     count look up these ids instead of running every test again (twice); a broader one
-    (a department name, a one-letter term) stays a subquery. Returns (the condition,
-    whether it is a short id list, which should drive the query; else the page walks the
-    pinyin index and stops at its end)."""
+    (a department name, a one-letter term) stays a subquery. Returns a Matched: the
+    condition, whether it is a short id list (which should drive the query; else the page
+    walks the pinyin index and stops at its end), and the units of a department match
+    when it alone selects anyone."""
     found: set[int] = set()
-    broad: list[Q] = []
+    broad: list[Match] = []
     for match in matches:
         ids = await match.probe.limit(SEARCH_CANDIDATES_MAX + 1).values_list(match.column, flat=True)
         if len(ids) > SEARCH_CANDIDATES_MAX:
-            broad.append(match.members)
+            broad.append(match)
         else:
             found.update(ids)
     if len(found) > SEARCH_CANDIDATES_MAX:
-        return any_of(m.members for m in matches), False
+        return Matched(any_of(m.members for m in matches), False)
     ids = [Q(id__in=sorted(found))] if found else []
-    return any_of([*ids, *broad]), not broad
+    units = broad[0].units if not found and len(broad) == 1 else None
+    return Matched(any_of([*ids, *(m.members for m in broad)]), not broad, units)
 
 
 def filter_tests(viewer: Viewer, corp_id: int, settings: FieldSettings | None, filters: SearchFilters) -> list[Q]:

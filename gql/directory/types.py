@@ -458,11 +458,23 @@ class CorpNode(relay.Node):
             settings = await info.context.directory.settings.load(corp_id)
         statuses = [MemberStatusValue(s.value) for s in status] if status else None
         tests = await search.match_tests(viewer, self._c, text, settings) if text else []
-        match, ids_given = await search.match_by_ids(tests) if tests else (None, False)
-        narrowed = [*([match] if match is not None else []), *search.filter_tests(viewer, corp_id, settings, filters)]
+        matched = await search.match_by_ids(tests) if tests else None
+        match, ids_given = (matched.members, matched.ids_given) if matched else (None, False)
+        filtered = search.filter_tests(viewer, corp_id, settings, filters)
+        narrowed = [*([match] if match is not None else []), *filtered]
         found = (await members_query(info, corp_id, statuses, ids_given=ids_given)).filter(*narrowed)
         total = None
-        if match is not None:
+        if matched is not None and matched.units is not None and not filtered:
+            # Only a department matched, with no filter: the members seated in its units, as
+            # a unit subtree list counts them, from head-counts (permissions.counts) instead
+            # of a policy test per member (4,700 members: 64 ms for a directory admin).
+            units = matched.units
+            within_units = Q(id__in=units if isinstance(units, list) else units)
+            parts = member_count_parts(
+                viewer, corp_id, found, _status_q(statuses), within_units=within_units,
+                units=await info.context.directory.scope_units(corp_id, None))
+            total = Total(parts, Corp.filter(id=corp_id))
+        elif match is not None:
             # A broad match (a department's seats, a short term): the page walks the pinyin
             # index, but its count starts from the match's own ids, the corp test written
             # so that SQLite does not scan the corp's members for it instead. COUNT(account),
