@@ -35,8 +35,6 @@ async def _write_rows() -> None:
 async def _read_back() -> dict[str, object]:
     from tortoise.connection import get_connection
 
-    from tests.models.test_name_terms import kept as name_terms_kept
-    from tests.models.test_name_terms import recounted as name_terms_recounted
     from tests.models.test_contact_headcounts import (
         corps_kept,
         corps_recounted,
@@ -44,6 +42,8 @@ async def _read_back() -> dict[str, object]:
         member_left_as_kept_and_recomputed,
         recounted,
     )
+    from tests.models.test_name_terms import kept as name_terms_kept
+    from tests.models.test_name_terms import recounted as name_terms_recounted
 
     as_kept, recomputed = await member_left_as_kept_and_recomputed()
     _, rows = await get_connection("default").execute_query("SELECT COUNT(*) AS n FROM chain_contact WHERE member_left")
