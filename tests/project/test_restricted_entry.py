@@ -59,6 +59,10 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     "restricted(ChainSpace)",
     ("gql/directory/search.py", "_on_member_columns", "Member"): "a match test, ANDed onto restricted(Member)",
     ("gql/directory/search.py", "_seated_in", "Placement"): "seats in visible units, ANDed onto restricted(Member)",
+    ("gql/directory/search.py", "_name_contains", "Member"): "a long term's name test on the members its "
+    "first pieces name, ANDed onto restricted(Member)",
+    ("gql/directory/types.py", "CorpNode.search_members", "Corp"): "the one-row carrier of a department "
+    "match's count parts (reads no column)",
     # Rows under a parent the viewer sees, or under a field ShownOnlyTo already decided.
     ("gql/chain/types.py", "ChainSpaceNode.rules", "ChainRule"): "ShownOnlyTo(can_read_rules) on the field",
     ("gql/chain/types.py", "ChainSpaceNode.contacts", "ChainSpace"): "the count's carrier: the row of the chain "
