@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 
 # Outside dev mode the gateway refuses to run on an unset or known secret, and the tests run
 # outside dev mode: one random secret for this run, inherited by every server it starts.
@@ -22,22 +22,21 @@ os.environ.setdefault("CHAINGATE_SECRET", secrets.token_urlsafe(48))
 
 from models.db import close_db, init_db  # noqa: E402
 from models.settings import tortoise_db_url  # noqa: E402
+from tests.property_sizes import PROFILE  # noqa: E402
 
-# CI runs the suite twice (SQLite, PostgreSQL) within its time budget: the policy property
-# tests are its long pole, so CI draws 500 examples of each; `soak` draws 5000 for a run by hand
-# (HYPOTHESIS_PROFILE=soak python -m pytest -q tests/permissions/test_policy_properties.py ...).
-settings.register_profile(
-    "ci", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
-)
-settings.register_profile(
-    "soak", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
-)
-settings.register_profile(
-    "dev", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+# Hypothesis profiles (ci 500 examples, dev 150, soak 5000) and each property test's own
+# count in CI: tests/property_sizes.py.
+settings.load_profile(PROFILE)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# The session's SQLite database is thrown away after the run: its commits need not be durable
+# against a power cut, only atomic. In WAL mode (tortoise's default) `synchronous=NORMAL` skips
+# the fsync of every commit (about 1 ms each here, more while others write to the disk; the
+# property tests commit hundreds of thousands of times) and still never corrupts the file or
+# loses a commit when a process is killed. Behaviour is the same as with the default FULL.
+TEST_SQLITE_SYNC = "NORMAL"
 
 
 def _postgres_admin_url(url: str) -> tuple[str, str]:
@@ -58,6 +57,9 @@ async def _create_postgres_db(url: str) -> str:
         pytest.skip(f"{reason}; start PostgreSQL or unset DATABASE_URL to test on SQLite.")
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
+        # A throw-away database: a commit need not wait for its WAL flush (see TEST_SQLITE_SYNC).
+        # The database's own default, so the servers and workers the tests start get it too.
+        await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     finally:
         await conn.close()
     return f"{base}/{name}"
@@ -100,7 +102,7 @@ async def database() -> AsyncIterator[str]:
         await _drop_postgres_db(admin_url, url)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        await init_db(f"sqlite://{tmp}/chaingate-test.sqlite3")
+        await init_db(f"sqlite://{tmp}/chaingate-test.sqlite3?synchronous={TEST_SQLITE_SYNC}")
         yield "sqlite"
         await close_db()
 

@@ -19,6 +19,7 @@ from permissions.paths import outermost, subtree_upper, under_any
 from permissions.sql import members_placed_under, path_ranges_enabled, use_path_ranges
 from tests import factories as f
 from tests.permissions.test_policy_properties import build_corp, chain_shapes, corp_shapes
+from tests.property_sizes import sized
 
 
 async def sql_ids(q) -> set[int]:
@@ -92,6 +93,11 @@ async def in_both_path_modes(check):
         use_path_ranges(enabled)
 
 
+# 200 in CI (not 500): the corp shapes are test_policy_properties' own, which draws 500 of
+# them against the same in-memory checks; here each example runs every faster SQL form (two
+# path modes, per-row seat tests or not, id lists or not, three unit lists: 24 statements and
+# more). The soak profile draws 5000.
+@sized(200)
 @given(corp_shapes())
 async def test_per_corp_member_filter_equals_in_memory_check(database, shape):
     corp, viewer_member = await build_corp(shape)
@@ -108,6 +114,8 @@ async def test_per_corp_member_filter_equals_in_memory_check(database, shape):
     await in_both_path_modes(check)
 
 
+# 200 in CI (not 500): the chain shapes are test_policy_properties' own (500 there); see above.
+@sized(200)
 @given(chain_shapes())
 async def test_per_corp_member_filter_equals_in_memory_check_across_a_chain(database, shape):
     groups, corps_spec, rules, switch, viewer_spec, owner_admin, admin_groups = shape

@@ -79,6 +79,9 @@ async def build_corp(shape):
     return corp, viewer_member
 
 
+# The profile's count (500 in CI): the directory and chain rules' two evaluators agreeing is
+# the policy's core property (SPEC §2), and test_perf_policy_sql's faster forms rely on these
+# shapes being explored here in full.
 @given(corp_shapes())
 async def test_directory_rules_sql_filter_equals_in_memory_check(database, shape):
     corp, viewer_member = await build_corp(shape)
