@@ -410,11 +410,20 @@ async def subtree_units(corp_id: int, roots: Iterable[str]) -> dict[str, tuple[i
 async def selector_corps(viewer: Viewer, chain_id: int) -> dict[chain.CorpSelector, tuple[int, ...]]:
     """selector -> the ids of the chain corps it matches, for each of the viewer's narrow
     selectors in the chain (chain.narrow_selectors) matching at most subtrees.MAX_LISTED_CORPS.
-    One query per narrow selector."""
+    One query per narrow selector, once per kept Viewer (Viewer.kept): which corps a selector
+    matches follows chain_corp's chain, group, status and id and chain_group's path, whose
+    every write bumps the policy version (migration 0007), which drops the kept Viewer. A
+    Viewer that is not kept reads them each time. SPEC §2.3."""
+    kept = viewer.kept
+    key = ("selector corps", chain_id)
+    if kept is not None and key in kept:
+        return cast(dict[chain.CorpSelector, tuple[int, ...]], kept[key])
     out: dict[chain.CorpSelector, tuple[int, ...]] = {}
     for s in chain.narrow_selectors(viewer, chain_id):
         limit = subtrees.MAX_LISTED_CORPS + 1
         ids = cast(list[int], await ChainCorp.filter(s.q()).limit(limit).values_list("id", flat=True))
         if len(ids) <= subtrees.MAX_LISTED_CORPS:
             out[s] = tuple(sorted(ids))
+    if kept is not None:
+        kept[key] = out
     return out

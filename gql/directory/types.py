@@ -64,7 +64,7 @@ def _reader(row: Any) -> Callable[[str], Any]:
     return row.__getitem__ if isinstance(row, dict) else functools.partial(getattr, row)
 
 
-def _selects(info: Info, name: str) -> bool:
+def selects(info: Info, name: str) -> bool:
     """Whether the field being resolved selects the field `name` anywhere below it (fragments
     included). Read from the document's syntax tree: Strawberry's `selected_fields` would
     convert every selection and its arguments first, on each call."""
@@ -96,7 +96,7 @@ async def member_nodes(info: Info, rows: Sequence[Any]) -> list[MemberNode]:
     loaders.prime_members([r for r in rows if isinstance(r, Member)])
     readers = [_reader(r) for r in rows]
     viewer = info.context.viewer
-    with_departments = _selects(info, "departments")
+    with_departments = selects(info, "departments")
     # Seats serve the departments and, for a directory admin, the field policy; else no query.
     if with_departments or scope.needs_member_units(viewer):
         seats = await loaders.seats_of([get("id") for get in readers])
@@ -227,7 +227,7 @@ async def member_page(
     key = None if shape_key is None else (shape_key, path_ranges_enabled())
     return await paginate(
         query.order_by(*MEMBER_ORDER), first, after, lambda rows: member_nodes(info, rows), columns=MEMBER_COLUMNS,
-        total=total, fold_total=_selects(info, "totalCount"), shape_key=key,
+        total=total, fold_total=selects(info, "totalCount"), shape_key=key,
         shapes=kept_statements(info) if key is not None else None,
     )
 
