@@ -16,7 +16,7 @@ from gql.context import Info
 from gql.directory.types import CorpNode, MemberNode, OrgUnitNode, kept_statements, member_node, member_nodes, selects
 from gql.enums import ChainCorpStatus, ContactRole, ContactStatus
 from gql.feed import queries as feed_queries
-from gql.relay import Connection, Total, paginate
+from gql.relay import Connection, Deferred, Total, paginate
 from gql.shown_to import ShownOnlyTo
 from models import ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, Invitation, Member
 from models.enums import ChainCorpStatus as ChainCorpStatusValue
@@ -260,15 +260,19 @@ class ChainSpaceNode(relay.Node):
             description="Only contacts in this status; default every status but REMOVED.")] = None,
     ) -> Connection[ChainContactNode]:
         viewer = info.context.viewer
-        listed = await selector_corps(viewer, self._c.id)
-        if status is not None:
-            admitted = Q(status=ContactStatusValue(status.value).value)
-        else:
-            admitted = ~Q(status=ContactStatusValue.REMOVED.value)
-        query = restricted(ChainContact, viewer, listed=listed).filter(admitted, chain_id=self._c.id)
-        parts = chain.contact_count_parts(viewer, self._c.id, admitted, listed)
-        total = Total(parts if parts is not None else [query.annotate(n=Count("id")).values("n")],
-                      ChainSpace.filter(id=self._c.id))
+        chain_id = self._c.id
+
+        async def make() -> tuple[Any, Total | None]:
+            listed = await selector_corps(viewer, chain_id)
+            if status is not None:
+                admitted = Q(status=ContactStatusValue(status.value).value)
+            else:
+                admitted = ~Q(status=ContactStatusValue.REMOVED.value)
+            query = restricted(ChainContact, viewer, listed=listed).filter(admitted, chain_id=chain_id)
+            parts = chain.contact_count_parts(viewer, chain_id, admitted, listed)
+            total = Total(parts if parts is not None else [query.annotate(n=Count("id")).values("n")],
+                          ChainSpace.filter(id=chain_id))
+            return query.order_by("id"), total
 
         async def build(rows: Sequence[dict[str, Any]]) -> list[ChainContactNode]:
             return await contact_nodes(info, [ContactRow.of(r) for r in rows])
@@ -276,8 +280,8 @@ class ChainSpaceNode(relay.Node):
         # The page statement (with totalCount folded in) is rendered once per kept Viewer:
         # everything it depends on besides the Viewer (whose selectors' corps are kept with
         # it, permissions.loading.selector_corps) is in the key.
-        key = ("chain contacts", self._c.id, status, path_ranges_enabled())
-        return await paginate(query.order_by("id"), first, after, build, columns=CONTACT_COLUMNS, total=total,
+        key = ("chain contacts", chain_id, status, path_ranges_enabled())
+        return await paginate(Deferred(make), first, after, build, columns=CONTACT_COLUMNS,
                               fold_total=selects(info, "totalCount"), shape_key=key, shapes=kept_statements(info))
 
     @strawberry.field(description="Invitation links into this chain: chain admins see those in their range, members their own.")
