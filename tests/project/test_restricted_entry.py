@@ -61,7 +61,7 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("gql/directory/search.py", "_seated_in", "Placement"): "seats in visible units, ANDed onto restricted(Member)",
     # Rows under a parent the viewer sees, or under a field ShownOnlyTo already decided.
     ("gql/chain/types.py", "ChainSpaceNode.rules", "ChainRule"): "ShownOnlyTo(can_read_rules) on the field",
-    ("gql/chain/types.py", "ChainSpaceNode.contacts", "ChainSpace"): "the count's carrier: the row of the chain "
+    ("gql/chain/types.py", "ChainSpaceNode.contacts.make", "ChainSpace"): "the count's carrier: the row of the chain "
         "node being resolved (already visible), read to carry totalCount's parts in one statement",
     ("gql/chain/types.py", "ChainSpaceNode.corps", "ChainSpace"): "the count's carrier, as for contacts",
     ("gql/imports/types.py", "ImportJobNode.error_count", "ImportJobError"): "errors of a job access_import_job gave",
