@@ -179,6 +179,21 @@ def _key_values(row: Any, keys: list[tuple[str, bool]]) -> list[Any]:
     return [getattr(row, name) for name, _ in keys]
 
 
+@dataclass
+class Deferred:
+    """A list's ordered, policy-filtered query and its Total, built only when a page needs
+    them: a page whose statement is kept (see paginate's `shapes`) runs the kept text
+    without building either. `make`: builds them (the same list every time, for one key)."""
+
+    make: Callable[[], Awaitable[tuple[Any, Total | None]]]
+    _built: tuple[Any, Total | None] | None = None
+
+    async def get(self) -> tuple[Any, Total | None]:
+        if self._built is None:
+            self._built = await self.make()
+        return self._built
+
+
 async def paginate(
     query: Any,
     first: int | None,
@@ -200,9 +215,25 @@ async def paginate(
     page after a cursor comes back empty. A first page not cut short counts itself.
     `shape_key` with `shapes` (and `columns`): the page statement's text is rendered once and
     kept in `shapes` (models.statements); the key must name everything `query` and `total`
-    depend on, and `shapes` must not outlive it (the kept Viewer's, for a policy-filtered list)."""
+    depend on, and `shapes` must not outlive it (the kept Viewer's, for a policy-filtered list).
+    `query` may be a Deferred (with `columns`, `shape_key` and `shapes`; its Total replaces
+    `total`): once a page of that key has run, the next ones neither build the query nor its
+    Total, unless a count must be run on its own."""
     size = page_size(first)
     cursor = _parse(after)
+    deferred = query if isinstance(query, Deferred) else None
+    # What a kept page statement was built with (its order keys, columns and carried counts),
+    # kept beside it: the same key names the same query, so they hold for the next page too.
+    plan_key = None
+    if deferred is not None and shapes is not None and shape_key is not None and columns is not None and size:
+        plan_key = ("page plan", shape_key, size, cursor.keys is None, fold_total)
+    plan = shapes.get(plan_key) if plan_key is not None and shapes is not None and not cursor.offset else None
+    if plan is not None and not statements.is_kept(shapes, plan[3], list(cursor.keys or ())):
+        plan = None
+    if plan is None and deferred is not None:
+        query, total = await deferred.get()
+    if plan is not None:
+        return await _kept_page(plan, cursor, size, build, deferred, shapes)
     keys = _keyset_order(query)
     page = query
     if cursor.keys is not None:
@@ -231,6 +262,8 @@ async def paginate(
         key = None if shape_key is None or cursor.offset else (
             shape_key, size, len(cursor.keys or ()), tuple(wanted), tuple(carried))
         rows = await statements.fetch(page_query, list(cursor.keys or ()), key, shapes if key is not None else None)
+        if plan_key is not None and key is not None and keys is not None and shapes is not None:
+            shapes[plan_key] = (keys, wanted, list(carried), key)
         if carried and rows:
             counted = Total.of_row(rows[0], list(carried))
     elif size:
@@ -252,6 +285,54 @@ async def paginate(
             end_cursor=edges[-1].cursor if edges else None,
         ),
         _count=_counter(query, total, counted),
+    )
+
+
+async def _kept_page(
+    plan: tuple[Any, ...],
+    cursor: _Cursor,
+    size: int,
+    build: Callable[[Sequence[Any]], Awaitable[Sequence[NodeT]]],
+    deferred: Deferred | None,
+    shapes: MutableMapping[Any, Any],
+) -> Connection[NodeT]:
+    """paginate's page from a kept statement (`plan`: its order keys, columns, carried
+    count columns and statement key), the list's query built only if a count must run."""
+    keys, _wanted, carried, key = plan
+    if len(keys) != len(cursor.keys or keys) or any(
+        isinstance(v, str) != (name != "id") for (name, _), v in zip(keys, cursor.keys or (), strict=False)
+    ):
+        raise bad_request("Malformed cursor.")
+
+    def unbuilt(*_holes: Any) -> Any:  # the statement is kept (statements.is_kept): never called
+        raise AssertionError("a kept page statement was dropped")
+
+    rows = await statements.fetch(unbuilt, list(cursor.keys or ()), key, shapes)
+    counted: int | None = None
+    if carried and rows:
+        counted = Total.of_row(rows[0], carried)
+    if cursor.keys is None and len(rows) <= size:
+        counted = len(rows)
+    nodes = await build(rows[:size])
+    cursors = [_keyset_cursor(_key_values(r, keys)) for r in rows[:size]]
+    edges = [Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=False)]
+
+    async def count() -> int:
+        if counted is not None:
+            return counted
+        assert deferred is not None
+        query, total = await deferred.get()
+        return await _counter(query, total, None)()
+
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > size,
+            has_previous_page=cursor.keys is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        _count=count,
     )
 
 

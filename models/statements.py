@@ -158,6 +158,16 @@ def shape_of(query: Any, markers: Sequence[Hole]) -> StatementShape:
     return StatementShape(query.model, sql, tuple(params), slots, as_dicts, tuple(converters))
 
 
+def _full_key(key: Hashable, holes: Sequence[Hole]) -> tuple[Any, ...]:
+    return ("statement", key, tuple(len(h) if isinstance(h, list) else -1 for h in holes))
+
+
+def is_kept(shapes: MutableMapping[Any, Any], key: Hashable, holes: Sequence[Hole]) -> bool:
+    """Whether `fetch` with this key and these holes' kinds would run a kept text (and so
+    not call its build)."""
+    return _full_key(key, holes) in shapes
+
+
 async def fetch(
     build: Callable[..., Any],
     holes: Sequence[Hole],
@@ -172,7 +182,7 @@ async def fetch(
     takes one parameter an element). Raises ShapeError (see shape_of)."""
     if shapes is None:
         return list(await build(*holes))
-    full_key = ("statement", key, tuple(len(h) if isinstance(h, list) else -1 for h in holes))
+    full_key = _full_key(key, holes)
     shape = shapes.get(full_key)
     if shape is None:
         markers = _markers(holes)

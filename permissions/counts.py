@@ -51,10 +51,15 @@ def _units(corp_id: int, *conditions: Q | None) -> Subquery:
 
 
 def _seated(corp_id: int, within_units: Q) -> Q:
-    """shared_seat rows of members with a seat in the units `within_units` (a Q on OrgUnit)."""
-    from models import Placement
+    """shared_seat rows of members with a seat in the units `within_units` (a Q on OrgUnit).
+    Found among the shared_seat rows themselves: every seat of a member counted from them has
+    its own row there, so the (corp_id, unit_id) index gives the few multi-seat members
+    seated in those units, where placement would list every member seated in them (4,717
+    under a department at bench scale, each then looked up in shared_seat)."""
+    from models import SharedSeat
 
-    return Q(member_id__in=Subquery(Placement.filter(unit_id__in=_units(corp_id, within_units)).values("member_id")))
+    seats = SharedSeat.filter(corp_id=corp_id, unit_id__in=_units(corp_id, within_units))
+    return Q(member_id__in=Subquery(seats.values("member_id")))
 
 
 def _seat_under(roots: tuple[str, ...], corp_id: int, units: SubtreeUnits | None) -> Q:

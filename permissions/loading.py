@@ -21,6 +21,7 @@ from models import (
     Member,
     OrgUnit,
     Placement,
+    statements,
 )
 from models.enums import AdminKind, AdminRight, AppScope, ChainCorpStatus, MemberStatus
 from permissions import chain, scope, subtrees
@@ -38,7 +39,7 @@ from permissions.facts import (
 )
 from permissions.fields import FieldSettings
 from permissions.paths import outermost, path_ids
-from permissions.sql import path_under_any, use_path_ranges, use_plain_like
+from permissions.sql import ids_in, path_under_any, use_path_ranges, use_plain_like
 from permissions.viewer import ChainAccess, DirectoryAccess, Viewer, ViewerKind
 
 # Pairs that sort one way bytewise and the other way under the collations that break range
@@ -270,6 +271,25 @@ async def actor_viewer(kind: str, actor_id: int | None) -> Viewer | None:
 
 # --- facts for the in-memory evaluators ---------------------------------------------
 
+# The statements member_facts runs depend on no viewer (the member ids come from rows the
+# caller holds): their text is rendered once per process, dialect and number of ids.
+_FACT_SHAPES: dict[Any, Any] = {}
+
+
+def _unit_paths_query(member_ids: list[int]) -> Any:
+    return Placement.filter(ids_in(Placement, "member_id", member_ids)).values_list("member_id", "unit__path")
+
+
+def _joined_contacts_query(member_ids: list[int]) -> Any:
+    # A member is reached through a contact only as a member of the corp behind it (the
+    # corp it joined as): the same contacts permissions.members.linked_contacts selects.
+    return (
+        ChainContact.filter(ids_in(ChainContact, "member_id", member_ids), chain_corp__corp_id__isnull=False)
+        .filter(member__corp_id=F("chain_corp__corp_id"))
+        .values(*_CONTACT_FACT_COLUMNS)
+    )
+
+
 async def member_facts(members: list[Member]) -> dict[int, MemberFacts]:
     """MemberFacts by member id for `members` (loaded Member rows): status, hidden flag, the
     paths of the units they sit in and the chain contacts they joined as (the facts
@@ -277,17 +297,13 @@ async def member_facts(members: list[Member]) -> dict[int, MemberFacts]:
     ids = [m.id for m in members]
     if not ids:
         return {}
+    dialect = Placement._meta.db.capabilities.dialect
     unit_paths: dict[int, list[str]] = defaultdict(list)
-    for member_id, path in await Placement.filter(member_id__in=ids).values_list("member_id", "unit__path"):
+    for member_id, path in await statements.fetch(_unit_paths_query, [ids], ("unit paths", dialect), _FACT_SHAPES):
         unit_paths[member_id].append(path)
     contacts: dict[int, list[ContactFacts]] = defaultdict(list)
-    # A member is reached through a contact only as a member of the corp behind it (the
-    # corp it joined as): the same contacts permissions.members.linked_contacts selects.
-    joined_as_corp = (
-        ChainContact.filter(member_id__in=ids, chain_corp__corp_id__isnull=False)
-        .filter(member__corp_id=F("chain_corp__corp_id"))
-    )
-    for c in await contact_facts(joined_as_corp):
+    rows = await statements.fetch(_joined_contacts_query, [ids], ("joined contacts", dialect), _FACT_SHAPES)
+    for c in _contact_facts_of(rows):
         if c.member_id is not None:
             contacts[c.member_id].append(c)
     return {
@@ -324,17 +340,23 @@ async def contact_facts(query: Any) -> list[ContactFacts]:
     """ContactFacts (status, linked member, its chain corp's chain, status, group and group
     path) of the ChainContact rows `query` (a ChainContact queryset) selects, in one query:
     what can_see_contact needs (SPEC §2.3)."""
-    rows = await query.values(
-        "id",
-        "status",
-        "member_id",
-        "member__status",
-        "chain_corp_id",
-        "chain_corp__chain_id",
-        "chain_corp__status",
-        "chain_corp__group_id",
-        "chain_corp__group__path",
-    )
+    return _contact_facts_of(await query.values(*_CONTACT_FACT_COLUMNS))
+
+
+_CONTACT_FACT_COLUMNS = (
+    "id",
+    "status",
+    "member_id",
+    "member__status",
+    "chain_corp_id",
+    "chain_corp__chain_id",
+    "chain_corp__status",
+    "chain_corp__group_id",
+    "chain_corp__group__path",
+)
+
+
+def _contact_facts_of(rows: Iterable[dict[str, Any]]) -> list[ContactFacts]:
     from models.enums import ContactStatus
 
     return [
@@ -410,11 +432,20 @@ async def subtree_units(corp_id: int, roots: Iterable[str]) -> dict[str, tuple[i
 async def selector_corps(viewer: Viewer, chain_id: int) -> dict[chain.CorpSelector, tuple[int, ...]]:
     """selector -> the ids of the chain corps it matches, for each of the viewer's narrow
     selectors in the chain (chain.narrow_selectors) matching at most subtrees.MAX_LISTED_CORPS.
-    One query per narrow selector."""
+    One query per narrow selector, once per kept Viewer (Viewer.kept): which corps a selector
+    matches follows chain_corp's chain, group, status and id and chain_group's path, whose
+    every write bumps the policy version (migration 0007), which drops the kept Viewer. A
+    Viewer that is not kept reads them each time. SPEC §2.3."""
+    kept = viewer.kept
+    key = ("selector corps", chain_id)
+    if kept is not None and key in kept:
+        return cast(dict[chain.CorpSelector, tuple[int, ...]], kept[key])
     out: dict[chain.CorpSelector, tuple[int, ...]] = {}
     for s in chain.narrow_selectors(viewer, chain_id):
         limit = subtrees.MAX_LISTED_CORPS + 1
         ids = cast(list[int], await ChainCorp.filter(s.q()).limit(limit).values_list("id", flat=True))
         if len(ids) <= subtrees.MAX_LISTED_CORPS:
             out[s] = tuple(sorted(ids))
+    if kept is not None:
+        kept[key] = out
     return out

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -12,21 +13,45 @@ from tortoise.functions import Count
 
 from gql.chain.invitation_types import InvitationNode, invitation_node, invitation_nodes
 from gql.context import Info
-from gql.directory.types import CorpNode, MemberNode, OrgUnitNode, member_node, member_nodes
+from gql.directory.types import CorpNode, MemberNode, OrgUnitNode, kept_statements, member_node, member_nodes, selects
 from gql.enums import ChainCorpStatus, ContactRole, ContactStatus
 from gql.feed import queries as feed_queries
-from gql.relay import Connection, Total, paginate
+from gql.relay import Connection, Deferred, Total, paginate
 from gql.shown_to import ShownOnlyTo
 from models import ChainContact, ChainCorp, ChainGroup, ChainRule, ChainSpace, Invitation, Member
 from models.enums import ChainCorpStatus as ChainCorpStatusValue
+from models.enums import ContactRole as ContactRoleValue
 from models.enums import ContactStatus as ContactStatusValue
 from permissions import chain
 from permissions.fields import contact_shows_mobile
 from permissions.loading import selector_corps
 from permissions.restricted import restricted
+from permissions.sql import path_ranges_enabled
+
+# What a contacts page reads of each contact (ChainContactNode's fields, contact_nodes' tests).
+CONTACT_COLUMNS = ("id", "chain_id", "chain_corp_id", "name", "role", "status", "mobile", "member_id")
 
 
-async def contact_nodes(info: Info, rows: Sequence[ChainContact]) -> list[ChainContactNode]:
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    """A contact as a page reads it (CONTACT_COLUMNS, values converted as Tortoise converts
+    them): no ChainContact model is built per row."""
+
+    id: int
+    chain_id: int
+    chain_corp_id: int
+    name: str
+    role: ContactRoleValue
+    status: ContactStatusValue
+    mobile: str
+    member_id: int | None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> ContactRow:
+        return cls(**{name: row[name] for name in CONTACT_COLUMNS})
+
+
+async def contact_nodes(info: Info, rows: Sequence[ChainContact | ContactRow]) -> list[ChainContactNode]:
     loaders = info.context.directory
     linked = [c.member_id for c in rows if c.member_id is not None]
     members = dict(zip(linked, await loaders.visible_member.load_many(linked), strict=True))
@@ -73,7 +98,7 @@ class ChainGroupNode(relay.Node):
     "Seen per the chain rules (SPEC §2.3)."))
 class ChainContactNode(relay.Node):
     pk: relay.NodeID[int]
-    _c: strawberry.Private[ChainContact]
+    _c: strawberry.Private[ChainContact | ContactRow]
     _member: strawberry.Private[MemberNode | None]
     _shows_mobile: strawberry.Private[bool]
 
@@ -235,15 +260,29 @@ class ChainSpaceNode(relay.Node):
             description="Only contacts in this status; default every status but REMOVED.")] = None,
     ) -> Connection[ChainContactNode]:
         viewer = info.context.viewer
-        listed = await selector_corps(viewer, self._c.id)
-        if status is not None:
-            admitted = Q(status=ContactStatusValue(status.value).value)
-        else:
-            admitted = ~Q(status=ContactStatusValue.REMOVED.value)
-        query = restricted(ChainContact, viewer, listed=listed).filter(admitted, chain_id=self._c.id)
-        parts = chain.contact_count_parts(viewer, self._c.id, admitted, listed)
-        return await paginate(query.order_by("id"), first, after, lambda rows: contact_nodes(info, rows),
-                              total=None if parts is None else Total(parts, ChainSpace.filter(id=self._c.id)))
+        chain_id = self._c.id
+
+        async def make() -> tuple[Any, Total | None]:
+            listed = await selector_corps(viewer, chain_id)
+            if status is not None:
+                admitted = Q(status=ContactStatusValue(status.value).value)
+            else:
+                admitted = ~Q(status=ContactStatusValue.REMOVED.value)
+            query = restricted(ChainContact, viewer, listed=listed).filter(admitted, chain_id=chain_id)
+            parts = chain.contact_count_parts(viewer, chain_id, admitted, listed)
+            total = Total(parts if parts is not None else [query.annotate(n=Count("id")).values("n")],
+                          ChainSpace.filter(id=chain_id))
+            return query.order_by("id"), total
+
+        async def build(rows: Sequence[dict[str, Any]]) -> list[ChainContactNode]:
+            return await contact_nodes(info, [ContactRow.of(r) for r in rows])
+
+        # The page statement (with totalCount folded in) is rendered once per kept Viewer:
+        # everything it depends on besides the Viewer (whose selectors' corps are kept with
+        # it, permissions.loading.selector_corps) is in the key.
+        key = ("chain contacts", chain_id, status, path_ranges_enabled())
+        return await paginate(Deferred(make), first, after, build, columns=CONTACT_COLUMNS,
+                              fold_total=selects(info, "totalCount"), shape_key=key, shapes=kept_statements(info))
 
     @strawberry.field(description="Invitation links into this chain: chain admins see those in their range, members their own.")
     async def invitations(

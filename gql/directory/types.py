@@ -19,7 +19,7 @@ from gql.directory import search
 from gql.enums import Gender, MemberStatus, Month, Scope
 from gql.execution import prefetched
 from gql.feed import queries as feed_queries
-from gql.relay import Connection, Total, paginate
+from gql.relay import Connection, Deferred, Total, paginate
 from gql.shown_to import ShownOnlyTo
 from models import ChainCorp, ChainSpace, Corp, Member, OrgUnit, Placement
 from models.enums import PROFILE_FIELDS, ChainCorpStatus
@@ -64,7 +64,7 @@ def _reader(row: Any) -> Callable[[str], Any]:
     return row.__getitem__ if isinstance(row, dict) else functools.partial(getattr, row)
 
 
-def _selects(info: Info, name: str) -> bool:
+def selects(info: Info, name: str) -> bool:
     """Whether the field being resolved selects the field `name` anywhere below it (fragments
     included). Read from the document's syntax tree: Strawberry's `selected_fields` would
     convert every selection and its arguments first, on each call."""
@@ -96,7 +96,7 @@ async def member_nodes(info: Info, rows: Sequence[Any]) -> list[MemberNode]:
     loaders.prime_members([r for r in rows if isinstance(r, Member)])
     readers = [_reader(r) for r in rows]
     viewer = info.context.viewer
-    with_departments = _selects(info, "departments")
+    with_departments = selects(info, "departments")
     # Seats serve the departments and, for a directory admin, the field policy; else no query.
     if with_departments or scope.needs_member_units(viewer):
         seats = await loaders.seats_of([get("id") for get in readers])
@@ -221,13 +221,25 @@ async def member_page(
     """A page of members as plain rows: no Member model is built per row. `total`: how
     totalCount is counted (default: COUNT of `query`), carried by the page query when the
     client selects it. `shape_key`: names the list (everything `query` and `total` depend on
-    besides the Viewer), so that its page statement is rendered once per kept Viewer."""
-    if total is None:
-        total = Total([query.annotate(n=Count("id")).values("n")])
+    besides the Viewer), so that its page statement is rendered once per kept Viewer.
+    `query` may be a Deferred of (query, total): built only when the kept statement is not enough."""
+
+    def ordered(q: Any, t: Total | None) -> tuple[Any, Total]:
+        return q.order_by(*MEMBER_ORDER), t if t is not None else Total([q.annotate(n=Count("id")).values("n")])
+
+    if isinstance(query, Deferred):
+        made = query
+
+        async def make() -> tuple[Any, Total | None]:
+            return ordered(*await made.get())
+
+        listed: Any = Deferred(make)
+    else:
+        listed, total = ordered(query, total)
     key = None if shape_key is None else (shape_key, path_ranges_enabled())
     return await paginate(
-        query.order_by(*MEMBER_ORDER), first, after, lambda rows: member_nodes(info, rows), columns=MEMBER_COLUMNS,
-        total=total, fold_total=_selects(info, "totalCount"), shape_key=key,
+        listed, first, after, lambda rows: member_nodes(info, rows), columns=MEMBER_COLUMNS,
+        total=total, fold_total=selects(info, "totalCount"), shape_key=key,
         shapes=kept_statements(info) if key is not None else None,
     )
 
@@ -331,9 +343,10 @@ class OrgUnitNode(relay.Node):
         include_descendants: Annotated[bool, strawberry.argument(
             description="Also the members of every unit below this one.")] = False,
     ) -> Connection[MemberNode]:
-        query, total = await self._members(info, include_descendants)
+        # Built only when this viewer's page statement for the list is not kept yet.
+        listed = Deferred(lambda: self._members(info, include_descendants))
         key = ("unit members", self._u.corp_id, self._u.id, self._u.path, include_descendants)
-        return await member_page(info, query, first, after, total, key)
+        return await member_page(info, listed, first, after, None, key)
 
     @strawberry.field(description="Head-count of the unit and its subtree, counting only members this viewer sees.")
     async def member_count(self, info: Info) -> int:
@@ -402,9 +415,10 @@ class CorpNode(relay.Node):
         status: Annotated[list[MemberStatus] | None, strawberry.argument(
             description="Only members in these statuses; default every status but RESIGNED.")] = None,
     ) -> Connection[MemberNode]:
-        query, total = await members_listed(info, self._c.id, status)
+        # Built only when this viewer's page statement for the list is not kept yet.
+        listed = Deferred(lambda: members_listed(info, self._c.id, status))
         key = ("corp members", self._c.id, tuple(s.value for s in status or ()))
-        return await member_page(info, query, first, after, total, key)
+        return await member_page(info, listed, first, after, None, key)
 
     @strawberry.field(description=(
         "Members of this corp that this viewer sees, matching `query` (SPEC §3.7), in pinyin order. The term "

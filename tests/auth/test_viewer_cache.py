@@ -346,14 +346,24 @@ WRITES = st.one_of(
 )
 
 # What a request reads through the kept Viewer besides the Viewer itself (Viewer.kept: the
-# corp's row and field settings, the scope's unit ids): answered with the Viewers kept, then
-# again with every Viewer built anew, the answers must agree.
+# corp's row and field settings, the scope's unit ids, the corps a chain selector names, the
+# page statements): answered with the Viewers kept, then again with every Viewer built anew,
+# the answers must agree. The chain's contacts twice: a first page, and the page after it.
 KEPT_READS = """
-query($c: ID!) {
+query($c: ID!, $ch: ID!) {
   corp(id: $c) {
     name searchByMobile fieldSettings { field visibleToMembers selfEditable }
     members(first: 50) { totalCount edges { node { id name mobile email hiddenFields departments { unit { name } } } } }
   }
+  chainSpace(id: $ch) {
+    contacts(first: 50) { totalCount edges { node { id name status mobile hiddenFields } } }
+    firstOne: contacts(first: 1) { totalCount pageInfo { endCursor } edges { node { id } } }
+  }
+}
+"""
+KEPT_READS_AFTER = """
+query($ch: ID!, $after: String) {
+  chainSpace(id: $ch) { contacts(first: 1, after: $after) { totalCount edges { node { id mobile hiddenFields } } } }
 }
 """
 
@@ -372,9 +382,15 @@ async def answers(client, w: World) -> dict[str, object]:
     """KEPT_READS as each member token gets it over HTTP (errors included)."""
     out = {}
     for _member_id, token in sorted(w.tokens.items()):
-        response = await client.post("/graphql", json={"query": KEPT_READS, "variables": {"c": f.gid("Corp", w.corp_id)}},
-                                     headers={"Authorization": f"Bearer {token}"})
-        out[token] = response.json()
+        headers = {"Authorization": f"Bearer {token}"}
+        variables = {"c": f.gid("Corp", w.corp_id), "ch": f.gid("ChainSpace", w.chain_id)}
+        response = await client.post("/graphql", json={"query": KEPT_READS, "variables": variables}, headers=headers)
+        body = response.json()
+        first = ((body.get("data") or {}).get("chainSpace") or {}).get("firstOne") or {}
+        after = (first.get("pageInfo") or {}).get("endCursor")
+        following = await client.post("/graphql", headers=headers, json={
+            "query": KEPT_READS_AFTER, "variables": {"ch": variables["ch"], "after": after}})
+        out[token] = [body, following.json()]
     return out
 
 

@@ -65,7 +65,7 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     "match's count parts (reads no column)",
     # Rows under a parent the viewer sees, or under a field ShownOnlyTo already decided.
     ("gql/chain/types.py", "ChainSpaceNode.rules", "ChainRule"): "ShownOnlyTo(can_read_rules) on the field",
-    ("gql/chain/types.py", "ChainSpaceNode.contacts", "ChainSpace"): "the count's carrier: the row of the chain "
+    ("gql/chain/types.py", "ChainSpaceNode.contacts.make", "ChainSpace"): "the count's carrier: the row of the chain "
         "node being resolved (already visible), read to carry totalCount's parts in one statement",
     ("gql/chain/types.py", "ChainSpaceNode.corps", "ChainSpace"): "the count's carrier, as for contacts",
     ("gql/imports/types.py", "ImportJobNode.error_count", "ImportJobError"): "errors of a job access_import_job gave",
