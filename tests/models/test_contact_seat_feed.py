@@ -1,7 +1,7 @@
 """New seats inserted as one statement (models.bulk.insert_rows, a directory import's batch)
 log their members' contacts as rows inserted one at a time did: per new seat in id order, one
 CONTACT 'member' UPDATED change per chain contact of the seat's member, carrying the contact's
-facts and its member's status (PostgreSQL: migration 0022's statement trigger; SQLite: the row
+facts and its member's status (PostgreSQL: migration 0023's statement trigger; SQLite: the row
 trigger of 0015). A seat of a member with no contact logs no CONTACT change."""
 
 from __future__ import annotations

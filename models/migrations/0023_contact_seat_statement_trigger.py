@@ -66,7 +66,7 @@ async def row_trigger(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0021_filter_count_indexes')]
+    dependencies = [('models', '0022_name_terms')]
 
     initial = False
 
