@@ -250,4 +250,5 @@ class SharedSeat(Model):
 
     class Meta:
         table = "shared_seat"
-        indexes = (Index(fields=("corp_id", "unit_id")), Index(fields=("member_id",)))
+        # The unit's rows carry what a count tests, so it reads the index alone (migration 0024).
+        indexes = (Index(fields=("corp_id", "unit_id", "member_id", "status", "hidden")), Index(fields=("member_id",)))
