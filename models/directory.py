@@ -124,9 +124,10 @@ class Member(Model):
             # searchMembers filters: birthday month, hire-date range.
             Index(fields=("corp_id", "birth_month")),
             Index(fields=("corp_id", "hire_date")),
-            # Their gender and position filters: a count of many members reads only these.
-            Index(fields=("corp_id", "gender", "status", "hidden_from_directory")),
-            Index(fields=("corp_id", "position", "status", "hidden_from_directory")),
+            # Their gender and position filters: a count of many members reads only these,
+            # the id included for the visibility test (migration 0025).
+            Index(fields=("corp_id", "gender", "status", "hidden_from_directory", "id")),
+            Index(fields=("corp_id", "position", "status", "hidden_from_directory", "id")),
         )
 
 
