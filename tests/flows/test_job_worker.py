@@ -146,8 +146,11 @@ async def test_a_killed_worker_s_job_is_taken_over_and_finishes_exactly_once_wit
 async def test_sigterm_finishes_the_batch_releases_the_lease_and_the_job_resumes_elsewhere():
     job, corp_id = await queued_import("term")
     with worker_process() as worker:
-        await wait_for(lambda: ImportJob.filter(id=job.id, status="RUNNING", processed_rows__gt=0).exists(),
-                       "the first batch", worker)
+        # SIGTERM as soon as the job is claimed, not after its first batch: a worker on a fast
+        # database can commit all 200 batches between two polls of the first one, and the job
+        # would end SUCCEEDED before the signal. Claimed, it has its reader to start and every
+        # batch ahead of it; the signal lands on whichever batch is in flight.
+        await wait_for(lambda: ImportJob.filter(id=job.id, status="RUNNING").exists(), "the claim", worker)
         assert stopped(worker) == 0
     released = await job_row(job.id)
     assert released.status is ImportJobStatus.QUEUED and released.lease_owner is None
