@@ -237,10 +237,9 @@ async def paginate(
     keys = _keyset_order(query)
     page = query
     if cursor.keys is not None:
-        if keys is None or len(keys) != len(cursor.keys) or any(
-            isinstance(v, str) != (name != "id") for (name, _), v in zip(keys, cursor.keys, strict=True)
-        ):
+        if keys is None:
             raise bad_request("Malformed cursor.")
+        _check_cursor(keys, cursor.keys)
         page = page.filter(_after(keys, cursor.keys))
     elif cursor.offset:
         page = page.offset(cursor.offset)
@@ -288,6 +287,15 @@ async def paginate(
     )
 
 
+def _check_cursor(keys: list[tuple[str, bool]], values: Sequence[Any]) -> None:
+    """A keyset cursor's values fit the list's order keys (one per key; text for every key
+    but the id), else BAD_REQUEST "Malformed cursor."."""
+    if len(keys) != len(values) or any(
+        isinstance(v, str) != (name != "id") for (name, _), v in zip(keys, values, strict=True)
+    ):
+        raise bad_request("Malformed cursor.")
+
+
 async def _kept_page(
     plan: tuple[Any, ...],
     cursor: _Cursor,
@@ -299,10 +307,8 @@ async def _kept_page(
     """paginate's page from a kept statement (`plan`: its order keys, columns, carried
     count columns and statement key), the list's query built only if a count must run."""
     keys, _wanted, carried, key = plan
-    if len(keys) != len(cursor.keys or keys) or any(
-        isinstance(v, str) != (name != "id") for (name, _), v in zip(keys, cursor.keys or (), strict=False)
-    ):
-        raise bad_request("Malformed cursor.")
+    if cursor.keys is not None:
+        _check_cursor(keys, cursor.keys)
 
     def unbuilt(*_holes: Any) -> Any:  # the statement is kept (statements.is_kept): never called
         raise AssertionError("a kept page statement was dropped")
