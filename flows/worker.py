@@ -89,6 +89,9 @@ class Worker:
         log.info("worker %s started (concurrency %s)", self.owner, self.concurrency)
         for path in sweep_spool():
             log.info("removed %s, left by a process that is gone", path)
+        # A stop reaches the running jobs at once, whatever the loop is awaiting (a duty can
+        # take longer than a whole import).
+        relay = asyncio.create_task(self._stop_jobs_when_stopped(), name="worker-stop")
         try:
             while not self.stop.is_set():
                 await self._claim_free_slots()
@@ -98,11 +101,20 @@ class Worker:
                 await asyncio.wait({stopped, *self._running}, timeout=self.poll, return_when=asyncio.FIRST_COMPLETED)
                 stopped.cancel()
         finally:
-            for lease in self._running.values():
-                lease.stop.set()
+            relay.cancel()
+            self._stop_jobs()  # in case the relay was cancelled before it woke
             if self._running:
                 await asyncio.gather(*self._running, return_exceptions=True)
             log.info("worker %s stopped", self.owner)
+
+    async def _stop_jobs_when_stopped(self) -> None:
+        await self.stop.wait()
+        self._stop_jobs()
+
+    def _stop_jobs(self) -> None:
+        """Each running job stops after the batch it is on and is released."""
+        for lease in self._running.values():
+            lease.stop.set()
 
     async def _claim_free_slots(self) -> None:
         while len(self._running) < self.concurrency and not self.stop.is_set():
@@ -118,6 +130,8 @@ class Worker:
             task = asyncio.create_task(jobs.execute(job, lease), name=f"import-job-{job.id}")
             self._running[task] = lease
             task.add_done_callback(self._finished)
+            if self.stop.is_set():  # stopped while this claim was in flight
+                lease.stop.set()
 
     def _finished(self, task: asyncio.Task[str]) -> None:
         lease = self._running.pop(task, None)
