@@ -49,13 +49,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import OperationalError, TransactionManagementError
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from flows.access import access_import_job
 from flows.audit import Origin, record
 from flows.errors import FlowError
-from models import ChainSpace, Corp, ImportJob, ImportJobError
+from models import ChainSpace, Corp, ImportJob, ImportJobError, ImportSource
 from models.enums import ImportJobStatus, ImportKind
 from models.settings import get_settings
 from observability.metrics import observe_import_job
@@ -301,9 +301,26 @@ async def requeue(job_id: int) -> bool:
     return bool(updated)
 
 
+async def prune_sources(retention_days: float | None = None) -> int:
+    """Delete the uploaded files (`import_source`) of jobs that ended (SUCCEEDED or FAILED)
+    more than `retention_days` ago (default CHAINGATE_IMPORT_SOURCE_RETENTION_DAYS, 30): a
+    sheet names people who may since have been erased (SPEC §3.5 deleteMember). The job, its
+    counts and its row errors stay; its error report then gives row numbers and reasons
+    without the cells, and `retry` refuses it with IMPORT_SOURCE_EXPIRED. QUEUED and RUNNING
+    jobs keep their files however old. Returns the number of files deleted. Run by the
+    worker's retention duty (flows.worker.prune_duty)."""
+    days = retention_days if retention_days is not None else get_settings().import_source_retention_days
+    ended = ImportJob.filter(status__in=[ImportJobStatus.SUCCEEDED.value, ImportJobStatus.FAILED.value],
+                             finished_at__lt=now() - timedelta(days=days))
+    return int(await ImportSource.filter(job_id__in=Subquery(ended.values("id"))).delete())
+
+
 async def retry(viewer: Viewer, job_id: int, *, origin: Origin | None = None) -> ImportJob:
     """Resume a FAILED job after its last committed row (nothing is applied twice)."""
     job = await access_import_job(viewer, job_id)
+    if job.status is ImportJobStatus.FAILED and not await ImportSource.exists(job_id=job.id):
+        raise FlowError("IMPORT_SOURCE_EXPIRED", "The file of this import was deleted "
+                        f"{get_settings().import_source_retention_days:g} days after the job ended; submit it again.", "id")
     if not await requeue(job.id):
         raise FlowError("JOB_NOT_FAILED", "Only a failed job can be retried.", "id")
     await record(viewer, "import.retry", "ImportJob", job.id, corp_id=job.corp_id,

@@ -53,8 +53,9 @@ async def _report_rows(source: ImportSource | None, by_row: dict[int | None, lis
     def reasons(row: int | None) -> str:
         return "\n".join(by_row.get(row, []))
 
-    if source is None:
-        return [[ROW_HEADER, REASON_HEADER]]
+    if source is None:  # deleted after the retention (flows.jobs.prune_sources): reasons alone
+        return [[ROW_HEADER, REASON_HEADER], *([row if row is not None else "", reasons(row)] for row in sorted(
+            by_row, key=lambda r: -1 if r is None else r))]
     try:
         table = await read_source(source)
     except FlowError:  # the file itself was refused: the report carries that reason alone

@@ -56,7 +56,8 @@ def outbox_duty(sender: object, every: float = 5.0) -> Duty:
 
 
 def prune_duty(every: float | None = None) -> Duty:
-    """Delete change-feed rows past the retention (flows.feed.prune, SPEC §3.9), every
+    """Delete what is past its retention: change-feed rows (flows.feed.prune, SPEC §3.9) and
+    the uploaded files of ended import jobs (flows.jobs.prune_sources), every
     CHAINGATE_CHANGE_PRUNE_SECONDS (default an hour) and once when the worker starts.
     Any number of workers may run it: a prune is one DELETE by age."""
     from flows import feed
@@ -65,9 +66,12 @@ def prune_duty(every: float | None = None) -> Duty:
         deleted = await feed.prune()
         if deleted:
             log.info("change feed: pruned %s rows past the retention", deleted)
-        return deleted
+        files = await jobs.prune_sources()
+        if files:
+            log.info("import jobs: deleted the files of %s jobs ended before the retention", files)
+        return deleted + files
 
-    return Duty("change-feed-prune", every if every is not None else get_settings().change_prune_seconds, run)
+    return Duty("retention", every if every is not None else get_settings().change_prune_seconds, run)
 
 
 class Worker:

@@ -82,6 +82,7 @@ UserErrorCode = described_enum(_UserErrorCode, (
     "FILE_OR_ROWS": "Send exactly one of a file and rows.",
     "FILE_TOO_COMPLEX": "The file holds more parts, rows or columns than an import reads.",
     "FILE_TOO_LARGE": "The file, one of its parts or one of its cells is larger than an import reads.",
+    "IMPORT_SOURCE_EXPIRED": "The import's file was deleted after the retention period; submit it again.",
     "JOB_NOT_FAILED": "Only a failed import job can be retried.",
     "MASS_RESIGN": "A REPLACE would resign too large a share of the corp's members.",
     "MISSING_COLUMN": "A required column is missing.",

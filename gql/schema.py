@@ -214,7 +214,7 @@ class Mutation:
         codes=[C.NOT_FOUND, C.FILE_OR_ROWS, C.BAD_FILE, C.EMPTY_FILE, C.CONFIRMATION_REQUIRED])
     retry_import_job: RetryImportJobPayload = declare(retry_import_job,
         "Queues a FAILED import again; it resumes after its last committed row (nothing lost, nothing twice).",
-        right="whoever may see the job", codes=[C.NOT_FOUND, C.JOB_NOT_FAILED])
+        right="whoever may see the job", codes=[C.NOT_FOUND, C.JOB_NOT_FAILED, C.IMPORT_SOURCE_EXPIRED])
     create_chain_space: CreateChainSpacePayload = declare(create_chain_space,
         "A new chain space (上下游) owned by the caller's corp, with its root group.",
         right="the corp's super admins in person", codes=[C.NOT_FOUND, C.INVALID_NAME])

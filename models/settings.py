@@ -64,7 +64,10 @@ class Settings(BaseSettings):
     spool_dir: str | None = Field(default=None, alias="CHAINGATE_SPOOL_DIR")
     # Change feed (SPEC §3.9): change rows are kept this many days; older sync tokens resync.
     change_retention_days: float = Field(default=30.0, gt=0, alias="CHAINGATE_CHANGE_RETENTION_DAYS")
-    # How often a worker prunes change rows past the retention (and once when it starts).
+    # An ended import job's uploaded file is deleted this many days after the job ended (it
+    # names people who may since have been erased); the job and its row errors stay.
+    import_source_retention_days: float = Field(default=30.0, gt=0, alias="CHAINGATE_IMPORT_SOURCE_RETENTION_DAYS")
+    # How often a worker prunes change rows and import files past their retention (and once when it starts).
     change_prune_seconds: float = Field(default=3600.0, gt=0, alias="CHAINGATE_CHANGE_PRUNE_SECONDS")
     # Webhooks (SPEC §3.9): an attempt's timeout; retries after base * 2**(attempts-1) seconds,
     # up to max attempts; private (loopback, LAN) receiver addresses only when allowed (or dev).
