@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -23,8 +23,10 @@ from models.enums import ChainCorpStatus as ChainCorpStatusValue
 from models.enums import ContactRole as ContactRoleValue
 from models.enums import ContactStatus as ContactStatusValue
 from permissions import chain
-from permissions.fields import contact_shows_mobile
-from permissions.loading import selector_corps
+from permissions.facts import MemberFacts
+from permissions.fields import contact_mobile_by_standing, contact_shows_mobile, visible_fields
+from permissions.loading import CONTACT_MEMBER_COLUMNS, linked_member_facts, selector_corps, with_linked_member_facts
+from permissions.members import can_see_member_by_some_contacts
 from permissions.restricted import restricted
 from permissions.sql import path_ranges_enabled
 
@@ -51,20 +53,46 @@ class ContactRow:
         return cls(**{name: row[name] for name in CONTACT_COLUMNS})
 
 
-async def contact_nodes(info: Info, rows: Sequence[ChainContact | ContactRow]) -> list[ChainContactNode]:
+async def contact_nodes(
+    info: Info, rows: Sequence[ChainContact | ContactRow], facts: Mapping[int, MemberFacts] | None = None
+) -> list[ChainContactNode]:
+    """Nodes of policy-filtered contacts. What the linked members decide (the contact's
+    `member`, and its mobile for viewers who get mobiles through the member's field policy)
+    comes from `facts` (permissions.loading.linked_member_facts, read with the page) where
+    they settle it and `member` is not selected: no statement. Else the members are loaded
+    (visible_member, member_nodes) in one batch."""
+    viewer = info.context.viewer
     loaders = info.context.directory
-    linked = [c.member_id for c in rows if c.member_id is not None]
-    members = dict(zip(linked, await loaders.visible_member.load_many(linked), strict=True))
-    nodes = await member_nodes(info, [m for m in members.values() if m is not None])
-    shown = {n.pk: n for n in nodes}
+    with_member = selects(info, "member")
+    by_standing = {i: contact_mobile_by_standing(viewer, i) for i in {c.chain_id for c in rows}}
+    wanted = list(dict.fromkeys(
+        c.member_id for c in rows if c.member_id is not None and (with_member or by_standing[c.chain_id] is None)
+    ))
+    # Fields shown of each linked member the viewer sees (absent: not seen).
+    shown: dict[int, frozenset[str]] = {}
+    settled: set[int] = set()
+    known = [i for i in wanted if facts is not None and i in facts] if not with_member else []
+    if known:
+        assert facts is not None
+        settings = await loaders.settings_of([facts[i].corp_id for i in known])
+        for i, corp_settings in zip(known, settings, strict=True):
+            sees = can_see_member_by_some_contacts(viewer, facts[i])
+            if sees is not None:
+                settled.add(i)
+                if sees:
+                    shown[i] = visible_fields(viewer, facts[i], corp_settings)
+    loaded = [i for i in wanted if i not in settled]
+    nodes: dict[int, MemberNode] = {}
+    if loaded:
+        members = await loaders.visible_member.load_many(loaded)
+        nodes = {n.pk: n for n in await member_nodes(info, [m for m in members if m is not None])}
+        shown.update((i, n._shown) for i, n in nodes.items())
     return [
         ChainContactNode(
             pk=c.id,
             _c=c,
-            _member=shown.get(c.member_id) if c.member_id else None,
-            _shows_mobile=contact_shows_mobile(
-                info.context.viewer, c.chain_id, shown[c.member_id]._shown if c.member_id in shown else None
-            ),
+            _member=nodes.get(c.member_id) if c.member_id is not None else None,
+            _shows_mobile=contact_shows_mobile(viewer, c.chain_id, shown.get(c.member_id) if c.member_id else None),
         )
         for c in rows
     ]
@@ -262,6 +290,10 @@ class ChainSpaceNode(relay.Node):
         viewer = info.context.viewer
         chain_id = self._c.id
 
+        # Viewers who get mobiles through the linked members' field policy read what decides
+        # it with the page (one statement), unless `member` is selected (loaded in full then).
+        with_facts = contact_mobile_by_standing(viewer, chain_id) is None and not selects(info, "member")
+
         async def make() -> tuple[Any, Total | None]:
             listed = await selector_corps(viewer, chain_id)
             if status is not None:
@@ -272,16 +304,18 @@ class ChainSpaceNode(relay.Node):
             parts = chain.contact_count_parts(viewer, chain_id, admitted, listed)
             total = Total(parts if parts is not None else [query.annotate(n=Count("id")).values("n")],
                           ChainSpace.filter(id=chain_id))
-            return query.order_by("id"), total
+            return (with_linked_member_facts(query) if with_facts else query).order_by("id"), total
 
         async def build(rows: Sequence[dict[str, Any]]) -> list[ChainContactNode]:
-            return await contact_nodes(info, [ContactRow.of(r) for r in rows])
+            facts = linked_member_facts(rows) if with_facts else None
+            return await contact_nodes(info, [ContactRow.of(r) for r in rows], facts)
 
         # The page statement (with totalCount folded in) is rendered once per kept Viewer:
         # everything it depends on besides the Viewer (whose selectors' corps are kept with
         # it, permissions.loading.selector_corps) is in the key.
-        key = ("chain contacts", chain_id, status, path_ranges_enabled())
-        return await paginate(Deferred(make), first, after, build, columns=CONTACT_COLUMNS,
+        key = ("chain contacts", chain_id, status, path_ranges_enabled(), with_facts)
+        columns = (*CONTACT_COLUMNS, *CONTACT_MEMBER_COLUMNS) if with_facts else CONTACT_COLUMNS
+        return await paginate(Deferred(make), first, after, build, columns=columns,
                               fold_total=selects(info, "totalCount"), shape_key=key, shapes=kept_statements(info))
 
     @strawberry.field(description="Invitation links into this chain: chain admins see those in their range, members their own.")
