@@ -224,34 +224,43 @@ class ChainCorpNode(relay.Node):
     "and the corps that joined it, each cut to what it may see (SPEC §2.3)."))
 class ChainSpaceNode(relay.Node):
     pk: relay.NodeID[int]
-    _c: strawberry.Private[ChainSpace]
+    # The chain's row, read when a field needs it (lists need only the id): None until then.
+    _c: strawberry.Private[ChainSpace | None] = None
     changes = strawberry.field(resolver=feed_queries.chain_changes, description=feed_queries.CHANGES_DESCRIPTION.format(
         what="the chain's corps and contacts (as ChainSpace.corps and contacts list them)",
         who="Null when the viewer does not see the chain."))
     sync_token = strawberry.field(resolver=feed_queries.chain_sync_token, description=(
         "A token for ChainSpace.changes, taken before this request's reads (see Corp.syncToken)."))
 
+    async def row(self, info: Info) -> ChainSpace:
+        """The chain's row, read once per request (the chain exists: the viewer has a
+        standing in it, see chain_space_node)."""
+        if self._c is None:
+            self._c = await info.context.chain.chain_raw.load(self.pk)
+        assert self._c is not None
+        return self._c
+
     @strawberry.field(description="The chain's name, 1-64 characters.")
-    def name(self) -> str:
-        return self._c.name
+    async def name(self, info: Info) -> str:
+        return (await self.row(info)).name
 
     @strawberry.field(description=(
         "仅导入的企业可加入: only imported corps may join; invitations then live 90 days instead of 7."))
-    def import_only(self) -> bool:
-        return self._c.import_only
+    async def import_only(self, info: Info) -> bool:
+        return (await self.row(info)).import_only
 
     @strawberry.field(description='The chain-wide switch "corps may see each other".')
-    def corps_see_each_other(self) -> bool:
-        return self._c.corps_see_each_other
+    async def corps_see_each_other(self, info: Info) -> bool:
+        return (await self.row(info)).corps_see_each_other
 
     @strawberry.field(description="The upstream corp that owns the chain (上级企业).")
     async def owner(self, info: Info) -> CorpNode | None:
-        c = await info.context.directory.visible_corp.load(self._c.owner_corp_id)
+        c = await info.context.directory.visible_corp.load((await self.row(info)).owner_corp_id)
         return CorpNode(pk=c.id, _c=c) if c is not None else None
 
     @strawberry.field(description="The groups this viewer sees, in tree order (a parent before its children).")
     async def groups(self, info: Info) -> list[ChainGroupNode]:
-        rows = await restricted(ChainGroup, info.context.viewer).filter(chain_id=self._c.id).order_by("path")
+        rows = await restricted(ChainGroup, info.context.viewer).filter(chain_id=self.pk).order_by("path")
         return [ChainGroupNode(pk=g.id, _g=g) for g in rows]
 
     @strawberry.field(description="The corps of the chain this viewer sees, in import order.")
@@ -269,14 +278,14 @@ class ChainSpaceNode(relay.Node):
         else:
             # Removed corps have left the chain: only an admin asking for status REMOVED lists them.
             admitted = ~Q(status=ChainCorpStatusValue.REMOVED.value)
-        query = restricted(ChainCorp, viewer).filter(admitted, chain_id=self._c.id)
-        parts = chain.chain_corp_count_parts(viewer, self._c.id, admitted)
+        query = restricted(ChainCorp, viewer).filter(admitted, chain_id=self.pk)
+        parts = chain.chain_corp_count_parts(viewer, self.pk, admitted)
 
         async def build(rows: Sequence[ChainCorp]) -> list[ChainCorpNode]:
             return [ChainCorpNode(pk=c.id, _c=c) for c in rows]
 
         return await paginate(query.order_by("id"), first, after, build,
-                              total=None if parts is None else Total(parts, ChainSpace.filter(id=self._c.id)))
+                              total=None if parts is None else Total(parts, ChainSpace.filter(id=self.pk)))
 
     @strawberry.field(description="The chain's contacts this viewer sees (SPEC §2.3), in import order.")
     async def contacts(
@@ -288,7 +297,7 @@ class ChainSpaceNode(relay.Node):
             description="Only contacts in this status; default every status but REMOVED.")] = None,
     ) -> Connection[ChainContactNode]:
         viewer = info.context.viewer
-        chain_id = self._c.id
+        chain_id = self.pk
 
         # Viewers who get mobiles through the linked members' field policy read what decides
         # it with the page (one statement), unless `member` is selected (loaded in full then).
@@ -325,8 +334,8 @@ class ChainSpaceNode(relay.Node):
         first: Annotated[int | None, strawberry.argument(description="Page size, 0-100; default 20.")] = None,
         after: Annotated[str | None, strawberry.argument(description="endCursor of the previous page.")] = None,
     ) -> Connection[InvitationNode]:
-        query = restricted(Invitation, info.context.viewer).filter(chain_id=self._c.id).order_by("-id")
-        chain_row = self._c
+        query = restricted(Invitation, info.context.viewer).filter(chain_id=self.pk).order_by("-id")
+        chain_row = await self.row(info)
 
         async def build(rows: Sequence[Invitation]) -> list[InvitationNode]:
             return await invitation_nodes(rows, chain_row)
@@ -337,16 +346,16 @@ class ChainSpaceNode(relay.Node):
                       extensions=[ShownOnlyTo(chain.can_read_rules)])
     async def rules(self) -> list[ChainRuleNode]:
         # Read under a chain the viewer sees, for the viewers can_read_rules admits.
-        return [ChainRuleNode(pk=r.id, _r=r) for r in await ChainRule.filter(chain_id=self._c.id).order_by("id")]
+        return [ChainRuleNode(pk=r.id, _r=r) for r in await ChainRule.filter(chain_id=self.pk).order_by("id")]
 
     @strawberry.field(description="Invitation progress: corps and contacts by status, for the chain's admins (null otherwise).",
                       extensions=[ShownOnlyTo(chain.can_read_import_progress)])
     async def import_progress(self, info: Info) -> ImportProgress | None:
         viewer = info.context.viewer
-        corps = await restricted(ChainCorp, viewer).filter(chain_id=self._c.id).annotate(
+        corps = await restricted(ChainCorp, viewer).filter(chain_id=self.pk).annotate(
             n=Count("id")
         ).group_by("status").values_list("status", "n")
-        contacts = await restricted(ChainContact, viewer).filter(chain_id=self._c.id).annotate(
+        contacts = await restricted(ChainContact, viewer).filter(chain_id=self.pk).annotate(
             n=Count("id")
         ).group_by("status").values_list("status", "n")
         corp_counts, contact_counts = dict(corps), dict(contacts)
@@ -358,7 +367,7 @@ class ChainSpaceNode(relay.Node):
     @strawberry.field(description="The owner's members this viewer's corp deals with in this chain (对接人).",
                       extensions=[ShownOnlyTo(chain.can_see_chain)])
     async def connectors(self, info: Info) -> list[MemberNode]:
-        rows = await restricted(Member, info.context.viewer, connectors_in=self._c.id).order_by("pinyin_full", "id")
+        rows = await restricted(Member, info.context.viewer, connectors_in=self.pk).order_by("pinyin_full", "id")
         return await member_nodes(info, rows)
 
 
@@ -416,8 +425,9 @@ class ChainRuleNode:
 
 
 async def chain_space_node(info: Info, chain_id: int) -> ChainSpaceNode | None:
-    c = await info.context.chain.visible_chain.load(chain_id)
-    return ChainSpaceNode(pk=c.id, _c=c) if c is not None else None
+    """The chain's node when the viewer sees it (chain.can_see_chain: a standing in it, which
+    only an existing chain gives), else None; its row is read only when a field needs it."""
+    return ChainSpaceNode(pk=chain_id) if chain.can_see_chain(info.context.viewer, chain_id) else None
 
 
 async def chain_corp_node(info: Info, chain_corp_id: int) -> ChainCorpNode | None:
