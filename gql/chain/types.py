@@ -88,14 +88,29 @@ async def contact_nodes(
         nodes = {n.pk: n for n in await member_nodes(info, [m for m in members if m is not None])}
         shown.update((i, n._shown) for i, n in nodes.items())
     return [
-        ChainContactNode(
-            pk=c.id,
-            _c=c,
-            _member=nodes.get(c.member_id) if c.member_id is not None else None,
-            _shows_mobile=contact_shows_mobile(viewer, c.chain_id, shown.get(c.member_id) if c.member_id else None),
-        )
+        _contact_node(c, nodes, contact_shows_mobile(viewer, c.chain_id, shown.get(c.member_id) if c.member_id else None))
         for c in rows
     ]
+
+
+# hiddenFields of a contact, shared by the nodes (read only: the executor writes its own lists).
+_MOBILE_SHOWN: list[str] = []
+_MOBILE_HIDDEN = ["mobile"]
+
+
+def _contact_node(c: ChainContact | ContactRow, members: Mapping[int, MemberNode], shows_mobile: bool) -> ChainContactNode:
+    joined = c.status is ContactStatusValue.JOINED and c.member_id is not None
+    return ChainContactNode(
+        pk=c.id,
+        name=c.name,
+        role=c.role,
+        status=c.status,
+        mobile=c.mobile if shows_mobile else None,
+        hidden_fields=_MOBILE_SHOWN if shows_mobile else _MOBILE_HIDDEN,
+        member_id=relay.GlobalID("Member", str(c.member_id)) if joined else None,
+        member=members.get(c.member_id) if c.member_id is not None else None,
+        _c=c,
+    )
 
 
 @strawberry.type(name="ChainGroup", description=(
@@ -125,41 +140,21 @@ class ChainGroupNode(relay.Node):
     "A person's place in a chain space (SPEC §1): imported by the owner, then invited, joined or declined. "
     "Seen per the chain rules (SPEC §2.3)."))
 class ChainContactNode(relay.Node):
+    # Plain attributes, already cut by the policy (contact_nodes): no resolver runs per field.
     pk: relay.NodeID[int]
-    _c: strawberry.Private[ChainContact | ContactRow]
-    _member: strawberry.Private[MemberNode | None]
-    _shows_mobile: strawberry.Private[bool]
-
-    @strawberry.field(description="The name the contact was imported under (联系人姓名), 1-32 characters.")
-    def name(self) -> str:
-        return self._c.name
-
-    @strawberry.field(description="LEADER (负责人) or MEMBER (成员) of its corp.")
-    def role(self) -> ContactRole:
-        return self._c.role
-
-    @strawberry.field(description="Where the person stands: imported, invited, joined, declined...")
-    def status(self) -> ContactStatus:
-        return self._c.status
-
-    @strawberry.field(description=(
+    name: str = strawberry.field(description="The name the contact was imported under (联系人姓名), 1-32 characters.")
+    role: ContactRole = strawberry.field(description="LEADER (负责人) or MEMBER (成员) of its corp.")
+    status: ContactStatus = strawberry.field(description="Where the person stands: imported, invited, joined, declined...")
+    mobile: str | None = strawberry.field(description=(
         "Mobile, E.164 (e.g. +8613800000000). Chain admins see it (apps with fields:sensitive); anyone else "
         "only when the joined member's field policy shows it (SPEC §2.2). Null otherwise, and named in hiddenFields."))
-    def mobile(self) -> str | None:
-        return self._c.mobile if self._shows_mobile else None
-
-    @strawberry.field(description='["mobile"] when the mobile is withheld from this viewer, else empty.')
-    def hidden_fields(self) -> list[str]:
-        return [] if self._shows_mobile else ["mobile"]
-
-    @strawberry.field(description="Global id of the member behind a joined contact (what partner apps key on).")
-    def member_id(self) -> relay.GlobalID | None:
-        joined = self._c.status is ContactStatusValue.JOINED and self._c.member_id is not None
-        return relay.GlobalID("Member", str(self._c.member_id)) if joined else None
-
-    @strawberry.field(description="The member behind the contact once joined, when this viewer may see it.")
-    def member(self) -> MemberNode | None:
-        return self._member
+    hidden_fields: list[str] = strawberry.field(
+        description='["mobile"] when the mobile is withheld from this viewer, else empty.')
+    member_id: relay.GlobalID | None = strawberry.field(
+        description="Global id of the member behind a joined contact (what partner apps key on).")
+    member: MemberNode | None = strawberry.field(
+        description="The member behind the contact once joined, when this viewer may see it.")
+    _c: strawberry.Private[ChainContact | ContactRow]
 
     @strawberry.field(description="The contact's corp in the chain; null when this viewer may not see it.")
     async def chain_corp(self, info: Info) -> ChainCorpNode | None:
