@@ -54,8 +54,13 @@ async def world(reached_elsewhere: bool = True):
         return chain, {"ana": ana, "bo": bo, "a_admin": a_admin, "owner admin": admin}
     # B's member linked to a contact of C (under another mobile): not a contact it joined as.
     await ChainContact.create(
-        chain_id=chain.id, chain_corp=place_c, name=twice.name, mobile=f.unique_mobile(),
-        role=ContactRole.MEMBER, status=ContactStatus.JOINED, member=twice,
+        chain_id=chain.id,
+        chain_corp=place_c,
+        name=twice.name,
+        mobile=f.unique_mobile(),
+        role=ContactRole.MEMBER,
+        status=ContactStatus.JOINED,
+        member=twice,
     )
     await f.contact(place_c, None, status=ContactStatus.IMPORTED, name="未加入")
     # Its contact as B's is in another chain, where A and B see each other too.
