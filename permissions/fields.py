@@ -125,11 +125,23 @@ def hidden_fields(viewer: Viewer, t: MemberFacts, settings: FieldSettings) -> li
 
 def contact_shows_mobile(viewer: Viewer, chain_id: int, member_fields: frozenset[str] | None) -> bool:
     """A chain contact's mobile: chain admins see it (imported data they manage); anyone else
-    only through the joined member's own field policy (the target corp's settings)."""
+    only through the joined member's own field policy (the target corp's settings).
+    member_fields: the fields the viewer gets of the linked member, None when it has none or
+    does not see it. SPEC §2.2, §2.3. Pure."""
+    by_standing = contact_mobile_by_standing(viewer, chain_id)
+    if by_standing is not None:
+        return by_standing
+    return member_fields is not None and "mobile" in member_fields
+
+
+def contact_mobile_by_standing(viewer: Viewer, chain_id: int) -> bool | None:
+    """Whether the viewer gets the mobiles of chain `chain_id`'s contacts by its standing in
+    the chain alone (its chain admins: True, or False for an app without fields:sensitive);
+    None when each contact's linked member decides (contact_shows_mobile). Pure."""
     access = viewer.chain(chain_id)
     if access is not None and access.is_admin:
         return viewer.kind is not ViewerKind.APP or viewer.has_scope(AppScope.FIELDS_SENSITIVE)
-    return member_fields is not None and "mobile" in member_fields
+    return None
 
 
 def can_read_field_settings(viewer: Viewer, corp_id: int) -> bool:

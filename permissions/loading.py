@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import F, Q, RawSQL
 
 from models import (
     AdminGrant,
@@ -375,6 +375,59 @@ def _contact_facts_of(rows: Iterable[dict[str, Any]]) -> list[ContactFacts]:
         )
         for r in rows
     ]
+
+
+# What a contacts page reads beside each contact's own columns to decide on its linked member
+# without loading it (linked_member_facts): the member's row, the contact's chain corp (with
+# the corp behind it) and group, and the paths of the member's units, as one aggregate.
+CONTACT_MEMBER_COLUMNS = (
+    *_CONTACT_FACT_COLUMNS,
+    "chain_corp__corp_id",
+    "member__corp_id",
+    "member__hidden_from_directory",
+    "member_unit_paths",
+)
+
+
+def with_linked_member_facts(query: Any) -> Any:
+    """`query` (a ChainContact queryset) able to select CONTACT_MEMBER_COLUMNS: annotated with
+    `member_unit_paths`, the paths of the linked member's units joined by ',' (NULL for no
+    member or no seat), a correlated subquery run for the rows the page returns only."""
+    dialect = ChainContact._meta.db.capabilities.dialect
+    joined = "string_agg(u.path, ',')" if dialect == "postgres" else "group_concat(u.path, ',')"
+    return query.annotate(member_unit_paths=RawSQL(
+        f"(SELECT {joined} FROM placement p JOIN org_unit u ON u.id = p.unit_id "
+        'WHERE p.member_id = "chain_contact"."member_id")'
+    ))
+
+
+def linked_member_facts(rows: Iterable[dict[str, Any]]) -> dict[int, MemberFacts]:
+    """MemberFacts of the members linked to contact rows read with CONTACT_MEMBER_COLUMNS, by
+    member id (rows without a member, or whose member is gone, give none). Their `contacts`
+    are those rows the member joined as (the contact's corp is the member's, as
+    _joined_contacts_query selects): only some of its joined contacts, which is what
+    permissions.members.can_see_member_by_some_contacts decides on. Paths sorted as
+    member_facts sorts them."""
+    contacts: dict[int, list[ContactFacts]] = defaultdict(list)
+    rows_of: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        member_id = r["member_id"]
+        if member_id is None or r["member__corp_id"] is None:
+            continue
+        rows_of.setdefault(member_id, r)
+        if r["chain_corp__corp_id"] is not None and r["chain_corp__corp_id"] == r["member__corp_id"]:
+            contacts[member_id].extend(_contact_facts_of([r]))
+    return {
+        member_id: MemberFacts(
+            id=member_id,
+            corp_id=r["member__corp_id"],
+            status=MemberStatus(r["member__status"]),
+            hidden=bool(r["member__hidden_from_directory"]),
+            unit_paths=tuple(sorted(r["member_unit_paths"].split(","))) if r["member_unit_paths"] else (),
+            contacts=tuple(contacts[member_id]),
+        )
+        for member_id, r in rows_of.items()
+    }
 
 
 async def chain_corp_facts(query: Any) -> list[ChainCorpFacts]:

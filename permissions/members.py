@@ -55,6 +55,17 @@ def can_see_member(viewer: Viewer, t: MemberFacts) -> bool:
     return any(c.member_id == t.id and chain.can_see_contact(viewer, c) for c in t.contacts)
 
 
+def can_see_member_by_some_contacts(viewer: Viewer, t: MemberFacts) -> bool | None:
+    """can_see_member on facts whose `contacts` may hold only some of the chain contacts t
+    joined as (those a contacts page read with it): True or False when they decide it, None
+    when t's other contacts could (t is reachable across corps and none of those given, nor
+    its own corp's scope, nor a connector standing shows it). Adding contacts only ever
+    turns can_see_member from False to True. SPEC §2.1, §2.3. Pure; raises nothing."""
+    if can_see_member(viewer, t):
+        return True
+    return None if _reachable_across_corps(t) else False
+
+
 def visible_members_q(viewer: Viewer) -> Q:
     """Filter on Member rows: the SQL twin of can_see_member over every corp (the viewer's
     own corp by scope, plus connectors and linked contacts of its chains). SPEC §2.1, §2.3."""
