@@ -238,6 +238,60 @@ def in_corp_by_ids(corp_id: int) -> Q:
     return Q(corp_id__gte=corp_id, corp_id__lte=corp_id)
 
 
+class _PlainEq(Criterion):
+    """`+"table"."column"=?`: the unary plus keeps SQLite from using an index on the column."""
+
+    def __init__(self, table: Any, column: str, value: int) -> None:
+        super().__init__()
+        self.table, self.column, self.value = table, column, value
+
+    def get_sql(self, ctx: Any) -> str:
+        name = f'"{self.table.alias or self.table.get_table_name()}"."{self.column}"'
+        return f"+{name}={ValueWrapper(self.value).get_sql(ctx)}"
+
+
+class _CorpByIdsQ(Q):
+    """A Q for in_corp_led_by_ids: `+corp_id = ?` on SQLite, in_corp_by_ids' range elsewhere."""
+
+    __slots__ = ("corp_id",)
+
+    def __init__(self, corp_id: int) -> None:
+        super().__init__()
+        self.corp_id = corp_id
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _CorpByIdsQ) and (self.corp_id, self._is_negated) == (
+            other.corp_id, other._is_negated)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __invert__(self) -> Q:
+        q = _CorpByIdsQ(self.corp_id)
+        q._is_negated = not self._is_negated
+        return q
+
+    def resolve(self, resolve_context: ResolveContext) -> QueryModifier:
+        if resolve_context.model._meta.db.capabilities.dialect != "sqlite":
+            q = in_corp_by_ids(self.corp_id)
+            return (~q if self._is_negated else q).resolve(resolve_context)
+        criterion: Criterion = _PlainEq(resolve_context.table, "corp_id", self.corp_id)
+        return QueryModifier(where_criterion=criterion.negate() if self._is_negated else criterion)
+
+
+def in_corp_led_by_ids(corp_id: int) -> Q:
+    """`corp_id = ?` for a query that a short list of ids (or an id subquery) of the
+    caller's must drive, as a search's matches do: on SQLite `+corp_id = ?`, which no index
+    serves, so the ids are looked up whatever the statistics say. in_corp_by_ids' range is
+    not enough there once the list holds a few hundred ids: a search for 张 with a position
+    filter (505 ids) was planned as a walk of the corp's 50,000 members on the
+    (corp_id, hire_date) index, 10 ms instead of 1 ms at bench scale. Elsewhere the range
+    (PostgreSQL estimates both alike). The same rows either way; raises nothing."""
+    return _CorpByIdsQ(corp_id)
+
+
 def groups_under(chain_id: int, roots: Iterable[str]) -> Subquery:
     """Subquery: ids of the ChainGroups of chain `chain_id` in the subtrees of `roots`."""
     from models import ChainGroup
