@@ -108,8 +108,11 @@ def visible_members_in_corp_q(
     # Seats listed by unit are estimated right: `corp_id = ?` then lets the ordering index drive.
     listed = bool(within) and unit_ids_under(within or (), units) is not None
     corp = (
-        in_corp_led_by_ids(corp_id) if ids_given
-        else in_corp_by_ids(corp_id) if within and not listed else Q(corp_id=corp_id)
+        in_corp_led_by_ids(corp_id)
+        if ids_given
+        else in_corp_by_ids(corp_id)
+        if within and not listed
+        else Q(corp_id=corp_id)
     )
     if d is not None and d.corp_id == corp_id and d.reads_all:
         return corp

@@ -243,8 +243,11 @@ def members_in_corp_q(
     # testing each row's seats, and stop at the page's end.
     listed = driving is not None and unit_ids_under(driving, units) is not None
     corp = (
-        in_corp_led_by_ids(d.corp_id) if ids_given
-        else in_corp_by_ids(d.corp_id) if within and not listed else Q(corp_id=d.corp_id)
+        in_corp_led_by_ids(d.corp_id)
+        if ids_given
+        else in_corp_by_ids(d.corp_id)
+        if within and not listed
+        else Q(corp_id=d.corp_id)
     )
     if d.reads_all:
         return corp

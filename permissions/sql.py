@@ -263,8 +263,7 @@ class _CorpByIdsQ(Q):
         return True
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _CorpByIdsQ) and (self.corp_id, self._is_negated) == (
-            other.corp_id, other._is_negated)
+        return isinstance(other, _CorpByIdsQ) and (self.corp_id, self._is_negated) == (other.corp_id, other._is_negated)
 
     __hash__ = None  # type: ignore[assignment]
 
