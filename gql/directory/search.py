@@ -21,7 +21,7 @@ from models.directory import NAME_TERM_MAX, name_term_key
 from permissions.fields import FieldSettings, as_viewer_reads, as_viewer_reads_all, field_readable_q
 from permissions.paths import outermost, under_any
 from permissions.restricted import restricted
-from permissions.sql import NOTHING, any_of, contains_text, ids_in, path_under_any, starts_with
+from permissions.sql import NOTHING, any_of, contains_text, ids_written_in, path_under_any, starts_with
 from permissions.subtrees import MAX_LISTED_UNITS
 from permissions.viewer import Viewer
 
@@ -103,7 +103,7 @@ def _on_member_columns(corp_id: int, test: Q) -> Match:
 
 def _seated_in(units: Subquery | list[int]) -> Match:
     seats = Placement.filter(
-        ids_in(Placement, "unit_id", units) if isinstance(units, list) else Q(unit_id__in=units)
+        ids_written_in(Placement, "unit_id", units) if isinstance(units, list) else Q(unit_id__in=units)
     )
     return Match(Q(id__in=Subquery(seats.values("member_id"))), seats, "member_id", units)
 
