@@ -199,13 +199,12 @@ async def position_contains(corp_id: int, text: str) -> Q:
         return contains_text("position", text)
     holders = [member_id for _, member_id in values]
     matching = await Member.filter(ids_in(Member, "id", holders), contains_text("position", text)).values_list(
-        "position", flat=True)
+        "position", flat=True
+    )
     return Q(position__in=sorted(set(matching))) if matching else NOTHING
 
 
-async def filter_tests(
-    viewer: Viewer, corp_id: int, settings: FieldSettings | None, filters: SearchFilters
-) -> list[Q]:
+async def filter_tests(viewer: Viewer, corp_id: int, settings: FieldSettings | None, filters: SearchFilters) -> list[Q]:
     """The conditions of the filters given. The surname initial comes from the name, which whoever
     sees the row reads; every other filter tests a profile field as the viewer reads it.
     `settings`: the corp's, given whenever filters.profile_fields. The profile-field filters
