@@ -204,11 +204,15 @@ async def position_contains(corp_id: int, text: str) -> Q:
     return Q(position__in=sorted(set(matching))) if matching else NOTHING
 
 
-async def filter_tests(viewer: Viewer, corp_id: int, settings: FieldSettings | None, filters: SearchFilters) -> list[Q]:
+async def filter_tests(
+    viewer: Viewer, corp_id: int, settings: FieldSettings | None, filters: SearchFilters, *, ids_given: bool = False
+) -> list[Q]:
     """The conditions of the filters given. The surname initial comes from the name, which whoever
     sees the row reads; every other filter tests a profile field as the viewer reads it.
     `settings`: the corp's, given whenever filters.profile_fields. The profile-field filters
-    are one condition, which tests the viewer's right to read them once (as_viewer_reads_all)."""
+    are one condition, which tests the viewer's right to read them once (as_viewer_reads_all).
+    `ids_given`: a short list of matched ids drives the query (Matched.ids_given), so a
+    position is tested on those rows alone, without looking the corp's positions up first."""
     tests = []
     if filters.surname_initial:
         letter = filters.surname_initial.lower()[:1]
@@ -219,7 +223,9 @@ async def filter_tests(viewer: Viewer, corp_id: int, settings: FieldSettings | N
             tests.append(starts_with("pinyin_full", letter))
     on_fields: list[tuple[str, Q]] = []
     if filters.position:
-        on_fields.append(("position", await position_contains(corp_id, filters.position)))
+        position = filters.position
+        test = contains_text("position", position) if ids_given else await position_contains(corp_id, position)
+        on_fields.append(("position", test))
     if filters.gender:
         on_fields.append(("gender", Q(gender=filters.gender)))
     # Dates compare as ranges on the column (ISO text on SQLite, DATE on PostgreSQL: the same

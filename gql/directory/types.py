@@ -474,7 +474,7 @@ class CorpNode(relay.Node):
         tests = await search.match_tests(viewer, self._c, text, settings) if text else []
         matched = await search.match_by_ids(tests) if tests else None
         match, ids_given = (matched.members, matched.ids_given) if matched else (None, False)
-        filtered = await search.filter_tests(viewer, corp_id, settings, filters)
+        filtered = await search.filter_tests(viewer, corp_id, settings, filters, ids_given=ids_given)
         narrowed = [*([match] if match is not None else []), *filtered]
         found = (await members_query(info, corp_id, statuses, ids_given=ids_given)).filter(*narrowed)
         total = None
