@@ -253,3 +253,35 @@ class SharedSeat(Model):
         table = "shared_seat"
         # The unit's rows carry what a count tests, so it reads the index alone (migration 0024).
         indexes = (Index(fields=("corp_id", "unit_id", "member_id", "status", "hidden")), Index(fields=("member_id",)))
+
+
+# Member columns whose distinct values a corp holds few of, each led by corp_id in an index.
+_DISTINCT_VALUE_COLUMNS = frozenset({"position"})
+
+_DISTINCT_VALUES = """
+WITH RECURSIVE v(val, n) AS (
+    SELECT (SELECT MIN({col}) FROM member WHERE corp_id = {c}), 1
+    UNION ALL
+    SELECT (SELECT MIN({col}) FROM member WHERE corp_id = {c} AND {col} > v.val), v.n + 1
+    FROM v WHERE v.val IS NOT NULL AND v.n <= {most}
+)
+SELECT val, (SELECT id FROM member WHERE corp_id = {c} AND {col} = v.val LIMIT 1) AS member_id
+FROM v WHERE val IS NOT NULL
+"""
+
+
+async def distinct_member_values(corp_id: int, column: str, most: int) -> list[tuple[str, int]] | None:
+    """The distinct non-null values of member `column` (one of _DISTINCT_VALUE_COLUMNS) in
+    corp_id, each with the id of one member holding it, in the column's order; None when
+    the corp holds more than `most` of them. Read as a walk of the (corp_id, column, ...)
+    index that skips from one value to the next (one index descent per value), so ten
+    positions among 50,000 members cost ten descents, not 50,000 rows."""
+    if column not in _DISTINCT_VALUE_COLUMNS:
+        raise ValueError(f"not a distinct-value column: {column!r}")
+    db = Member._meta.db
+    postgres = db.capabilities.dialect == "postgres"
+    sql = _DISTINCT_VALUES.format(col=f'"{column}"', c="$1" if postgres else "?1", most="$2" if postgres else "?2")
+    rows = await db.execute_query_dict(sql, [corp_id, most])
+    if len(rows) > most:
+        return None
+    return [(r["val"], r["member_id"]) for r in rows]

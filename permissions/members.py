@@ -10,7 +10,7 @@ from tortoise.expressions import F, Q, Subquery
 from models.enums import MemberStatus
 from permissions import chain, scope
 from permissions.facts import MemberFacts
-from permissions.sql import SubtreeUnits, any_of, in_corp_by_ids, unit_ids_under
+from permissions.sql import SubtreeUnits, any_of, in_corp_by_ids, in_corp_led_by_ids, unit_ids_under
 from permissions.viewer import Viewer
 
 
@@ -118,7 +118,13 @@ def visible_members_in_corp_q(
     d = viewer.directory
     # Seats listed by unit are estimated right: `corp_id = ?` then lets the ordering index drive.
     listed = bool(within) and unit_ids_under(within or (), units) is not None
-    corp = in_corp_by_ids(corp_id) if ids_given or (within and not listed) else Q(corp_id=corp_id)
+    corp = (
+        in_corp_led_by_ids(corp_id)
+        if ids_given
+        else in_corp_by_ids(corp_id)
+        if within and not listed
+        else Q(corp_id=corp_id)
+    )
     if d is not None and d.corp_id == corp_id and d.reads_all:
         return corp
     # Every part below keeps to corp_id by itself: the scope part is the viewer's own corp,

@@ -21,6 +21,7 @@ from permissions.sql import (
     SubtreeUnits,
     any_of,
     in_corp_by_ids,
+    in_corp_led_by_ids,
     members_placed_under,
     path_under_any,
     seated_under,
@@ -229,13 +230,25 @@ def members_in_corp_q(
     if d is None:
         return NOTHING
     driving = outermost(within) if within else _driving_roots(viewer, d)
-    per_row = not within and _per_row(d, driving, units)
+    # Ids given (a search's matches), the seats are tested per id too: `id IN (seats)` would
+    # read every seat of the driving subtrees to test a few hundred ids (SQLite even started
+    # from the seats: 10 ms instead of 4 for a scoped member's search with a filter).
+    per_row = not within and (
+        _per_row(d, driving, units)
+        or (ids_given and driving is not None and unit_ids_under(driving, units) is not None)
+    )
     # A caller narrowing by ids or seats drives the query with them: no `corp_id = ?` to scan
     # by. Unless the seats are listed by unit (`units`): then both databases estimate them
     # right, and `corp_id = ?` lets the page walk the (corp_id, pinyin_full, id) index,
     # testing each row's seats, and stop at the page's end.
     listed = driving is not None and unit_ids_under(driving, units) is not None
-    corp = in_corp_by_ids(d.corp_id) if ids_given or (within and not listed) else Q(corp_id=d.corp_id)
+    corp = (
+        in_corp_led_by_ids(d.corp_id)
+        if ids_given
+        else in_corp_by_ids(d.corp_id)
+        if within and not listed
+        else Q(corp_id=d.corp_id)
+    )
     if d.reads_all:
         return corp
 
@@ -262,7 +275,7 @@ def members_in_corp_q(
     if driving is not None and not within and not per_row:
         # This tested the listed-statuses Q (always truthy) that shadowed `listed` above, so it
         # read as `not ids_given`; kept so. Whether `listed` was meant is open (see 671688f).
-        by_seats = Q(corp_id=d.corp_id) if not ids_given else in_corp_by_ids(d.corp_id)
+        by_seats = Q(corp_id=d.corp_id) if not ids_given else in_corp_led_by_ids(d.corp_id)
         query = by_seats & Q(id__in=members_placed_under(driving, d.corp_id, units))
     else:
         query = corp

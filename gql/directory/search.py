@@ -17,11 +17,11 @@ from tortoise.queryset import QuerySet
 from flows.phones import normalise_mobile
 from gql.errors import bad_request
 from models import Corp, Member, MemberNameTerm, OrgUnit, Placement
-from models.directory import NAME_TERM_MAX, name_term_key
+from models.directory import NAME_TERM_MAX, distinct_member_values, name_term_key
 from permissions.fields import FieldSettings, as_viewer_reads, as_viewer_reads_all, field_readable_q
 from permissions.paths import outermost, under_any
 from permissions.restricted import restricted
-from permissions.sql import NOTHING, any_of, contains_text, ids_in, path_under_any, starts_with
+from permissions.sql import NOTHING, any_of, contains_text, ids_in, ids_written_in, path_under_any, starts_with
 from permissions.subtrees import MAX_LISTED_UNITS
 from permissions.viewer import Viewer
 
@@ -30,6 +30,8 @@ SEARCH_CANDIDATES_MAX = 1000
 # Matching units whose subtrees are given to SQL as path ranges; past this many (a term like
 # 部 that names half the tree) their units are picked in memory from the viewer's units.
 UNIT_RANGES_MAX = 20
+# A corp with more distinct positions than this has its position filter tested row by row.
+POSITION_VALUES_MAX = 200
 # A term that can be a phone number: digits with the separators people write them with
 # (139 0000 0007, 139-0000-0007, +86 139..., 0086 139..., (+86) 139...).
 _PHONE_LIKE = re.compile(r"^\(?\+?[\d\s()\-]+$")
@@ -103,7 +105,7 @@ def _on_member_columns(corp_id: int, test: Q) -> Match:
 
 def _seated_in(units: Subquery | list[int]) -> Match:
     seats = Placement.filter(
-        ids_in(Placement, "unit_id", units) if isinstance(units, list) else Q(unit_id__in=units)
+        ids_written_in(Placement, "unit_id", units) if isinstance(units, list) else Q(unit_id__in=units)
     )
     return Match(Q(id__in=Subquery(seats.values("member_id"))), seats, "member_id", units)
 
@@ -184,11 +186,33 @@ async def match_by_ids(matches: list[Match]) -> Matched:
     return Matched(any_of([*ids, *(m.members for m in broad)]), not broad, units)
 
 
-def filter_tests(viewer: Viewer, corp_id: int, settings: FieldSettings | None, filters: SearchFilters) -> list[Q]:
+async def position_contains(corp_id: int, text: str) -> Q:
+    """`position contains text` (contains_text) on corp_id's members, written as `position IN
+    (the corp's positions that contain it)` when the corp holds at most POSITION_VALUES_MAX
+    distinct positions: the same rows, found from the (corp_id, position, ...) index instead
+    of a contains-test on every member (a count of 经理 among 50,000 members on PostgreSQL:
+    25 -> 5 ms). The positions are tested by the database, one member each, with the same
+    condition, so the match is the one contains_text makes. Two statements, each a few
+    index descents."""
+    values = await distinct_member_values(corp_id, "position", POSITION_VALUES_MAX)
+    if values is None:
+        return contains_text("position", text)
+    holders = [member_id for _, member_id in values]
+    matching = await Member.filter(ids_in(Member, "id", holders), contains_text("position", text)).values_list(
+        "position", flat=True
+    )
+    return Q(position__in=sorted(set(matching))) if matching else NOTHING
+
+
+async def filter_tests(
+    viewer: Viewer, corp_id: int, settings: FieldSettings | None, filters: SearchFilters, *, ids_given: bool = False
+) -> list[Q]:
     """The conditions of the filters given. The surname initial comes from the name, which whoever
     sees the row reads; every other filter tests a profile field as the viewer reads it.
     `settings`: the corp's, given whenever filters.profile_fields. The profile-field filters
-    are one condition, which tests the viewer's right to read them once (as_viewer_reads_all)."""
+    are one condition, which tests the viewer's right to read them once (as_viewer_reads_all).
+    `ids_given`: a short list of matched ids drives the query (Matched.ids_given), so a
+    position is tested on those rows alone, without looking the corp's positions up first."""
     tests = []
     if filters.surname_initial:
         letter = filters.surname_initial.lower()[:1]
@@ -199,7 +223,9 @@ def filter_tests(viewer: Viewer, corp_id: int, settings: FieldSettings | None, f
             tests.append(starts_with("pinyin_full", letter))
     on_fields: list[tuple[str, Q]] = []
     if filters.position:
-        on_fields.append(("position", contains_text("position", filters.position)))
+        position = filters.position
+        test = contains_text("position", position) if ids_given else await position_contains(corp_id, position)
+        on_fields.append(("position", test))
     if filters.gender:
         on_fields.append(("gender", Q(gender=filters.gender)))
     # Dates compare as ranges on the column (ISO text on SQLite, DATE on PostgreSQL: the same

@@ -127,6 +127,43 @@ async def test_name_and_position_match_ignoring_letter_case(gql, d):
             assert connection["totalCount"] == len(names)
 
 
+async def test_a_position_filter_matches_alike_from_listed_positions_and_row_by_row(gql, d, monkeypatch):
+    """A corp with few distinct positions has its position filter written as `position IN
+    (its positions that contain the text)`, one with many as the contains-test per member:
+    the same members either way, withheld positions matching nothing for those they are
+    withheld from."""
+    from gql.directory import search
+
+    await f.member([d.east], name="Anna Lee", position="Senior Engineer")
+    await f.member([d.east], name="Bob", position="engineering lead")
+    await f.member([d.east], name="Cai", position="销售经理")
+    await f.member([d.east], name="Dan", position=None)
+    await d.withhold(gql, "position")
+    by_position = """
+    query($c: ID!, $p: String) {
+      corp(id: $c) { searchMembers(query: "", position: $p) { totalCount edges { node { name } } } }
+    }"""
+
+    async def matches() -> dict[tuple[str, str], list[str]]:
+        seen = {}
+        for role, token in d.roles().items():
+            for term in ("ENGINEER", "经理", "lead", "%", "_", "manager"):
+                data = await gql.ok(by_position, {"c": f.gid("Corp", d.corp.id), "p": term}, token=token)
+                connection = data["corp"]["searchMembers"]
+                seen[role, term] = sorted(e["node"]["name"] for e in connection["edges"])
+                assert connection["totalCount"] == len(seen[role, term])
+        return seen
+
+    listed = await matches()
+    monkeypatch.setattr(search, "POSITION_VALUES_MAX", 1)
+    per_row = await matches()
+    assert listed == per_row
+    assert listed[("super admin", "ENGINEER")] == ["Anna Lee", "Bob"]
+    assert listed[("super admin", "经理")] == ["Cai"]
+    assert listed[("super admin", "%")] == []
+    assert listed[("scoped", "ENGINEER")] == []  # withheld from 孙浩: counts as empty
+
+
 MOBILE_SPELLINGS = ("13900000007", "139 0000 0007", "139-0000-0007", "+8613900000007", "+86 139 0000 0007",
                     "0086 13900000007", "008613900000007", "(+86) 139-0000-0007")
 

@@ -63,6 +63,11 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     "first pieces name, ANDed onto restricted(Member)",
     ("gql/directory/types.py", "CorpNode.search_members", "Corp"): "the one-row carrier of a department "
     "match's count parts (reads no column)",
+    ("gql/directory/types.py", "CorpNode.search_members", "OrgUnit"): "names the table of a department match's "
+    "units, already read through restricted(OrgUnit), for ids_written_in (reads no row)",
+    ("gql/directory/search.py", "position_contains", "Member"): "which of the corp's position values contain the "
+    "filter's text, one holder each: the values become a match test ANDed onto restricted(Member), as "
+    "contains_text is; no row reaches the viewer",
     # Rows under a parent the viewer sees, or under a field ShownOnlyTo already decided.
     ("gql/chain/types.py", "ChainSpaceNode.rules", "ChainRule"): "ShownOnlyTo(can_read_rules) on the field",
     ("gql/chain/types.py", "ChainSpaceNode.contacts.make", "ChainSpace"): "the count's carrier: the row of the chain "
