@@ -26,8 +26,8 @@ no parameter at all. PostgreSQL plans a prepared statement without parameters on
 every value (there is nothing a generic plan could ignore), and asyncpg's statement cache
 keeps that statement per connection: the next runs skip planning, which for a
 policy-filtered page with its counts costs more than running it (1.5 of 4.5 ms at bench
-scale). Only integers, booleans and plain texts are written so; anything else keeps the
-parameters.
+scale). Only integers, booleans and plain texts are written so, and only while the text
+stays short enough for asyncpg to keep (MAX_CACHED_TEXT); anything else keeps the parameters.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def shape_of(query: Any, markers: Sequence[Hole]) -> StatementShape:
     slots = _slots(params, markers)
     if not any(slots) and query.model._meta.db.capabilities.dialect == "postgres":
         inlined = inline_values(sql, params)
-        if inlined is not None:
+        if inlined is not None and len(inlined) <= MAX_CACHED_TEXT:
             sql, params, slots = inlined, [], ()
     converters = []
     for column, name in fields.items():
@@ -172,6 +172,11 @@ def shape_of(query: Any, markers: Sequence[Hole]) -> StatementShape:
     return StatementShape(query.model, sql, tuple(params), slots, as_dicts, tuple(converters))
 
 
+# asyncpg keeps prepared statements of at most this many characters (its default
+# max_cacheable_statement_size): a longer text is prepared anew on every run, one more round
+# trip, so values are written in only while the text stays within it (a scope listing
+# thousands of units keeps its parameters, planned on every run as before).
+MAX_CACHED_TEXT = 15 * 1024
 _PLACEHOLDER = re.compile(r"\$([0-9]+)")
 _MAX_INT4 = 2**31 - 1
 

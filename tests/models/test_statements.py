@@ -129,6 +129,14 @@ async def test_a_shape_with_no_hole_takes_no_parameter_on_postgresql(people, dat
     assert got == await _first_page(corp_id, units, "O'Brien")
     (shape,) = quoted.values()
     assert shape.params != ()
+    # A text too long for asyncpg to keep prepared keeps its parameters (one array here).
+    many = units + list(range(10**6, 10**6 + 3000))
+    long: dict[object, object] = {}
+    assert await fetch(lambda: _first_page(corp_id, many, "王五"), [], "long", long) == await _first_page(
+        corp_id, units, "王五"
+    )
+    (shape,) = long.values()
+    assert shape.params != ()
 
 
 def test_values_are_written_in_only_where_no_escaping_is_needed():
