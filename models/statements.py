@@ -18,11 +18,21 @@ Viewer (`Viewer.kept`), which is dropped with it.
 
 PostgreSQL still plans each run for its values: asyncpg prepares the text, and the
 connections set `plan_cache_mode = force_custom_plan` (models.db), so a kept text never
-leads to a generic plan.
+leads to a generic plan that ignores its values.
+
+A shape with no hole (a list's first page: nothing in it changes from run to run) is kept on
+PostgreSQL with its values written into the text as literals (`inline_values`), so it takes
+no parameter at all. PostgreSQL plans a prepared statement without parameters once, knowing
+every value (there is nothing a generic plan could ignore), and asyncpg's statement cache
+keeps that statement per connection: the next runs skip planning, which for a
+policy-filtered page with its counts costs more than running it (1.5 of 4.5 ms at bench
+scale). Only integers, booleans and plain texts are written so, and only while the text
+stays short enough for asyncpg to keep (MAX_CACHED_TEXT); anything else keeps the parameters.
 """
 
 from __future__ import annotations
 
+import re
 import types
 from collections.abc import Callable, Hashable, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -151,11 +161,65 @@ def shape_of(query: Any, markers: Sequence[Hole]) -> StatementShape:
     query._make_query()
     sql, params = query.query.get_parameterized_sql()
     slots = _slots(params, markers)
+    if not any(slots) and query.model._meta.db.capabilities.dialect == "postgres":
+        inlined = inline_values(sql, params)
+        if inlined is not None and len(inlined) <= MAX_CACHED_TEXT:
+            sql, params, slots = inlined, [], ()
     converters = []
     for column, name in fields.items():
         func = query.resolve_to_python_value(query.model, name)
         converters.append((str(column), None if _identity(func) else func))
     return StatementShape(query.model, sql, tuple(params), slots, as_dicts, tuple(converters))
+
+
+# asyncpg keeps prepared statements of at most this many characters (its default
+# max_cacheable_statement_size): a longer text is prepared anew on every run, one more round
+# trip, so values are written in only while the text stays within it (a scope listing
+# thousands of units keeps its parameters, planned on every run as before).
+MAX_CACHED_TEXT = 15 * 1024
+_PLACEHOLDER = re.compile(r"\$([0-9]+)")
+_MAX_INT4 = 2**31 - 1
+
+
+def _literal(value: Any) -> str | None:
+    """`value` as a PostgreSQL literal, or None when it is not written so: only booleans,
+    int4 integers (and lists of them, as integer[]) and texts with no quote, backslash or
+    NUL (so no escaping is ever needed, whatever the server's standard_conforming_strings);
+    exact types only (an enum member keeps its parameter)."""
+    if type(value) is bool:
+        return "TRUE" if value else "FALSE"
+    if type(value) is int:
+        return None if not -_MAX_INT4 <= value <= _MAX_INT4 else str(value) if value >= 0 else f"({value})"
+    if type(value) is str:
+        return None if any(c in value for c in "'\\\0") else f"'{value}'"
+    if type(value) is list and all(type(v) is int and 0 <= v <= _MAX_INT4 for v in value):
+        return f"ARRAY[{','.join(map(str, value))}]::integer[]" if value else "'{}'::integer[]"
+    return None
+
+
+def inline_values(sql: str, params: Sequence[Any]) -> str | None:
+    """PostgreSQL text `sql` ($1, $2, ... placeholders) with each parameter written in as a
+    literal: a statement that takes no parameter, which PostgreSQL plans once per prepared
+    statement, for these very values. None when a value cannot be written so (see
+    `_literal`) or the text holds a quoted literal of its own (a `$n` inside it would not
+    be a placeholder)."""
+    if "'" in sql or "$$" in sql:
+        return None
+    literals = [_literal(p) for p in params]
+    if any(lit is None for lit in literals):
+        return None
+    used: set[int] = set()
+
+    def put(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        used.add(n)
+        return literals[n - 1]  # type: ignore[return-value]
+
+    try:
+        text = _PLACEHOLDER.sub(put, sql)
+    except IndexError:
+        return None
+    return text if used == set(range(1, len(params) + 1)) else None
 
 
 def _full_key(key: Hashable, holes: Sequence[Hole]) -> tuple[Any, ...]:

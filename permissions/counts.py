@@ -8,7 +8,7 @@ which reads the viewer's whole visible set nor scans the corp's members:
 2. the members with no seat or several seats that the same scope shows, counted (distinct)
    from their rows in models.SharedSeat (kept by triggers: one per seat, one with no unit
    for a member with no seat): the rows in the units a scope lists are found by its
-   (corp_id, unit_id) index, so only the seats in visible units are read, never each
+   (corp_id, unit_id) index from the visible units, so only their seats are read, never each
    multi-seat member of the corp; a member in two visible units counts once;
 3. the viewer itself when 1. and 2. do not count it (known from its own seats: one
    primary-key row, or nothing);
@@ -30,11 +30,9 @@ from permissions.members import across_corps_parts
 from permissions.sql import (
     SubtreeUnits,
     any_of,
-    ids_in,
     in_corp_by_ids,
     path_under_any,
     seated_under,
-    unit_ids_under,
     units_under,
 )
 from permissions.viewer import Viewer
@@ -62,14 +60,12 @@ def _seated(corp_id: int, within_units: Q) -> Q:
     return Q(member_id__in=Subquery(seats.values("member_id")))
 
 
-def _seat_under(roots: tuple[str, ...], corp_id: int, units: SubtreeUnits | None) -> Q:
-    """shared_seat rows whose own unit lies in the subtrees: the units listed when `units`
-    holds them (one array), else the units' subquery."""
-    from models import SharedSeat
-
-    listed = unit_ids_under(roots, units)
-    if listed is not None:
-        return ids_in(SharedSeat, "unit_id", listed)
+def _seat_under(roots: tuple[str, ...], corp_id: int) -> Q:
+    """shared_seat rows whose own unit lies in the subtrees, found from the units: the
+    (corp_id, path) index gives the subtrees' units and the (corp_id, unit_id) index each
+    one's few rows. Not the listed unit ids as one array: with those PostgreSQL estimated
+    the rows right (a thousand of 12,000 at bench scale) and read the whole table instead,
+    testing each row against the array (1.7 ms against 0.95 ms from the units)."""
     return Q(unit_id__in=units_under(roots, corp_id))
 
 
@@ -120,7 +116,7 @@ def member_count_parts(
         ranges = d.range_paths()
         whole = scope._whole_corp(d, ranges)
         branches.append(Q(unit_id__in=_units(corp_id, within_units, None if whole else path_under_any(ranges))))
-        seat_branches.append(None if whole else _seat_under(ranges, corp_id, units))
+        seat_branches.append(None if whole else _seat_under(ranges, corp_id))
     listed_status = Q(status__in=[s.value for s in scope.LISTED_STATUSES], hidden=False)
     views: list[Q | None] = []
     seat_views: list[Q | None] = []
@@ -130,7 +126,7 @@ def member_count_parts(
         if v.excluded:
             unit_seen.append(~path_under_any(v.excluded))
         views.append(Q(*unit_seen) if unit_seen else None)
-        seated = [] if whole else [_seat_under(v.roots, corp_id, units)]
+        seated = [] if whole else [_seat_under(v.roots, corp_id)]
         if v.excluded:  # a member sitting in any excluded unit is withheld from this view
             seated.append(~seated_under(v.excluded, corp_id, units, per_row=per_row, column="member_id"))
         seat_views.append(Q(*seated) if seated else None)

@@ -4,6 +4,7 @@ directory list, search, and the chain lists (corps, contacts behind which member
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
@@ -210,9 +211,18 @@ class StatementLog(logging.Handler):
             self.sql.append(str(record.args[0]))
 
 
+PAGES_AFTER = """
+query($c: ID!, $n: Int!, $after: String) {
+  corp(id: $c) { members(first: $n, after: $after) { totalCount pageInfo { endCursor } edges { node { name } } } }
+}
+"""
+
+
 async def test_on_postgres_a_scope_of_many_units_is_one_array_parameter(gql, database):
-    """The unit ids of a scope go as one `= ANY($n)` array on PostgreSQL: the page's SQL
-    text is the same for a scope of 3 units and of 30 (no parameter per unit to build)."""
+    """The unit ids of a scope go as one `= ANY($n)` array on PostgreSQL: a page after a
+    cursor has the same SQL text for a scope of 3 units and of 30 (no parameter per unit to
+    build). A first page takes no parameter at all (models.statements writes its values in):
+    the unit ids are one array there too."""
     if database != "postgres":
         pytest.skip("SQLite keeps its IN list of unit ids")
     texts = []
@@ -230,11 +240,18 @@ async def test_on_postgres_a_scope_of_many_units_is_one_array_parameter(gql, dat
         logger.setLevel(logging.DEBUG)
         logger.addHandler(log)
         try:
-            data = await gql.ok(MEMBERS, variables, token)
+            first = await gql.ok(PAGES_AFTER, variables, token)
+            first_sql = [s for s in log.sql if '"pinyin_full" ASC' in s]
+            log.sql.clear()
+            after = first["corp"]["members"]["pageInfo"]["endCursor"]
+            data = await gql.ok(PAGES_AFTER, {**variables, "after": after}, token)
         finally:
             logger.removeHandler(log)
             logger.setLevel(previous)
-        assert data["corp"]["members"]["totalCount"] == width
+        assert first["corp"]["members"]["totalCount"] == data["corp"]["members"]["totalCount"] == width
+        (page,) = first_sql
+        arrays = re.findall(r"ANY\(ARRAY\[([0-9,]+)\]", page)
+        assert arrays and {len(a.split(",")) for a in arrays} == {width}
         texts.append([s for s in log.sql if '"pinyin_full" ASC' in s])
     assert texts[0] and texts[0] == texts[1]
-    assert "ANY(" in texts[0][0]
+    assert "ANY($" in texts[0][0]

@@ -8,10 +8,11 @@ from datetime import date
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tortoise.expressions import Q, Subquery
 
 from models import Member, Placement
 from models.enums import Scope
-from models.statements import ShapeError, fetch, shape_of
+from models.statements import ShapeError, fetch, inline_values, shape_of
 from permissions.sql import ids_in
 from tests import factories
 from tests.property_sizes import sized
@@ -94,6 +95,62 @@ async def test_a_value_rendered_into_the_text_is_refused_not_kept(people):
     assert shapes == {}
     with pytest.raises(ShapeError):
         shape_of(Member.filter(id=1), [])  # not a values query
+
+
+def _first_page(corp_id: int, unit_ids: list[int], name: str) -> object:
+    return (
+        Member.filter(
+            ids_in(Member, "id", [])
+            | Q(corp_id=corp_id, status__in=["ACTIVE", "PENDING"], hidden_from_directory=False, name__not=name)
+        )
+        .filter(id__in=Subquery(Placement.filter(ids_in(Placement, "unit_id", unit_ids)).values("member_id")))
+        .order_by("pinyin_full", "id")
+        .limit(3)
+        .values("id", "name", "birthday")
+    )
+
+
+async def test_a_shape_with_no_hole_takes_no_parameter_on_postgresql(people, database):
+    """A first page (nothing in it changes between runs) is kept with its values written into
+    the text on PostgreSQL, which then plans it once per connection for those very values:
+    the rows are the query's."""
+    corp_id = people[0].corp_id
+    units = sorted({p.unit_id for p in await Placement.filter(member_id__in=[m.id for m in people])})
+    shapes: dict[object, object] = {}
+    for _ in range(2):
+        got = await fetch(lambda: _first_page(corp_id, units, "王五"), [], "first", shapes)
+        assert got == await _first_page(corp_id, units, "王五")
+        assert len(got) == 3 and "王五" not in [r["name"] for r in got]
+    (shape,) = shapes.values()
+    assert (shape.params == ()) == (database == "postgres")
+    # A text that would need escaping keeps every value a parameter.
+    quoted: dict[object, object] = {}
+    got = await fetch(lambda: _first_page(corp_id, units, "O'Brien"), [], "quoted", quoted)
+    assert got == await _first_page(corp_id, units, "O'Brien")
+    (shape,) = quoted.values()
+    assert shape.params != ()
+    # A text too long for asyncpg to keep prepared keeps its parameters (one array here).
+    many = units + list(range(10**6, 10**6 + 3000))
+    long: dict[object, object] = {}
+    assert await fetch(lambda: _first_page(corp_id, many, "王五"), [], "long", long) == await _first_page(
+        corp_id, units, "王五"
+    )
+    (shape,) = long.values()
+    assert shape.params != ()
+
+
+def test_values_are_written_in_only_where_no_escaping_is_needed():
+    written = inline_values(
+        "SELECT 1 FROM t WHERE a = ANY($3) AND b = $1 AND c = $2 AND d = $1 LIMIT $4", [True, "/1/5/", [5, 17], 21]
+    )
+    expected = "SELECT 1 FROM t WHERE a = ANY(ARRAY[5,17]::integer[]) AND b = TRUE AND c = '/1/5/' AND d = TRUE"
+    assert written == expected + " LIMIT 21"
+    assert inline_values("SELECT $1 - $2", [1, -2]) == "SELECT 1 - (-2)"  # never `--`, a comment
+    assert inline_values("SELECT $1", [[]]) == "SELECT '{}'::integer[]"
+    for value in ["it's", "back\\slash", "nul\0", 2**31, 1.5, None, ["a"], date(2020, 1, 1)]:
+        assert inline_values("SELECT $1", [value]) is None, value
+    assert inline_values("SELECT 'a$1' || $1", [1]) is None  # the text's own literal
+    assert inline_values("SELECT $1", [1, 2]) is None  # a parameter the text does not use
 
 
 PAGES = """
