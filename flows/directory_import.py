@@ -216,6 +216,8 @@ class Importer:
         # again and again. Valid for the whole run: the units an import creates come from
         # paths that passed, so no later unit changes a verdict.
         self._paths: dict[str, list[tuple[str, ...]] | FlowError] = {}
+        self._account_at = next(i for i, k in mapping.items() if k == "account")
+        self._departments_at = next((i for i, k in mapping.items() if k == "departments"), None)
 
     def _column(self, key: str) -> str | None:
         index = next((i for i, k in self.mapping.items() if k == key), None)
@@ -310,6 +312,24 @@ class Importer:
                 self.state.mobiles.pop(existing.values["mobile"], None)
             self.state.mobiles[profile["mobile"]] = (account.lower(), number)
         return Plan(number, account, profile, departments, existing)
+
+    def waits(self, cells: list[Cell]) -> bool:
+        """RowRules.waits: the row waits for the batch being committed when it names an account
+        an earlier row named (it is judged against that member as the batch leaves it), when
+        its account is not plain text (a number is checked for lost leading zeros against the
+        accounts as they are), or when it names a department the corp does not have yet (the
+        batch may be creating it). Any other row reads nothing a batch writes."""
+        account = cells[self._account_at]
+        if not isinstance(account, str) or _account_key(account) in self.state.seen:
+            return True
+        if self._departments_at is None:
+            return False
+        try:
+            text = text_cell(cells[self._departments_at])
+            paths = self._department_paths(text) if text else []
+        except (CellError, FlowError):
+            return False  # the row fails on its departments, whatever the batch writes
+        return any(names not in self.state.units for names in paths)
 
     def _department_paths(self, text: str) -> list[tuple[str, ...]]:
         known = self._paths.get(text)
