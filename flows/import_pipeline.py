@@ -22,13 +22,13 @@ happens after the last batch. The pipeline owns the rest, once:
 - apply: batches of `batch_rows` handled rows, each in one transaction with its row
   errors and the job's progress (`processed_rows`, the last committed row), written under
   the worker's lease (flows/jobs.py), so a job that stops anywhere resumes exactly after
-  its last committed row. A batch commits while the next one is validated (the database
-  and the worker's CPU work side by side); batches still commit one at a time, in file
-  order, and a row whose verdict could depend on the batch in flight (`RowRules.waits`)
-  is validated only once that batch has committed, so every row is judged as if the
-  batches had run one after the other. A batch that hits a unique constraint (someone else wrote the
+  its last committed row. A batch that hits a unique constraint (someone else wrote the
   same account or mobile meanwhile) is redone row by row inside the same transaction,
-  each row under a savepoint, so only the clashing rows fail;
+  each row under a savepoint, so only the clashing rows fail. A batch commits while the
+  next one is validated (the database and the worker's CPU work side by side); batches
+  still commit one at a time, in file order, and a row whose verdict could depend on the
+  batch in flight (`RowRules.waits`) is validated only once that batch has committed, so
+  every row is judged as if the batches had run one after the other;
 - report: `rows_done` moves at least every PROGRESS_SECONDS of work, also inside a batch,
   for the `importJob` query, its subscription and the CLI's bar; the counts and the exact
   row total are written at the end.
