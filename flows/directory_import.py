@@ -17,7 +17,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from flows import jobs
-from flows.audit import Origin, event, record
+from flows.audit import Origin, event, event_values, record
 from flows.directory import MAX_UNIT_DEPTH, validate_unit_name
 from flows.errors import FlowError, NotFound
 from flows.import_pipeline import ImportSpec, Rows, run_import
@@ -37,7 +37,7 @@ from flows.tabular import (
     text_cell,
 )
 from models import AuditEvent, ImportJob, ImportSource, Member, OrgUnit, Placement
-from models.bulk import insert_rows, insert_values
+from models.bulk import insert_values
 from models.enums import ImportKind, ImportMode, MemberStatus
 from permissions import actions
 from permissions.facts import NO_STANDING, AdminStanding, MemberFacts
@@ -390,7 +390,7 @@ class Importer:
         into the in-memory state only once the transaction has committed)."""
         created_units: dict[tuple[str, ...], tuple[int, str, int]] = {}
         ids: dict[str, int] = {}
-        audit = []
+        audit: list[dict[str, Any]] = []
         # Plain rows, not model instances: building 1,000 Members a batch cost more than inserting them.
         new_members: list[dict[str, Any]] = []
         changed = 0
@@ -419,8 +419,8 @@ class Importer:
                 member_id = ids[plan.account.lower()]
                 seats += [{"member_id": member_id, "unit_id": u, "is_main": i == 0}
                           for i, u in enumerate(unit_ids or [self.state.root.id])]
-                audit.append(event(self.viewer, "member.import", "Member", member_id, corp_id=self.state.corp_id,
-                                   after={"account": plan.account, **_jsonable(plan.attrs), "row": plan.row}))
+                audit.append(event_values(self.viewer, "member.import", "Member", member_id, corp_id=self.state.corp_id,
+                                          after={"account": plan.account, **_jsonable(plan.attrs), "row": plan.row}))
                 continue
             changes = {a: v for a, v in plan.attrs.items() if plan.existing.values.get(a) != v}
             if "name" in changes:
@@ -434,7 +434,7 @@ class Importer:
             if move and unit_ids is not None:  # move implies unit_ids; said again for the type checker
                 await Placement.filter(member_id=plan.existing.id).delete()
                 seats += [{"member_id": plan.existing.id, "unit_id": u, "is_main": i == 0} for i, u in enumerate(unit_ids)]
-            audit.append(event(
+            audit.append(event_values(
                 self.viewer, "member.import", "Member", plan.existing.id, corp_id=self.state.corp_id,
                 before={a: _jsonable_value(plan.existing.values.get(a)) for a in changes if a in plan.existing.values},
                 after={**_jsonable(changes), **({"units": unit_ids} if move else {}), "row": plan.row},
@@ -442,7 +442,7 @@ class Importer:
         if seats:
             await insert_values(Placement, seats)
         if audit:
-            await insert_rows(AuditEvent, audit)
+            await insert_values(AuditEvent, audit)
         self.counts["created"] += len(new_members)
         self.counts["updated"] += changed
         self.counts["unchanged"] += len(plans) - len(new_members) - changed
