@@ -39,8 +39,11 @@ def event(
     origin: Origin | None = None,
 ) -> AuditEvent:
     """An unsaved audit row (imports write theirs in bulk, one per changed member)."""
-    return AuditEvent(**event_values(viewer, action, target_type, target_id, corp_id=corp_id, before=before,
-                                     after=after, origin=origin))
+    return AuditEvent(
+        **event_values(
+            viewer, action, target_type, target_id, corp_id=corp_id, before=before, after=after, origin=origin
+        )
+    )
 
 
 def event_values(

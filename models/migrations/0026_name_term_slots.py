@@ -19,8 +19,10 @@ SLOTS = "name_term_slot"
 
 def _pieces(row: str) -> str:
     """The (corp_id, term, member_id) rows of one member (`row`: NEW)."""
-    return (f"SELECT DISTINCT {row}.corp_id, substr(lower({row}.name), s, l), {row}.id FROM {SLOTS} "
-            f"WHERE e <= length({row}.name)")
+    return (
+        f"SELECT DISTINCT {row}.corp_id, substr(lower({row}.name), s, l), {row}.id FROM {SLOTS} "
+        f"WHERE e <= length({row}.name)"
+    )
 
 
 def _forward() -> list[str]:
@@ -63,7 +65,7 @@ async def scan_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0025_filter_indexes_carry_id')]
+    dependencies = [("models", "0025_filter_indexes_carry_id")]
 
     initial = False
 

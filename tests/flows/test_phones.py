@@ -54,8 +54,13 @@ def _outcome(read: Callable[[str], phonenumbers.PhoneNumber], text: str) -> obje
         return exc.error_type
 
 
-@given(st.one_of(st.from_regex(r"1[0-9]{10}", fullmatch=True), st.from_regex(r"17[0-9]{9}", fullmatch=True),
-                 st.from_regex(r"1[0-9]{8,12}", fullmatch=True)))
+@given(
+    st.one_of(
+        st.from_regex(r"1[0-9]{10}", fullmatch=True),
+        st.from_regex(r"17[0-9]{9}", fullmatch=True),
+        st.from_regex(r"1[0-9]{8,12}", fullmatch=True),
+    )
+)
 def test_a_mainland_mobile_built_without_parse_is_the_number_parse_makes(text: str) -> None:
     # The fast path's number, field by field, is parse()'s (validity and type then come from it).
     assert _outcome(phones._parse, text) == _outcome(lambda t: phonenumbers.parse(t, phones.DEFAULT_REGION), text)
@@ -65,4 +70,6 @@ def test_every_mainland_prefix_reads_as_parse_reads_it() -> None:
     for prefix in range(1000, 2000):
         for rest in ("0000000", "1234567", "9999999", "5000001"):
             text = f"{prefix}{rest}"
-            assert _outcome(phones._parse, text) == _outcome(lambda t: phonenumbers.parse(t, phones.DEFAULT_REGION), text)
+            assert _outcome(phones._parse, text) == _outcome(
+                lambda t: phonenumbers.parse(t, phones.DEFAULT_REGION), text
+            )

@@ -22,14 +22,39 @@ def _columns(member: Member) -> dict[str, object]:
 
 async def test_plain_rows_land_as_saved_models_do(client):
     corp, root = await f.corp("行插入")
-    given = {"name": "王伟", "mobile": "+8613911112222", "gender": Gender.FEMALE, "birthday": date(1990, 2, 3),
-             "birth_month": 2, "pinyin_full": "wangwei", "pinyin_initials": "ww", "surname_initial": "w"}
-    saved = await Member.create(corp_id=corp.id, account="saved", account_key="saved", status=MemberStatus.ACTIVE, **given)
-    await insert_values(Member, [{"corp_id": corp.id, "account": "plain", "account_key": "plain",
-                                  "status": MemberStatus.ACTIVE, **given, "mobile": "+8613911113333"}])
+    given = {
+        "name": "王伟",
+        "mobile": "+8613911112222",
+        "gender": Gender.FEMALE,
+        "birthday": date(1990, 2, 3),
+        "birth_month": 2,
+        "pinyin_full": "wangwei",
+        "pinyin_initials": "ww",
+        "surname_initial": "w",
+    }
+    saved = await Member.create(
+        corp_id=corp.id, account="saved", account_key="saved", status=MemberStatus.ACTIVE, **given
+    )
+    await insert_values(
+        Member,
+        [
+            {
+                "corp_id": corp.id,
+                "account": "plain",
+                "account_key": "plain",
+                "status": MemberStatus.ACTIVE,
+                **given,
+                "mobile": "+8613911113333",
+            }
+        ],
+    )
     plain = await Member.get(corp_id=corp.id, account_key="plain")
-    assert _columns(plain) == {**_columns(await Member.get(id=saved.id)), "account": "plain", "account_key": "plain",
-                               "mobile": "+8613911113333"}
+    assert _columns(plain) == {
+        **_columns(await Member.get(id=saved.id)),
+        "account": "plain",
+        "account_key": "plain",
+        "mobile": "+8613911113333",
+    }
     assert plain.created_at is not None and plain.updated_at is not None and plain.hidden_from_directory is False
 
     await insert_values(Placement, [{"member_id": plain.id, "unit_id": root.id, "is_main": True}])
