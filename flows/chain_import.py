@@ -549,6 +549,11 @@ class ChainImporter:
         """Committed before a resume: only the file-level agreement needs to see it again."""
         self.plan(number, cells)
 
+    def waits(self, cells: list[Cell]) -> bool:
+        """RowRules.waits: always — a row reads the groups, corps and contacts earlier batches
+        wrote, so each batch commits before the next row is validated."""
+        return True
+
     async def clash(self, plan: RowPlan) -> RowError:
         """The row error of a plan whose contact joined the chain while the import ran
         (CONTACT_JOINED, column mobile)."""

@@ -17,7 +17,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from flows import jobs
-from flows.audit import Origin, event, record
+from flows.audit import Origin, event, event_values, record
 from flows.directory import MAX_UNIT_DEPTH, validate_unit_name
 from flows.errors import FlowError, NotFound
 from flows.import_pipeline import ImportSpec, Rows, run_import
@@ -37,7 +37,7 @@ from flows.tabular import (
     text_cell,
 )
 from models import AuditEvent, ImportJob, ImportSource, Member, OrgUnit, Placement
-from models.bulk import insert_rows
+from models.bulk import insert_values
 from models.enums import ImportKind, ImportMode, MemberStatus
 from permissions import actions
 from permissions.facts import NO_STANDING, AdminStanding, MemberFacts
@@ -216,6 +216,8 @@ class Importer:
         # again and again. Valid for the whole run: the units an import creates come from
         # paths that passed, so no later unit changes a verdict.
         self._paths: dict[str, list[tuple[str, ...]] | FlowError] = {}
+        self._account_at = next(i for i, k in mapping.items() if k == "account")
+        self._departments_at = next((i for i, k in mapping.items() if k == "departments"), None)
 
     def _column(self, key: str) -> str | None:
         index = next((i for i, k in self.mapping.items() if k == key), None)
@@ -311,6 +313,24 @@ class Importer:
             self.state.mobiles[profile["mobile"]] = (account.lower(), number)
         return Plan(number, account, profile, departments, existing)
 
+    def waits(self, cells: list[Cell]) -> bool:
+        """RowRules.waits: the row waits for the batch being committed when it names an account
+        an earlier row named (it is judged against that member as the batch leaves it), when
+        its account is not plain text (a number is checked for lost leading zeros against the
+        accounts as they are), or when it names a department the corp does not have yet (the
+        batch may be creating it). Any other row reads nothing a batch writes."""
+        account = cells[self._account_at]
+        if not isinstance(account, str) or _account_key(account) in self.state.seen:
+            return True
+        if self._departments_at is None:
+            return False
+        try:
+            text = text_cell(cells[self._departments_at])
+            paths = self._department_paths(text) if text else []
+        except (CellError, FlowError):
+            return False  # the row fails on its departments, whatever the batch writes
+        return any(names not in self.state.units for names in paths)
+
     def _department_paths(self, text: str) -> list[tuple[str, ...]]:
         known = self._paths.get(text)
         if known is None:
@@ -370,8 +390,9 @@ class Importer:
         into the in-memory state only once the transaction has committed)."""
         created_units: dict[tuple[str, ...], tuple[int, str, int]] = {}
         ids: dict[str, int] = {}
-        audit = []
-        new_members: list[Member] = []
+        audit: list[dict[str, Any]] = []
+        # Plain rows, not model instances: building 1,000 Members a batch cost more than inserting them.
+        new_members: list[dict[str, Any]] = []
         changed = 0
         for plan in plans:
             if plan.departments is not None:
@@ -379,26 +400,27 @@ class Importer:
                     await self._ensure_unit(names, created_units)
         for plan in plans:
             if plan.existing is None:
-                new_members.append(Member(
-                    corp_id=self.state.corp_id, account=plan.account, account_key=plan.account.lower(),
-                    status=MemberStatus.ACTIVE, **plan.attrs, **_search_fields(plan.attrs["name"]),
-                ))
+                new_members.append({
+                    "corp_id": self.state.corp_id, "account": plan.account, "account_key": plan.account.lower(),
+                    "status": MemberStatus.ACTIVE, **plan.attrs, **_search_fields(plan.attrs["name"]),
+                })
         if new_members:
             # Read the new ids back by primary-key range: an IN list of a thousand accounts
             # makes PostgreSQL scan the member table once per batch.
             last = await Member.all().order_by("-id").first().values_list("id", flat=True)
-            await insert_rows(Member, new_members)
-            wanted = {m.account_key for m in new_members}
+            await insert_values(Member, new_members)
+            wanted = {m["account_key"] for m in new_members}
             ids = {k: i for k, i in await Member.filter(corp_id=self.state.corp_id, id__gt=last or 0)
                    .values_list("account_key", "id") if k in wanted}
-        seats: list[Placement] = []
+        seats: list[dict[str, Any]] = []
         for plan in plans:
             unit_ids = self._unit_ids(plan.departments, created_units)
             if plan.existing is None:
                 member_id = ids[plan.account.lower()]
-                seats += [Placement(member_id=member_id, unit_id=u, is_main=(i == 0)) for i, u in enumerate(unit_ids or [self.state.root.id])]
-                audit.append(event(self.viewer, "member.import", "Member", member_id, corp_id=self.state.corp_id,
-                                   after={"account": plan.account, **_jsonable(plan.attrs), "row": plan.row}))
+                seats += [{"member_id": member_id, "unit_id": u, "is_main": i == 0}
+                          for i, u in enumerate(unit_ids or [self.state.root.id])]
+                audit.append(event_values(self.viewer, "member.import", "Member", member_id, corp_id=self.state.corp_id,
+                                          after={"account": plan.account, **_jsonable(plan.attrs), "row": plan.row}))
                 continue
             changes = {a: v for a, v in plan.attrs.items() if plan.existing.values.get(a) != v}
             if "name" in changes:
@@ -411,16 +433,16 @@ class Importer:
                 await Member.filter(id=plan.existing.id).update(**changes)
             if move and unit_ids is not None:  # move implies unit_ids; said again for the type checker
                 await Placement.filter(member_id=plan.existing.id).delete()
-                seats += [Placement(member_id=plan.existing.id, unit_id=u, is_main=(i == 0)) for i, u in enumerate(unit_ids)]
-            audit.append(event(
+                seats += [{"member_id": plan.existing.id, "unit_id": u, "is_main": i == 0} for i, u in enumerate(unit_ids)]
+            audit.append(event_values(
                 self.viewer, "member.import", "Member", plan.existing.id, corp_id=self.state.corp_id,
                 before={a: _jsonable_value(plan.existing.values.get(a)) for a in changes if a in plan.existing.values},
                 after={**_jsonable(changes), **({"units": unit_ids} if move else {}), "row": plan.row},
             ))
         if seats:
-            await insert_rows(Placement, seats)
+            await insert_values(Placement, seats)
         if audit:
-            await insert_rows(AuditEvent, audit)
+            await insert_values(AuditEvent, audit)
         self.counts["created"] += len(new_members)
         self.counts["updated"] += changed
         self.counts["unchanged"] += len(plans) - len(new_members) - changed

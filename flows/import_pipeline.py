@@ -24,7 +24,11 @@ happens after the last batch. The pipeline owns the rest, once:
   the worker's lease (flows/jobs.py), so a job that stops anywhere resumes exactly after
   its last committed row. A batch that hits a unique constraint (someone else wrote the
   same account or mobile meanwhile) is redone row by row inside the same transaction,
-  each row under a savepoint, so only the clashing rows fail;
+  each row under a savepoint, so only the clashing rows fail. A batch commits while the
+  next one is validated (the database and the worker's CPU work side by side); batches
+  still commit one at a time, in file order, and a row whose verdict could depend on the
+  batch in flight (`RowRules.waits`) is validated only once that batch has committed, so
+  every row is judged as if the batches had run one after the other;
 - report: `rows_done` moves at least every PROGRESS_SECONDS of work, also inside a batch,
   for the `importJob` query, its subscription and the CLI's bar; the counts and the exact
   row total are written at the end.
@@ -59,6 +63,8 @@ from permissions.viewer import Viewer
 PROGRESS_SECONDS = 0.5
 # Rows handled between two yields to the event loop (lease renewal, other jobs).
 YIELD_EVERY = 200
+# The same while a batch commits beside the validation: its next statement waits for a yield.
+YIELD_EVERY_COMMITTING = 10
 # The count keys whose sum is the number of rows handled.
 HANDLED = ("created", "updated", "unchanged", "failed")
 
@@ -75,6 +81,11 @@ class RowRules(Protocol):
 
     def replay(self, number: int, cells: list[Cell]) -> None:
         """A row committed before this run resumed: remember what later rows check against."""
+
+    def waits(self, cells: list[Cell]) -> bool:
+        """Whether the row (`cells`, as `plan` gets them) must be validated after the batch
+        being committed has landed (`remember`): True when its verdict could depend on what
+        that batch writes. False lets the pipeline validate it while the batch commits."""
 
     async def apply(self, plans: list[Any]) -> Any:
         """Write the plans (inside the batch's transaction); returns what `remember` needs."""
@@ -146,22 +157,26 @@ def _error_rows(job_id: int, errors: list[RowError]) -> list[ImportJobError]:
 
 
 class _Progress:
+    """Rows handled (validated: `handled`, counting those committed before this run) and
+    when `rows_done` was last written. `rows_done` is written by each batch's commit and,
+    between commits, at least every PROGRESS_SECONDS — except while a batch is committing,
+    which writes it itself (on SQLite a second writer would only queue behind it)."""
+
     def __init__(self, lease: Lease, committed: int) -> None:
         self.lease = lease
-        self.committed = committed
-        self.pending = 0
+        self.handled = committed
         self.last = time.monotonic()
 
-    async def row_handled(self) -> None:
-        self.pending += 1
-        if time.monotonic() - self.last >= PROGRESS_SECONDS:
-            await self.lease.write(rows_done=self.committed + self.pending)
+    async def row_handled(self, committing: bool) -> None:
+        self.handled += 1
+        if not committing and time.monotonic() - self.last >= PROGRESS_SECONDS:
+            await self.lease.write(rows_done=self.handled)
             self.last = time.monotonic()
-        elif self.pending % YIELD_EVERY == 0:
+        elif self.handled % (YIELD_EVERY_COMMITTING if committing else YIELD_EVERY) == 0:
             await asyncio.sleep(0)
 
-    def batch_committed(self, committed: int) -> None:
-        self.committed, self.pending, self.last = committed, 0, time.monotonic()
+    def written(self) -> None:
+        self.last = time.monotonic()
 
 
 async def run_import(spec: ImportSpec, job: ImportJob, lease: Lease) -> None:
@@ -191,24 +206,41 @@ async def _run_rows(spec: ImportSpec, job: ImportJob, lease: Lease, viewer: View
     batch_rows = get_settings().import_batch_rows or spec.batch_rows()
     batch = _Batch(last_row=job.processed_rows)
     total = 0
-    async for number, cells in table.rows:
-        if notes and _only_notes(cells, notes):
-            continue  # an error report's line about the whole file: nothing to import
-        total += 1
-        if number <= job.processed_rows:
-            rules.replay(number, cells)
-            continue
-        outcome = rules.plan(number, cells)
-        if isinstance(outcome, list):
-            batch.errors += outcome
-            batch.failed_rows.add(number)
-        else:
-            batch.plans.append(outcome)
-        batch.last_row = number
-        await progress.row_handled()
-        if batch.size >= batch_rows:
-            await _commit(job.id, rules, batch, lease, progress)
-            batch = _Batch(last_row=number)
+    # The batch committing while the next one is validated (None: none is).
+    committing: asyncio.Task[None] | None = None
+    try:
+        async for number, cells in table.rows:
+            if notes and _only_notes(cells, notes):
+                continue  # an error report's line about the whole file: nothing to import
+            total += 1
+            if number <= job.processed_rows:
+                rules.replay(number, cells)
+                continue
+            if committing is not None and (committing.done() or rules.waits(cells)):
+                await committing  # raises what stopped it (Stopping, LeaseLost, a database error)
+                committing = None
+            outcome = rules.plan(number, cells)
+            if isinstance(outcome, list):
+                batch.errors += outcome
+                batch.failed_rows.add(number)
+            else:
+                batch.plans.append(outcome)
+            batch.last_row = number
+            await progress.row_handled(committing is not None)
+            if batch.size >= batch_rows:
+                if committing is not None:
+                    await committing
+                committing = asyncio.create_task(_commit(job.id, rules, batch, lease, progress))
+                batch = _Batch(last_row=number)
+        if committing is not None:
+            await committing
+            committing = None
+    finally:
+        if committing is not None:
+            # The file or a row stopped the run: the batch already sent ends (commits or fails) first.
+            await asyncio.wait([committing])
+            if not committing.cancelled():
+                committing.exception()  # retrieved: the run's own failure is the one raised
     await _commit(job.id, rules, batch, lease, progress, last=True)
     await lease.write(total_rows=total)
     await rules.finish(lease)
@@ -230,17 +262,17 @@ async def _commit(job_id: int, rules: RowRules, batch: _Batch, lease: Lease, pro
     try:
         async with in_transaction():
             written = await rules.apply(batch.plans)
-            await _save(job_id, rules, batch, lease, batch.errors)
+            await _save(job_id, rules, batch, lease, progress, batch.errors)
         rules.remember(batch.plans, written)
     except IntegrityError:
         rules.counts = before
-        await _commit_one_by_one(job_id, rules, batch, lease)
-    progress.batch_committed(rows_handled(rules.counts))
+        await _commit_one_by_one(job_id, rules, batch, lease, progress)
+    progress.written()
     if lease.stop.is_set() and not last:
         raise Stopping
 
 
-async def _commit_one_by_one(job_id: int, rules: RowRules, batch: _Batch, lease: Lease) -> None:
+async def _commit_one_by_one(job_id: int, rules: RowRules, batch: _Batch, lease: Lease, progress: _Progress) -> None:
     clashes: list[RowError] = []
     async with in_transaction():
         for plan in batch.plans:
@@ -255,10 +287,13 @@ async def _commit_one_by_one(job_id: int, rules: RowRules, batch: _Batch, lease:
                 continue
             # Later rows of the batch must see it (a unit it created, a corp it added).
             rules.remember([plan], written)
-        await _save(job_id, rules, batch, lease, batch.errors + clashes)
+        await _save(job_id, rules, batch, lease, progress, batch.errors + clashes)
 
 
-async def _save(job_id: int, rules: RowRules, batch: _Batch, lease: Lease, errors: list[RowError]) -> None:
+async def _save(job_id: int, rules: RowRules, batch: _Batch, lease: Lease, progress: _Progress,
+                errors: list[RowError]) -> None:
     if errors:
         await ImportJobError.bulk_create(_error_rows(job_id, errors))
-    await lease.write(processed_rows=batch.last_row, counts=rules.counts, rows_done=rows_handled(rules.counts))
+    # rows_done also counts the rows of the next batch validated meanwhile (never fewer than committed).
+    done = max(rows_handled(rules.counts), progress.handled)
+    await lease.write(processed_rows=batch.last_row, counts=rules.counts, rows_done=done)

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 DEFAULT_REGION = "CN"
+
+# A mainland mobile as people type it (11 digits, 13x-19x) is the number parse() makes of
+# it, +86 and those digits: built directly, without parse (most of an import's phone checks
+# went there). Validity and type are still phonenumbers' own. 179.. is left to parse: CN's
+# national prefix for parsing strips carrier-selection codes (17951...), as it does 11.. and
+# 12... tests/flows/test_phones.py holds the two readings together.
+_MAINLAND = re.compile(r"1[3-9][0-9]{9}")
 
 
 # Number types a mobile column accepts: where the numbering plan cannot tell mobiles from
@@ -23,7 +32,7 @@ def _read(text: str) -> tuple[str | None, bool]:
     if known is not None:
         return known
     try:
-        number = phonenumbers.parse(text, None if text.startswith("+") else DEFAULT_REGION)
+        number = _parse(text)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
@@ -37,6 +46,12 @@ def _read(text: str) -> tuple[str | None, bool]:
     if known[0] is not None:
         _READ[known[0]] = known  # the E.164 form reads the same
     return known
+
+
+def _parse(text: str) -> phonenumbers.PhoneNumber:
+    if _MAINLAND.fullmatch(text) and not text.startswith("179"):
+        return phonenumbers.PhoneNumber(country_code=86, national_number=int(text))
+    return phonenumbers.parse(text, None if text.startswith("+") else DEFAULT_REGION)
 
 
 def normalise_mobile(raw: str) -> str | None:

@@ -351,6 +351,8 @@ def excel_datetime(value: ExcelDate) -> datetime:
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
+# The commonest of them written in full (2024-03-01): read without strptime, the same day.
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIME_SUFFIX = re.compile(r"^(?P<day>\S+)(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$")
 
 
@@ -372,6 +374,11 @@ def date_cell(value: Cell) -> date | None:
     text = str(text_cell(value))
     match = _TIME_SUFFIX.match(text)
     day = match.group("day") if match else text
+    if _ISO_DAY.fullmatch(day):
+        try:
+            return date(int(day[:4]), int(day[5:7]), int(day[8:]))
+        except ValueError:
+            pass  # no such day: the formats below refuse it too
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(day, fmt).date()

@@ -3,6 +3,8 @@ whatever was read before, in whichever form, the answers are phonenumbers' own."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import phonenumbers
 from hypothesis import given
 from hypothesis import strategies as st
@@ -43,3 +45,31 @@ def test_kept_readings_answer_as_a_fresh_reading_would(texts: list[str], clear: 
         if e164 is not None:
             assert phones.is_mobile(e164) is mobile
             assert phones.normalise_mobile(e164) == e164
+
+
+def _outcome(read: Callable[[str], phonenumbers.PhoneNumber], text: str) -> object:
+    try:
+        return read(text)
+    except phonenumbers.NumberParseException as exc:
+        return exc.error_type
+
+
+@given(
+    st.one_of(
+        st.from_regex(r"1[0-9]{10}", fullmatch=True),
+        st.from_regex(r"17[0-9]{9}", fullmatch=True),
+        st.from_regex(r"1[0-9]{8,12}", fullmatch=True),
+    )
+)
+def test_a_mainland_mobile_built_without_parse_is_the_number_parse_makes(text: str) -> None:
+    # The fast path's number, field by field, is parse()'s (validity and type then come from it).
+    assert _outcome(phones._parse, text) == _outcome(lambda t: phonenumbers.parse(t, phones.DEFAULT_REGION), text)
+
+
+def test_every_mainland_prefix_reads_as_parse_reads_it() -> None:
+    for prefix in range(1000, 2000):
+        for rest in ("0000000", "1234567", "9999999", "5000001"):
+            text = f"{prefix}{rest}"
+            assert _outcome(phones._parse, text) == _outcome(
+                lambda t: phonenumbers.parse(t, phones.DEFAULT_REGION), text
+            )
