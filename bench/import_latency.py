@@ -16,6 +16,8 @@ kept Viewer went stale builds it again), and the worker's CPU seconds (its own p
 the file readers it waited for; its PostgreSQL backend not included), and, per light request,
 the time the server and this client spent runnable but waiting for a CPU (schedstat run
 delay): the share of the latency that is the machine's scheduling rather than the request.
+On PostgreSQL on this machine, the same for the server's backends (each request's statement
+runs there), their CPU per light request, and the worker's backends' CPU over the import.
 """
 
 from __future__ import annotations
@@ -91,6 +93,35 @@ def _run_delay_ms(pid: int | str) -> float:
     return total / 1e6
 
 
+def _schedstat_ms(pids: list[int]) -> tuple[float, float]:
+    """CPU time and run delay (runnable, waiting for a CPU) of processes `pids` in ms, summed
+    (/proc/<pid>/schedstat's first two fields); a process gone counts 0."""
+    cpu = delay = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/schedstat").read_text().split()
+            cpu, delay = cpu + int(fields[0]), delay + int(fields[1])
+        except (OSError, IndexError, ValueError):
+            pass
+    return cpu / 1e6, delay / 1e6
+
+
+async def _backends(url: str) -> list[int]:
+    """PostgreSQL on this machine: the pids of the other backends connected to the database
+    at this moment (before the worker starts: the server's); [] on SQLite."""
+    if not url.startswith("postgres"):
+        return []
+    import asyncpg
+
+    conn = await asyncpg.connect(url.split("?")[0].replace("postgres://", "postgresql://", 1))
+    try:
+        rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND pid <> pg_backend_pid()")
+        return sorted(int(r["pid"]) for r in rows)
+    finally:
+        await conn.close()
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU of a running process and its threads (not its children)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -126,13 +157,17 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None, 
             for _ in range(20):  # warm-up
                 await _light(client, token)
             idle: list[float] = []
+            api_backends = await _backends(url)
             builds, cpu = await _viewer_builds(client), _cpu_seconds(server.pid)
             wait, own_wait = _run_delay_ms(server.pid), _run_delay_ms("self")
+            backend_cpu, backend_wait = _schedstat_ms(api_backends)
             deadline = time.monotonic() + seconds_idle
             while time.monotonic() < deadline:
                 idle.append(await _light(client, token))
             idle_cpu, idle_builds = _cpu_seconds(server.pid) - cpu, await _viewer_builds(client) - builds
             idle_wait, idle_own_wait = _run_delay_ms(server.pid) - wait, _run_delay_ms("self") - own_wait
+            now_cpu, now_wait = _schedstat_ms(api_backends)
+            idle_backend_cpu, idle_backend_wait = now_cpu - backend_cpu, now_wait - backend_wait
 
             from strawberry import relay
 
@@ -152,6 +187,7 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None, 
             started = time.monotonic()
             builds, cpu = await _viewer_builds(client), _cpu_seconds(server.pid)
             wait, own_wait = _run_delay_ms(server.pid), _run_delay_ms("self")
+            backend_cpu, backend_wait = _schedstat_ms(api_backends)
             busy: list[float] = []
             status, checked = "QUEUED", 0.0
             while status not in ("SUCCEEDED", "FAILED"):
@@ -165,6 +201,10 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None, 
             # The job polls (one in about 0.5 s of requests) count with the import's requests.
             busy_cpu, busy_builds = _cpu_seconds(server.pid) - cpu, await _viewer_builds(client) - builds
             busy_wait, busy_own_wait = _run_delay_ms(server.pid) - wait, _run_delay_ms("self") - own_wait
+            now_cpu, now_wait = _schedstat_ms(api_backends)
+            busy_backend_cpu, busy_backend_wait = now_cpu - backend_cpu, now_wait - backend_wait
+            worker_backends = [pid for pid in await _backends(url) if pid not in api_backends]
+            worker_backend_cpu = _schedstat_ms(worker_backends)[0] / 1000
         worker.send_signal(signal.SIGTERM)
         _, _, usage = os.wait4(worker.pid, 0)
         worker = None
@@ -173,7 +213,10 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None, 
                 "idle_cpu_ms": 1000 * idle_cpu / len(idle), "busy_cpu_ms": 1000 * busy_cpu / len(busy),
                 "idle_builds": idle_builds, "busy_builds": busy_builds,
                 "idle_wait_ms": idle_wait / len(idle), "busy_wait_ms": busy_wait / len(busy),
-                "idle_client_wait_ms": idle_own_wait / len(idle), "busy_client_wait_ms": busy_own_wait / len(busy)}
+                "idle_client_wait_ms": idle_own_wait / len(idle), "busy_client_wait_ms": busy_own_wait / len(busy),
+                "postgres": bool(api_backends), "worker_backend_cpu_s": worker_backend_cpu,
+                "idle_backend_cpu_ms": idle_backend_cpu / len(idle), "busy_backend_cpu_ms": busy_backend_cpu / len(busy),
+                "idle_backend_wait_ms": idle_backend_wait / len(idle), "busy_backend_wait_ms": busy_backend_wait / len(busy)}
     finally:
         for process in (worker, server):
             if process is not None and process.poll() is None:
@@ -252,11 +295,22 @@ def main() -> None:
         print(_line(label, r))
     print("\nWaiting for a CPU while runnable (run delay, /proc/<pid>/task/*/schedstat), ms per light request:"
           " how much of the latency is the machine's scheduling, not the request's work")
-    print(f"{'database':<10} {'server idle':>11} {'server busy':>11} {'client idle':>11} {'client busy':>11}")
+    print(f"{'database':<10} {'server idle':>11} {'server busy':>11} {'client idle':>11} {'client busy':>11}"
+          f" {'backend idle':>12} {'backend busy':>12}")
     for label, r in results:
         if not isinstance(r, str):
+            backend = (f" {r['idle_backend_wait_ms']:>12.2f} {r['busy_backend_wait_ms']:>12.2f}" if r.get("postgres")
+                       else f" {'-':>12} {'-':>12}")
             print(f"{label:<10} {r['idle_wait_ms']:>11.2f} {r['busy_wait_ms']:>11.2f}"
-                  f" {r['idle_client_wait_ms']:>11.2f} {r['busy_client_wait_ms']:>11.2f}")
+                  f" {r['idle_client_wait_ms']:>11.2f} {r['busy_client_wait_ms']:>11.2f}{backend}")
+    pg = [(label, r) for label, r in results if not isinstance(r, str) and r.get("postgres")]
+    if pg:
+        print("\nPostgreSQL (on this machine): the server's backends' CPU per light request (ms), and the"
+              " worker's backends' CPU over the import (s)")
+        print(f"{'database':<10} {'backend idle':>12} {'backend busy':>12} {'worker backends s':>17}")
+        for label, r in pg:
+            print(f"{label:<10} {r['idle_backend_cpu_ms']:>12.2f} {r['busy_backend_cpu_ms']:>12.2f}"
+                  f" {r['worker_backend_cpu_s']:>17.1f}")
 
 
 if __name__ == "__main__":
