@@ -16,6 +16,8 @@ kept Viewer went stale builds it again), and the worker's CPU seconds (its own p
 the file readers it waited for; its PostgreSQL backend not included), and, per light request,
 the time the server and this client spent runnable but waiting for a CPU (schedstat run
 delay): the share of the latency that is the machine's scheduling rather than the request.
+On PostgreSQL on this machine, the same for the server's backends (each request's statement
+runs there), their CPU per light request, and the worker's backends' CPU over the import.
 """
 
 from __future__ import annotations
@@ -91,6 +93,57 @@ def _run_delay_ms(pid: int | str) -> float:
     return total / 1e6
 
 
+class BackendMeter:
+    """PostgreSQL on this machine: CPU time and run delay (runnable, waiting for a CPU; from
+    /proc/<pid>/schedstat) summed over the backends of process `owner`'s connections, in ms:
+    those seen at the first `read` from then on, any its pool opens later from their start
+    (`read` every few seconds: a pool closes a connection idle for 300 s). `conn` is this
+    script's own connection to the database. Counts nothing on SQLite (`conn` None)."""
+
+    def __init__(self, conn: Any, owner: int) -> None:
+        self.conn = conn
+        self.owner = owner
+        self.last: dict[int, tuple[int, int]] | None = None
+        self.cpu_ns = self.delay_ns = 0
+
+    async def read(self) -> tuple[float, float]:
+        """The totals so far (CPU ms, run delay ms)."""
+        first, self.last = self.last is None, self.last or {}
+        for pid in await self._pids():
+            try:
+                fields = Path(f"/proc/{pid}/schedstat").read_text().split()
+            except OSError:
+                continue
+            cpu, delay = int(fields[0]), int(fields[1])
+            before = self.last.get(pid, (cpu, delay) if first else (0, 0))
+            self.cpu_ns += cpu - before[0]
+            self.delay_ns += delay - before[1]
+            self.last[pid] = (cpu, delay)
+        return self.cpu_ns / 1e6, self.delay_ns / 1e6
+
+    async def _pids(self) -> list[int]:
+        if self.conn is None:
+            return []
+        import psutil
+
+        try:
+            ports = [c.laddr.port for c in psutil.Process(self.owner).net_connections(kind="tcp") if c.raddr]
+        except psutil.Error:
+            return []
+        rows = await self.conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                     "AND client_port = ANY($1::int[])", ports)
+        return [int(r["pid"]) for r in rows]
+
+
+async def _meter_connection(url: str) -> Any:
+    """This script's connection for the backend meters (PostgreSQL), None on SQLite."""
+    if not url.startswith("postgres"):
+        return None
+    import asyncpg
+
+    return await asyncpg.connect(url.split("?")[0].replace("postgres://", "postgresql://", 1))
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU of a running process and its threads (not its children)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -126,13 +179,18 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None, 
             for _ in range(20):  # warm-up
                 await _light(client, token)
             idle: list[float] = []
+            meter = await _meter_connection(url)
+            api_backends = BackendMeter(meter, server.pid)
             builds, cpu = await _viewer_builds(client), _cpu_seconds(server.pid)
             wait, own_wait = _run_delay_ms(server.pid), _run_delay_ms("self")
+            backend_cpu, backend_wait = await api_backends.read()
             deadline = time.monotonic() + seconds_idle
             while time.monotonic() < deadline:
                 idle.append(await _light(client, token))
             idle_cpu, idle_builds = _cpu_seconds(server.pid) - cpu, await _viewer_builds(client) - builds
             idle_wait, idle_own_wait = _run_delay_ms(server.pid) - wait, _run_delay_ms("self") - own_wait
+            now_cpu, now_wait = await api_backends.read()
+            idle_backend_cpu, idle_backend_wait = now_cpu - backend_cpu, now_wait - backend_wait
 
             from strawberry import relay
 
@@ -151,9 +209,12 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None, 
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             started = time.monotonic()
             builds, cpu = await _viewer_builds(client), _cpu_seconds(server.pid)
+            worker_backends = BackendMeter(meter, worker.pid)
+            await worker_backends.read()
             wait, own_wait = _run_delay_ms(server.pid), _run_delay_ms("self")
+            backend_cpu, backend_wait = await api_backends.read()
             busy: list[float] = []
-            status, checked = "QUEUED", 0.0
+            status, checked, metered = "QUEUED", 0.0, time.monotonic()
             while status not in ("SUCCEEDED", "FAILED"):
                 busy.append(await _light(client, token))
                 if time.monotonic() - checked > 0.5:
@@ -161,10 +222,19 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None, 
                     job = (await client.post("/graphql", json={"query": JOB, "variables": {"id": job_id}},
                                              headers={"Authorization": f"Bearer {token}"})).json()["data"]["importJob"]
                     status = job["status"]
+                    if time.monotonic() - metered > 5:
+                        metered = time.monotonic()
+                        await api_backends.read()
+                        await worker_backends.read()
             import_seconds = time.monotonic() - started
             # The job polls (one in about 0.5 s of requests) count with the import's requests.
             busy_cpu, busy_builds = _cpu_seconds(server.pid) - cpu, await _viewer_builds(client) - builds
             busy_wait, busy_own_wait = _run_delay_ms(server.pid) - wait, _run_delay_ms("self") - own_wait
+            now_cpu, now_wait = await api_backends.read()
+            busy_backend_cpu, busy_backend_wait = now_cpu - backend_cpu, now_wait - backend_wait
+            worker_backend_cpu = (await worker_backends.read())[0] / 1000
+            if meter is not None:
+                await meter.close()
         worker.send_signal(signal.SIGTERM)
         _, _, usage = os.wait4(worker.pid, 0)
         worker = None
@@ -173,7 +243,10 @@ async def _measure(url: str, file: Path, seconds_idle: float, nice: int | None, 
                 "idle_cpu_ms": 1000 * idle_cpu / len(idle), "busy_cpu_ms": 1000 * busy_cpu / len(busy),
                 "idle_builds": idle_builds, "busy_builds": busy_builds,
                 "idle_wait_ms": idle_wait / len(idle), "busy_wait_ms": busy_wait / len(busy),
-                "idle_client_wait_ms": idle_own_wait / len(idle), "busy_client_wait_ms": busy_own_wait / len(busy)}
+                "idle_client_wait_ms": idle_own_wait / len(idle), "busy_client_wait_ms": busy_own_wait / len(busy),
+                "postgres": meter is not None, "worker_backend_cpu_s": worker_backend_cpu,
+                "idle_backend_cpu_ms": idle_backend_cpu / len(idle), "busy_backend_cpu_ms": busy_backend_cpu / len(busy),
+                "idle_backend_wait_ms": idle_backend_wait / len(idle), "busy_backend_wait_ms": busy_backend_wait / len(busy)}
     finally:
         for process in (worker, server):
             if process is not None and process.poll() is None:
@@ -252,11 +325,22 @@ def main() -> None:
         print(_line(label, r))
     print("\nWaiting for a CPU while runnable (run delay, /proc/<pid>/task/*/schedstat), ms per light request:"
           " how much of the latency is the machine's scheduling, not the request's work")
-    print(f"{'database':<10} {'server idle':>11} {'server busy':>11} {'client idle':>11} {'client busy':>11}")
+    print(f"{'database':<10} {'server idle':>11} {'server busy':>11} {'client idle':>11} {'client busy':>11}"
+          f" {'backend idle':>12} {'backend busy':>12}")
     for label, r in results:
         if not isinstance(r, str):
+            backend = (f" {r['idle_backend_wait_ms']:>12.2f} {r['busy_backend_wait_ms']:>12.2f}" if r.get("postgres")
+                       else f" {'-':>12} {'-':>12}")
             print(f"{label:<10} {r['idle_wait_ms']:>11.2f} {r['busy_wait_ms']:>11.2f}"
-                  f" {r['idle_client_wait_ms']:>11.2f} {r['busy_client_wait_ms']:>11.2f}")
+                  f" {r['idle_client_wait_ms']:>11.2f} {r['busy_client_wait_ms']:>11.2f}{backend}")
+    pg = [(label, r) for label, r in results if not isinstance(r, str) and r.get("postgres")]
+    if pg:
+        print("\nPostgreSQL (on this machine): the server's backends' CPU per light request (ms), and the"
+              " worker's backends' CPU over the import (s)")
+        print(f"{'database':<10} {'backend idle':>12} {'backend busy':>12} {'worker backends s':>17}")
+        for label, r in pg:
+            print(f"{label:<10} {r['idle_backend_cpu_ms']:>12.2f} {r['busy_backend_cpu_ms']:>12.2f}"
+                  f" {r['worker_backend_cpu_s']:>17.1f}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,13 @@ postgres user's processes (root or CAP_SYS_NICE); without it, or with a database
 another machine, the backends keep their priority and the worker says so once in its log.
 A reniced backend holding a row lock an API write waits for is scheduled later; the light
 reads the API mostly serves take no lock an import holds.
+
+Linux with session autogroups (`kernel.sched_autogroup_enabled`, on in most desktop and
+server kernels) shares the CPU between sessions first and applies a process's niceness only
+against the processes of its own session. Every PostgreSQL backend leads a session of its
+own, so its niceness alone weighs against nothing: the worker sets the niceness of the
+backend's autogroup too (`/proc/<pid>/autogroup`), and of its own when it leads its session
+(systemd, a container, `setsid`), where the session is the worker's alone.
 """
 
 from __future__ import annotations
@@ -90,8 +97,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def lower_priority(increment: int) -> int:
     """Add `increment` (0-19) to this process's niceness; returns the niceness now. A
-    process may always lower its own priority, never raise it back."""
-    return os.nice(increment)
+    process may always lower its own priority, never raise it back. When this process leads
+    its session (systemd, a container, `setsid`), the session's autogroup is this worker's
+    (and its file readers'): it takes the niceness too, else the worker's niceness would weigh
+    only against its own readers and the API's processes would share the CPU with it evenly."""
+    niceness = os.nice(increment)
+    if os.getsid(0) == os.getpid():
+        try:
+            set_autogroup_nice(os.getpid(), niceness)
+        except OSError as exc:
+            log.info("the worker's session keeps its CPU share against other sessions: %s", exc)
+    return niceness
 
 
 LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
@@ -129,13 +145,16 @@ class BackendPriority:
 
 def renice_backend(pid: int, niceness: int) -> str | None:
     """Raise the niceness of PostgreSQL backend `pid` (a process of this machine) to
-    `niceness` (never lowers it). Returns None when done (or already that nice), else why
-    not: not a postgres process here, or no permission."""
+    `niceness` (never lowers it), and of its autogroup when it leads its own session, as
+    backends do (`set_autogroup_nice`). Returns None when done (or already that nice), else
+    why not: not a postgres process here, or no permission."""
     try:
         if not Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"postgres"):
             return f"process {pid} here is not a postgres backend"
         if os.getpriority(os.PRIO_PROCESS, pid) < niceness:
             os.setpriority(os.PRIO_PROCESS, pid, niceness)
+        if os.getsid(pid) == pid:  # a backend leads its own session (PostgreSQL calls setsid)
+            set_autogroup_nice(pid, niceness)
     except PermissionError:
         return "no permission to renice the postgres user's processes (root or CAP_SYS_NICE needed)"
     except (FileNotFoundError, ProcessLookupError):
@@ -143,6 +162,26 @@ def renice_backend(pid: int, niceness: int) -> str | None:
     except OSError as exc:
         return f"backend {pid}: {exc}"
     return None
+
+
+def autogroup_nice(pid: int) -> int | None:
+    """The niceness of the scheduler autogroup of process `pid` (its session's share of the
+    CPU against other sessions', -20..19); None where the kernel keeps no autogroups."""
+    try:
+        text = Path(f"/proc/{pid}/autogroup").read_text()  # "/autogroup-151 nice 0"
+    except FileNotFoundError:
+        return None
+    return int(text.split()[-1])
+
+
+def set_autogroup_nice(pid: int, niceness: int) -> None:
+    """Raise the niceness of process `pid`'s autogroup to `niceness` (never lowers it; nothing
+    where the kernel keeps no autogroups). Only for a process leading its own session: the
+    autogroup is the whole session's. Raises PermissionError without the right to write the
+    process's /proc entry (its owner or root), OSError for other refusals."""
+    current = autogroup_nice(pid)
+    if current is not None and current < niceness:
+        Path(f"/proc/{pid}/autogroup").write_text(f"{niceness}\n")
 
 
 def start_worker_process() -> subprocess.Popen[bytes]:

@@ -1,18 +1,21 @@
 """The worker's PostgreSQL backends run at the worker's CPU priority when the database is
-on the same machine (chaingate_cli/worker.py, BackendPriority); elsewhere, or without the
-right to renice them, they keep theirs and the worker says why once."""
+on the same machine (chaingate_cli/worker.py, BackendPriority), their session autogroups
+included where the kernel keeps them; elsewhere, or without the right to renice them, they
+keep theirs and the worker says why once."""
 
 from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import pytest
 
-from chaingate_cli.worker import BackendPriority, renice_backend
+from chaingate_cli.worker import BackendPriority, autogroup_nice, renice_backend, set_autogroup_nice
 from models.db import tortoise_config
 from tests.servers import child_database_url
 
@@ -45,6 +48,77 @@ async def test_a_local_backend_gets_the_worker_niceness(backend: Any) -> None:
     # Never lowered back: a smaller niceness leaves the backend as it is.
     assert renice_backend(pid, before) is None
     assert os.getpriority(os.PRIO_PROCESS, pid) == before + 5
+
+
+async def test_a_local_backend_session_gets_the_worker_niceness_where_the_kernel_groups_sessions(backend: Any) -> None:
+    """A backend leads its own session, so its own niceness weighs only against its session
+    (itself): its autogroup takes the niceness too, never lowered."""
+    pid = await backend.fetchval("SELECT pg_backend_pid()")
+    before = autogroup_nice(pid)
+    if before is None:
+        pytest.skip("this kernel keeps no session autogroups")
+    assert os.getsid(pid) == pid
+    target = max(before, os.getpriority(os.PRIO_PROCESS, pid)) + 3
+    outcome = renice_backend(pid, target)
+    if os.geteuid() != 0 and outcome is not None:
+        assert "permission" in outcome
+        assert autogroup_nice(pid) == before
+        return
+    assert outcome is None
+    assert autogroup_nice(pid) == target
+    assert renice_backend(pid, before) is None
+    assert autogroup_nice(pid) == target
+
+
+def test_an_autogroup_is_raised_never_lowered() -> None:
+    mine = autogroup_nice(os.getpid())
+    child = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        before = autogroup_nice(child.pid)
+        if before is None:
+            pytest.skip("this kernel keeps no session autogroups")
+        set_autogroup_nice(child.pid, before + 4)
+        assert autogroup_nice(child.pid) == before + 4
+        set_autogroup_nice(child.pid, before)
+        assert autogroup_nice(child.pid) == before + 4
+        assert autogroup_nice(os.getpid()) == mine  # another session's group: left as it was
+    finally:
+        child.kill()
+        child.wait()
+
+
+def _niced_child(code: str) -> str:
+    """Run `code` in a fresh Python process after lower_priority(5); its stdout."""
+    script = f"import os\nfrom chaingate_cli.worker import lower_priority\n{code}"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout.strip()
+
+
+def test_a_worker_leading_its_session_nices_the_session_autogroup_too() -> None:
+    if autogroup_nice(os.getpid()) is None:
+        pytest.skip("this kernel keeps no session autogroups")
+    out = _niced_child("os.setsid()\nbefore = open('/proc/self/autogroup').read().split()[-1]\n"
+                       "now = lower_priority(5)\nprint(before, now, open('/proc/self/autogroup').read().split()[-1])")
+    before, now, group = (int(x) for x in out.split())
+    assert group == max(before, now)
+
+
+def test_a_worker_sharing_a_session_leaves_the_session_autogroup_alone() -> None:
+    """Started by `serve --demo`, a shell or the bench, the worker shares its session's
+    autogroup with its parent: its own niceness then ranks it below them, and the group
+    (theirs too) keeps its share."""
+    mine = autogroup_nice(os.getpid())
+    if mine is None:
+        pytest.skip("this kernel keeps no session autogroups")
+    out = _niced_child("print(lower_priority(5), open('/proc/self/autogroup').read().split()[-1])")
+    now, group = (int(x) for x in out.split())
+    assert now >= 5
+    assert group == mine == autogroup_nice(os.getpid())
+
+
+def test_a_process_of_no_autogroup_kernel_or_gone_reads_none() -> None:
+    assert autogroup_nice(2**22 + 17) is None
+    set_autogroup_nice(2**22 + 17, 10)  # nothing to do, no error
 
 
 async def test_the_pool_setup_renices_each_new_backend_to_the_process_niceness(backend: Any) -> None:
