@@ -119,6 +119,40 @@ class _AnyOf(Term):
         return f"ANY({ValueWrapper(self.values).get_sql(ctx)})"
 
 
+class _CriterionQ(Q):
+    """A Q whose condition is written by `condition(resolve_context)`: a Criterion of our own
+    (negated with the Q), or a plain Q to resolve instead. Subclasses keep their arguments in
+    `args`, which equality and negation carry over."""
+
+    __slots__ = ("args",)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__()
+        self.args = args
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and (self.args, self._is_negated) == (other.args, other._is_negated)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __invert__(self) -> Q:
+        q = type(self)(*self.args)
+        q._is_negated = not self._is_negated
+        return q
+
+    def condition(self, resolve_context: ResolveContext) -> Criterion | Q:
+        raise NotImplementedError
+
+    def resolve(self, resolve_context: ResolveContext) -> QueryModifier:
+        condition = self.condition(resolve_context)
+        if isinstance(condition, Q):
+            return (~condition if self._is_negated else condition).resolve(resolve_context)
+        return QueryModifier(where_criterion=condition.negate() if self._is_negated else condition)
+
+
 class _IntsIn(Criterion):
     """`"table"."column" IN (1,2,3)`, the ids written into the text (SQLite)."""
 
@@ -135,35 +169,12 @@ def _int_literals(ids: Iterable[int]) -> str:
     return ",".join(str(int(i)) for i in ids)
 
 
-class _IdsInQ(Q):
-    """A Q for ids_in on SQLite: `column IN (...)` with the ids as literals (see _IntsIn)."""
+class _IdsInQ(_CriterionQ):
+    """ids_in on SQLite: `column IN (...)` with the ids as literals (see _IntsIn). args: (column, ids)."""
 
-    __slots__ = ("column", "ids")
-
-    def __init__(self, column: str, ids: list[int]) -> None:
-        super().__init__()
-        self.column, self.ids = column, ids
-
-    def __bool__(self) -> bool:
-        return True
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _IdsInQ) and (self.column, self.ids, self._is_negated) == (
-            other.column,
-            other.ids,
-            other._is_negated,
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __invert__(self) -> Q:
-        q = _IdsInQ(self.column, self.ids)
-        q._is_negated = not self._is_negated
-        return q
-
-    def resolve(self, resolve_context: ResolveContext) -> QueryModifier:
-        criterion: Criterion = _IntsIn(resolve_context.table, self.column, self.ids)
-        return QueryModifier(where_criterion=criterion.negate() if self._is_negated else criterion)
+    def condition(self, resolve_context: ResolveContext) -> Criterion | Q:
+        column, ids = self.args
+        return _IntsIn(resolve_context.table, column, ids)
 
 
 def ids_in(model: Any, field: str, ids: list[int]) -> Q:
@@ -224,38 +235,13 @@ class _SeatIn(Criterion):
         return f'EXISTS (SELECT 1 FROM "placement" "seat_" WHERE "seat_"."member_id"={outer} AND {units})'
 
 
-class _SeatedQ(Q):
-    """A Q whose condition is a _SeatIn on the filtered model's table (see seated_in_units)."""
+class _SeatedQ(_CriterionQ):
+    """A _SeatIn on the filtered model's table (see seated_in_units). args: (column, unit_ids)."""
 
-    __slots__ = ("column", "unit_ids")
-
-    def __init__(self, column: str, unit_ids: list[int]) -> None:
-        super().__init__()
-        self.column, self.unit_ids = column, unit_ids
-
-    def __bool__(self) -> bool:
-        return True
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, _SeatedQ) and (self.column, self.unit_ids, self._is_negated)
-            == (other.column, other.unit_ids, other._is_negated)
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __invert__(self) -> Q:
-        q = _SeatedQ(self.column, self.unit_ids)
-        q._is_negated = not self._is_negated
-        return q
-
-    def resolve(self, resolve_context: ResolveContext) -> QueryModifier:
+    def condition(self, resolve_context: ResolveContext) -> Criterion | Q:
+        column, unit_ids = self.args
         postgres = resolve_context.model._meta.db.capabilities.dialect == "postgres"
-        if not self.unit_ids:
-            criterion: Criterion = _SeatIn(resolve_context.table, self.column, [0], postgres)  # no unit has id 0
-        else:
-            criterion = _SeatIn(resolve_context.table, self.column, self.unit_ids, postgres)
-        return QueryModifier(where_criterion=criterion.negate() if self._is_negated else criterion)
+        return _SeatIn(resolve_context.table, column, unit_ids or [0], postgres)  # no unit has id 0
 
 
 def seated_in_units(unit_ids: list[int], column: str = "id") -> Q:
@@ -308,34 +294,14 @@ class _PlainEq(Criterion):
         return f"+{name}={ValueWrapper(self.value).get_sql(ctx)}"
 
 
-class _CorpByIdsQ(Q):
-    """A Q for in_corp_led_by_ids: `+corp_id = ?` on SQLite, in_corp_by_ids' range elsewhere."""
+class _CorpByIdsQ(_CriterionQ):
+    """in_corp_led_by_ids: `+corp_id = ?` on SQLite, in_corp_by_ids' range elsewhere. args: (corp_id,)."""
 
-    __slots__ = ("corp_id",)
-
-    def __init__(self, corp_id: int) -> None:
-        super().__init__()
-        self.corp_id = corp_id
-
-    def __bool__(self) -> bool:
-        return True
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _CorpByIdsQ) and (self.corp_id, self._is_negated) == (other.corp_id, other._is_negated)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __invert__(self) -> Q:
-        q = _CorpByIdsQ(self.corp_id)
-        q._is_negated = not self._is_negated
-        return q
-
-    def resolve(self, resolve_context: ResolveContext) -> QueryModifier:
+    def condition(self, resolve_context: ResolveContext) -> Criterion | Q:
+        (corp_id,) = self.args
         if resolve_context.model._meta.db.capabilities.dialect != "sqlite":
-            q = in_corp_by_ids(self.corp_id)
-            return (~q if self._is_negated else q).resolve(resolve_context)
-        criterion: Criterion = _PlainEq(resolve_context.table, "corp_id", self.corp_id)
-        return QueryModifier(where_criterion=criterion.negate() if self._is_negated else criterion)
+            return in_corp_by_ids(corp_id)
+        return _PlainEq(resolve_context.table, "corp_id", corp_id)
 
 
 def in_corp_led_by_ids(corp_id: int) -> Q:

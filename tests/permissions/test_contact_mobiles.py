@@ -5,11 +5,10 @@ disabled, withholding their mobile, and reached only through another of their co
 
 from __future__ import annotations
 
-import logging
-
 from models import ChainContact, FieldSetting
 from models.enums import ContactRole, ContactStatus, MemberStatus
 from tests import factories as f
+from tests.gql.test_query_count import count_statements
 
 PAGE = """
 query($ch: ID!) {
@@ -107,15 +106,6 @@ async def test_downstream_member_reads_mobiles_of_listed_members_only(gql):
     assert mobiles["乙两处"] == [True]
 
 
-class _Counter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
 async def test_a_warm_downstream_contacts_page_costs_two_statements(gql):
     """The token check and the page, which carries its totalCount and what decides each
     linked member's mobile: no chain row, no Member rows, seats or contacts of their own."""
@@ -124,16 +114,8 @@ async def test_a_warm_downstream_contacts_page_costs_two_statements(gql):
     chain, viewers = await world(reached_elsewhere=False)
     variables, token = {"ch": f.gid("ChainSpace", chain.id), "n": 20}, f.token(viewers["ana"])
     await gql.ok(CHAIN_CONTACTS, variables, token)
-    logger, counter = logging.getLogger("tortoise.db_client"), _Counter()
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
-        data = await gql.ok(CHAIN_CONTACTS, variables, token)
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(previous)
+    statements, data = await count_statements(gql, CHAIN_CONTACTS, variables, token)
     page = data["chainSpace"]["contacts"]
     assert page["totalCount"] == len(page["edges"]) >= 5
     assert any(e["node"]["mobile"] for e in page["edges"])
-    assert counter.count == 2
+    assert statements == 2
