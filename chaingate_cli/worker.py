@@ -166,12 +166,16 @@ def renice_backend(pid: int, niceness: int) -> str | None:
 
 def autogroup_nice(pid: int) -> int | None:
     """The niceness of the scheduler autogroup of process `pid` (its session's share of the
-    CPU against other sessions', -20..19); None where the kernel keeps no autogroups."""
+    CPU against other sessions', -20..19); None where the kernel keeps no autogroups or the
+    process has none of its own. The kernel writes nothing for a process of the root group:
+    one whose session never called setsid since boot (init's, and a container's first
+    process and its children), so such a process has no session share to set."""
     try:
-        text = Path(f"/proc/{pid}/autogroup").read_text()  # "/autogroup-151 nice 0"
+        text = Path(f"/proc/{pid}/autogroup").read_text()  # "/autogroup-151 nice 0", or ""
     except FileNotFoundError:
         return None
-    return int(text.split()[-1])
+    words = text.split()
+    return int(words[-1]) if words else None
 
 
 def set_autogroup_nice(pid: int, niceness: int) -> None:
