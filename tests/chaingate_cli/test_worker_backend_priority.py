@@ -119,8 +119,8 @@ def test_a_worker_sharing_a_session_leaves_the_session_autogroup_alone() -> None
 def test_a_process_of_the_root_group_has_no_autogroup_to_set() -> None:
     """The kernel writes an empty /proc/<pid>/autogroup for a process whose session never
     called setsid since boot (init, kernel threads, a CI job run under init): no niceness."""
-    empty = [pid for pid in (1, 2) if Path(f"/proc/{pid}/autogroup").exists()
-             and Path(f"/proc/{pid}/autogroup").read_text() == ""]
+    files = [Path(f"/proc/{pid}/autogroup") for pid in (1, 2)]
+    empty = [int(f.parent.name) for f in files if f.exists() and f.read_text() == ""]
     if not empty:
         pytest.skip("neither init nor kthreadd reads as the root group here (a pid namespace?)")
     assert autogroup_nice(empty[0]) is None
